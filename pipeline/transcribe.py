@@ -1,0 +1,398 @@
+"""Transcription stage: Whisper on call audio, offline, guarded against its failure modes.
+
+Default backend: faster-whisper (CTranslate2, int8 on CPU) with the multilingual Whisper
+*base* model that ``make install`` assembles under ``models/whisper-base-ct2``. Optional
+backend: openai-whisper for users who have a ``.pt`` checkpoint. Both give the same types.
+
+Telephone audio trips Whisper in known ways, and the defaults here are chosen against them:
+
+* temperature fallback re-decodes a window up to six times; on an 8 kHz call openai-style
+  defaults ran at 1.9x real time against 0.19x for greedy decoding without fallback
+  (``shared/MODELS.md``), so decoding is greedy at temperature 0 only;
+* on music and silence Whisper invents text ("Ondertiteld door de Amara.org gemeenschap"):
+  Silero VAD (bundled with faster-whisper) skips non-speech, segments with a high
+  no-speech probability and low confidence are dropped, and known hallucinated phrases are
+  filtered; every dropped segment is kept in ``Transcript.dropped`` for inspection;
+* conditioning on previous text lets one error loop through a whole call, so it is off;
+* language detection is thrown off by a music intro, so the language is fixed (Dutch).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .types import ModelInfo, Segment, Transcript, Word
+
+logger = logging.getLogger(__name__)
+
+# Phrases Whisper produces from subtitle-laden training data when it hears no speech.
+# Matched after normalisation (lower case, no punctuation); see DOMAIN.md.
+DEFAULT_HALLUCINATIONS: tuple[str, ...] = (
+    r"ondertiteld door (de )?amara( ?\.? ?org)?( gemeenschap)?",
+    r"ondertiteling (door )?(de )?amara( ?\.? ?org)?( gemeenschap)?",
+    r"ondertitels? (ingediend |gemaakt )?door .*",
+    r"bedankt voor het kijken",
+    r"dank(je|u)? (wel )?voor het kijken",
+    r"bedankt voor het luisteren",
+    r"abonneer (je |u )?(op|op het) (dit |mijn |het )?kanaal.*",
+    r"vergeet niet te abonneren.*",
+    r"tv gelderland \d*",
+    r"www\.? ?\w+\.? ?(nl|com|org)",
+    r"(muziek|applaus|gelach|stilte)",
+    r"subtitles by the amara ?\.? ?org community",
+    r"thanks? (you )?for watching",
+)
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    """Options of the transcription stage."""
+
+    backend: str = "faster-whisper"  # "faster-whisper" or "openai-whisper"
+    # "default" = the offline Whisper base from models/; else a local CTranslate2 directory,
+    # an openai-whisper .pt file, or a hub name (needs internet, e.g. "large-v3")
+    model: str = "default"
+    language: str | None = "nl"  # ISO code; None = detect (unreliable after music)
+    device: str = "cpu"
+    compute_type: str = "int8"  # CTranslate2 compute type (int8 is fastest on CPU)
+    cpu_threads: int = 2  # intra-op threads for CTranslate2 / torch
+    beam_size: int = 1  # 1 = greedy; beam 5 costs several times more on CPU
+    temperatures: tuple[float, ...] = (0.0,)  # no fallback loop (see module docstring)
+    condition_on_previous_text: bool = False
+    # greedy decoding on narrowband audio falls into loops ("moeilijk, moeilijk, ..."); these
+    # two cheap guards stop them without a fallback re-decode (faster-whisper only)
+    repetition_penalty: float = 1.1  # >1 penalises tokens already generated
+    no_repeat_ngram_size: int = 4  # forbid repeating any 4-gram within a window (0 = off)
+    word_timestamps: bool = True
+    vad_filter: bool = True  # skip non-speech with Silero VAD before decoding
+    vad_min_silence_ms: int = 500  # Silero VAD: silence that splits speech chunks
+    no_speech_threshold: float = 0.6  # drop a segment above this no-speech probability ...
+    log_prob_threshold: float = -1.0  # ... when its mean log-probability is also below this
+    compression_ratio_threshold: float = 2.4  # drop segments more repetitive than this
+    hallucination_patterns: tuple[str, ...] = DEFAULT_HALLUCINATIONS  # regexes, whole segment
+    domain_prompt: bool = True  # prompt Whisper with call vocabulary (and the organisation)
+    # words the prompt lists; not whole sentences, so Whisper cannot copy a notice it never heard
+    prompt_vocabulary: tuple[str, ...] = (
+        "gemeente", "goedemorgen", "goedemiddag", "u spreekt met", "opgenomen",
+        "kwaliteitsdoeleinden", "trainingsdoeleinden", "doorverbonden", "toets", "kies",
+    )
+    initial_prompt: str | None = None  # overrides the generated domain prompt when set
+    per_channel: bool | None = None  # stereo: transcribe channels apart; None = when stereo
+
+
+def build_prompt(options: TranscribeOptions, organisation: str | None = None) -> str | None:
+    """The initial prompt: explicit text, or call vocabulary plus the organisation name."""
+    if options.initial_prompt is not None:
+        return options.initial_prompt or None
+    if not options.domain_prompt:
+        return None
+    parts = []
+    if organisation:
+        parts.append(organisation.strip())
+    parts.extend(options.prompt_vocabulary)
+    return ", ".join(parts) + "." if parts else None
+
+
+def normalise_text(text: str) -> str:
+    """Lower case, accents folded, punctuation removed, single spaces."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    text = re.sub(r"[^\w\s.]", " ", text)
+    text = re.sub(r"(?<!\w)\.|\.(?!\w)", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def drop_reason(segment: Segment, options: TranscribeOptions,
+                patterns: tuple[re.Pattern[str], ...]) -> str | None:
+    """Why a segment should not be trusted as speech, or None to keep it."""
+    norm = normalise_text(segment.text)
+    if not norm:
+        return "empty"
+    if any(p.fullmatch(norm) for p in patterns):
+        return "known_hallucination"
+    if (segment.no_speech_prob > options.no_speech_threshold
+            and segment.avg_logprob < options.log_prob_threshold):
+        return "no_speech"
+    if segment.compression_ratio > options.compression_ratio_threshold:
+        return "repetition"
+    return None
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p) for p in patterns)
+
+
+def filter_segments(segments: list[Segment], options: TranscribeOptions
+                    ) -> tuple[list[Segment], list[Segment]]:
+    """Split into (kept, dropped) by :func:`drop_reason`."""
+    patterns = _compiled(options.hallucination_patterns)
+    kept, dropped = [], []
+    for s in segments:
+        reason = drop_reason(s, options, patterns)
+        if reason is None:
+            kept.append(s)
+        else:
+            logger.debug("dropped segment %.2f-%.2f (%s): %r", s.start, s.end, reason, s.text)
+            dropped.append(s)
+    return kept, dropped
+
+
+class TranscriptionError(RuntimeError):
+    """The model could not be loaded or failed on a call."""
+
+
+class Backend(Protocol):
+    """A Whisper implementation: 16 kHz mono float32 in, segments (seconds) out."""
+
+    model_info: ModelInfo
+
+    def transcribe(self, samples: np.ndarray, options: TranscribeOptions,
+                   prompt: str | None) -> tuple[list[Segment], str]: ...
+
+
+def resolve_model(name: str) -> tuple[str, str | None]:
+    """-> (path or hub name, recorded sha256 of the weights when it is the default)."""
+    if name == "default":
+        from .models import model_dir, recorded_sha256
+
+        path = model_dir("whisper-base")
+        return str(path), recorded_sha256("whisper-base-ct2/model.bin")
+    return name, None
+
+
+class FasterWhisperBackend:
+    """faster-whisper (CTranslate2). Accepts an already-built ``WhisperModel`` for tests."""
+
+    def __init__(self, options: TranscribeOptions, model=None):
+        self.options = options
+        if model is not None:
+            self.model = model
+            self.model_info = ModelInfo(name="<injected>", sha256=None, backend="faster-whisper")
+            return
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError as e:  # pragma: no cover - a core dependency
+            raise TranscriptionError("faster-whisper is not installed: run `make install`") from e
+        name, sha = resolve_model(options.model)
+        local = Path(name).is_dir()
+        try:
+            self.model = WhisperModel(
+                name, device=options.device, compute_type=options.compute_type,
+                cpu_threads=options.cpu_threads, local_files_only=local,
+            )
+        except Exception as e:
+            raise TranscriptionError(f"cannot load faster-whisper model {name!r}: {e}") from e
+        if sha is None and local and (Path(name) / "model.bin").is_file():
+            from .models import sha256_file
+
+            sha = sha256_file(Path(name) / "model.bin")
+        self.model_info = ModelInfo(name=name, sha256=sha, backend="faster-whisper")
+
+    def transcribe(self, samples, options, prompt):
+        temps = list(options.temperatures)
+        segments_iter, info = self.model.transcribe(
+            samples,
+            language=options.language,
+            beam_size=options.beam_size,
+            best_of=1,
+            temperature=temps if len(temps) > 1 else temps[0],
+            condition_on_previous_text=options.condition_on_previous_text,
+            repetition_penalty=options.repetition_penalty,
+            no_repeat_ngram_size=options.no_repeat_ngram_size,
+            word_timestamps=options.word_timestamps,
+            vad_filter=options.vad_filter,
+            vad_parameters={"min_silence_duration_ms": options.vad_min_silence_ms},
+            no_speech_threshold=options.no_speech_threshold,
+            log_prob_threshold=options.log_prob_threshold,
+            compression_ratio_threshold=options.compression_ratio_threshold,
+            initial_prompt=prompt,
+            without_timestamps=False,
+        )
+        out = []
+        for s in segments_iter:  # a generator: decoding happens while iterating
+            words = tuple(
+                Word(start=float(w.start), end=float(w.end), text=w.word.strip(),
+                     probability=float(w.probability))
+                for w in (s.words or ())
+            )
+            out.append(Segment(
+                start=float(s.start), end=float(s.end), text=s.text.strip(), words=words,
+                avg_logprob=float(s.avg_logprob), no_speech_prob=float(s.no_speech_prob),
+                compression_ratio=float(s.compression_ratio),
+            ))
+        return out, info.language
+
+
+class OpenAIWhisperBackend:
+    """openai-whisper (PyTorch) for users with a ``.pt`` checkpoint (``pip install .[openai]``)."""
+
+    def __init__(self, options: TranscribeOptions, model=None):
+        self.options = options
+        try:
+            import whisper
+        except ImportError as e:
+            raise TranscriptionError(
+                "the openai-whisper backend needs the optional extra: pip install '.[openai]'"
+            ) from e
+        self._whisper = whisper
+        if model is not None:
+            self.model = model
+            self.model_info = ModelInfo(name="<injected>", sha256=None, backend="openai-whisper")
+            return
+        name = options.model
+        if name == "default":
+            raise TranscriptionError(
+                "the openai-whisper backend needs a checkpoint: set --model to a .pt file "
+                "(the offline default model is in CTranslate2 format for faster-whisper)"
+            )
+        try:
+            self.model = whisper.load_model(name, device=options.device)
+        except Exception as e:
+            raise TranscriptionError(f"cannot load openai-whisper model {name!r}: {e}") from e
+        sha = None
+        if Path(name).is_file():
+            from .models import sha256_file
+
+            sha = sha256_file(Path(name))
+        self.model_info = ModelInfo(name=name, sha256=sha, backend="openai-whisper")
+
+    def transcribe(self, samples, options, prompt):
+        import torch
+
+        torch.set_num_threads(options.cpu_threads)
+        temps = tuple(options.temperatures)
+        result = self._whisper.transcribe(
+            self.model,
+            samples,
+            language=options.language,
+            temperature=temps if len(temps) > 1 else temps[0],
+            beam_size=options.beam_size if options.beam_size > 1 else None,
+            condition_on_previous_text=options.condition_on_previous_text,
+            word_timestamps=options.word_timestamps,
+            no_speech_threshold=options.no_speech_threshold,
+            logprob_threshold=options.log_prob_threshold,
+            compression_ratio_threshold=options.compression_ratio_threshold,
+            initial_prompt=prompt,
+            fp16=False,
+            verbose=None,
+        )
+        out = []
+        for s in result["segments"]:
+            words = tuple(
+                Word(start=float(w["start"]), end=float(w["end"]), text=w["word"].strip(),
+                     probability=float(w["probability"]))
+                for w in s.get("words", ())
+            )
+            out.append(Segment(
+                start=float(s["start"]), end=float(s["end"]), text=s["text"].strip(),
+                words=words, avg_logprob=float(s["avg_logprob"]),
+                no_speech_prob=float(s["no_speech_prob"]),
+                compression_ratio=float(s["compression_ratio"]),
+            ))
+        return out, result.get("language") or options.language or ""
+
+
+BACKENDS = {"faster-whisper": FasterWhisperBackend, "openai-whisper": OpenAIWhisperBackend}
+
+
+class Transcriber:
+    """Transcribes call audio with one loaded model (load once, call many times)."""
+
+    def __init__(self, options: TranscribeOptions | None = None, backend: Backend | None = None):
+        self.options = options or TranscribeOptions()
+        if backend is None:
+            try:
+                factory = BACKENDS[self.options.backend]
+            except KeyError as e:
+                raise TranscriptionError(
+                    f"unknown backend {self.options.backend!r}; choose from {sorted(BACKENDS)}"
+                ) from e
+            backend = factory(self.options)
+        self.backend = backend
+
+    @property
+    def model_info(self) -> ModelInfo:
+        return self.backend.model_info
+
+    def transcribe(
+        self,
+        samples: np.ndarray,
+        sample_rate: int = 16000,
+        *,
+        start: float = 0.0,
+        end: float | None = None,
+        organisation: str | None = None,
+        channels: tuple[int, ...] | None = None,
+    ) -> Transcript:
+        """Transcribe ``samples`` (shape (n,) or (channels, n), 16 kHz float32).
+
+        Only the stretch ``start``..``end`` (seconds) is decoded; times in the result are
+        seconds from the start of the recording. A stereo input is transcribed per channel
+        when ``options.per_channel`` allows (segments then carry their channel) and mixed
+        otherwise. ``channels`` limits which channels are transcribed.
+        """
+        if sample_rate != 16000:
+            raise TranscriptionError(f"Whisper needs 16 kHz audio, got {sample_rate} Hz")
+        x = np.atleast_2d(np.asarray(samples, dtype=np.float32))  # (channels, n)
+        total = x.shape[1] / sample_rate
+        end = total if end is None else min(end, total)
+        a, b = int(round(start * sample_rate)), int(round(end * sample_rate))
+        x = x[:, a:b]
+        per_channel = self.options.per_channel
+        if per_channel is None:
+            per_channel = x.shape[0] > 1
+        if per_channel and x.shape[0] > 1:
+            picks = channels if channels is not None else tuple(range(x.shape[0]))
+            inputs = [(c, x[c]) for c in picks]
+        else:
+            inputs = [(None, x.mean(axis=0, dtype=np.float32) if x.shape[0] > 1 else x[0])]
+
+        prompt = build_prompt(self.options, organisation)
+        segments: list[Segment] = []
+        language = self.options.language or ""
+        for channel, signal in inputs:
+            if signal.size < sample_rate // 10:  # < 0.1 s: nothing Whisper can use
+                continue
+            try:
+                raw, language = self.backend.transcribe(signal, self.options, prompt)
+            except Exception as e:
+                raise TranscriptionError(f"transcription failed: {e}") from e
+            segments.extend(_shift(s, start, channel) for s in raw)
+        segments.sort(key=lambda s: (s.start, s.channel if s.channel is not None else -1))
+        kept, dropped = filter_segments(segments, self.options)
+        used = asdict(self.options)
+        used.update(prompt=prompt, per_channel=bool(per_channel), start_s=start, end_s=end)
+        return Transcript(
+            segments=tuple(kept), language=language, duration_s=round(end - start, 6),
+            model=self.model_info, options=used, dropped=tuple(dropped),
+        )
+
+
+def _shift(s: Segment, offset: float, channel: int | None) -> Segment:
+    """Move a segment (and its words) by ``offset`` seconds and tag its channel."""
+    if offset == 0.0 and channel is None:
+        return s
+    words = tuple(replace(w, start=w.start + offset, end=w.end + offset) for w in s.words)
+    return replace(s, start=s.start + offset, end=s.end + offset, words=words, channel=channel)
+
+
+@functools.lru_cache(maxsize=2)
+def get_transcriber(options: TranscribeOptions) -> Transcriber:
+    """One loaded model per options (per worker process)."""
+    return Transcriber(options)
+
+
+__all__ = [
+    "Backend", "FasterWhisperBackend", "OpenAIWhisperBackend", "Transcriber",
+    "TranscribeOptions", "TranscriptionError", "build_prompt", "filter_segments",
+    "get_transcriber", "normalise_text",
+]

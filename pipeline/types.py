@@ -1,0 +1,117 @@
+"""Typed data exchanged between the pipeline stages.
+
+Every time is a float in **seconds** from the start of the recording. Stages meet only
+through these frozen dataclasses: a stage returns new values and never mutates its input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Role(str, Enum):
+    """Who or what is heard during a stretch of a call."""
+
+    IVR = "IVR"  # recorded announcements and menus of the phone system
+    AGENT = "AGENT"  # the live employee who answers
+    CALLER = "CALLER"  # the person who placed the call (the researcher)
+    MUSIC = "MUSIC"  # hold music
+    TONE = "TONE"  # ringback, busy and DTMF tones
+    SILENCE = "SILENCE"  # nothing audible
+
+    def __str__(self) -> str:  # so f-strings and RTTM show "AGENT", not "Role.AGENT"
+        return self.value
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What the input file was, before resampling."""
+
+    path: str
+    duration_s: float  # seconds of audio in the file
+    sample_rate: int  # Hz, as stored in the file
+    channels: int  # as stored in the file (1 mono, 2 stereo)
+    codec: str  # e.g. "pcm_s16le", "pcm_mulaw", "mp3", "flac"
+    container: str  # e.g. "wav", "mp3", "flac", "ogg", "mov,mp4,m4a"
+    sha256: str  # of the file's bytes; keys cached results
+
+
+@dataclass(frozen=True, order=True)
+class Word:
+    """One recognised word; times in seconds."""
+
+    start: float
+    end: float
+    text: str
+    probability: float  # 0..1, the recogniser's confidence in this word
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One transcribed segment; times in seconds."""
+
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...] = ()
+    channel: int | None = None  # source channel when transcribed per channel, else None (mix)
+    avg_logprob: float = 0.0  # mean token log-probability (higher is surer)
+    no_speech_prob: float = 0.0  # Whisper's probability that there is no speech
+    compression_ratio: float = 1.0  # gzip ratio of the text; high values mean repetition loops
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Provenance of a model used to produce a result."""
+
+    name: str  # a local path or a pinned name
+    sha256: str | None  # of the main weights file when known
+    backend: str  # e.g. "faster-whisper", "openai-whisper", "pyannote.audio", "spacy"
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """The transcription of (part of) one call."""
+
+    segments: tuple[Segment, ...]
+    language: str
+    duration_s: float  # seconds of audio that were transcribed
+    model: ModelInfo
+    options: dict = field(default_factory=dict)  # decoding options actually used
+    dropped: tuple[Segment, ...] = ()  # segments removed as hallucinations / non-speech
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text.strip() for s in self.segments).strip()
+
+    @property
+    def words(self) -> tuple[Word, ...]:
+        return tuple(w for s in self.segments for w in s.words)
+
+
+@dataclass(frozen=True, order=True)
+class Turn:
+    """A stretch of the call with one role; times in seconds."""
+
+    start: float
+    end: float
+    role: Role
+    speaker: str | None = None  # diarization cluster label, when any
+    channel: int | None = None  # channel the turn was found on, when stereo
+    confidence: float = 1.0  # 0..1
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Event:
+    """A non-speech event (music, tone, DTMF, silence); times in seconds."""
+
+    start: float
+    end: float
+    kind: str  # "music", "ringback", "busy", "dtmf", "tone", "silence"
+    label: str = ""  # e.g. the DTMF digit
+    confidence: float = 1.0
