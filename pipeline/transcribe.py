@@ -73,7 +73,6 @@ class TranscribeOptions:
     no_repeat_ngram_size: int = 4  # forbid repeating any 4-gram within a window (0 = off)
     word_timestamps: bool = True
     vad_filter: bool = True  # skip non-speech with Silero VAD before decoding
-    vad_min_silence_ms: int = 500  # Silero VAD: silence that splits speech chunks
     no_speech_threshold: float = 0.6  # drop a segment above this no-speech probability ...
     log_prob_threshold: float = -1.0  # ... when its mean log-probability is also below this
     compression_ratio_threshold: float = 2.4  # drop segments more repetitive than this
@@ -81,7 +80,7 @@ class TranscribeOptions:
     domain_prompt: bool = True  # prompt Whisper with call vocabulary (and the organisation)
     # words the prompt lists; not whole sentences, so Whisper cannot copy a notice it never heard
     prompt_vocabulary: tuple[str, ...] = (
-        "gemeente", "goedemorgen", "goedemiddag", "u spreekt met", "opgenomen",
+        "gemeente", "goedemorgen", "goedemiddag", "opgenomen",
         "kwaliteitsdoeleinden", "trainingsdoeleinden", "doorverbonden", "toets", "kies",
     )
     initial_prompt: str | None = None  # overrides the generated domain prompt when set
@@ -210,7 +209,8 @@ class FasterWhisperBackend:
             no_repeat_ngram_size=options.no_repeat_ngram_size,
             word_timestamps=options.word_timestamps,
             vad_filter=options.vad_filter,
-            vad_parameters={"min_silence_duration_ms": options.vad_min_silence_ms},
+            # faster-whisper's own VAD defaults: with min_silence_duration_ms=500 it returned
+            # no segments at all on some calls (faster-whisper 1.2.1)
             no_speech_threshold=options.no_speech_threshold,
             log_prob_threshold=options.log_prob_threshold,
             compression_ratio_threshold=options.compression_ratio_threshold,

@@ -1,0 +1,1429 @@
+#!/usr/bin/env python3
+"""Generate labelled synthetic Dutch "mystery calls" to municipalities (espeak-ng + sox).
+
+Every call is a declarative :class:`CallSpec`: a list of parts (ringback, IVR sentences, DTMF,
+hold music, agent and caller turns). The same spec builds the audio and writes the labels, the
+reference RTTM and the reference transcript, so the labels cannot drift from the audio:
+
+- ``notice_before_agent`` / ``notice_by_agent`` come from the ``notice`` flag on the parts, never
+  from matching the text;
+- ``agent_name`` comes from the :class:`Intro` on the agent's opening turn;
+- every time comes from the rendered timeline, where each espeak-ng utterance is trimmed to its
+  voiced onset/offset (measured with numpy) before it is placed.
+
+After writing, each file is decoded again with sox and its energy envelope is cross-correlated
+with the timeline, so a codec delay (mp3) or a filter delay cannot shift the labels unnoticed.
+
+Usage::
+
+    python audio_fixtures/generate.py --out audio_fixtures        # the committed set
+    python audio_fixtures/generate.py --long /tmp/long_call.wav    # a ~3 min call, on demand
+
+Needs numpy, the ``espeak-ng`` and ``sox`` programs (sox with mp3 support: libsox-fmt-all), and
+PyAV for the one m4a edge file (skipped with a warning without it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import random
+import shutil
+import struct
+import subprocess
+import tempfile
+import wave
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+SR = 16000  # Hz; every timeline is built at this rate, 8 kHz files are derived by sox
+SEED = 20240611  # fixed seed: the committed set is reproducible
+LABEL_HEADER = (
+    "file",
+    "notice_before_agent",
+    "notice_by_agent",
+    "agent_name",
+    "agent_first",
+    "agent_last",
+    "agent_start_s",
+)
+MANIFEST_HEADER = (
+    "file",
+    "format",
+    "encoding",
+    "sample_rate",
+    "channels",
+    "duration_s",
+    "noise",
+    "ivr_voice",
+    "agent_voice",
+    "caller_voice",
+    "description",
+)
+SPEECH_RMS_DBFS = -20.0  # level of every utterance (RMS over its voiced frames)
+MUSIC_RMS_DBFS = -25.0
+TONE_DBFS = -16.0  # peak level of each sine in ringback / DTMF tones
+MAX_ALIGN_ERROR_S = 0.004  # a written file may lag its timeline by at most this much
+
+# --------------------------------------------------------------------------------------------
+# Parts of a call (the declarative spec)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Voice:
+    """An espeak-ng voice: variant name, pitch (0..99) and speed (words per minute)."""
+
+    name: str  # e.g. "nl+f3"
+    pitch: int = 50
+    speed: int = 165
+
+    def __str__(self) -> str:
+        return f"{self.name} -p {self.pitch} -s {self.speed}"
+
+
+@dataclass(frozen=True)
+class Intro:
+    """The name an agent gives for themself in the opening turn (empty strings: not given)."""
+
+    first: str = ""
+    last: str = ""  # includes the interfix, e.g. "de Vries"
+
+    @property
+    def kind(self) -> str:
+        """``none``, ``first``, ``last`` or ``full``."""
+        if self.first and self.last:
+            return "full"
+        return "first" if self.first else "last" if self.last else "none"
+
+
+@dataclass(frozen=True)
+class Ringback:
+    """Dutch ringback: 425 Hz, 1 s on / 4 s off; the last off period is cut to ``last_off_s``."""
+
+    cycles: int = 2
+    last_off_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class Dtmf:
+    """DTMF digits pressed by the caller (real dual-tone pairs, 100-200 ms each)."""
+
+    digits: str
+
+
+@dataclass(frozen=True)
+class Music:
+    """Hold music of ``seconds`` length."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Ivr:
+    """A recorded announcement; ``notice`` marks a real (non-negated) recording notice."""
+
+    text: str
+    notice: bool = False
+
+
+@dataclass(frozen=True)
+class Agent:
+    """A turn of a live agent.
+
+    ``intro`` is set on the opening turn only (``Intro()`` when no name is given); ``notice``
+    marks a recording notice said by the agent; ``voice`` overrides the call's agent voice
+    (a colleague after a transfer).
+    """
+
+    text: str
+    notice: bool = False
+    intro: Intro | None = None
+    voice: Voice | None = None
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A turn of the caller (the researcher)."""
+
+    text: str
+
+
+Part = Ringback | Dtmf | Music | Ivr | Agent | Caller
+
+
+@dataclass(frozen=True)
+class CallSpec:
+    """Everything needed to build one call and its labels."""
+
+    stem: str  # file name without extension; also the RTTM uri
+    parts: tuple[Part, ...]
+    ivr_voice: Voice
+    agent_voice: Voice
+    caller_voice: Voice
+    channels: int = 1  # 1: mixed; 2: caller on channel 0, the line on channel 1
+    rate: int = SR  # 16000 or 8000 (8 kHz: 300-3400 Hz band, mu-law when wav)
+    fmt: str = "wav"  # wav, mp3, flac or ogg
+    noise_dbfs: float | None = None  # RMS of added background noise, None for none
+    description: str = ""  # one line for the README table
+
+    @property
+    def filename(self) -> str:
+        return f"{self.stem}.{self.fmt}"
+
+    @property
+    def encoding(self) -> str:
+        if self.fmt == "wav":
+            return "mu-law" if self.rate == 8000 else "pcm16"
+        return self.fmt
+
+    def voice_for(self, part: Ivr | Agent | Caller) -> Voice:
+        if isinstance(part, Ivr):
+            return self.ivr_voice
+        if isinstance(part, Agent):
+            return part.voice or self.agent_voice
+        return self.caller_voice
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Seg:
+    """One labelled stretch of the timeline; times in seconds."""
+
+    start: float
+    end: float
+    role: str  # IVR, AGENT, CALLER, MUSIC, TONE
+    text: str = ""
+    part: int = -1  # index of the part in CallSpec.parts
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A built call: audio at :data:`SR` and its labelled segments."""
+
+    spec: CallSpec
+    caller: np.ndarray  # (n,) float32, the caller's side
+    line: np.ndarray  # (n,) float32, everything heard from the line
+    segments: tuple[Seg, ...]
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.line) / SR
+
+    def audio(self) -> np.ndarray:
+        """(n, channels) float32 as written: stereo is [caller, line], mono their sum."""
+        if self.spec.channels == 2:
+            return np.stack([self.caller, self.line], axis=1)
+        return (self.caller + self.line)[:, None]
+
+    def labels(self) -> dict[str, str]:
+        """The labels.csv row (without ``file``), derived from the spec flags and the timeline."""
+        parts = self.spec.parts
+        first = next((i for i, p in enumerate(parts) if isinstance(p, Agent)), None)
+        before = parts if first is None else parts[:first]
+        intro = Intro()
+        start = ""
+        if first is not None:
+            intro = parts[first].intro or Intro()
+            start = f"{next(s.start for s in self.segments if s.part == first):.2f}"
+        return {
+            "notice_before_agent": _yes(any(isinstance(p, Ivr) and p.notice for p in before)),
+            "notice_by_agent": _yes(any(isinstance(p, Agent) and p.notice for p in parts)),
+            "agent_name": intro.kind,
+            "agent_first": intro.first,
+            "agent_last": intro.last,
+            "agent_start_s": start,
+        }
+
+    def rttm(self) -> str:
+        return "".join(
+            f"SPEAKER {self.spec.stem} 1 {s.start:.3f} {s.end - s.start:.3f} <NA> <NA> "
+            f"{s.role} <NA> <NA>\n"
+            for s in self.segments
+        )
+
+    def transcript(self) -> str:
+        return "".join(
+            f"{s.start:.3f}\t{s.end:.3f}\t{s.role}\t{s.text}\n" for s in self.segments if s.text
+        )
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+class Tts:
+    """espeak-ng behind a cache; returns utterances trimmed to their voiced onset/offset."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self._cache: dict[tuple[str, Voice], np.ndarray] = {}
+
+    def say(self, text: str, voice: Voice) -> np.ndarray:
+        """(n,) float32 at :data:`SR`, starting at the first voiced frame, level-normalised."""
+        key = (text, voice)
+        if key not in self._cache:
+            raw = self.workdir / "tts_raw.wav"
+            res = self.workdir / "tts_16k.wav"
+            cmd = ["espeak-ng", "-v", voice.name, "-p", str(voice.pitch), "-s", str(voice.speed)]
+            _run([*cmd, "-w", str(raw), text])
+            _run(["sox", "-R", "-D", str(raw), "-r", str(SR), "-b", "16", str(res)])
+            x = read_pcm16(res)[:, 0]
+            on, off = voiced_span(x)
+            x = x[on:off]
+            self._cache[key] = (x * _gain_to(x, SPEECH_RMS_DBFS)).astype(np.float32)
+        return self._cache[key]
+
+
+def voiced_span(x: np.ndarray, rate: int = SR, floor_db: float = 45.0) -> tuple[int, int]:
+    """Sample range [on, off) whose 5 ms frames are within ``floor_db`` of the loudest frame."""
+    hop = int(0.005 * rate)
+    n = len(x) // hop
+    if n == 0:
+        return 0, len(x)
+    db = 10 * np.log10((x[: n * hop].reshape(n, hop) ** 2).mean(axis=1) + 1e-12)
+    loud = np.flatnonzero(db > db.max() - floor_db)
+    # refine to the first/last sample above 1% of the peak inside the edge frames
+    on = loud[0] * hop
+    off = min(len(x), (loud[-1] + 1) * hop)
+    thr = 0.01 * np.abs(x).max()
+    head = np.flatnonzero(np.abs(x[on : on + hop]) > thr)
+    tail = np.flatnonzero(np.abs(x[off - hop : off]) > thr)
+    on += int(head[0]) if len(head) else 0
+    off = off - hop + int(tail[-1]) + 1 if len(tail) else off
+    return int(on), int(off)
+
+
+def _gain_to(x: np.ndarray, rms_dbfs: float) -> float:
+    """Gain that brings the RMS of the voiced (non-silent) 20 ms frames of x to rms_dbfs."""
+    hop = int(0.02 * SR)
+    n = max(1, len(x) // hop)
+    frames = np.resize(x, n * hop).reshape(n, hop)
+    e = (frames**2).mean(axis=1)
+    active = e[e > e.max() * 1e-3]
+    rms = float(np.sqrt(active.mean())) if len(active) else 1.0
+    return 10 ** (rms_dbfs / 20) / max(rms, 1e-9)
+
+
+def tone(freqs: Sequence[float], seconds: float, peak_dbfs: float = TONE_DBFS) -> np.ndarray:
+    """Sum of sines (each at ``peak_dbfs``) with 5 ms raised-cosine ramps; (n,) float32."""
+    t = np.arange(int(round(seconds * SR))) / SR
+    x = sum(np.sin(2 * np.pi * f * t) for f in freqs) * 10 ** (peak_dbfs / 20)
+    ramp = min(int(0.005 * SR), len(t) // 2)
+    if ramp:
+        w = 0.5 - 0.5 * np.cos(np.linspace(0, np.pi, ramp))
+        x[:ramp] *= w
+        x[-ramp:] *= w[::-1]
+    return x.astype(np.float32)
+
+
+DTMF_FREQS = {
+    "1": (697, 1209), "2": (697, 1336), "3": (697, 1477), "A": (697, 1633),
+    "4": (770, 1209), "5": (770, 1336), "6": (770, 1477), "B": (770, 1633),
+    "7": (852, 1209), "8": (852, 1336), "9": (852, 1477), "C": (852, 1633),
+    "*": (941, 1209), "0": (941, 1336), "#": (941, 1477), "D": (941, 1633),
+}  # fmt: skip
+
+
+def hold_music(seconds: float, seed: int) -> np.ndarray:
+    """Music-like audio: chord pads, a bass line, a plucked melody and hi-hats; (n,) float32.
+
+    A I-V-vi-IV progression in a seeded key and tempo; every note has several harmonics and a
+    percussive envelope so the result has rhythm and timbre, not a steady tone.
+    """
+    rng = np.random.default_rng(seed)
+    n = int(round(seconds * SR))
+    out = np.zeros(n + SR, dtype=np.float64)
+    bpm = float(rng.choice([84, 96, 108, 120]))
+    beat = 60.0 / bpm
+    root = 261.63 * 2 ** (int(rng.choice([-3, 0, 2, 5, 7])) / 12)  # around middle C
+    chords = [(0, 4, 7), (7, 11, 14), (9, 12, 16), (5, 9, 12)]
+    scale = [0, 2, 4, 7, 9, 12, 14, 16]  # major pentatonic over two octaves
+
+    def note(
+        start: float, dur: float, semis: float, amp: float, harm: Sequence[float], decay: float
+    ) -> None:
+        i0 = int(start * SR)
+        m = min(int(dur * SR), len(out) - i0)
+        if m <= 0:
+            return
+        t = np.arange(m) / SR
+        f0 = root * 2 ** (semis / 12)
+        env = np.minimum(1.0, t / 0.01) * np.exp(-t / decay)
+        wave_ = sum(
+            a * np.sin(2 * np.pi * f0 * (k + 1) * t)
+            for k, a in enumerate(harm)
+            if f0 * (k + 1) < 0.45 * SR
+        )
+        out[i0 : i0 + m] += amp * env * wave_
+
+    n_beats = int(np.ceil(seconds / beat))
+    melody_pos = 3
+    for b in range(n_beats):
+        chord = chords[(b // 4) % len(chords)]
+        t0 = b * beat
+        if b % 2 == 0:  # pad re-struck every two beats
+            for s in chord:
+                note(t0, 2 * beat, s, 0.10, (1.0, 0.5, 0.3, 0.2), 0.8)
+        note(t0, beat, chord[0] - 12, 0.22, (1.0, 0.6, 0.25), 0.25)  # bass
+        for half in (0, 1):  # melody in eighths, a seeded random walk on the scale
+            if rng.random() < 0.8:
+                melody_pos = int(np.clip(melody_pos + rng.integers(-2, 3), 0, len(scale) - 1))
+                note(
+                    t0 + half * beat / 2,
+                    beat / 2,
+                    12 + scale[melody_pos],
+                    0.12,
+                    (1.0, 0.6, 0.35, 0.2, 0.1),
+                    0.18,
+                )
+        i0 = int((t0 + beat / 2) * SR)  # hi-hat on the off-beat
+        m = int(0.03 * SR)
+        if i0 + m < len(out):
+            hat = np.diff(rng.normal(0.0, 1.0, m + 1)) * np.exp(-np.arange(m) / (0.008 * SR))
+            out[i0 : i0 + m] += 0.03 * hat
+    x = out[:n]
+    x *= _gain_to(x, MUSIC_RMS_DBFS)
+    fade = min(int(0.05 * SR), n // 2)
+    if fade:
+        x[:fade] *= np.linspace(0, 1, fade)
+        x[-fade:] *= np.linspace(1, 0, fade)
+    return x.astype(np.float32)
+
+
+def _gap(prev: Part | None, part: Part, rng: random.Random) -> float:
+    """Silence in seconds before ``part``, drawn from a range that fits what comes before it."""
+    if prev is None:
+        return rng.uniform(0.3, 0.7)
+    if isinstance(prev, Ringback):
+        return 0.0  # Ringback already ends with its own off period
+    if isinstance(part, Dtmf):
+        return rng.uniform(0.6, 1.1)
+    if isinstance(prev, Music) or isinstance(part, Music):
+        return rng.uniform(0.15, 0.35)
+    return rng.uniform(0.35, 0.85)
+
+
+def render(spec: CallSpec, tts: Tts) -> Rendered:
+    """Build the audio of ``spec`` and its labelled segments."""
+    rng = random.Random(zlib.crc32(spec.stem.encode()))
+    clips: list[tuple[int, np.ndarray, bool]] = []  # (start sample, audio, on caller side)
+    segs: list[Seg] = []
+    t = 0  # samples
+    prev: Part | None = None
+
+    def place(x: np.ndarray, role: str, idx: int, text: str = "", caller: bool = False) -> int:
+        """Put ``x`` at the current time ``t``; returns its length in samples."""
+        clips.append((t, x, caller))
+        segs.append(Seg(t / SR, (t + len(x)) / SR, role, text, idx))
+        return len(x)
+
+    for idx, part in enumerate(spec.parts):
+        t += int(round(_gap(prev, part, rng) * SR))
+        prev = part
+        match part:
+            case Ringback(cycles=cycles, last_off_s=last_off):
+                for c in range(cycles):
+                    place(tone([425.0], 1.0), "TONE", idx)
+                    t += int((1.0 + (4.0 if c < cycles - 1 else last_off)) * SR)
+            case Dtmf(digits=digits):
+                for k, d in enumerate(digits):
+                    if k:
+                        t += int(rng.uniform(0.08, 0.15) * SR)
+                    x = tone(DTMF_FREQS[d], rng.uniform(0.10, 0.20), TONE_DBFS + 3)
+                    t += place(x, "TONE", idx)
+            case Music(seconds=seconds):
+                x = hold_music(seconds, zlib.crc32(f"{spec.stem}/{idx}".encode()))
+                t += place(x, "MUSIC", idx)
+            case Ivr() | Agent() | Caller():
+                role = type(part).__name__.upper()
+                x = tts.say(part.text, spec.voice_for(part))
+                t += place(x, role, idx, part.text, caller=isinstance(part, Caller))
+    n = t + int(rng.uniform(0.4, 0.8) * SR)
+    caller = np.zeros(n, dtype=np.float32)
+    line = np.zeros(n, dtype=np.float32)
+    for start, x, on_caller in clips:
+        (caller if on_caller else line)[start : start + len(x)] += x
+    if spec.noise_dbfs is not None:
+        nrng = np.random.default_rng(zlib.crc32(spec.stem.encode()))
+        level = 10 ** (spec.noise_dbfs / 20)
+        for track in (caller, line):
+            # brown-ish hum plus hiss: a one-pole low-pass of white noise, mixed with white
+            white = nrng.normal(0.0, 1.0, n)
+            low = np.convolve(white, 0.05 * 0.95 ** np.arange(200), mode="same")
+            noise = low / (low.std() + 1e-9) + 0.5 * white
+            track += (level * noise / noise.std()).astype(np.float32)
+    segs.sort(key=lambda s: (s.start, s.part))
+    return Rendered(spec, caller, line, tuple(segs))
+
+
+# --------------------------------------------------------------------------------------------
+# Writing and checking files
+# --------------------------------------------------------------------------------------------
+
+
+class GenerateError(RuntimeError):
+    """A fixture could not be built or failed its own check."""
+
+
+def _run(cmd: Sequence[str]) -> None:
+    try:
+        subprocess.run(cmd, check=True, capture_output=True)
+    except FileNotFoundError as e:
+        raise GenerateError(
+            f"{cmd[0]} is not installed (apt-get install espeak-ng sox libsox-fmt-all)"
+        ) from e
+    except subprocess.CalledProcessError as e:
+        raise GenerateError(f"{' '.join(cmd)} failed: {e.stderr.decode(errors='replace')}") from e
+
+
+def write_pcm16(path: Path, audio: np.ndarray, rate: int = SR) -> None:
+    """Write (n, channels) float audio in [-1, 1] as a 16-bit PCM wav (stdlib only)."""
+    a = np.atleast_2d(audio.T).T
+    pcm = (np.clip(a, -1.0, 1.0) * 32767.0).round().astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(a.shape[1])
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+
+
+def read_pcm16(path: Path) -> np.ndarray:
+    """Read a 16-bit PCM wav as (n, channels) float32 in [-1, 1]."""
+    with wave.open(str(path), "rb") as w:
+        ch = w.getnchannels()
+        x = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+    return (x.reshape(-1, ch) / 32768.0).astype(np.float32)
+
+
+def decode(path: Path, workdir: Path) -> tuple[np.ndarray, int]:
+    """Decode any file sox reads to ((n, channels) float32, sample rate)."""
+    tmp = workdir / "decoded.wav"
+    _run(["sox", "-R", str(path), "-e", "signed-integer", "-b", "16", str(tmp)])
+    with wave.open(str(tmp), "rb") as w:
+        rate = w.getframerate()
+    return read_pcm16(tmp), rate
+
+
+_MP3_DELAY: dict[tuple[int, int, int], int] = {}
+
+
+def mp3_delay(rate: int, channels: int, kbps: int, workdir: Path) -> int:
+    """Samples that sox+LAME prepend to an mp3 (encoder + decoder delay), measured once.
+
+    sox writes no LAME/Xing gapless header, so every decoder outputs this delay; the generator
+    trims it from the start before encoding so the decoded mp3 lines up with the labels.
+    """
+    key = (rate, channels, kbps)
+    if key not in _MP3_DELAY:
+        n0 = rate // 2
+        x = np.zeros((rate, channels), dtype=np.float32)
+        x[n0 : n0 + rate // 50] = (
+            0.5 * np.sin(2 * np.pi * 1000 * np.arange(rate // 50) / rate)[:, None]
+        )
+        src, mp3 = workdir / "delay.wav", workdir / "delay.mp3"
+        write_pcm16(src, x, rate)
+        _run(["sox", "-R", str(src), "-C", str(kbps), str(mp3)])
+        y, _ = decode(mp3, workdir)
+        mono = np.abs(y).max(axis=1)
+        _MP3_DELAY[key] = int(np.argmax(mono > 0.3 * mono.max())) - int(
+            np.argmax(np.abs(x[:, 0]) > 0.3 * 0.5)
+        )
+        log.debug(
+            "mp3 delay at %d Hz, %d ch, %d kbps: %d samples", rate, channels, kbps, _MP3_DELAY[key]
+        )
+    return _MP3_DELAY[key]
+
+
+def encode(audio: np.ndarray, path: Path, rate: int, fmt: str, workdir: Path) -> None:
+    """Write (n, channels) float audio at :data:`SR` to ``path`` in ``fmt`` at ``rate``.
+
+    8 kHz output is band-limited to 300-3400 Hz like a telephone line; 8 kHz wav is mu-law.
+    """
+    channels = audio.shape[1]
+    if fmt == "wav" and rate == SR:
+        write_pcm16(path, audio, SR)
+        return
+    src = workdir / "encode_src.wav"
+    write_pcm16(src, audio, SR)
+    opts: list[str]
+    effects: list[str] = []
+    if rate != SR:
+        effects = ["sinc", "300-3400", "rate", "-h", str(rate)]
+    if fmt == "wav":
+        opts = ["-e", "mu-law", "-b", "8"]
+    elif fmt == "flac":
+        opts = ["-b", "16", "-C", "8"]
+    elif fmt == "ogg":
+        opts = ["-C", "3"]
+    elif fmt == "mp3":
+        kbps = (32 if rate == SR else 16) * (3 if channels == 2 else 2) // 2
+        opts = ["-C", str(kbps)]
+        delay = mp3_delay(rate, channels, kbps, workdir)
+        if delay > 0:  # drop the delay at the start, give the same length back at the end
+            effects += ["trim", f"{delay}s", "pad", "0", f"{delay}s"]
+    else:
+        raise GenerateError(f"unknown format {fmt!r}")
+    _run(["sox", "-R", "-D", str(src), *opts, str(path), *effects])
+
+
+def _envelope(x: np.ndarray, rate: int, hop_s: float = 0.002) -> np.ndarray:
+    """Log energy per ``hop_s`` frame of a mono signal."""
+    hop = max(1, int(rate * hop_s))
+    n = len(x) // hop
+    return np.log10((x[: n * hop].reshape(n, hop) ** 2).mean(axis=1) + 1e-7)
+
+
+def measure_lag(
+    ref: np.ndarray,
+    ref_rate: int,
+    y: np.ndarray,
+    rate: int,
+    max_lag_s: float = 0.3,
+    hop_s: float = 0.002,
+) -> float:
+    """Seconds by which ``y`` lags ``ref`` (mono signals), from envelope cross-correlation."""
+    a = _envelope(ref, ref_rate, hop_s)
+    b = _envelope(y, rate, hop_s)
+    n = min(len(a), len(b))
+    a, b = a[:n] - a[:n].mean(), b[:n] - b[:n].mean()
+    m = int(max_lag_s / hop_s)
+    scores = [
+        float(np.dot(a[: n - k], b[k:n])) if k >= 0 else float(np.dot(a[-k:n], b[: n + k]))
+        for k in range(-m, m + 1)
+    ]
+    return (int(np.argmax(scores)) - m) * hop_s
+
+
+def check_written(rendered: Rendered, path: Path, workdir: Path) -> None:
+    """Decode ``path`` and check rate, channels, duration, alignment and channel order."""
+    spec = rendered.spec
+    y, rate = decode(path, workdir)
+    if rate != spec.rate or y.shape[1] != spec.channels:
+        raise GenerateError(
+            f"{path.name}: {rate} Hz x {y.shape[1]} ch, want {spec.rate} x {spec.channels}"
+        )
+    if len(y) / rate < rendered.duration_s - 0.05:
+        raise GenerateError(
+            f"{path.name}: decoded {len(y) / rate:.2f} s, built {rendered.duration_s:.2f} s"
+        )
+    mix = rendered.caller + rendered.line
+    lag = measure_lag(mix, SR, y.sum(axis=1), rate)
+    if abs(lag) > MAX_ALIGN_ERROR_S:
+        raise GenerateError(f"{path.name}: decoded audio lags its labels by {lag * 1000:.0f} ms")
+    if spec.channels == 2:
+        env = [_envelope(y[:, c], rate) for c in range(2)]
+        ref = [_envelope(rendered.caller, SR), _envelope(rendered.line, SR)]
+        n = min(len(env[0]), len(ref[0]))
+        corr = [[float(np.corrcoef(e[:n], r[:n])[0, 1]) for r in ref] for e in env]
+        if not (corr[0][0] > corr[0][1] and corr[1][1] > corr[1][0]):
+            raise GenerateError(f"{path.name}: channels are not [caller, line]: {corr}")
+
+
+@dataclass(frozen=True)
+class Written:
+    """What :func:`write_call` produced for one call."""
+
+    rendered: Rendered
+    audio_path: Path
+    labels: dict[str, str]  # the labels.csv row, ``file`` included
+    manifest: dict[str, str]  # the calls.csv row
+
+
+def write_call(
+    rendered: Rendered,
+    audio_path: Path,
+    rttm_path: Path,
+    txt_path: Path,
+    workdir: Path,
+    rel_to: Path | None = None,
+) -> Written:
+    """Write the audio, the RTTM and the transcript of a call, check the audio, return rows."""
+    spec = rendered.spec
+    for p in (audio_path, rttm_path, txt_path):
+        p.parent.mkdir(parents=True, exist_ok=True)
+    encode(rendered.audio(), audio_path, spec.rate, spec.fmt, workdir)
+    check_written(rendered, audio_path, workdir)
+    rttm_path.write_text(rendered.rttm(), encoding="utf-8")
+    txt_path.write_text(rendered.transcript(), encoding="utf-8")
+    rel = audio_path.relative_to(rel_to).as_posix() if rel_to else audio_path.name
+    manifest = {
+        "file": rel,
+        "format": spec.fmt,
+        "encoding": spec.encoding,
+        "sample_rate": str(spec.rate),
+        "channels": str(spec.channels),
+        "duration_s": f"{rendered.duration_s:.2f}",
+        "noise": "" if spec.noise_dbfs is None else f"{spec.noise_dbfs:.0f} dBFS",
+        "ivr_voice": str(spec.ivr_voice) if any(isinstance(p, Ivr) for p in spec.parts) else "",
+        "agent_voice": str(spec.agent_voice),
+        "caller_voice": str(spec.caller_voice),
+        "description": spec.description,
+    }
+    return Written(rendered, audio_path, {"file": rel, **rendered.labels()}, manifest)
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(header), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# Phrase pools (Dutch)
+# --------------------------------------------------------------------------------------------
+
+MUNICIPALITIES = [
+    "Zwolle", "Utrecht", "Amersfoort", "Groningen", "Eindhoven", "Tilburg", "Ede", "Bergen",
+    "Hof van Twente", "Texel", "Apeldoorn", "Leeuwarden", "Nijmegen", "Dordrecht", "Maastricht",
+    "Zutphen", "Oisterwijk", "Heerenveen", "Delft", "Gouda", "Vaals", "Hoorn", "Almere", "Emmen",
+    "Assen", "Middelburg", "Venlo", "Haarlem", "Leiden", "Deventer", "Den Haag", "Westerkwartier",
+]  # fmt: skip
+FIRST_F = [
+    "Sanne", "Anouk", "Fleur", "Lotte", "Marieke", "Esther", "Ingrid", "Fatima", "Yvonne", "Noor",
+    "Iris", "Els", "Petra", "Naima",
+]  # fmt: skip
+FIRST_M = [
+    "Pieter", "Jeroen", "Mohammed", "Bas", "Ruud", "Kees", "Thijs", "Daan", "Martijn", "Wouter",
+    "Sem", "Hans", "Erik", "Joost",
+]  # fmt: skip
+SURNAMES = [
+    "Jansen", "de Vries", "van der Berg", "van Dijk", "Bakker", "Visser", "Smit", "Meijer",
+    "de Boer", "Mulder", "de Groot", "Bos", "Vos", "Peters", "Hendriks", "van Leeuwen", "Dekker",
+    "Brouwer", "de Wit", "Dijkstra", "ten Brink", "van 't Hek", "van den Heuvel", "Yilmaz",
+    "El Amrani", "Kok", "van Beek", "Postma",
+]  # fmt: skip
+SURNAMES_INTERFIX = [s for s in SURNAMES if s[0].islower()]  # "de Vries", "van 't Hek", ...
+GREETINGS = ["goedemorgen", "goedemiddag", "goedendag"]
+
+IVR_WELCOME = [
+    "Welkom bij de gemeente {muni}.",
+    "{Greet}, en welkom bij de gemeente {muni}.",
+    "U bent verbonden met het Klantcontactcentrum van de gemeente {muni}.",
+    "Welkom bij gemeente {muni}. Fijn dat u belt.",
+]
+IVR_NOTICES = [
+    "Dit gesprek kan worden opgenomen voor trainings- en kwaliteitsdoeleinden.",
+    "Gesprekken worden opgenomen om onze dienstverlening te verbeteren.",
+    "Wij maken u erop attent dat dit telefoongesprek wordt opgenomen.",
+    "Ter verbetering van onze dienstverlening kunnen gesprekken worden opgenomen.",
+    "Let op: dit gesprek wordt mogelijk opgenomen voor opleidingsdoeleinden.",
+    "Voor kwaliteitsdoeleinden worden telefoongesprekken opgenomen. Meer informatie vindt u in "
+    "onze privacyverklaring.",
+]
+LOOKALIKES = [
+    "Gesprekken worden niet opgenomen.",
+    "Uw gegevens worden opgenomen in ons systeem.",
+    "Uw gesprek is belangrijk voor ons.",
+    "Uw vraag wordt in behandeling genomen.",
+    "Wij nemen uw gesprek zo snel mogelijk aan.",
+    "Dit gesprek wordt niet opgenomen of bewaard.",
+]
+AGENT_NOTICES = [
+    "Ik meld u even dat dit gesprek wordt opgenomen.",
+    "Even voor de duidelijkheid: dit gesprek wordt opgenomen.",
+    "Ik wil u erop wijzen dat wij dit gesprek opnemen voor trainingsdoeleinden.",
+]
+MENUS = [
+    "Voor afval, kies 1. Voor paspoorten en rijbewijzen, toets 2. Voor andere vragen, kies 3.",
+    "Voor belastingen, toets 1. Voor een melding over de openbare ruimte, toets 2.",
+    "Kies 1 voor burgerzaken, 2 voor afval en 3 voor vergunningen.",
+]
+WAITS = [
+    "Een ogenblik geduld alstublieft. U wordt zo spoedig mogelijk geholpen.",
+    "Alle medewerkers zijn in gesprek. Blijft u aan de lijn.",
+    "U wordt doorverbonden met een medewerker.",
+    "Er zijn nog twee wachtenden voor u.",
+]
+INTRO_PATTERNS = {
+    "spreekt": "u spreekt met {name}",
+    "met": "met {name}",
+    "naam": "mijn naam is {name}",
+    "lijn": "u heeft {name} aan de lijn",
+    "hier": "{name} hier",
+}
+OPENINGS = [
+    "Gemeente {muni}, {greet}, {intro}. Waarmee kan ik u helpen?",
+    "{Greet}, {intro}, gemeente {muni}. Wat kan ik voor u doen?",
+    "{Greet}, gemeente {muni}, {intro}.",
+    "Klantcontactcentrum gemeente {muni}, {intro}, {greet}.",
+]
+OPENINGS_NO_NAME = [
+    "Gemeente {muni}, {greet}, waarmee kan ik u helpen?",
+    "{Greet}, gemeente {muni}, zegt u het maar.",
+    "{Greet}, Klantcontactcentrum, wat kan ik voor u doen?",
+    "Burgerzaken gemeente {muni}, {greet}.",
+]
+TOPICS = [
+    ("Ik wil graag een afspraak maken voor een nieuw paspoort.",
+     "Dat kan. Ik plan de afspraak nu voor u in. Welke dag komt u het beste uit?",
+     "Donderdagochtend zou fijn zijn.",
+     "Donderdag om tien uur is er nog plek. Neemt u een pasfoto en uw oude paspoort mee."),
+    ("Ik heb een vraag over het ophalen van grofvuil.",
+     "Grofvuil halen wij op afspraak op. Wat wilt u laten ophalen?",
+     "Een oude bank en twee stoelen.",
+     "Dat meld ik voor u aan. Zet u het dinsdagochtend voor acht uur aan de straat."),
+    ("Mijn groene container is deze week niet geleegd.",
+     "Wat vervelend. Op welk adres staat de container?",
+     "Op de Dorpsstraat nummer twaalf.",
+     "Ik heb een melding gemaakt. De container wordt morgen alsnog geleegd."),
+    ("Ik ben verhuisd en wil mijn nieuwe adres doorgeven.",
+     "Dat kunt u het beste via onze website doen, met uw DigiD.",
+     "Ik heb helaas nog geen DigiD.",
+     "Dan kunt u langskomen op het gemeentehuis. Neemt u wel een geldig legitimatiebewijs mee."),
+    ("Ik heb een vraag over mijn parkeervergunning.",
+     "Gaat het om een nieuwe aanvraag of om een verlenging?",
+     "Om een verlenging, hij verloopt volgende maand.",
+     "U krijgt binnenkort vanzelf een brief over de verlenging. U hoeft verder niets te doen."),
+    ("Ik heb een vraag over de aanslag gemeentelijke belastingen.",
+     "Daar kan ik u mee helpen. Wat is uw vraag precies?",
+     "Ik wil graag in termijnen betalen.",
+     "Dat kan. Ik zet een automatische incasso in tien termijnen voor u klaar."),
+    ("Ik wil een kapotte lantaarnpaal melden.",
+     "Dank u wel voor uw melding. Waar staat de lantaarnpaal?",
+     "Bij de speeltuin aan de Kerkweg.",
+     "Ik heb het doorgegeven. Een monteur komt binnen vijf werkdagen langs."),
+    ("Ik wil een boom in mijn tuin laten kappen. Heb ik daar een vergunning voor nodig?",
+     "Dat hangt af van de dikte van de stam. Weet u hoe dik de boom is?",
+     "Ongeveer dertig centimeter.",
+     "Dan heeft u een omgevingsvergunning nodig. Die kunt u online aanvragen."),
+]  # fmt: skip
+FOLLOW_UPS = [
+    ("En kan ik dat ook per e-mail ontvangen?", "Ja hoor, dat stuur ik u vandaag nog toe."),
+    ("Tot hoe laat bent u vandaag bereikbaar?", "Wij zijn op werkdagen bereikbaar tot vijf uur."),
+]
+CALLER_SELF = [
+    "{Greet}, u spreekt met {name}. ",
+    "{Greet}, mijn naam is {name}. ",
+    "Ja, {greet}, met {name}. ",
+]
+CALLER_OPEN = ["{Greet}. ", "Ja, {greet}. ", "Hallo, {greet}. ", ""]
+CLOSINGS_CALLER = [
+    "Dank u wel, dan weet ik genoeg.",
+    "Prima, bedankt voor uw hulp.",
+    "Heel fijn, dank u wel.",
+]
+CLOSINGS_AGENT = [
+    "Graag gedaan. Nog een fijne dag.",
+    "Geen dank. Fijne dag verder.",
+    "Graag gedaan, tot ziens.",
+]
+
+# the IVR variants (f3, m6) are used by no agent or caller
+VOICES_IVR = [Voice("nl+f3", 55, 165), Voice("nl+f3", 42, 155), Voice("nl+m6", 40, 160)]
+VOICES_AGENT_F = [Voice("nl+f2", 58, 170), Voice("nl+f4", 64, 165), Voice("nl+f1", 70, 175)]
+VOICES_AGENT_M = [Voice("nl+m3", 45, 170), Voice("nl+m1", 38, 165), Voice("nl+m5", 50, 175)]
+VOICES_CALLER_F = [Voice("nl+f5", 75, 160), Voice("nl+f1", 66, 170)]
+VOICES_CALLER_M = [Voice("nl+m7", 30, 160), Voice("nl+m4", 35, 170)]
+
+
+def _cap(s: str) -> str:
+    return s[:1].upper() + s[1:]
+
+
+def _fill(template: str, **kw: str) -> str:
+    """Format ``template``; ``{Greet}`` and ``{Muni}``-style keys take the capitalised value."""
+    kw |= {_cap(k): _cap(v) for k, v in kw.items()}
+    return _cap(template.format(**kw))
+
+
+# --------------------------------------------------------------------------------------------
+# Scenarios: what each committed call covers
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """The choices that make one fixture call; the phrasing is drawn from the seeded pools."""
+
+    suffix: str  # appended to "callNN_" in the file name
+    name: str = "full"  # none / first / last / full: what the agent says of their own name
+    pattern: str = "spreekt"  # key of INTRO_PATTERNS
+    title: bool = False  # "mevrouw/meneer" before a last name
+    interfix: bool = False  # the agent's surname has an interfix ("van der Berg")
+    ivr: str = "notice"  # none / plain / notice / lookalike / late_notice (notice after music)
+    menu: bool = False  # IVR menu followed by DTMF
+    music_s: float | None = None  # hold music before the agent (None: 3-7 s, 0: none)
+    ringback: int = 1  # ringback cycles (0: none)
+    agent_notice: str = ""  # "" / "opening" (in the opening turn) / "later" (after the question)
+    caller_self: bool = False  # the caller says their own name
+    transfer: str = ""  # "" / "mention" (a colleague's name) / "colleague" (who then speaks)
+    agent_female: bool = True
+    hard: bool = False  # caller has the agent's sex and a close pitch
+    exchanges: int = 0  # follow-up question/answer pairs after the topic's two pairs
+    closing: bool = True  # thanks and goodbye at the end (False: the recording stops earlier)
+    channels: int = 1
+    rate: int = SR
+    fmt: str = "wav"
+    noise_dbfs: float | None = None
+
+
+# fmt: off
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario("ivr_notice_full", name="full", pattern="spreekt", menu=True, fmt="flac"),
+    Scenario("noivr_first_stereo_8k", name="first", pattern="met", ivr="none", music_s=0,
+             exchanges=1, agent_female=False, channels=2, rate=8000),
+    Scenario("lookalike_last", name="last", pattern="met", title=True, ivr="lookalike",
+             menu=True, fmt="mp3"),
+    Scenario("notice_none_callername_stereo", name="none", caller_self=True,
+             agent_female=False, channels=2, fmt="flac"),
+    Scenario("plain_agentnotice_8k", name="full", pattern="naam", ivr="plain", menu=True,
+             agent_notice="opening", rate=8000, fmt="mp3"),
+    Scenario("notice_longmusic_first", name="first", pattern="spreekt", music_s=20.0,
+             closing=False, fmt="flac"),
+    Scenario("noivr_none_agentnotice_transfer_hard_stereo_8k", name="none", ivr="none",
+             music_s=0, ringback=2, agent_notice="later", transfer="mention", hard=True,
+             agent_female=False, channels=2, rate=8000),
+    Scenario("lookalike_full_interfix_noise_8k", name="full", pattern="lijn", interfix=True,
+             ivr="lookalike", menu=True, rate=8000, noise_dbfs=-45.0),
+    Scenario("notice_last_callername_stereo", name="last", pattern="met", title=True,
+             caller_self=True, agent_female=False, channels=2, fmt="mp3"),
+    Scenario("notice_first_hier_noise", name="first", pattern="hier", agent_female=False,
+             fmt="mp3", noise_dbfs=-48.0),
+    Scenario("noivr_full_hard_8k", name="full", pattern="naam", ivr="none", music_s=0,
+             ringback=0, exchanges=2, hard=True, rate=8000),
+    Scenario("plain_none_colleague_stereo_8k", name="none", ivr="plain", menu=True,
+             transfer="colleague", channels=2, rate=8000, fmt="flac"),
+    Scenario("notice_full_agentnotice", name="full", pattern="lijn", agent_notice="later",
+             agent_female=False, fmt="mp3"),
+    Scenario("noivr_last_bare", name="last", pattern="met", ivr="none", music_s=0,
+             exchanges=1),
+    Scenario("latenotice_first_noise_8k", name="first", pattern="naam", ivr="late_notice",
+             rate=8000, fmt="mp3", noise_dbfs=-42.0),
+    Scenario("notice_none_callername_8k", name="none", caller_self=True, agent_female=False,
+             rate=8000),
+    Scenario("plain_full_hard", name="full", pattern="met", ivr="plain", menu=True, hard=True,
+             agent_female=False, fmt="mp3"),
+    Scenario("noivr_first_agentnotice", name="first", pattern="spreekt", ivr="none", music_s=0,
+             agent_notice="opening", exchanges=1, fmt="flac"),
+    Scenario("notice_last_noise_stereo", name="last", pattern="spreekt", title=True,
+             channels=2, fmt="mp3", noise_dbfs=-46.0),
+    Scenario("notice_full_hier_8k", name="full", pattern="hier", menu=True,
+             agent_female=False, rate=8000, fmt="flac"),
+)
+# fmt: on
+
+
+class Picker:
+    """Seeded choices that avoid repeating a value until its pool is used up."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self._left: dict[int, list] = {}  # id of a module-level pool -> values not drawn yet
+
+    def pick(self, pool: Sequence[T], avoid: Iterable[T] = ()) -> T:
+        """A value of ``pool`` not in ``avoid``, drawn without replacement until it runs out."""
+        left = self._left.setdefault(id(pool), [])
+        avoid = set(avoid)
+        choices = [x for x in left if x not in avoid]
+        if not choices:
+            left[:] = list(pool)
+            self.rng.shuffle(left)
+            choices = [x for x in left if x not in avoid]
+        x = choices[0]
+        left.remove(x)
+        return x
+
+
+def build_spec(sc: Scenario, stem: str, pk: Picker) -> CallSpec:
+    """Turn a scenario into a full call spec, drawing phrasing, names and voices from ``pk``."""
+    rng = pk.rng
+    muni = pk.pick(MUNICIPALITIES)
+    greet = pk.pick(GREETINGS)
+    first_pool = FIRST_F if sc.agent_female else FIRST_M
+    first, last = pk.pick(first_pool), pk.pick(SURNAMES_INTERFIX if sc.interfix else SURNAMES)
+    intro = Intro(
+        first=first if sc.name in ("first", "full") else "",
+        last=last if sc.name in ("last", "full") else "",
+    )
+    # voices: the caller is of the other sex unless the call is meant to be hard
+    caller_female = sc.agent_female if sc.hard else not sc.agent_female
+    agent_base = pk.pick(VOICES_AGENT_F if sc.agent_female else VOICES_AGENT_M)
+    caller_pool = VOICES_CALLER_F if caller_female else VOICES_CALLER_M
+    caller_voice = pk.pick(caller_pool)
+    if sc.hard:  # same sex and a pitch close to the agent's
+        caller_voice = replace(caller_voice, pitch=agent_base.pitch + rng.choice([-6, -4, 4, 6]))
+    agent_voice = replace(agent_base, speed=agent_base.speed + rng.randint(-12, 12))
+    ivr_voice = pk.pick(VOICES_IVR)
+
+    parts: list[Part] = []
+    if sc.ringback:
+        parts.append(Ringback(sc.ringback, last_off_s=rng.uniform(0.6, 2.0)))
+    if sc.ivr != "none":
+        parts.append(Ivr(_fill(pk.pick(IVR_WELCOME), muni=muni, greet=greet)))
+        if sc.ivr == "notice":
+            parts.append(Ivr(pk.pick(IVR_NOTICES), notice=True))
+        elif sc.ivr in ("lookalike", "plain"):
+            if sc.ivr == "lookalike" or rng.random() < 0.5:
+                parts.append(Ivr(pk.pick(LOOKALIKES)))
+        if sc.menu:
+            parts.append(Ivr(pk.pick(MENUS)))
+            parts.append(Dtmf(rng.choice("123")))
+        parts.append(Ivr(pk.pick(WAITS)))
+    music = round(rng.uniform(3.0, 7.0), 1) if sc.music_s is None else sc.music_s
+    if music:
+        if sc.ivr == "late_notice":  # notice only in the waiting loop, between music
+            half = round(music / 2, 1)
+            parts += [Music(half), Ivr(pk.pick(IVR_NOTICES), notice=True), Music(half)]
+        else:
+            parts.append(Music(music))
+
+    # the agent's opening turn
+    if intro.kind == "none":
+        opening = _fill(pk.pick(OPENINGS_NO_NAME), muni=muni, greet=greet)
+    else:
+        name = {
+            "full": f"{first} {last}",
+            "first": first,
+            "last": (("mevrouw " if sc.agent_female else "meneer ") if sc.title else "") + last,
+        }[intro.kind]
+        said = INTRO_PATTERNS[sc.pattern].format(name=name)
+        opening = _fill(pk.pick(OPENINGS), muni=muni, greet=greet, intro=said)
+    parts.append(Agent(opening, intro=intro))
+    agent_notice = pk.pick(AGENT_NOTICES) if sc.agent_notice else ""
+    if sc.agent_notice == "opening":  # a separate sentence right after the introduction
+        parts.append(Agent(f"{agent_notice} Wat kan ik voor u doen?", notice=True))
+
+    # the caller's question, the answers, the closing
+    q, a1, c2, a2 = pk.pick(TOPICS)
+    if sc.caller_self:
+        cf = pk.pick(FIRST_M if not caller_female else FIRST_F, avoid=[first])
+        cname = f"{cf} {pk.pick(SURNAMES, avoid=[last])}"
+        lead = _fill(pk.pick(CALLER_SELF), greet=greet, name=cname)
+    else:
+        lead = _fill(pk.pick(CALLER_OPEN), greet=greet) if rng.random() < 0.7 else ""
+    parts.append(Caller(lead + q))
+    if sc.agent_notice == "later":
+        parts.append(Agent(agent_notice, notice=True))
+    if sc.transfer:
+        colleague_female = rng.random() < 0.5
+        cl = pk.pick(SURNAMES, avoid=[last])
+        title = "mevrouw" if colleague_female else "meneer"
+        if sc.transfer == "mention":
+            parts.append(
+                Agent(
+                    f"{a1.split('.')[0]}. Mijn collega {title} {cl} weet daar meer "
+                    f"van, {title} {cl} belt u morgen terug."
+                )
+            )
+            parts.append(Caller(pk.pick(CLOSINGS_CALLER)))
+            parts.append(Agent(pk.pick(CLOSINGS_AGENT)))
+        else:
+            parts.append(Agent(f"Daarvoor verbind ik u door met {title} {cl}. Een ogenblik."))
+            parts.append(Music(rng.uniform(4.0, 6.0)))
+            colleague = pk.pick(
+                VOICES_AGENT_F if colleague_female else VOICES_AGENT_M, avoid=[agent_base]
+            )
+            parts.append(
+                Agent(
+                    _fill(
+                        "{greet}, met {name}. {answer}",
+                        greet=pk.pick(GREETINGS),
+                        name=f"{title} {cl}",
+                        answer=a1,
+                    ),
+                    voice=colleague,
+                )
+            )
+            parts.append(Caller(c2))
+            parts.append(Agent(a2, voice=colleague))
+    else:
+        parts += [Agent(a1), Caller(c2), Agent(a2)]
+        for cq, aa in FOLLOW_UPS[: sc.exchanges]:
+            parts += [Caller(cq), Agent(aa)]
+        if sc.closing:
+            parts += [Caller(pk.pick(CLOSINGS_CALLER)), Agent(pk.pick(CLOSINGS_AGENT))]
+
+    return CallSpec(
+        stem=stem,
+        parts=tuple(parts),
+        ivr_voice=ivr_voice,
+        agent_voice=agent_voice,
+        caller_voice=caller_voice,
+        channels=sc.channels,
+        rate=sc.rate,
+        fmt=sc.fmt,
+        noise_dbfs=sc.noise_dbfs,
+        description=describe(sc, muni, music),
+    )
+
+
+def describe(sc: Scenario, muni: str, music_s: float) -> str:
+    """One readable line about what a scenario contains."""
+    bits = [f"gemeente {muni}"]
+    bits.append(
+        {
+            "none": "no IVR",
+            "plain": "IVR without notice",
+            "notice": "IVR with notice",
+            "lookalike": "IVR with a notice look-alike",
+            "late_notice": "notice in the waiting loop",
+        }[sc.ivr]
+    )
+    if sc.menu and sc.ivr != "none":
+        bits.append("menu + DTMF")
+    if music_s:
+        bits.append(f"{music_s:g} s music")
+    bits.append(
+        f"agent name {sc.name}"
+        + (f" ('{INTRO_PATTERNS[sc.pattern]}')" if sc.name != "none" else "")
+    )
+    if sc.agent_notice:
+        bits.append(f"agent notice ({sc.agent_notice})")
+    if sc.caller_self:
+        bits.append("caller gives own name")
+    if sc.transfer:
+        bits.append(
+            {"mention": "colleague named", "colleague": "transfer to a colleague"}[sc.transfer]
+        )
+    if sc.hard:
+        bits.append("hard: same-sex voices")
+    return "; ".join(bits)
+
+
+def fixture_specs(seed: int = SEED) -> list[CallSpec]:
+    """The specs of the committed call set."""
+    pk = Picker(seed)
+    return [build_spec(sc, f"call{i:02d}_{sc.suffix}", pk) for i, sc in enumerate(SCENARIOS, 1)]
+
+
+# --------------------------------------------------------------------------------------------
+# The long call (benchmarks) and the edge files
+# --------------------------------------------------------------------------------------------
+
+
+def build_long_call(
+    seconds: float = 180.0, out: Path | str | None = None, seed: int = SEED + 1
+) -> Rendered:
+    """Build a call of at least ``seconds`` from the same parts as the fixtures.
+
+    IVR with a notice, hold music, the agent's opening (full name) and then a long caller/agent
+    conversation. Returns the :class:`Rendered` call: ``audio()`` at :data:`SR`, and
+    ``labels()``, ``rttm()`` and ``transcript()`` give its references. With ``out`` (e.g.
+    ``long.wav``; the suffix sets the format, 16 kHz mono) the audio is also written, with
+    ``<stem>.rttm``, ``<stem>.txt`` and ``<stem>.labels.csv`` beside it.
+    """
+    out_path = Path(out) if out is not None else None
+    fmt = out_path.suffix.lstrip(".").lower() if out_path else "wav"
+    stem = out_path.stem if out_path else "long_call"
+    pk = Picker(seed)
+    base = build_spec(
+        Scenario("long", name="full", pattern="spreekt", music_s=20.0, fmt=fmt), stem, pk
+    )
+    head = list(base.parts[:-2])  # drop the closing pair; it goes at the very end
+    closing = list(base.parts[-2:])
+    with tempfile.TemporaryDirectory() as tmp:
+        tts = Tts(Path(tmp))
+        k = 0
+        while True:
+            q, a1, c2, a2 = TOPICS[k % len(TOPICS)]
+            head += [
+                Caller(("En dan nog iets. " if k else "") + q),
+                Agent(a1),
+                Caller(c2),
+                Agent(a2),
+            ]
+            k += 1
+            spec = replace(
+                base,
+                parts=tuple(head + closing),
+                description=f"long call ({k} topics) for benchmarks",
+            )
+            rendered = render(spec, tts)
+            if rendered.duration_s >= seconds:
+                break
+        if out_path is not None:
+            written = write_call(
+                rendered,
+                out_path,
+                out_path.with_suffix(".rttm"),
+                out_path.with_suffix(".txt"),
+                Path(tmp),
+            )
+            write_csv(out_path.with_suffix(".labels.csv"), LABEL_HEADER, [written.labels])
+    return rendered
+
+
+def write_edge(edge: Path, tts: Tts, workdir: Path) -> None:
+    """Write the edge-case files (see README)."""
+    edge.mkdir(parents=True, exist_ok=True)
+    (edge / "empty.wav").write_bytes(b"")
+    write_pcm16(edge / "silence.wav", np.zeros((10 * SR, 1), dtype=np.float32))
+    encode(hold_music(30.0, SEED)[:, None], edge / "music_only.flac", SR, "flac", workdir)
+    (edge / "not_audio.wav").write_text(
+        "This is a text file with a .wav name; it is not audio.\n", encoding="utf-8"
+    )
+    write_pcm16(edge / "zero_length.wav", np.zeros((0, 1), dtype=np.float32))
+
+    agent = VOICES_AGENT_F[0]
+    clip = tts.say("Gemeente Súdwest-Fryslân, goedemorgen, met Sanne de Vries.", agent)
+    pad = np.zeros(int(0.5 * SR), dtype=np.float32)
+    write_pcm16(edge / "gemeente_één_ü.wav", np.concatenate([pad, clip, pad])[:, None])
+
+    # a valid 16 kHz mono mp3 of about 10 s, cut to its first 40 % of bytes
+    speech = np.concatenate([pad, clip, pad, tts.say(TOPICS[0][0], VOICES_CALLER_M[0]), pad])
+    full_mp3 = workdir / "full.mp3"
+    encode(speech[:, None], full_mp3, SR, "mp3", workdir)
+    data = full_mp3.read_bytes()
+    (edge / "truncated.mp3").write_bytes(data[: int(len(data) * 0.4)])
+
+    # a RIFF/WAVE file whose fmt chunk is broken: 0 channels, 0 Hz, and a wrong RIFF size
+    pcm = (np.clip(clip[:SR], -1, 1) * 32767).astype("<i2").tobytes()  # 1 s of speech
+    fmt_chunk = b"fmt " + struct.pack("<IHHIIHH", 16, 1, 0, 0, 0, 0, 16)
+    data_chunk = b"data" + struct.pack("<I", len(pcm)) + pcm
+    (edge / "corrupt_header.wav").write_bytes(
+        b"RIFF" + struct.pack("<I", 0xFFFFFFF0) + b"WAVE" + fmt_chunk + data_chunk
+    )
+
+    # a short valid stereo clip: caller on the left, agent on the right
+    caller = tts.say(
+        "Goedemiddag, ik heb een vraag over mijn parkeervergunning.", VOICES_CALLER_M[0]
+    )
+    agent_clip = tts.say("Gemeente Zwolle, goedemiddag, met Anouk.", agent)
+    n = len(pad) * 3 + len(caller) + len(agent_clip)
+    stereo = np.zeros((n, 2), dtype=np.float32)
+    stereo[len(pad) : len(pad) + len(agent_clip), 1] = agent_clip
+    c0 = 2 * len(pad) + len(agent_clip)
+    stereo[c0 : c0 + len(caller), 0] = caller
+    encode(stereo, edge / "call_stereo.ogg", SR, "ogg", workdir)
+    write_m4a(edge / "call_stereo.m4a", stereo)
+
+
+def write_m4a(path: Path, audio: np.ndarray, kbps: int = 48) -> None:
+    """Write (n, channels) float audio at :data:`SR` as AAC in an MP4 (.m4a) with PyAV.
+
+    sox cannot write m4a; without PyAV the file is left as it is, with a warning.
+    """
+    try:
+        import av
+    except ImportError:
+        log.warning("PyAV is not installed (pip install av): %s not rewritten", path)
+        return
+    layout = "stereo" if audio.shape[1] == 2 else "mono"
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream("aac", rate=SR, layout=layout)
+        stream.bit_rate = kbps * 1000
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(audio.T, dtype=np.float32), format="fltp", layout=layout
+        )
+        frame.sample_rate = SR
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            container.mux(packet)
+
+
+EDGE_DOC = {
+    "empty.wav": "0 bytes.",
+    "silence.wav": "10 s of digital silence, 16 kHz mono 16-bit PCM.",
+    "music_only.flac": "30 s of synthetic hold music, no speech, 16 kHz mono.",
+    "not_audio.wav": "A text file with a .wav name.",
+    "truncated.mp3": "A valid 16 kHz mono mp3 of speech, cut to its first 40 % of bytes.",
+    "corrupt_header.wav": "RIFF/WAVE with a broken header: RIFF size 0xFFFFFFF0, fmt chunk with "
+    "0 channels and 0 Hz, followed by 1 s of valid 16-bit PCM speech data.",
+    "zero_length.wav": "A valid 16 kHz mono 16-bit WAV header with 0 frames.",
+    "gemeente_één_ü.wav": "Non-ASCII file name: a valid 16 kHz mono clip of an agent greeting "
+    "(full name, 'Sanne de Vries').",
+    "call_stereo.ogg": "A short valid stereo Ogg Vorbis clip, 16 kHz: agent greeting on channel "
+    "1, then the caller on channel 0.",
+    "call_stereo.m4a": "The same clip as AAC in an MP4 container (written with PyAV; decoders "
+    "that ignore the edit list see 1024 priming samples first).",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# README
+# --------------------------------------------------------------------------------------------
+
+README_HEAD = """\
+# Synthetic Dutch mystery calls (test fixtures)
+
+Generated by `generate.py` with espeak-ng (speech) and sox (codecs, 8 kHz telephone band).
+**Do not edit by hand**: this README, the calls, the labels, the RTTM and the transcripts are all
+written by the generator from one declarative spec per call, so labels cannot drift from audio.
+
+Regenerate with the project venv (needs numpy, PyAV for the m4a edge file, `espeak-ng` and
+`sox` with `libsox-fmt-all`; fixed seed, byte-for-byte reproducible with the same tool versions):
+
+```
+python audio_fixtures/generate.py --out audio_fixtures
+```
+
+A ~3 minute call for benchmarks (not committed; the suffix picks the format, 16 kHz mono):
+
+```
+python audio_fixtures/generate.py --long /tmp/long_call.wav   # + .rttm, .txt, .labels.csv
+```
+
+or from Python: `build_long_call(seconds=180, out="/tmp/long_call.wav")`.
+
+## Layout
+
+- `calls/` the calls; `labels.csv` their labels; `calls.csv` their format, voices and contents.
+- `rttm/<stem>.rttm` reference segments: `SPEAKER <stem> 1 <start> <dur> <NA> <NA> <label> <NA>
+  <NA>` with labels IVR, AGENT, CALLER, MUSIC, TONE (ringback and each DTMF digit are TONE).
+  Speech segments span an utterance from its first to its last voiced sample (pauses between
+  sentences of one utterance stay inside it).
+- `transcripts/<stem>.txt` one line per utterance: `<start>\\t<end>\\t<ROLE>\\t<text>` (seconds).
+- `edge/` files that are not normal calls (below).
+
+## Labels (`labels.csv`)
+
+`file,notice_before_agent,notice_by_agent,agent_name,agent_first,agent_last,agent_start_s`
+
+- `file`: path relative to this folder.
+- `notice_before_agent` (yes/no): a real, non-negated recording notice was played (IVR) before
+  the agent's first word. Look-alikes ("Gesprekken worden niet opgenomen", "Uw gegevens worden
+  opgenomen in ons systeem", ...) are not notices.
+- `notice_by_agent` (yes/no): the agent said a recording notice.
+- `agent_name` (none/first/last/full) with `agent_first`, `agent_last`: the name the agent gave
+  for themself in the opening turn; `agent_last` includes the interfix ("de Vries"); "met mevrouw
+  Jansen" is `last`. The caller's own name, a colleague's name and the municipality are not it.
+- `agent_start_s`: onset of the agent's first word in seconds (2 decimals), equal to the start
+  of the first AGENT segment of the RTTM.
+
+## Audio
+
+- Stereo calls: the caller on channel 0; the line (ringback, IVR, DTMF, music, agent) on
+  channel 1. Mono calls: both mixed.
+- 16 kHz calls: wav (16-bit PCM), flac or mp3. 8 kHz calls: band-limited to 300-3400 Hz; wav is
+  8-bit mu-law. mp3 is written with the LAME delay trimmed (sox writes no gapless header), so
+  decoded mp3 lines up with the labels; the generator decodes each file again and checks this.
+- Ringback: 425 Hz, 1 s on / 4 s off. DTMF: dual-tone pairs, 100-200 ms. Hold music: chords,
+  bass, melody and hi-hats with harmonics, not a steady tone.
+- Voices (espeak-ng variant and pitch `-p`; speed `-s` varies per call, see `calls.csv`):
+  - IVR: {ivr}
+  - agents: {agent}
+  - callers: {caller}
+
+  Distinct variants and pitches, as real IVR, agent and caller voices differ (see DOMAIN.md);
+  calls marked "hard" have a caller of the agent's sex at a close pitch.
+
+## Calls
+
+| file | notice before agent | notice by agent | agent name | agent start (s) | audio | \
+contents |
+|---|---|---|---|---|---|---|
+"""
+
+
+def readme(written: Sequence[Written]) -> str:
+    """The README text, with the call table built from the written calls."""
+
+    def voices(pool: Iterable[Voice]) -> str:
+        return ", ".join(sorted({f"`{v.name} -p {v.pitch}`" for v in pool}))
+
+    text = README_HEAD.format(
+        ivr=voices(VOICES_IVR),
+        agent=voices(VOICES_AGENT_F + VOICES_AGENT_M),
+        caller=voices(VOICES_CALLER_F + VOICES_CALLER_M),
+    )
+    for w in written:
+        lab, man = w.labels, w.manifest
+        name = lab["agent_name"]
+        given = " ".join(x for x in (lab["agent_first"], lab["agent_last"]) if x)
+        audio = (
+            f"{man['encoding']} {int(man['sample_rate']) // 1000} kHz "
+            f"{'stereo' if man['channels'] == '2' else 'mono'}, {man['duration_s']} s"
+            + (", noise" if man["noise"] else "")
+        )
+        text += (
+            f"| `{lab['file']}` | {lab['notice_before_agent']} | {lab['notice_by_agent']} | "
+            f"{name}{f' ({given})' if given else ''} | {lab['agent_start_s']} | {audio} | "
+            f"{man['description']} |\n"
+        )
+    text += "\n## Edge files (`edge/`)\n\n"
+    text += "".join(f"- `{name}`: {doc}\n" for name, doc in EDGE_DOC.items())
+    return text
+
+
+# --------------------------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------------------------
+
+
+def generate(out: Path, seed: int = SEED) -> list[Written]:
+    """Write the whole fixture set under ``out`` (calls, labels, RTTM, transcripts, edge)."""
+    calls, rttm, txt = out / "calls", out / "rttm", out / "transcripts"
+    for d, pattern in ((calls, "call*"), (rttm, "*.rttm"), (txt, "*.txt")):
+        d.mkdir(parents=True, exist_ok=True)
+        for old in d.glob(pattern):
+            old.unlink()
+    written: list[Written] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        tts = Tts(workdir)
+        for spec in fixture_specs(seed):
+            rendered = render(spec, tts)
+            if not 25.0 <= rendered.duration_s <= 60.0:
+                raise GenerateError(f"{spec.stem}: {rendered.duration_s:.1f} s, want 25-60 s")
+            w = write_call(
+                rendered,
+                calls / spec.filename,
+                rttm / f"{spec.stem}.rttm",
+                txt / f"{spec.stem}.txt",
+                workdir,
+                rel_to=out,
+            )
+            log.info("%s %s", w.labels["file"], {k: v for k, v in w.labels.items() if k != "file"})
+            written.append(w)
+        write_edge(out / "edge", tts, workdir)
+    write_csv(out / "labels.csv", LABEL_HEADER, [w.labels for w in written])
+    write_csv(out / "calls.csv", MANIFEST_HEADER, [w.manifest for w in written])
+    (out / "README.md").write_text(readme(written), encoding="utf-8")
+    return written
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=Path(__file__).resolve().parent,
+        help="folder to write the fixture set into (default: this folder)",
+    )
+    ap.add_argument(
+        "--long",
+        type=Path,
+        metavar="OUT.wav",
+        help="instead, write one long call (suffix sets the format) with labels",
+    )
+    ap.add_argument(
+        "--seconds",
+        type=float,
+        default=180.0,
+        help="minimum length of the --long call in seconds (default 180)",
+    )
+    ap.add_argument("--seed", type=int, default=SEED, help="random seed (default %(default)s)")
+    ap.add_argument("-v", "--verbose", action="store_true", help="log every step")
+    args = ap.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s"
+    )
+    if shutil.which("espeak-ng") is None or shutil.which("sox") is None:
+        raise SystemExit(
+            "espeak-ng and sox are needed: apt-get install espeak-ng sox libsox-fmt-all"
+        )
+    if args.long:
+        r = build_long_call(args.seconds, args.long)
+        log.info("wrote %s (%.1f s): %s", args.long, r.duration_s, r.labels())
+        return
+    written = generate(args.out, args.seed)
+    total = sum(f.stat().st_size for f in args.out.rglob("*") if f.is_file())
+    log.info("wrote %d calls; %s holds %.2f MB", len(written), args.out, total / 1e6)
+
+
+if __name__ == "__main__":
+    main()
