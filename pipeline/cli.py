@@ -82,6 +82,53 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _analysis_config(args: argparse.Namespace):
+    from .config import load_config
+
+    overrides = {
+        "analysis": {"diarize": False if getattr(args, "no_diarize", False) else None,
+                     "full_transcript": True if getattr(args, "full_transcript", False)
+                     else None},
+        "transcribe": {"model": getattr(args, "model", None),
+                       "cpu_threads": getattr(args, "threads", None)},
+    }
+    return load_config(args.config, overrides)
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from .batch import run_batch
+
+    config = _analysis_config(args)
+    summary = run_batch(args.dir, args.out, config, workers=args.workers, quiet=args.quiet,
+                        executor=args.executor, scheduler=args.scheduler)
+    print(f"{summary.n_files} file(s): {summary.n_done} analysed, {summary.n_skipped} already "
+          f"done, {summary.n_failed} failed -> {summary.out}/results.csv", file=sys.stderr)
+    return 1 if summary.n_failed else 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluate import run_eval
+
+    config = _analysis_config(args)
+    metrics, misses = run_eval(args.dir, args.labels, args.out, config, workers=args.workers,
+                               quiet=args.quiet)
+    print(f"calls {metrics['n_calls']}  failed {metrics['n_failed']}")
+    for key in ("notice_before_agent", "notice_by_agent"):
+        m = metrics[key]
+        print(f"{key:22s} P {m['precision']:.3f}  R {m['recall']:.3f}  F1 {m['f1']:.3f}  "
+              f"acc {m['accuracy']:.3f}")
+    print(f"{'agent_name':22s} acc {metrics['agent_name']['accuracy']:.3f}   "
+          f"name text acc {metrics['agent_name_text']['accuracy']:.3f}")
+    st = metrics["agent_start"]
+    print(f"{'agent_start':22s} MAE {st['mean_abs_error_s']} s  within 1 s {st['within_1s']}")
+    if misses:
+        print("\nmisses:")
+        for m in misses:
+            print("  " + m)
+    print(f"\nwritten: {Path(args.out) / 'metrics.json'}")
+    return 0
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     from .models import main as models_main
 
@@ -105,6 +152,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", type=Path, help="TOML config file")
     _add_transcribe_options(p)
     p.set_defaults(func=cmd_transcribe)
+
+    for name, helptext in (("analyze", "analyse every recording under DIR into OUT"),
+                           ("eval", "analyse labelled calls and score the verdicts")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("dir", type=Path, help="folder of recordings (searched recursively)")
+        if name == "eval":
+            p.add_argument("--labels", type=Path, required=True,
+                           help="labels CSV (audio_fixtures/labels.csv format)")
+        p.add_argument("--out", type=Path, required=True, help="output folder")
+        p.add_argument("--workers", type=int, default=1, help="worker processes (models "
+                       "load once per worker; each needs about 1.5 GB)")
+        p.add_argument("--config", type=Path, help="TOML config file")
+        p.add_argument("--quiet", action="store_true", help="no progress bar")
+        p.add_argument("--no-diarize", action="store_true",
+                       help="skip speaker clustering (faster, weaker roles on mono calls)")
+        p.add_argument("--full-transcript", action="store_true",
+                       help="transcribe whole calls, not only up to the agent's opening")
+        p.add_argument("--model", help="Whisper model (see `transcribe --help`)")
+        p.add_argument("--threads", type=int, help="CPU threads per worker")
+        if name == "analyze":
+            p.add_argument("--executor", choices=["local", "dask"], default="local",
+                           help="local process pool, or a Dask cluster")
+            p.add_argument("--scheduler", help="Dask scheduler address (with --executor dask)")
+        p.set_defaults(func=cmd_analyze if name == "analyze" else cmd_eval)
 
     p = sub.add_parser("models", help="install, verify or list the offline default models")
     p.add_argument("action", choices=["install", "verify", "list"])

@@ -15,8 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .analyze import AnalysisOptions
 from .audio import AudioOptions
+from .diarize import DiarizationOptions
+from .events import EventOptions
+from .roles import RoleOptions
 from .transcribe import TranscribeOptions
+from .verdicts import VerdictOptions
 
 
 class ConfigError(ValueError):
@@ -28,7 +33,12 @@ class PipelineConfig:
     """All stage options. Each field is the options dataclass of one stage."""
 
     audio: AudioOptions = field(default_factory=AudioOptions)
+    events: EventOptions = field(default_factory=EventOptions)
+    diarize: DiarizationOptions = field(default_factory=DiarizationOptions)
     transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
+    roles: RoleOptions = field(default_factory=RoleOptions)
+    verdicts: VerdictOptions = field(default_factory=VerdictOptions)
+    analysis: AnalysisOptions = field(default_factory=AnalysisOptions)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

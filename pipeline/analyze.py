@@ -1,0 +1,206 @@
+"""One call end to end: audio -> events -> speakers -> transcript -> roles -> verdicts.
+
+Real calls last minutes while the verdicts need only the opening, so the transcript is made
+window by window from the start and stops once the agent's opening turn is covered
+(``AnalysisOptions.after_agent_s`` past the agent start); ``full_transcript`` transcribes all.
+Models are loaded once per ``CallAnalyzer`` (one per worker process).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .audio import Audio, AudioError, load_audio
+from .roles import RoleTimeline, assign_roles
+from .types import AudioInfo, Event, Segment, Transcript
+from .verdicts import Verdicts, decide
+
+if TYPE_CHECKING:
+    from .config import PipelineConfig
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """How much of a call is analysed (seconds)."""
+
+    diarize: bool = True  # speaker clusters (pyannote); off = channels, wording and order only
+    window_s: float = 60.0  # transcribe this much at a time from the start
+    after_agent_s: float = 25.0  # stop once this much after the agent start is transcribed
+    max_transcribe_s: float = 900.0  # never transcribe more than this without an agent
+    full_transcript: bool = False  # transcribe the whole call whatever the verdicts need
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """Everything known about one call; ``error`` set when it could not be analysed."""
+
+    file: str
+    audio: AudioInfo | None = None
+    events: tuple[Event, ...] = ()
+    speaker_turns: tuple[Any, ...] = ()
+    transcript: Transcript | None = None
+    timeline: RoleTimeline | None = None
+    verdicts: Verdicts | None = None
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    error: str | None = None
+    error_code: str | None = None
+    schema_version: str = SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (the per-call file of ``callcheck analyze``)."""
+        d: dict[str, Any] = {
+            "schema_version": self.schema_version,
+            "file": self.file,
+            "error": self.error,
+            "error_code": self.error_code,
+            "audio": asdict(self.audio) if self.audio else None,
+            "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+            "events": [asdict(e) for e in self.events],
+            "speaker_turns": [asdict(t) for t in self.speaker_turns],
+        }
+        if self.timeline is not None:
+            tl = self.timeline
+            d["roles"] = {
+                "agent_start_s": tl.agent_start_s,
+                "agent_start_confidence": tl.agent_start_confidence,
+                "agent_speaker": tl.agent_speaker,
+                "caller_channel": tl.caller_channel,
+                "reasons": list(tl.reasons),
+                "turns": [asdict(t) for t in tl.turns],
+            }
+        d["transcript"] = asdict(self.transcript) if self.transcript else None
+        d["verdicts"] = asdict(self.verdicts) if self.verdicts else None
+        return d
+
+
+class CallAnalyzer:
+    """Analyses calls with models loaded once. Stages can be injected (tests, workers)."""
+
+    def __init__(self, config: PipelineConfig | None = None, *, transcriber=None,
+                 diarizer=None, nlp=None):
+        if config is None:
+            from .config import PipelineConfig
+
+            config = PipelineConfig()
+        self.config = config
+        self._transcriber = transcriber
+        self._diarizer = diarizer
+        self._nlp = nlp
+
+    @property
+    def transcriber(self):
+        if self._transcriber is None:
+            from .transcribe import Transcriber
+
+            self._transcriber = Transcriber(self.config.transcribe)
+        return self._transcriber
+
+    @property
+    def diarizer(self):
+        if self._diarizer is None:
+            from .diarize import Diarizer
+
+            self._diarizer = Diarizer(self.config.diarize)
+        return self._diarizer
+
+    @property
+    def nlp(self):
+        if self._nlp is None:
+            from .language import load_nlp
+
+            self._nlp = load_nlp()
+        return self._nlp
+
+    def analyze(self, path: str | Path, name: str | None = None,
+                organisation: str | None = None) -> CallResult:
+        """Analyse one recording. Bad audio gives a result with ``error``; other failures
+        raise (the batch runner turns them into error rows)."""
+        name = name or str(path)
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        try:
+            audio = load_audio(path, self.config.audio)
+        except AudioError as e:
+            return CallResult(file=name, error=str(e), error_code=e.code,
+                              timings={"audio": time.perf_counter() - t0})
+        timings["audio"] = time.perf_counter() - t0
+        return self.analyze_audio(audio, name, organisation, timings)
+
+    def analyze_audio(self, audio: Audio, name: str, organisation: str | None = None,
+                      timings: dict[str, float] | None = None) -> CallResult:
+        from .events import detect_events
+
+        timings = dict(timings or {})
+        opts = self.config.analysis
+        mono = audio.mono()
+
+        t = time.perf_counter()
+        events = detect_events(mono, audio.sample_rate, self.config.events)
+        timings["events"] = time.perf_counter() - t
+
+        speaker_turns: tuple = ()
+        if opts.diarize and audio.duration >= 1.0:
+            t = time.perf_counter()
+            speaker_turns = self.diarizer(mono, audio.sample_rate).turns
+            timings["diarize"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        transcript, timeline = self._transcribe_until_opening(audio, events, speaker_turns,
+                                                              organisation)
+        timings["transcribe_and_roles"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        verdicts = decide(timeline, self.config.verdicts, nlp=self.nlp)
+        timings["verdicts"] = time.perf_counter() - t
+        timings["total"] = sum(timings.values())
+        return CallResult(file=name, audio=audio.info, events=tuple(events),
+                          speaker_turns=tuple(speaker_turns), transcript=transcript,
+                          timeline=timeline, verdicts=verdicts, timings=timings)
+
+    def _transcribe_until_opening(self, audio: Audio, events: list[Event], speaker_turns,
+                                  organisation: str | None
+                                  ) -> tuple[Transcript, RoleTimeline]:
+        opts = self.config.analysis
+        duration = audio.duration
+        limit = duration if opts.full_transcript else min(duration, opts.max_transcribe_s)
+        silences = [e for e in events if e.kind == "silence"]
+        segments: list[Segment] = []
+        dropped: list[Segment] = []
+        start = 0.0
+        part = None
+        while True:
+            end = _cut_point(start + opts.window_s, silences, limit)
+            part = self.transcriber.transcribe(audio.samples, audio.sample_rate, start=start,
+                                               end=end, organisation=organisation)
+            segments.extend(part.segments)
+            dropped.extend(part.dropped)
+            transcript = Transcript(
+                segments=tuple(segments), language=part.language, duration_s=round(end, 3),
+                model=part.model, options={**part.options, "start_s": 0.0, "end_s": end},
+                dropped=tuple(dropped))
+            timeline = assign_roles(duration, events, transcript, speaker_turns,
+                                    self.config.roles)
+            done_opening = (timeline.agent_start_s is not None
+                            and timeline.agent_start_s + opts.after_agent_s <= end)
+            if end >= limit or (done_opening and not opts.full_transcript):
+                return transcript, timeline
+            start = end
+
+
+def _cut_point(target: float, silences: list[Event], limit: float) -> float:
+    """Window end near ``target``, moved into a silence within 5 s so no word is cut."""
+    if target >= limit:
+        return limit
+    near = [s for s in silences if s.end > target - 5.0 and s.start < target + 5.0]
+    if near:
+        best = min(near, key=lambda s: abs((s.start + s.end) / 2 - target))
+        return min(limit, max(target - 5.0, (best.start + best.end) / 2))
+    return target

@@ -1,0 +1,323 @@
+"""Batch runner: analyse every recording under a folder, resumably, into an output folder.
+
+Layout of ``OUT``::
+
+    calls/<relative path>.json   one schema-versioned result per input file
+    calls/<relative path>.rttm   role timeline (roles as speaker labels)
+    calls/<relative path>.vtt    transcript as WebVTT, cues labelled with roles
+    results.csv                  one row per input file (error empty on success)
+    config.toml                  the resolved configuration
+
+Every file is written atomically (temporary file + rename), so a run killed at any moment
+leaves only complete files; a re-run skips calls whose JSON already holds a result for the
+same audio content (sha256) and configuration, so nothing is lost or done twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .audio import is_audio_path, sha256_of
+from .config import PipelineConfig, to_toml
+
+logger = logging.getLogger(__name__)
+
+RESULT_COLUMNS = (
+    "file", "notice_before_agent", "notice_by_agent", "notice_source", "agent_name",
+    "agent_first", "agent_last", "agent_start_s", "agent_start_confidence", "organisation_named",
+    "greeting", "needs_review", "review_reasons", "duration_s", "error",
+)
+
+
+class OutputPathError(ValueError):
+    """An input's name would place output outside the output folder."""
+
+
+def find_audio(root: Path) -> list[Path]:
+    """Audio files under ``root`` (recursive, sorted, symlinked folders not followed)."""
+    if root.is_file():
+        return [root]
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        found.extend(Path(dirpath) / f for f in sorted(filenames) if is_audio_path(Path(f)))
+    return found
+
+
+def relative_name(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` as a POSIX string (the file's key in all outputs)."""
+    if root.is_file():
+        return path.name
+    return path.relative_to(root).as_posix()
+
+
+def output_path(out: Path, rel: str, suffix: str) -> Path:
+    """``OUT/calls/<rel><suffix>``, refusing names that would escape ``OUT/calls``."""
+    calls = (out / "calls").resolve()
+    parts = Path(rel).parts
+    if Path(rel).is_absolute() or any(p in ("..", "") for p in parts):
+        raise OutputPathError(f"unsafe file name {rel!r}")
+    target = (calls / (rel + suffix)).resolve()
+    if calls not in target.parents:
+        raise OutputPathError(f"{rel!r} would be written outside {calls}")
+    return target
+
+
+def atomic_write(path: Path, data: str) -> None:
+    """Write text so that readers see the old file or the whole new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _vtt_time(t: float) -> str:
+    h, rem = divmod(max(0.0, t), 3600)
+    m, s = divmod(rem, 60)
+    return f"{int(h):02d}:{int(m):02d}:{s:06.3f}"
+
+
+def to_webvtt(result: dict[str, Any]) -> str:
+    """WebVTT of the transcript, each cue prefixed with the role at its start."""
+    lines = ["WEBVTT", ""]
+    turns = (result.get("roles") or {}).get("turns", [])
+    segments = (result.get("transcript") or {}).get("segments", [])
+    for i, s in enumerate(segments, 1):
+        role = next((t["role"] for t in turns if t["start"] <= s["start"] + 0.05 < t["end"]
+                     and t["role"] not in ("SILENCE", "MUSIC", "TONE")), None)
+        text = s["text"].replace("-->", "->")
+        lines += [str(i), f"{_vtt_time(s['start'])} --> {_vtt_time(s['end'])}",
+                  f"<v {role}>{text}" if role else text, ""]
+    return "\n".join(lines)
+
+
+def result_row(result: dict[str, Any]) -> dict[str, str]:
+    """The ``results.csv`` row of one per-call result dict."""
+    v = result.get("verdicts") or {}
+    audio = result.get("audio") or {}
+
+    def fmt(x: Any) -> str:
+        if x is None:
+            return ""
+        if isinstance(x, bool):
+            return "yes" if x else "no"
+        if isinstance(x, float):
+            return f"{x:.2f}"
+        return str(x)
+
+    row = {
+        "file": result["file"],
+        "notice_before_agent": fmt(v.get("notice_before_agent")),
+        "notice_by_agent": fmt(v.get("notice_by_agent")),
+        "notice_source": fmt(v.get("notice_source")),
+        "agent_name": fmt(v.get("agent_name")),
+        "agent_first": fmt(v.get("agent_first")),
+        "agent_last": fmt(v.get("agent_last")),
+        "agent_start_s": fmt(v.get("agent_start_s")),
+        "agent_start_confidence": fmt(v.get("agent_start_confidence")),
+        "organisation_named": fmt(v.get("organisation_named")),
+        "greeting": fmt(v.get("greeting")),
+        "needs_review": fmt(v.get("needs_review")) if v else "",
+        "review_reasons": ";".join(v.get("review_reasons") or ()),
+        "duration_s": fmt(audio.get("duration_s")),
+        "error": fmt(result.get("error")),
+    }
+    return row
+
+
+# ------------------------------------------------------------------------------ workers
+
+_ANALYZER = None
+
+
+def _init_worker(config_dict: dict[str, Any]) -> None:
+    """Load the models once per worker process."""
+    global _ANALYZER
+    from .analyze import CallAnalyzer
+    from .config import from_dict
+
+    _ANALYZER = CallAnalyzer(from_dict(config_dict))
+
+
+def _analyze_one(path: str, rel: str, key: str) -> dict[str, Any]:
+    """Analyse one file in a worker; never raises (a failure becomes an error result)."""
+    t0 = time.perf_counter()
+    try:
+        result = _ANALYZER.analyze(path, name=rel).to_dict()
+    except Exception as e:  # a bug or a model failure must not stop the batch
+        logger.exception("analysis of %s failed", rel)
+        result = {"schema_version": "1.0", "file": rel, "error": f"{type(e).__name__}: {e}",
+                  "error_code": "analysis_failed", "audio": None}
+    result["key"] = key
+    result.setdefault("timings_s", {})["wall"] = round(time.perf_counter() - t0, 3)
+    return result
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    n_files: int
+    n_done: int  # analysed in this run
+    n_skipped: int  # already done with the same content and config
+    n_failed: int  # error rows (this run or kept from before)
+    out: Path
+
+
+def _load_existing(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def run_batch(
+    root: str | Path,
+    out: str | Path,
+    config: PipelineConfig | None = None,
+    *,
+    workers: int = 1,
+    quiet: bool = False,
+    executor: str = "local",
+    scheduler: str | None = None,
+) -> BatchSummary:
+    """Analyse all audio under ``root`` into ``out``; see the module docstring."""
+    root, out = Path(root), Path(out)
+    config = config or PipelineConfig()
+    if not root.exists():
+        raise FileNotFoundError(f"no such file or folder: {root}")
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in out.rglob(".tmp-*"):  # partial writes of a killed run; never read
+        stale.unlink(missing_ok=True)
+    atomic_write(out / "config.toml", to_toml(config))
+    fingerprint = config.fingerprint()
+
+    files = find_audio(root)
+    todo: list[tuple[str, str, str]] = []
+    rows: dict[str, dict[str, Any]] = {}
+    skipped = 0
+    for path in files:
+        rel = relative_name(path, root)
+        try:
+            json_path = output_path(out, rel, ".json")
+        except OutputPathError as e:
+            rows[rel] = {"file": rel, "error": str(e), "error_code": "unsafe_name"}
+            continue
+        try:
+            key = f"{sha256_of(path)}:{fingerprint}"
+        except OSError as e:  # unreadable: analysed anyway, so the error is recorded
+            key = f"unreadable:{fingerprint}:{e}"
+        old = _load_existing(json_path) if json_path.exists() else None
+        if old is not None and old.get("key") == key and not old.get("error"):
+            rows[rel] = old
+            skipped += 1
+            continue
+        todo.append((str(path), rel, key))
+
+    progress = _progress(len(todo), quiet)
+    done = 0
+    for result in _execute(todo, config, workers, executor, scheduler):
+        _write_call(out, result)
+        rows[result["file"]] = result
+        done += 1
+        progress.update(1)
+        progress.set_postfix_str(result["file"][-40:])
+    progress.close()
+
+    ordered = [rows[relative_name(p, root)] for p in files if relative_name(p, root) in rows]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=RESULT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for r in ordered:
+        writer.writerow(result_row(r))
+    atomic_write(out / "results.csv", buf.getvalue())
+    failed = sum(1 for r in ordered if r.get("error"))
+    return BatchSummary(len(files), done, skipped, failed, out)
+
+
+def _write_call(out: Path, result: dict[str, Any]) -> None:
+    rel = result["file"]
+    if result.get("roles"):
+        uri = Path(rel).stem
+        turns = result["roles"]["turns"]
+        rttm = "".join(
+            f"SPEAKER {uri.replace(' ', '_')} 1 {t['start']:.3f} {t['end'] - t['start']:.3f} "
+            f"<NA> <NA> {t['role']} <NA> <NA>\n"
+            for t in turns if t["role"] != "SILENCE")
+        atomic_write(output_path(out, rel, ".rttm"), rttm)
+        atomic_write(output_path(out, rel, ".vtt"), to_webvtt(result))
+    # the JSON last: its presence marks the call as done
+    atomic_write(output_path(out, rel, ".json"),
+                 json.dumps(result, ensure_ascii=False, indent=1, default=str))
+
+
+def _execute(todo, config: PipelineConfig, workers: int, executor: str,
+             scheduler: str | None) -> Iterator[dict[str, Any]]:
+    if not todo:
+        return
+    config_dict = config.to_dict()
+    if executor == "dask":
+        yield from _execute_dask(todo, config_dict, scheduler)
+        return
+    if executor != "local":
+        raise ValueError(f"unknown executor {executor!r} (local or dask)")
+    if workers <= 1:
+        _init_worker(config_dict)
+        for item in todo:
+            yield _analyze_one(*item)
+        return
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                             initargs=(config_dict,)) as pool:
+        futures = [pool.submit(_analyze_one, *item) for item in todo]
+        for fut in as_completed(futures):
+            yield fut.result()
+
+
+def _execute_dask(todo, config_dict: dict[str, Any], scheduler: str | None):
+    try:
+        from distributed import Client, as_completed as dask_completed
+    except ImportError as e:
+        raise RuntimeError("the dask executor needs: pip install 'dask[distributed]'") from e
+    client = Client(scheduler) if scheduler else Client(processes=True)
+    try:
+        futures = [client.submit(_dask_task, config_dict, *item, pure=False) for item in todo]
+        for fut in dask_completed(futures):
+            yield fut.result()
+    finally:
+        client.close()
+
+
+def _dask_task(config_dict: dict[str, Any], path: str, rel: str, key: str) -> dict[str, Any]:
+    if _ANALYZER is None:  # once per Dask worker process
+        _init_worker(config_dict)
+    return _analyze_one(path, rel, key)
+
+
+class _NoProgress:
+    def update(self, n: int) -> None: ...
+    def set_postfix_str(self, s: str) -> None: ...
+    def close(self) -> None: ...
+
+
+def _progress(total: int, quiet: bool):
+    if quiet or total == 0:
+        return _NoProgress()
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="call", dynamic_ncols=True)

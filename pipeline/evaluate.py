@@ -1,0 +1,154 @@
+"""Evaluation against labelled calls (the ``audio_fixtures/labels.csv`` format).
+
+``metrics.json`` holds exactly: ``n_calls``, ``n_failed``, ``notice_before_agent`` and
+``notice_by_agent`` ({precision, recall, f1, accuracy}, "yes" is the positive class),
+``agent_name`` ({accuracy, confusion}), ``agent_name_text`` ({accuracy}: first and last
+names equal, case-insensitive) and ``agent_start`` ({mean_abs_error_s, within_1s}).
+Failed calls count as wrong answers (and are left out of the agent-start error).
+Role-level DER (pyannote.metrics) against reference RTTMs goes to ``roles.json``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+NAME_CATEGORIES = ("none", "first", "last", "full")
+
+
+def read_labels(path: str | Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _binary(pairs: list[tuple[str, str | None]]) -> dict[str, float]:
+    tp = sum(t == "yes" and p == "yes" for t, p in pairs)
+    fp = sum(t != "yes" and p == "yes" for t, p in pairs)
+    fn = sum(t == "yes" and p != "yes" for t, p in pairs)
+    correct = sum(t == p for t, p in pairs)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
+            "accuracy": round(correct / len(pairs), 4) if pairs else 0.0}
+
+
+def _norm(name: str | None) -> str:
+    return " ".join((name or "").lower().split())
+
+
+def compute_metrics(labels: list[dict[str, str]], results: dict[str, dict[str, str]]
+                    ) -> tuple[dict[str, Any], list[str]]:
+    """-> (metrics, misses). ``results`` maps label ``file`` to a ``results.csv`` row."""
+    n = len(labels)
+    failed = 0
+    nb, na, names = [], [], []
+    name_text_ok = 0
+    start_errors: list[float] = []
+    confusion = {t: {p: 0 for p in (*NAME_CATEGORIES, "error")} for t in NAME_CATEGORIES}
+    misses: list[str] = []
+    for lab in labels:
+        row = results.get(lab["file"])
+        if row is None or row.get("error"):
+            failed += 1
+            nb.append((lab["notice_before_agent"], None))
+            na.append((lab["notice_by_agent"], None))
+            names.append((lab["agent_name"], None))
+            confusion[lab["agent_name"]]["error"] += 1
+            misses.append(f"{lab['file']}: failed ({(row or {}).get('error', 'no result')})")
+            continue
+        nb.append((lab["notice_before_agent"], row["notice_before_agent"]))
+        na.append((lab["notice_by_agent"], row["notice_by_agent"]))
+        names.append((lab["agent_name"], row["agent_name"]))
+        confusion[lab["agent_name"]][row["agent_name"] or "none"] += 1
+        if (_norm(lab["agent_first"]) == _norm(row["agent_first"])
+                and _norm(lab["agent_last"]) == _norm(row["agent_last"])):
+            name_text_ok += 1
+        else:
+            misses.append(f"{lab['file']}: name {lab['agent_first']!r} {lab['agent_last']!r} "
+                          f"-> {row['agent_first']!r} {row['agent_last']!r}")
+        for key in ("notice_before_agent", "notice_by_agent", "agent_name"):
+            if lab[key] != row[key]:
+                misses.append(f"{lab['file']}: {key} {lab[key]} -> {row[key]}")
+        if lab.get("agent_start_s") and row.get("agent_start_s"):
+            err = abs(float(lab["agent_start_s"]) - float(row["agent_start_s"]))
+            start_errors.append(err)
+            if err > 1.0:
+                misses.append(f"{lab['file']}: agent start {lab['agent_start_s']} -> "
+                              f"{row['agent_start_s']}")
+        elif lab.get("agent_start_s"):
+            misses.append(f"{lab['file']}: agent start {lab['agent_start_s']} -> none found")
+    with_start = [lab for lab in labels if lab.get("agent_start_s")]
+    metrics = {
+        "n_calls": n,
+        "n_failed": failed,
+        "notice_before_agent": _binary(nb),
+        "notice_by_agent": _binary(na),
+        "agent_name": {
+            "accuracy": round(sum(t == p for t, p in names) / n, 4) if n else 0.0,
+            "confusion": confusion,
+        },
+        "agent_name_text": {"accuracy": round(name_text_ok / n, 4) if n else 0.0},
+        "agent_start": {
+            "mean_abs_error_s": (round(sum(start_errors) / len(start_errors), 3)
+                                 if start_errors else None),
+            # calls with no agent start found count as misses
+            "within_1s": (round(sum(e <= 1.0 for e in start_errors) / len(with_start), 4)
+                          if with_start else None),
+        },
+    }
+    return metrics, misses
+
+
+def role_der(reference_dir: Path, out: Path, files: list[str]) -> dict[str, Any]:
+    """Role-level error rate (DER with roles as fixed labels, i.e. identification error rate) per call and overall (pyannote.metrics).
+
+    SILENCE is not scored (RTTM marks what is heard); a 0.25 s collar around reference
+    boundaries forgives edge jitter of music and speech onsets.
+    """
+    from pyannote.core import Annotation, Segment
+    from pyannote.metrics.identification import IdentificationErrorRate
+
+    def load(path: Path) -> Annotation:
+        ann = Annotation()
+        for i, line in enumerate(path.read_text().splitlines()):
+            p = line.split()
+            if len(p) >= 8 and p[0] == "SPEAKER":
+                ann[Segment(float(p[3]), float(p[3]) + float(p[4])), i] = p[7]
+        return ann
+
+    # roles are fixed labels: the identification error rate compares role to role, where
+    # DiarizationErrorRate would first map hypothesis labels to reference labels
+    metric = IdentificationErrorRate(collar=0.25, skip_overlap=False)
+    per_call = {}
+    for rel in files:
+        ref_path = reference_dir / f"{Path(rel).stem}.rttm"
+        hyp_path = out / "calls" / f"{rel}.rttm"
+        if not ref_path.exists() or not hyp_path.exists():
+            continue
+        ref, hyp = load(ref_path), load(hyp_path)
+        detail = metric(ref, hyp, detailed=True)
+        per_call[rel] = round(detail["identification error rate"], 4)
+    return {"der": round(abs(metric), 4) if per_call else None, "per_call": per_call}
+
+
+def run_eval(root: str | Path, labels_path: str | Path, out: str | Path, config=None, *,
+             workers: int = 1, quiet: bool = False, rttm_dir: str | Path | None = None
+             ) -> tuple[dict[str, Any], list[str]]:
+    """Analyse the labelled calls under ``root`` into ``out`` and score them."""
+    from .batch import run_batch
+
+    root, out = Path(root), Path(out)
+    labels = read_labels(labels_path)
+    run_batch(root, out, config, workers=workers, quiet=quiet)
+    with open(out / "results.csv", newline="", encoding="utf-8") as f:
+        results = {r["file"]: r for r in csv.DictReader(f)}
+    metrics, misses = compute_metrics(labels, results)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    rttm_dir = Path(rttm_dir) if rttm_dir else root / "rttm"
+    if rttm_dir.is_dir():
+        roles = role_der(rttm_dir, out, [lab["file"] for lab in labels])
+        (out / "roles.json").write_text(json.dumps(roles, indent=2) + "\n")
+    return metrics, misses

@@ -1,0 +1,420 @@
+"""Role stage: label every stretch of a call IVR, AGENT, CALLER, MUSIC, TONE or SILENCE and
+find the moment the live agent starts.
+
+Every verdict hangs on ``agent_start_s``: a recording notice counts as "before the agent" only
+relative to it, and only the agent's own opening can carry the agent's name. The stage
+combines independent evidence, each of which fails on some calls:
+
+* non-speech events (hold music, ringback, DTMF, silence) are never speech roles;
+* channels: in a stereo recording one channel carries the caller, the other the line;
+* speaker clusters from diarization: the IVR is one recorded voice, the agent another;
+* wording: IVR menus ("kies 1", "toets", "welkom bij", "u wordt doorverbonden") vs. a live
+  greeting ("u spreekt met", "waarmee kan ik u helpen");
+* order and turn-taking: IVR and hold come before the agent, and the caller answers the agent
+  (nobody talks back to a recorded announcement);
+* the moment hold music or ringback stops is when a person usually picks up.
+
+Candidates are scored first (``score_agent_candidates``), decided after (``assign_roles``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .transcribe import normalise_text
+from .types import Event, Role, Segment, Transcript, Turn
+
+logger = logging.getLogger(__name__)
+
+IVR_PHRASES: tuple[str, ...] = (
+    "welkom bij", "kies", "toets", "druk op", "wordt doorverbonden", "u wordt doorverbonden",
+    "een moment geduld", "moment geduld", "wachtenden", "wachtrij", "u bent nummer",
+    "in de wacht", "blijft u aan de lijn", "blijf aan de lijn", "al onze medewerkers",
+    "medewerkers zijn in gesprek", "momenteel", "openingstijden", "bezoek onze website",
+    "kijk op", "keuzemenu", "hekje", "sterretje", "uw wachttijd", "wachttijd",
+    "uw gesprek is belangrijk", "u wordt zo snel mogelijk geholpen",
+)
+GREETING_PHRASES: tuple[str, ...] = (
+    "u spreekt met", "je spreekt met", "spreekt met", "mijn naam is", "aan de lijn",
+    "waarmee kan ik u helpen", "waarmee kan ik", "wat kan ik voor u doen", "kan ik u helpen",
+    "kan ik je helpen", "ik ben",
+)
+GREETING_WORDS: tuple[str, ...] = (
+    "goedemorgen", "goedemiddag", "goedenavond", "goedendag", "goeiemorgen", "goeiemiddag",
+    "hallo", "dag",
+)
+
+
+@dataclass(frozen=True)
+class RoleOptions:
+    """Options of the role stage (times in seconds)."""
+
+    min_speech_s: float = 0.25  # shorter speech stretches are ignored
+    nonspeech_cover: float = 0.6  # speech covered more than this by music/tones is not speech
+    reply_window_s: float = 5.0  # a reply this soon after a candidate marks a live exchange
+    pickup_window_s: float = 4.0  # speech this soon after hold music/ringback ends = pick-up
+    menu_window_s: float = 8.0  # speech this soon before DTMF or hold music is IVR-like
+    fuzzy_ratio: float = 0.8  # difflib ratio for a misheard phrase to still count
+    agent_threshold: float = 1.5  # score a candidate needs to be taken as the agent start
+    caller_channel: int | None = None  # stereo: the caller's channel; None = detect
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """A stretch of speech with what was said; times in seconds."""
+
+    start: float
+    end: float
+    text: str
+    channel: int | None = None
+    speaker: str | None = None
+    segments: tuple[Segment, ...] = ()
+
+
+@dataclass(frozen=True)
+class AgentCandidate:
+    """One utterance considered as the agent's first words, with its evidence."""
+
+    utterance: Utterance
+    score: float
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RoleTimeline:
+    """Role-labelled timeline of a call and the agent's start (seconds)."""
+
+    turns: tuple[Turn, ...]
+    duration_s: float
+    agent_start_s: float | None  # first word of the live agent; None: no agent found
+    agent_start_confidence: float  # 0..1
+    agent_speaker: str | None = None
+    caller_channel: int | None = None
+    reasons: tuple[str, ...] = ()  # evidence for the agent start, or why none was found
+    utterances: tuple[tuple[Utterance, Role], ...] = field(default=(), repr=False)
+
+    def turns_of(self, role: Role) -> tuple[Turn, ...]:
+        return tuple(t for t in self.turns if t.role == role)
+
+    def role_at(self, t: float) -> Role:
+        for turn in self.turns:
+            if turn.start <= t < turn.end:
+                return turn.role
+        return Role.SILENCE
+
+    def utterances_of(self, role: Role) -> tuple[Utterance, ...]:
+        return tuple(u for u, r in self.utterances if r == role)
+
+    def to_annotation(self, uri: str = "call"):
+        """pyannote.core ``Annotation`` with roles as labels."""
+        from pyannote.core import Annotation
+        from pyannote.core import Segment as PSegment
+
+        ann = Annotation(uri=uri)
+        for i, t in enumerate(self.turns):
+            if t.role != Role.SILENCE and t.end > t.start:
+                ann[PSegment(t.start, t.end), i] = t.role.value
+        return ann
+
+    def to_rttm(self, uri: str = "call") -> str:
+        """RTTM lines, roles as speaker labels (SILENCE left out, as RTTM marks speech)."""
+        uri = re.sub(r"\s+", "_", uri)
+        lines = [
+            f"SPEAKER {uri} 1 {t.start:.3f} {t.end - t.start:.3f} <NA> <NA> {t.role.value} "
+            "<NA> <NA>"
+            for t in self.turns if t.role != Role.SILENCE and t.end > t.start
+        ]
+        return "\n".join(lines) + ("\n" if lines else "")
+
+
+# ------------------------------------------------------------------------------ wording
+
+
+def _tokens(text: str) -> list[str]:
+    return re.findall(r"\w+", normalise_text(text))
+
+
+def fuzzy_find(tokens: list[str], phrase: str, min_ratio: float) -> bool:
+    """Whether ``phrase`` occurs in ``tokens``, allowing ASR misspellings.
+
+    Short words (<= 3 letters) must match exactly: "kies" must not match "kiest" by accident
+    of a ratio, and "dag" not "dat".
+    """
+    words = phrase.split()
+    n = len(words)
+    if n == 0 or len(tokens) < n:
+        return False
+    target = " ".join(words)
+    for i in range(len(tokens) - n + 1):
+        window = tokens[i:i + n]
+        if window == words:
+            return True
+        if all(len(w) <= 3 for w in words):
+            continue
+        if any(len(w) <= 3 and w != t for w, t in zip(words, window, strict=True)):
+            continue
+        if difflib.SequenceMatcher(None, " ".join(window), target).ratio() >= min_ratio:
+            return True
+    return False
+
+
+def phrase_hits(text: str, phrases: tuple[str, ...], min_ratio: float) -> list[str]:
+    tokens = _tokens(text)
+    return [p for p in phrases if fuzzy_find(tokens, p, min_ratio)]
+
+
+def ivr_wording(text: str, min_ratio: float = 0.8) -> list[str]:
+    """IVR phrases heard in ``text`` (menu choices, welcome, queue messages)."""
+    hits = phrase_hits(text, IVR_PHRASES, min_ratio)
+    if re.search(r"\b(kies|toets|druk)\w*\s+(\w+\s+)?(een|twee|drie|vier|vijf|\d)\b",
+                 normalise_text(text)):
+        hits.append("menu_choice")
+    return hits
+
+
+def greeting_wording(text: str, min_ratio: float = 0.8) -> list[str]:
+    """Live-greeting phrases heard in ``text``."""
+    hits = phrase_hits(text, GREETING_PHRASES, min_ratio)
+    first = _tokens(text)[:4]
+    hits += [w for w in GREETING_WORDS if any(
+        t == w or (len(w) > 4 and difflib.SequenceMatcher(None, t, w).ratio() >= min_ratio)
+        for t in first)]
+    return hits
+
+
+# ---------------------------------------------------------------------- building blocks
+
+
+def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    return max(0.0, min(a1, b1) - max(a0, b0))
+
+
+def _covered(start: float, end: float, spans: list[tuple[float, float]]) -> float:
+    """Fraction of [start, end] covered by (non-overlapping) spans."""
+    if end <= start:
+        return 0.0
+    return sum(_overlap(start, end, a, b) for a, b in spans) / (end - start)
+
+
+def build_utterances(transcript: Transcript | None, speaker_turns=(), *,
+                     min_speech_s: float = 0.25) -> list[Utterance]:
+    """Transcript segments (with the diarization speaker that overlaps them most) plus
+    diarized speech that the recogniser produced no text for."""
+    turns = list(speaker_turns)
+    out: list[Utterance] = []
+    segments = list(transcript.segments) if transcript else []
+    for s in segments:
+        speaker = None
+        if turns:
+            best = max(turns, key=lambda t: _overlap(s.start, s.end, t.start, t.end))
+            if _overlap(s.start, s.end, best.start, best.end) > 0:
+                speaker = best.speaker
+        out.append(Utterance(s.start, s.end, s.text, s.channel, speaker, (s,)))
+    seg_spans = [(s.start, s.end) for s in segments]
+    for t in turns:
+        if t.end - t.start >= min_speech_s and _covered(t.start, t.end, seg_spans) < 0.2:
+            out.append(Utterance(t.start, t.end, "", getattr(t, "channel", None), t.speaker))
+    return sorted((u for u in out if u.end - u.start >= min_speech_s or u.text),
+                  key=lambda u: (u.start, u.end))
+
+
+def detect_caller_channel(utterances: list[Utterance], events: list[Event],
+                          min_ratio: float = 0.8) -> int | None:
+    """In a stereo call, which channel is the caller's: the one without IVR wording, that
+    starts speaking later (the line channel carries the IVR and the agent's greeting)."""
+    channels = sorted({u.channel for u in utterances if u.channel is not None})
+    if len(channels) != 2:
+        return None
+    score = {}
+    for c in channels:
+        us = [u for u in utterances if u.channel == c]
+        first = min(u.start for u in us)
+        ivr = sum(bool(ivr_wording(u.text, min_ratio)) for u in us)
+        greet = sum(bool(greeting_wording(u.text, min_ratio)) for u in us[:3])
+        score[c] = ivr * 2.0 + greet - first / 30.0  # higher = more like the line
+    return min(channels, key=lambda c: score[c])
+
+
+def score_agent_candidates(line: list[Utterance], others: list[Utterance],
+                           events: list[Event], options: RoleOptions) -> list[AgentCandidate]:
+    """Score every line utterance as the agent's first words (higher = more agent-like)."""
+    pickups = [e.end for e in events if e.kind in ("music", "ringback", "tone", "busy")]
+    # a menu leads to key presses and a queue to hold music: speech followed by those, with no
+    # live exchange in between, is the phone system talking
+    holds = [e.start for e in events if e.kind in ("music", "dtmf")]
+    ivr_speakers: dict[str | None, int] = defaultdict(int)
+    candidates = []
+    seen_speakers: set[str | None] = set()
+    for i, u in enumerate(line):
+        reasons: list[str] = []
+        score = 0.0
+        ivr = ivr_wording(u.text, options.fuzzy_ratio)
+        greet = greeting_wording(u.text, options.fuzzy_ratio)
+        if ivr:
+            score -= 2.0
+            reasons.append("ivr_words:" + ",".join(ivr[:3]))
+        strong_greet = [g for g in greet if g not in GREETING_WORDS]
+        if strong_greet:
+            score += 2.0
+            reasons.append("greeting:" + ",".join(strong_greet[:3]))
+        elif greet and not ivr:
+            score += 0.75
+            reasons.append("greeting_word:" + greet[0])
+        # someone else answers soon after: a live exchange, not an announcement
+        replies = [o for o in others if u.end - 0.5 <= o.start <= u.end + options.reply_window_s
+                   and _other_voice(o, u) and not ivr_wording(o.text, options.fuzzy_ratio)]
+        if replies:
+            score += 1.0
+            reasons.append("answered")
+        if not replies and any(0.0 <= h - u.end <= options.menu_window_s for h in holds):
+            score -= 1.5
+            reasons.append("followed_by_keys_or_hold")
+        if any(0.0 <= u.start - p <= options.pickup_window_s for p in pickups):
+            score += 0.75
+            reasons.append("after_hold_or_ringback")
+        if u.speaker is not None:
+            if ivr_speakers.get(u.speaker, 0) > 0:
+                score -= 1.0
+                reasons.append("same_voice_as_ivr")
+            elif ivr_speakers and u.speaker not in seen_speakers:
+                score += 0.75
+                reasons.append("new_voice_after_ivr")
+        if not u.text:
+            score -= 0.5
+            reasons.append("no_text")
+        candidates.append(AgentCandidate(u, score, tuple(reasons)))
+        seen_speakers.add(u.speaker)
+        if (ivr or "followed_by_keys_or_hold" in reasons) and u.speaker is not None:
+            ivr_speakers[u.speaker] += 1
+    return candidates
+
+
+def _other_voice(a: Utterance, b: Utterance) -> bool:
+    """Whether two utterances are known to come from different people."""
+    if a.channel is not None and b.channel is not None and a.channel != b.channel:
+        return True
+    return a.speaker is not None and b.speaker is not None and a.speaker != b.speaker
+
+
+def _confidence(score: float, threshold: float) -> float:
+    import math
+
+    return round(1.0 / (1.0 + math.exp(-1.5 * (score - threshold + 0.5))), 3)
+
+
+# ------------------------------------------------------------------------------- decide
+
+
+def assign_roles(
+    duration_s: float,
+    events: list[Event],
+    transcript: Transcript | None,
+    speaker_turns=(),
+    options: RoleOptions | None = None,
+) -> RoleTimeline:
+    """Label the call and find the agent start. ``speaker_turns``: diarization turns
+    (objects with ``start``, ``end``, ``speaker`` and optionally ``channel``)."""
+    options = options or RoleOptions()
+    nonspeech = [(e.start, e.end) for e in events if e.kind != "silence"]
+    utterances = [
+        u for u in build_utterances(transcript, speaker_turns, min_speech_s=options.min_speech_s)
+        if _covered(u.start, u.end, nonspeech) <= options.nonspeech_cover
+    ]
+    caller_channel = options.caller_channel
+    if caller_channel is None:
+        caller_channel = detect_caller_channel(utterances, events, options.fuzzy_ratio)
+    if caller_channel is not None:
+        line = [u for u in utterances if u.channel != caller_channel]
+        caller = [u for u in utterances if u.channel == caller_channel]
+    else:
+        line, caller = utterances, []
+
+    candidates = score_agent_candidates(line, caller if caller_channel is not None else line,
+                                        events, options)
+    chosen = next((c for c in candidates if c.score >= options.agent_threshold), None)
+    labelled: list[tuple[Utterance, Role]] = [(u, Role.CALLER) for u in caller]
+    if chosen is None:
+        reasons = ("no_agent_found",) if line else ("no_speech",)
+        labelled += [(u, Role.IVR) for u in line]
+        agent_start, confidence, agent_speaker = None, 0.0, None
+        if candidates:
+            best = max(candidates, key=lambda c: c.score)
+            reasons += (f"best_candidate@{best.utterance.start:.2f}s:" + ";".join(best.reasons),)
+            confidence = round(1.0 - _confidence(best.score, options.agent_threshold), 3)
+    else:
+        agent_start = chosen.utterance.start
+        agent_speaker = chosen.utterance.speaker
+        confidence = _confidence(chosen.score, options.agent_threshold)
+        reasons = chosen.reasons
+        before_speakers = {u.speaker for u in line if u.start < agent_start}
+        for u in line:
+            if u.start < agent_start:
+                labelled.append((u, Role.IVR))
+            elif caller_channel is not None or agent_speaker is None:
+                labelled.append((u, Role.AGENT))
+            elif u.speaker == agent_speaker:
+                labelled.append((u, Role.AGENT))
+            elif u.speaker in before_speakers and ivr_wording(u.text, options.fuzzy_ratio):
+                labelled.append((u, Role.IVR))
+            else:
+                labelled.append((u, Role.CALLER))
+        if caller_channel is None and agent_speaker is not None:
+            # a voice that spoke before the agent but is neither IVR-like nor the agent is the
+            # caller talking over the menu ("hallo?"), when that voice is the caller later on
+            later_callers = {u.speaker for u, r in labelled if r == Role.CALLER}
+            labelled = [
+                (u, Role.CALLER) if r == Role.IVR and u.speaker in later_callers
+                and not ivr_wording(u.text, options.fuzzy_ratio) else (u, r)
+                for u, r in labelled
+            ]
+    labelled.sort(key=lambda ur: (ur[0].start, ur[0].end))
+    turns = _merge_turns(labelled, events, duration_s)
+    return RoleTimeline(
+        turns=tuple(turns), duration_s=duration_s, agent_start_s=agent_start,
+        agent_start_confidence=confidence, agent_speaker=agent_speaker,
+        caller_channel=caller_channel, reasons=tuple(reasons), utterances=tuple(labelled),
+    )
+
+
+_EVENT_ROLES = {"music": Role.MUSIC, "ringback": Role.TONE, "busy": Role.TONE,
+                "dtmf": Role.TONE, "tone": Role.TONE, "silence": Role.SILENCE}
+
+
+def _merge_turns(labelled: list[tuple[Utterance, Role]], events: list[Event],
+                 duration_s: float) -> list[Turn]:
+    """Speech turns plus non-speech events; adjacent same-role turns merged (gap < 0.3 s)."""
+    raw = [Turn(u.start, u.end, r, u.speaker, u.channel) for u, r in labelled]
+    speech = [(t.start, t.end) for t in raw]
+    for e in events:
+        role = _EVENT_ROLES.get(e.kind)
+        if role is None:
+            continue
+        if role == Role.SILENCE and _covered(e.start, e.end, speech) > 0.5:
+            continue
+        raw.append(Turn(e.start, min(e.end, duration_s), role, None, None, e.confidence))
+    raw.sort()
+    merged: list[Turn] = []
+    for t in raw:
+        if (merged and merged[-1].role == t.role and t.start - merged[-1].end < 0.3
+                and merged[-1].channel == t.channel):
+            last = merged[-1]
+            merged[-1] = Turn(last.start, max(last.end, t.end), last.role, last.speaker,
+                              last.channel, min(last.confidence, t.confidence))
+        else:
+            merged.append(t)
+    return merged
+
+
+def read_rttm(text: str) -> list[Turn]:
+    """Parse RTTM lines whose speaker labels are role names."""
+    turns = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 8 and parts[0] == "SPEAKER":
+            start, dur = float(parts[3]), float(parts[4])
+            turns.append(Turn(start, start + dur, Role(parts[7])))
+    return sorted(turns)

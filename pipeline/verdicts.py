@@ -1,0 +1,208 @@
+"""Decisions per call: recording notice and agent introduction, each with checkable evidence.
+
+Built on the role timeline (who speaks when, where the agent starts) and the language stage
+(spaCy NER + matchers over text). Text spans found by the language stage are mapped back to
+word times, so every decision points at seconds in the recording.
+
+Rules that matter:
+* a notice counts as ``notice_before_agent`` only when it starts before ``agent_start_s`` and
+  is not said by the caller; a notice in the agent's own speech is ``notice_by_agent``;
+* the agent's name is taken only from the agent's opening turn (agent speech from the agent
+  start until the caller first speaks, at most ``opening_s``): not from the caller, not from
+  a transfer ("ik verbind u door met mevrouw Jansen"), not from the IVR;
+* weak or conflicting evidence sets ``needs_review`` with the reasons.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from .roles import RoleTimeline, Utterance
+from .types import Role, Word
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class VerdictOptions:
+    """Options of the decision stage (times in seconds, confidences 0..1)."""
+
+    opening_s: float = 20.0  # the agent's opening turn: at most this long after agent start
+    min_agent_start_confidence: float = 0.6  # below: needs review ("unclear_agent_start")
+    min_word_probability: float = 0.45  # mean ASR word confidence of evidence below: review
+    min_notice_confidence: float = 0.5  # weaker notice candidates are flagged, not counted
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a decision rests on: a text span at a time, said by a role."""
+
+    text: str
+    start: float  # seconds
+    end: float  # seconds
+    role: Role
+    confidence: float  # 0..1 of the language rule that found it
+    asr_confidence: float | None = None  # mean word probability of the span, when known
+    detail: str = ""  # which rule / pattern
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """The call-level answers (yes/no strings as in the label files) with evidence."""
+
+    notice_before_agent: str  # "yes" | "no"
+    notice_by_agent: str  # "yes" | "no"
+    notice_source: str  # "ivr" | "agent" | "none": who gave the first notice
+    agent_name: str  # "none" | "first" | "last" | "full"
+    agent_first: str | None
+    agent_last: str | None
+    organisation_named: str  # "yes" | "no": the agent named the organisation
+    organisation: str | None
+    greeting: str | None  # goedemorgen / goedemiddag / ... in the agent's opening
+    agent_start_s: float | None  # seconds; also the wait until the agent answered
+    agent_start_confidence: float
+    notice_evidence: tuple[Evidence, ...]
+    name_evidence: tuple[Evidence, ...]
+    opening_text: str  # the agent's opening turn as recognised
+    needs_review: bool
+    review_reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Text:
+    """Text of utterances with the time span of every word's characters."""
+
+    text: str
+    spans: tuple[tuple[int, int, float, float, float], ...]  # (char0, char1, start, end, prob)
+
+    def times(self, c0: int, c1: int) -> tuple[float, float, float | None]:
+        hit = [s for s in self.spans if s[1] > c0 and s[0] < c1]
+        if not hit:
+            return (0.0, 0.0, None)
+        probs = [s[4] for s in hit if s[4] >= 0]
+        asr = round(sum(probs) / len(probs), 3) if probs else None
+        return (hit[0][2], hit[-1][3], asr)
+
+
+def _as_text(utterances: list[Utterance]) -> _Text:
+    """Join utterances into one text; words keep their times (segment time when no words)."""
+    parts: list[str] = []
+    spans: list[tuple[int, int, float, float, float]] = []
+    pos = 0
+    for u in utterances:
+        words: list[Word] = [w for s in u.segments for w in s.words]
+        items = ([(w.text, w.start, w.end, w.probability) for w in words] if words
+                 else [(u.text, u.start, u.end, -1.0)] if u.text else [])
+        for text, start, end, prob in items:
+            text = text.strip()
+            if not text:
+                continue
+            if parts:
+                parts.append(" ")
+                pos += 1
+            parts.append(text)
+            spans.append((pos, pos + len(text), start, end, prob))
+            pos += len(text)
+    return _Text("".join(parts), tuple(spans))
+
+
+def opening_turn(timeline: RoleTimeline, opening_s: float) -> list[Utterance]:
+    """Agent utterances from the agent start until the caller first speaks (or ``opening_s``)."""
+    if timeline.agent_start_s is None:
+        return []
+    t0 = timeline.agent_start_s
+    out = []
+    for u, role in timeline.utterances:
+        if u.start < t0 - 1e-6:
+            continue
+        if role == Role.CALLER or u.start > t0 + opening_s:
+            break
+        if role == Role.AGENT:
+            out.append(u)
+    return out
+
+
+def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=None) -> Verdicts:
+    """Verdicts for one call from its role timeline (utterances carry the transcript)."""
+    from . import language
+
+    options = options or VerdictOptions()
+    nlp = nlp if nlp is not None else language.load_nlp()
+    reasons: list[str] = []
+    agent_start = timeline.agent_start_s
+    if agent_start is None:
+        reasons.append("no_agent_found")
+    elif timeline.agent_start_confidence < options.min_agent_start_confidence:
+        reasons.append("unclear_agent_start")
+
+    # --- notices: every non-caller utterance, in time order -----------------------------------
+    notice_ev: list[Evidence] = []
+    before = by_agent = False
+    for u, role in timeline.utterances:
+        if role == Role.CALLER or not u.text:
+            continue
+        text = _as_text([u])
+        for cand in language.find_notices(text.text, nlp):
+            start, end, asr = text.times(cand.start_char, cand.end_char)
+            ev = Evidence(cand.text, start, end, role, cand.confidence, asr,
+                          ("negated: " if cand.negated else "") + cand.reason)
+            notice_ev.append(ev)
+            if cand.negated:
+                reasons.append("negated_notice_heard")
+                continue
+            if cand.confidence < options.min_notice_confidence:
+                reasons.append("weak_notice_evidence")
+                continue
+            if asr is not None and asr < options.min_word_probability:
+                reasons.append("low_asr_confidence_notice")
+            if agent_start is None or start < agent_start:
+                before = True
+            if role == Role.AGENT:
+                by_agent = True
+    counted = [e for e in notice_ev if not e.detail.startswith("negated")
+               and e.confidence >= options.min_notice_confidence]
+    source = "none"
+    if counted:
+        source = "agent" if counted[0].role == Role.AGENT else "ivr"
+
+    # --- the agent's opening ----------------------------------------------------------------
+    opening = opening_turn(timeline, options.opening_s)
+    text = _as_text(opening)
+    analysis = language.analyze_opening(text.text, nlp) if text.text else None
+    name_ev: list[Evidence] = []
+    category, first, last = "none", None, None
+    organisation = greeting = None
+    if analysis is not None:
+        reasons.extend(analysis.review_reasons)
+        organisation, greeting = analysis.organisation, analysis.greeting
+        if analysis.name is not None:
+            n = analysis.name
+            category, first, last = analysis.name_category, n.first, n.last
+            start, end, asr = text.times(n.start_char, n.end_char)
+            name_ev.append(Evidence(n.text, start, end, Role.AGENT, n.confidence, asr,
+                                    n.pattern + (": " + ",".join(n.reasons) if n.reasons
+                                                 else "")))
+            if asr is not None and asr < options.min_word_probability:
+                reasons.append("low_asr_confidence_name")
+    elif agent_start is not None:
+        reasons.append("agent_opening_not_transcribed")
+
+    return Verdicts(
+        notice_before_agent="yes" if before else "no",
+        notice_by_agent="yes" if by_agent else "no",
+        notice_source=source,
+        agent_name=category,
+        agent_first=first,
+        agent_last=last,
+        organisation_named="yes" if organisation else "no",
+        organisation=organisation,
+        greeting=greeting,
+        agent_start_s=None if agent_start is None else round(agent_start, 3),
+        agent_start_confidence=timeline.agent_start_confidence,
+        notice_evidence=tuple(notice_ev),
+        name_evidence=tuple(name_ev),
+        opening_text=text.text,
+        needs_review=bool(reasons),
+        review_reasons=tuple(dict.fromkeys(reasons)),
+    )

@@ -1,0 +1,162 @@
+"""Batch runner: one row per file, clear errors, resumable, outputs confined to OUT."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.batch import OutputPathError, atomic_write, find_audio, output_path, run_batch
+from pipeline.evaluate import compute_metrics
+
+FIXTURES = Path(__file__).resolve().parent.parent / "audio_fixtures"
+REPO = FIXTURES.parent
+
+
+def test_output_paths_cannot_escape_out(tmp_path):
+    assert output_path(tmp_path, "a/b.wav", ".json") == (tmp_path / "calls/a/b.wav.json").resolve()
+    for bad in ("../x.wav", "/etc/passwd", "a/../../x.wav"):
+        with pytest.raises(OutputPathError):
+            output_path(tmp_path, bad, ".json")
+
+
+def test_atomic_write_leaves_no_temporary_files(tmp_path):
+    atomic_write(tmp_path / "x" / "r.json", "{}")
+    atomic_write(tmp_path / "x" / "r.json", '{"a": 1}')
+    assert [p.name for p in (tmp_path / "x").iterdir()] == ["r.json"]
+    assert json.loads((tmp_path / "x" / "r.json").read_text()) == {"a": 1}
+
+
+def test_find_audio_is_recursive_and_skips_other_files(tmp_path):
+    (tmp_path / "sub").mkdir()
+    for name in ("a.wav", "sub/b.MP3", "notes.txt", ".hidden.wav"):
+        (tmp_path / name).write_bytes(b"x")
+    assert [p.relative_to(tmp_path).as_posix() for p in find_audio(tmp_path)] == [
+        "a.wav", "sub/b.MP3"]
+
+
+def test_eval_metrics_on_hand_made_labels_are_exact():
+    labels = [
+        {"file": "a", "notice_before_agent": "yes", "notice_by_agent": "no", "agent_name": "full",
+         "agent_first": "Sanne", "agent_last": "Jansen", "agent_start_s": "10.0"},
+        {"file": "b", "notice_before_agent": "yes", "notice_by_agent": "yes",
+         "agent_name": "first", "agent_first": "Joost", "agent_last": "", "agent_start_s": "3.0"},
+        {"file": "c", "notice_before_agent": "no", "notice_by_agent": "no", "agent_name": "none",
+         "agent_first": "", "agent_last": "", "agent_start_s": "5.0"},
+        {"file": "d", "notice_before_agent": "no", "notice_by_agent": "no", "agent_name": "last",
+         "agent_first": "", "agent_last": "de Vries", "agent_start_s": "7.0"},
+    ]
+    results = {
+        "a": {"notice_before_agent": "yes", "notice_by_agent": "no", "agent_name": "full",
+              "agent_first": "sanne", "agent_last": "JANSEN", "agent_start_s": "10.5",
+              "error": ""},
+        "b": {"notice_before_agent": "no", "notice_by_agent": "yes", "agent_name": "first",
+              "agent_first": "Joost", "agent_last": "", "agent_start_s": "5.0", "error": ""},
+        "c": {"notice_before_agent": "yes", "notice_by_agent": "no", "agent_name": "first",
+              "agent_first": "Gemeente", "agent_last": "", "agent_start_s": "5.0", "error": ""},
+        "d": {"error": "empty_file"},
+    }
+    m, misses = compute_metrics(labels, results)
+    assert m["n_calls"] == 4 and m["n_failed"] == 1
+    # notice_before_agent: truth y y n n, predicted y n y (error): TP 1, FP 1, FN 1
+    assert m["notice_before_agent"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5,
+                                        "accuracy": 0.25}
+    # notice_by_agent: truth n y n n, predicted n y n (error): TP 1, no FP/FN
+    assert m["notice_by_agent"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0,
+                                    "accuracy": 0.75}
+    assert m["agent_name"]["accuracy"] == 0.5
+    assert m["agent_name"]["confusion"]["none"]["first"] == 1
+    assert m["agent_name"]["confusion"]["last"]["error"] == 1
+    assert m["agent_name_text"]["accuracy"] == 0.5  # a (case-insensitive) and b
+    assert m["agent_start"] == {"mean_abs_error_s": pytest.approx(0.833, abs=1e-3),
+                                "within_1s": 0.5}
+    assert set(m) == {"n_calls", "n_failed", "notice_before_agent", "notice_by_agent",
+                      "agent_name", "agent_name_text", "agent_start"}
+    assert any("d: failed" in x for x in misses)
+
+
+# ------------------------------------------------------------------ real models
+
+
+def _rows(out: Path) -> list[dict[str, str]]:
+    with open(out / "results.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def mixed_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("batch_in")
+    shutil.copy(FIXTURES / "calls" / "call14_noivr_last_bare.wav", d / "good.wav")
+    for name in ("empty.wav", "truncated.mp3", "not_audio.wav", "silence.wav"):
+        shutil.copy(FIXTURES / "edge" / name, d / name)
+    (d / "sub").mkdir()
+    shutil.copy(FIXTURES / "edge" / "gemeente_één_ü.wav", d / "sub" / "gemeente_één_ü.wav")
+    return d
+
+
+@pytest.mark.models
+def test_batch_with_bad_files_gives_one_row_each_and_goes_on(mixed_dir, tmp_path):
+    out = tmp_path / "out"
+    summary = run_batch(mixed_dir, out, quiet=True)
+    rows = {r["file"]: r for r in _rows(out)}
+    assert set(rows) == {"good.wav", "empty.wav", "truncated.mp3", "not_audio.wav",
+                         "silence.wav", "sub/gemeente_één_ü.wav"}
+    assert "empty" in rows["empty.wav"]["error"]
+    assert "truncated" in rows["truncated.mp3"]["error"]
+    assert "not a recognised audio file" in rows["not_audio.wav"]["error"]
+    assert rows["silence.wav"]["error"] == ""
+    assert rows["silence.wav"]["agent_name"] == "none"
+    assert rows["silence.wav"]["agent_start_s"] == ""
+    assert rows["good.wav"]["error"] == "" and rows["good.wav"]["agent_start_s"]
+    assert summary.n_failed == 3
+    data = json.loads((out / "calls" / "good.wav.json").read_text())
+    assert data["schema_version"] == "1.0" and data["verdicts"]["agent_start_s"] is not None
+    assert (out / "calls" / "good.wav.rttm").read_text().count("AGENT") >= 1
+    assert (out / "calls" / "good.wav.vtt").read_text().startswith("WEBVTT")
+    assert (out / "config.toml").exists()
+    # a second run redoes nothing that succeeded (failed calls are retried)
+    again = run_batch(mixed_dir, out, quiet=True)
+    assert again.n_skipped == 3 and again.n_done == 3
+    assert {r["file"] for r in _rows(out)} == set(rows)
+
+
+@pytest.mark.models
+def test_cli_exit_code_and_kill_9_resume(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("call14_noivr_last_bare.wav", "call18_noivr_first_agentnotice.flac",
+                 "call02_noivr_first_stereo_8k.wav"):
+        shutil.copy(FIXTURES / "calls" / name, src / name)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "pipeline.cli", "analyze", str(src), "--out", str(out),
+           "--quiet"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, start_new_session=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and not list((out / "calls").glob("*.json")):
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = {p.name for p in (out / "calls").glob("*.json")}
+    assert 1 <= len(done_before) < 3
+    for p in (out / "calls").glob("*.json"):
+        json.loads(p.read_text())  # every JSON present is complete
+    result = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    rows = _rows(out)
+    assert sorted(r["file"] for r in rows) == sorted(p.name for p in src.iterdir())
+    assert f"{len(done_before)} already done" in result.stderr
+    assert not list(out.rglob(".tmp-*"))  # leftovers of the killed run are cleaned up
+    # a failing call makes the exit code non-zero
+    (src / "broken.wav").write_text("not audio")
+    result = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "3 already done" in result.stderr

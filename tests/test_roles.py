@@ -1,0 +1,172 @@
+"""Role stage on hand-made evidence (fast), and on fixture calls with the real models."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from pipeline.diarize import SpeakerTurn
+from pipeline.roles import (
+    assign_roles,
+    fuzzy_find,
+    greeting_wording,
+    ivr_wording,
+    read_rttm,
+)
+from pipeline.types import Event, ModelInfo, Role, Segment, Transcript, Word
+
+FIXTURES = Path(__file__).resolve().parent.parent / "audio_fixtures"
+
+
+def seg(start, end, text, channel=None):
+    words = text.split()
+    step = (end - start) / max(1, len(words))
+    ws = tuple(Word(start + i * step, start + (i + 1) * step, w, 0.9) for i, w in enumerate(words))
+    return Segment(start, end, text, ws, channel, -0.3, 0.05, 1.3)
+
+
+def transcript(*segments):
+    return Transcript(tuple(segments), "nl", 60.0, ModelInfo("fake", None, "fake"))
+
+
+IVR_CALL = [
+    seg(2.0, 5.0, "Welkom bij de gemeente Zwolle."),
+    seg(5.5, 9.0, "Dit gesprek kan worden opgenomen voor trainingsdoeleinden."),
+    seg(9.5, 13.0, "Voor afval, kies 1. Voor paspoorten, kies 2."),
+    seg(30.0, 34.0, "Gemeente Zwolle, goedemorgen, u spreekt met Sanne Jansen."),
+    seg(35.0, 38.0, "Goedemorgen, ik heb een vraag over mijn paspoort."),
+    seg(38.5, 41.0, "Natuurlijk, wat is uw vraag?"),
+]
+IVR_TURNS = [
+    SpeakerTurn(2.0, 13.0, "SPEAKER_00"),
+    SpeakerTurn(30.0, 34.0, "SPEAKER_01"),
+    SpeakerTurn(35.0, 38.0, "SPEAKER_02"),
+    SpeakerTurn(38.5, 41.0, "SPEAKER_01"),
+]
+IVR_EVENTS = [
+    Event(0.0, 1.0, "ringback"),
+    Event(13.5, 13.6, "dtmf", "2"),
+    Event(14.0, 29.5, "music"),
+]
+
+
+def test_fuzzy_find_tolerates_asr_misspelling_but_not_short_words():
+    assert fuzzy_find(["u", "spreek", "met", "sanne"], "u spreekt met", 0.8)
+    assert not fuzzy_find(["dat"], "dag", 0.8)
+
+
+def test_ivr_and_greeting_wording():
+    assert "menu_choice" in ivr_wording("voor afval kies een")
+    assert ivr_wording("U wordt doorverbonden met een medewerker")
+    assert "u spreekt met" in greeting_wording("Goedemorgen, u spreekt met Sanne")
+    assert not ivr_wording("Goedemorgen, u spreekt met Sanne")
+
+
+def test_agent_starts_after_hold_music_with_a_new_voice():
+    tl = assign_roles(45.0, IVR_EVENTS, transcript(*IVR_CALL), IVR_TURNS)
+    assert tl.agent_start_s == pytest.approx(30.0)
+    assert tl.agent_start_confidence >= 0.8
+    assert tl.role_at(3.0) == Role.IVR
+    assert tl.role_at(20.0) == Role.MUSIC
+    assert tl.role_at(31.0) == Role.AGENT
+    assert tl.role_at(36.0) == Role.CALLER
+    assert tl.role_at(39.0) == Role.AGENT
+    assert tl.role_at(0.5) == Role.TONE
+
+
+def test_agent_found_from_wording_and_order_without_diarization():
+    tl = assign_roles(45.0, IVR_EVENTS, transcript(*IVR_CALL))
+    assert tl.agent_start_s == pytest.approx(30.0)
+
+
+def test_call_without_ivr_agent_answers_after_ringback():
+    segs = [seg(5.2, 8.0, "Met Joost, goedemiddag."), seg(9.0, 12.0, "Hallo, ik bel over afval.")]
+    turns = [SpeakerTurn(5.2, 8.0, "A"), SpeakerTurn(9.0, 12.0, "B")]
+    tl = assign_roles(14.0, [Event(0.0, 1.0, "ringback"), Event(5.0, 6.0, "ringback")],
+                      transcript(*segs), turns)
+    assert tl.agent_start_s == pytest.approx(5.2)
+    assert tl.role_at(10.0) == Role.CALLER
+
+
+def test_stereo_caller_channel_is_detected_and_never_agent():
+    segs = [
+        seg(2.0, 6.0, "Welkom bij de gemeente Ede. Voor afval, kies 1.", channel=1),
+        seg(20.0, 23.0, "Goedemorgen, u spreekt met Kees.", channel=1),
+        seg(23.5, 27.0, "Goedemorgen, met Pieter Bakker, ik heb een vraag.", channel=0),
+    ]
+    tl = assign_roles(30.0, [Event(7.0, 19.5, "music")], transcript(*segs))
+    assert tl.caller_channel == 0
+    assert tl.agent_start_s == pytest.approx(20.0)
+    assert tl.role_at(24.0) == Role.CALLER
+
+
+def test_music_only_call_has_no_agent():
+    tl = assign_roles(30.0, [Event(0.0, 30.0, "music")], transcript())
+    assert tl.agent_start_s is None
+    assert not tl.turns_of(Role.AGENT)
+    assert tl.role_at(10.0) == Role.MUSIC
+
+
+def test_silence_only_call_has_no_agent():
+    tl = assign_roles(10.0, [Event(0.0, 10.0, "silence")], None)
+    assert tl.agent_start_s is None and "no_speech" in tl.reasons
+    assert not tl.turns_of(Role.AGENT)
+
+
+def test_text_invented_on_music_is_not_speech():
+    segs = [seg(3.0, 8.0, "Goedemorgen u spreekt met de muziek")]
+    tl = assign_roles(20.0, [Event(0.0, 20.0, "music")], transcript(*segs))
+    assert tl.agent_start_s is None
+
+
+def test_ivr_only_call_has_no_agent():
+    segs = [seg(1.0, 4.0, "Welkom bij de gemeente Epe."),
+            seg(4.5, 8.0, "Al onze medewerkers zijn in gesprek. U bent nummer drie in de wachtrij.")]
+    tl = assign_roles(40.0, [Event(8.5, 40.0, "music")], transcript(*segs),
+                      [SpeakerTurn(1.0, 8.0, "A")])
+    assert tl.agent_start_s is None
+    assert {t.role for t in tl.turns} <= {Role.IVR, Role.MUSIC, Role.SILENCE}
+
+
+def test_rttm_and_annotation_export_roundtrip():
+    tl = assign_roles(45.0, IVR_EVENTS, transcript(*IVR_CALL), IVR_TURNS)
+    turns = read_rttm(tl.to_rttm("call x"))
+    assert {t.role for t in turns} >= {Role.IVR, Role.AGENT, Role.CALLER, Role.MUSIC}
+    ann = tl.to_annotation("call")
+    assert set(ann.labels()) >= {"IVR", "AGENT", "CALLER", "MUSIC"}
+
+
+# ------------------------------------------------------------------ real models, fixtures
+
+
+def _labels():
+    with open(FIXTURES / "labels.csv", newline="", encoding="utf-8") as f:
+        return {r["file"]: r for r in csv.DictReader(f)}
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    from pipeline.analyze import CallAnalyzer
+
+    return CallAnalyzer()
+
+
+def _analyze(analyzer, rel):
+    from pipeline.audio import load_audio
+    from pipeline.events import detect_events
+
+    audio = load_audio(FIXTURES / rel)
+    events = detect_events(audio.mono(), audio.sample_rate)
+    turns = analyzer.diarizer(audio.mono(), audio.sample_rate).turns
+    _, timeline = analyzer._transcribe_until_opening(audio, events, turns, None)
+    return timeline
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("name", ["silence.wav", "music_only.flac"])
+def test_edge_calls_without_speech_get_no_agent(analyzer, name):
+    tl = _analyze(analyzer, f"edge/{name}")
+    assert tl.agent_start_s is None
+    assert not tl.turns_of(Role.AGENT)

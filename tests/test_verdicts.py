@@ -1,0 +1,112 @@
+"""Call-level decisions from a role timeline: timing rules, whose words count, evidence."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.diarize import SpeakerTurn
+from pipeline.roles import assign_roles
+from pipeline.types import Event, ModelInfo, Role, Segment, Transcript, Word
+from pipeline.verdicts import decide
+
+
+def seg(start, end, text, channel=None, prob=0.9):
+    words = text.split()
+    step = (end - start) / max(1, len(words))
+    ws = tuple(Word(start + i * step, start + (i + 1) * step, w, prob)
+               for i, w in enumerate(words))
+    return Segment(start, end, text, ws, channel, -0.3, 0.05, 1.3)
+
+
+def call(ivr: list[str], agent: list[str], caller: list[str], *, agent_after: list[str] = (),
+         prob: float = 0.9):
+    """IVR lines, hold music, the agent's opening, the caller, the agent again."""
+    segs, turns, t = [], [], 2.0
+    for text in ivr:
+        segs.append(seg(t, t + 3.0, text, prob=prob))
+        turns.append(SpeakerTurn(t, t + 3.0, "IVR_VOICE"))
+        t += 3.5
+    events = [Event(0.0, 1.0, "ringback")]
+    if ivr:
+        events.append(Event(t, t + 10.0, "music"))
+        t += 10.5
+    for who, lines in (("AGENT_VOICE", agent), ("CALLER_VOICE", caller),
+                       ("AGENT_VOICE", agent_after)):
+        for text in lines:
+            segs.append(seg(t, t + 3.0, text, prob=prob))
+            turns.append(SpeakerTurn(t, t + 3.0, who))
+            t += 3.5
+    tr = Transcript(tuple(segs), "nl", t + 1, ModelInfo("fake", None, "fake"))
+    return assign_roles(t + 1, events, tr, turns)
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    from pipeline.language import load_nlp
+
+    return load_nlp()
+
+
+def test_ivr_notice_before_agent(nlp):
+    tl = call(["Welkom bij de gemeente Zwolle.",
+               "Dit gesprek kan worden opgenomen voor trainingsdoeleinden."],
+              ["Gemeente Zwolle, goedemorgen, u spreekt met Sanne Jansen."],
+              ["Goedemorgen, ik heb een vraag over afval."])
+    v = decide(tl, nlp=nlp)
+    assert v.notice_before_agent == "yes" and v.notice_by_agent == "no"
+    assert v.notice_source == "ivr"
+    ev = v.notice_evidence[0]
+    assert ev.role == Role.IVR and ev.start < tl.agent_start_s
+    assert "opgenomen" in ev.text
+    assert v.agent_name == "full"
+    assert (v.agent_first, v.agent_last) == ("Sanne", "Jansen")
+    assert v.name_evidence[0].start >= tl.agent_start_s
+    assert v.organisation_named == "yes" and v.greeting == "goedemorgen"
+
+
+def test_notice_after_agent_is_not_advance_notice(nlp):
+    tl = call(["Welkom bij de gemeente Epe."], ["Goedemiddag, met Pieter."],
+              ["Hallo, ik bel over een vergunning."],
+              agent_after=["Ik meld u even dat dit gesprek wordt opgenomen."])
+    v = decide(tl, nlp=nlp)
+    assert v.notice_before_agent == "no"
+    assert v.notice_by_agent == "yes" and v.notice_source == "agent"
+    assert v.agent_name == "first" and v.agent_first == "Pieter"
+
+
+def test_negated_ivr_notice_is_no_notice(nlp):
+    tl = call(["Welkom bij de gemeente Ede.", "Gesprekken worden niet opgenomen."],
+              ["Gemeente Ede, goedemorgen, waarmee kan ik u helpen?"],
+              ["Goedemorgen, met Jan de Boer, ik heb een vraag."])
+    v = decide(tl, nlp=nlp)
+    assert v.notice_before_agent == "no" and v.notice_source == "none"
+    assert v.agent_name == "none"
+
+
+def test_callers_own_name_is_not_the_agents(nlp):
+    tl = call([], ["Goedemorgen, gemeente Bergen."],
+              ["Goedemorgen, u spreekt met Pieter Bakker, ik heb een vraag."])
+    v = decide(tl, nlp=nlp)
+    assert v.agent_name == "none" and v.agent_first is None
+
+
+def test_colleague_in_a_transfer_is_not_the_agents_name(nlp):
+    tl = call(["Welkom bij de gemeente Utrecht."],
+              ["Goedemiddag, ik verbind u door met mevrouw Jansen."], ["Dank u wel."])
+    v = decide(tl, nlp=nlp)
+    assert v.agent_name == "none"
+
+
+def test_low_asr_confidence_on_the_name_needs_review(nlp):
+    tl = call(["Welkom bij de gemeente Zwolle."], ["Goedemorgen, u spreekt met Sanne Jansen."],
+              ["Goedemorgen."], prob=0.2)
+    v = decide(tl, nlp=nlp)
+    assert v.needs_review and "low_asr_confidence_name" in v.review_reasons
+
+
+def test_no_agent_needs_review(nlp):
+    tl = call(["Welkom bij de gemeente Epe.", "Dit gesprek kan worden opgenomen."], [], [])
+    v = decide(tl, nlp=nlp)
+    assert v.agent_start_s is None
+    assert v.needs_review and "no_agent_found" in v.review_reasons
+    assert v.notice_before_agent == "yes"  # nobody answered: every notice came first
