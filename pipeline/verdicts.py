@@ -151,6 +151,8 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
             if cand.negated:
                 reasons.append("negated_notice_heard")
                 continue
+            if cand.reason.startswith("rejected"):
+                continue  # a look-alike ("gegevens opgenomen in ons systeem"): kept as evidence
             if cand.confidence < options.min_notice_confidence:
                 reasons.append("weak_notice_evidence")
                 continue
@@ -160,7 +162,7 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
                 before = True
             if role == Role.AGENT:
                 by_agent = True
-    counted = [e for e in notice_ev if not e.detail.startswith("negated")
+    counted = [e for e in notice_ev if not e.detail.startswith(("negated", "rejected"))
                and e.confidence >= options.min_notice_confidence]
     source = "none"
     if counted:

@@ -1,0 +1,354 @@
+"""Recording notices and agent introductions in opening text (``pipeline.language``).
+
+The accuracy test runs over ``tests/data/openings.jsonl``: hand-written and generated openings
+(IVR texts, agent openings, caller turns; clean and ASR-noisy) whose names are held back from
+NER training. Rules were tuned on the ``dev`` split only; ``heldout`` is the honest estimate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("spacy")
+
+from pipeline import language  # noqa: E402
+from pipeline.language import (  # noqa: E402
+    NameCandidate,
+    NoticeCandidate,
+    analyze_opening,
+    find_introductions,
+    find_notices,
+    has_notice,
+    load_nlp,
+)
+
+DATA = Path(__file__).resolve().parent / "data" / "openings.jsonl"
+NOTICE_TARGET = 0.97
+NAME_TARGET = 0.95
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_nlp()
+
+
+def _rows() -> list[dict]:
+    return [json.loads(ln) for ln in DATA.read_text("utf-8").splitlines() if ln.strip()]
+
+
+def _category(text: str, nlp) -> str:
+    return analyze_opening(text, nlp).name_category
+
+
+# --------------------------------------------------------------------------------------------
+# the labelled set
+# --------------------------------------------------------------------------------------------
+
+
+def test_opening_set_is_large_and_split() -> None:
+    rows = _rows()
+    assert len(rows) >= 300
+    heldout = [r for r in rows if r["split"] == "heldout"]
+    assert len(heldout) >= len(rows) / 3
+    assert {r["name_category"] for r in rows} == {"none", "first", "last", "full"}
+    assert any(r["notice"] for r in rows) and any(not r["notice"] for r in rows)
+
+
+@pytest.mark.parametrize("split", ["dev", "heldout"])
+def test_accuracy_on_labelled_openings(split: str, nlp, capsys) -> None:
+    rows = [r for r in _rows() if r["split"] == split]
+    notice_ok = name_ok = 0
+    misses: list[str] = []
+    for r in rows:
+        a = analyze_opening(r["text"], nlp)
+        if (a.notice is not None) == r["notice"]:
+            notice_ok += 1
+        else:
+            misses.append(f"notice want={r['notice']}: {r['text']}")
+        if a.name_category == r["name_category"]:
+            name_ok += 1
+        else:
+            misses.append(f"name want={r['name_category']} got={a.name_category}: {r['text']}")
+    notice_acc, name_acc = notice_ok / len(rows), name_ok / len(rows)
+    with capsys.disabled():
+        print(
+            f"\n[{split}] n={len(rows)} notice accuracy={notice_acc:.3f} "
+            f"name-category accuracy={name_acc:.3f}"
+        )
+        for m in misses:
+            print("   miss:", m)
+    assert notice_acc >= NOTICE_TARGET
+    assert name_acc >= NAME_TARGET
+
+
+# --------------------------------------------------------------------------------------------
+# notices
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dit gesprek kan worden opgenomen voor trainings- en kwaliteitsdoeleinden.",
+        "Ter verbetering van onze dienstverlening kunnen gesprekken worden opgenomen.",
+        "Wij maken u erop attent dat dit telefoongesprek wordt opgenomen.",
+        "Ik meld u even dat dit gesprek wordt opgenomen.",
+        "Er wordt een opname van dit gesprek gemaakt voor trainingsdoeleinden.",
+    ],
+)
+def test_plain_notice_is_a_notice(text: str, nlp) -> None:
+    assert has_notice(text, nlp) is not None
+
+
+def test_negated_notice_is_not_a_notice(nlp) -> None:
+    for text in ("Gesprekken worden niet opgenomen.", "Dit gesprek wordt nooit opgenomen."):
+        assert has_notice(text, nlp) is None
+        cands = find_notices(text, nlp)
+        assert cands and all(c.negated for c in cands)
+
+
+def test_negation_inside_separable_verb_is_negated(nlp) -> None:
+    cands = find_notices("We nemen geen gesprekken op.", nlp)
+    assert cands and cands[0].negated
+    assert has_notice("We nemen geen gesprekken op.", nlp) is None
+
+
+def test_separable_verb_with_call_word_is_a_notice(nlp) -> None:
+    assert has_notice("Wij nemen dit gesprek op voor kwaliteitsdoeleinden.", nlp) is not None
+    assert has_notice("Wij leggen dit gesprek vast voor trainingsdoeleinden.", nlp) is not None
+
+
+def test_not_wanting_recording_does_not_negate_notice(nlp) -> None:
+    text = "Als u niet wilt dat dit gesprek wordt opgenomen, meld dit dan aan de medewerker."
+    assert has_notice(text, nlp) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Uw gegevens worden opgenomen in ons systeem.",
+        "Uw vraag wordt in behandeling genomen.",
+        "Uw gesprek is belangrijk voor ons.",
+        "Neem contact op met de gemeente.",
+        "U wordt opgenomen in de wachtrij.",
+        "Uw gesprek wordt opgenomen in de wachtrij.",
+        "Er wordt binnen twee werkdagen contact met u opgenomen.",
+        "Uw melding is opgenomen.",
+    ],
+)
+def test_look_alike_is_not_a_notice(text: str, nlp) -> None:
+    assert has_notice(text, nlp) is None
+
+
+def test_answering_the_phone_is_not_recording(nlp) -> None:
+    assert has_notice("Een medewerker neemt uw gesprek zo snel mogelijk op.", nlp) is None
+
+
+def test_caller_question_about_recording_is_not_a_notice(nlp) -> None:
+    assert has_notice("Kunt u mij vertellen of dit gesprek wordt opgenomen?", nlp) is None
+    assert has_notice("Goedemorgen, worden deze gesprekken eigenlijk opgenomen?", nlp) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "dit gesprek kan worden op genomen voor trainings en kwaliteits doeleinden",
+        "gesprekken worden opgenoemen om onze dienstverlening te verbeteren",
+        "welkom bij de gemeente zwolle dit telefoon gesprek wordt opgenome",
+    ],
+)
+def test_asr_noisy_notice_is_a_notice(text: str, nlp) -> None:
+    assert has_notice(text, nlp) is not None
+
+
+def test_asr_noisy_negated_notice_is_not_a_notice(nlp) -> None:
+    assert has_notice("dit gesprek wordt niet op genomen", nlp) is None
+
+
+def test_notice_offsets_point_into_the_text(nlp) -> None:
+    text = "Welkom bij de gemeente Zwolle. Dit gesprek wordt opgenomen. Kies 1 voor afval."
+    notice = has_notice(text, nlp)
+    assert notice is not None
+    assert text[notice.start_char : notice.end_char] == notice.text
+    assert "opgenomen" in notice.text
+
+
+def test_has_notice_prefers_a_non_negated_candidate(nlp) -> None:
+    text = (
+        "Gesprekken met de wethouder worden niet opgenomen. "
+        "Gesprekken met het klantcontactcentrum worden wel opgenomen."
+    )
+    notice = has_notice(text, nlp)
+    assert notice is not None and not notice.negated
+    assert text.index("klantcontactcentrum") < notice.end_char
+
+
+# --------------------------------------------------------------------------------------------
+# introductions
+# --------------------------------------------------------------------------------------------
+
+
+def test_full_name_after_u_spreekt_met(nlp) -> None:
+    a = analyze_opening("Gemeente Zwolle, goedemorgen, u spreekt met Sanne Jansen.", nlp)
+    assert a.name_category == "full"
+    assert a.name is not None and (a.name.first, a.name.last) == ("Sanne", "Jansen")
+
+
+def test_first_name_after_met(nlp) -> None:
+    a = analyze_opening("Met Pieter, waarmee kan ik u helpen?", nlp)
+    assert a.name_category == "first" and a.name is not None and a.name.first == "Pieter"
+
+
+def test_mevrouw_plus_surname_is_last(nlp) -> None:
+    a = analyze_opening("Burgerzaken, met mevrouw de Vries.", nlp)
+    assert a.name_category == "last"
+    assert a.name is not None and a.name.last == "de Vries" and a.name.first is None
+
+
+def test_meneer_plus_single_word_is_last_even_if_also_a_first_name(nlp) -> None:
+    # "Thomas" is in both lexicons; after a title it is a surname
+    assert _category("Goedemiddag, u spreekt met meneer Thomas.", nlp) == "last"
+
+
+def test_interfix_surname_without_first_name_is_last(nlp) -> None:
+    assert _category("Goedemorgen, met Van der Linden.", nlp) == "last"
+    assert _category("goedemorgen u spreekt met de vries", nlp) == "last"
+
+
+def test_first_name_with_interfix_surname_is_full(nlp) -> None:
+    a = analyze_opening("Goedemiddag, gemeente Bergen, mijn naam is Fatima el Amrani.", nlp)
+    assert a.name_category == "full"
+    assert a.name is not None and a.name.last == "el Amrani"
+
+
+def test_name_before_hier_is_an_introduction(nlp) -> None:
+    a = analyze_opening("Ingrid hier van team Vergunningen.", nlp)
+    assert a.name_category == "first" and a.name is not None and a.name.pattern == "hier"
+
+
+def test_u_heeft_name_aan_de_lijn_is_an_introduction(nlp) -> None:
+    text = "Klantcontactcentrum van de gemeente Utrecht, u heeft Kees aan de lijn."
+    assert _category(text, nlp) == "first"
+    assert _category("Goedemorgen, u heeft een vraag over uw paspoort?", nlp) == "none"
+
+
+def test_colleague_transfer_name_is_not_agent_name(nlp) -> None:
+    assert (
+        _category("Gemeente Zwolle, goedemorgen. Ik verbind u door met mevrouw Jansen.", nlp)
+        == "none"
+    )
+    a = analyze_opening("Goedemorgen, met Sanne. Ik verbind u door met meneer Bakker.", nlp)
+    assert a.name is not None and a.name.first == "Sanne" and a.name_category == "first"
+
+
+def test_addressing_the_caller_is_not_agent_name(nlp) -> None:
+    assert _category("Goedemorgen meneer Bakker, wat kan ik voor u doen?", nlp) == "none"
+    assert _category("Gemeente Ede, goedemorgen, spreek ik met mevrouw Jansen?", nlp) == "none"
+
+
+def test_caller_turn_name_is_not_agent_name(nlp) -> None:
+    a = analyze_opening("Goedemorgen, met Jan de Boer, ik heb een vraag over mijn paspoort.", nlp)
+    assert a.name_category == "none"
+    assert "caller_like_turn" in a.review_reasons
+
+
+def test_municipality_is_not_a_name(nlp) -> None:
+    for text in (
+        "Gemeente Bergen, goedemorgen.",
+        "Goedemorgen, met de gemeente Best.",
+        "Met gemeente Ede, goedemiddag.",
+        "gemeente den haag goedemorgen",
+    ):
+        assert _category(text, nlp) == "none", text
+
+
+def test_department_is_not_a_name(nlp) -> None:
+    for text in (
+        "Goedemiddag, u spreekt met team Burgerzaken.",
+        "Met Publiekszaken, goedemorgen.",
+        "Goedemorgen, u spreekt met het klantcontactcentrum.",
+    ):
+        assert _category(text, nlp) == "none", text
+
+
+def test_name_between_organisation_and_greeting_is_an_introduction(nlp) -> None:
+    assert _category("Gemeente Zwolle, Sanne Jansen, goedemorgen.", nlp) == "full"
+
+
+def test_frequent_surname_that_is_also_a_first_name_is_last(nlp) -> None:
+    a = analyze_opening("Gemeente Utrecht, met Jansen.", nlp)
+    assert a.name_category == "last"
+    assert a.name is not None and "ambiguous_ranked_surname" in a.name.reasons
+
+
+def test_unranked_ambiguous_single_name_is_first_and_flagged(nlp) -> None:
+    a = analyze_opening("Gemeente Heerlen, goedemorgen, met Storm.", nlp)
+    assert a.name_category == "first"
+    assert "name_ambiguous_first_or_last" in a.review_reasons
+
+
+def test_misheard_name_is_found_within_one_edit(nlp) -> None:
+    a = analyze_opening("gemeente utrecht goedemiddag je spreekt met sanna jansn", nlp)
+    assert a.name_category == "full"
+    assert a.name is not None and "fuzzy_lexicon" in a.name.reasons
+
+
+def test_lower_case_asr_opening_without_punctuation(nlp) -> None:
+    a = analyze_opening("gemeente halderberge met meneer smeets goeiemorgen", nlp)
+    assert a.name_category == "last"
+    assert a.organisation == "gemeente Halderberge"
+    assert a.greeting == "goedemorgen"
+
+
+def test_unknown_capitalised_name_is_kept_with_a_reason(nlp) -> None:
+    a = analyze_opening("Goedemorgen, u spreekt met Oluwaseun Adeyemi van Publiekszaken.", nlp)
+    assert a.name_category == "full"
+    assert "name_not_in_lexicon" in a.review_reasons
+
+
+def test_no_name_when_agent_gives_none(nlp) -> None:
+    a = analyze_opening("Gemeente Zwolle, goedemorgen, waarmee kan ik u helpen?", nlp)
+    assert a.name is None and a.name_category == "none"
+    assert a.organisation == "gemeente Zwolle" and a.greeting == "goedemorgen"
+
+
+def test_name_offsets_point_into_the_text(nlp) -> None:
+    text = "Goedemiddag, gemeente Hengelo, met Stijn Bouwman, zeg het maar."
+    (cand,) = find_introductions(text, nlp)
+    assert text[cand.start_char : cand.end_char] == cand.text == "Stijn Bouwman"
+
+
+def test_whisper_hallucination_is_flagged_for_review(nlp) -> None:
+    a = analyze_opening("Ondertiteld door de Amara.org gemeenschap", nlp)
+    assert "asr_hallucination_text" in a.review_reasons
+
+
+# --------------------------------------------------------------------------------------------
+# API shape
+# --------------------------------------------------------------------------------------------
+
+
+def test_load_nlp_is_cached_and_has_the_trigger_ruler() -> None:
+    assert load_nlp() is load_nlp()
+    assert language.RULER_NAME in load_nlp().pipe_names
+
+
+def test_results_are_frozen(nlp) -> None:
+    notice = has_notice("Dit gesprek wordt opgenomen.", nlp)
+    (name,) = find_introductions("Met Pieter.", nlp)
+    assert isinstance(notice, NoticeCandidate) and isinstance(name, NameCandidate)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        notice.confidence = 0.0  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        name.category = "last"  # type: ignore[misc]
+
+
+def test_pipeline_without_ruler_is_refused() -> None:
+    import spacy
+
+    with pytest.raises(language.LanguageModelError):
+        analyze_opening("Met Pieter.", spacy.blank("nl"))
