@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .audio import Audio, AudioError, load_audio
 from .roles import RoleTimeline, assign_roles
 from .types import AudioInfo, Event, Segment, Transcript
@@ -172,6 +174,7 @@ class CallAnalyzer:
         duration = audio.duration
         limit = duration if opts.full_transcript else min(duration, opts.max_transcribe_s)
         silences = [e for e in events if e.kind == "silence"]
+        levels = nonspeech_levels(audio, events)
         segments: list[Segment] = []
         dropped: list[Segment] = []
         start = 0.0
@@ -187,12 +190,28 @@ class CallAnalyzer:
                 model=part.model, options={**part.options, "start_s": 0.0, "end_s": end},
                 dropped=tuple(dropped))
             timeline = assign_roles(duration, events, transcript, speaker_turns,
-                                    self.config.roles)
+                                    self.config.roles, levels)
             done_opening = (timeline.agent_start_s is not None
                             and timeline.agent_start_s + opts.after_agent_s <= end)
             if end >= limit or (done_opening and not opts.full_transcript):
                 return transcript, timeline
             start = end
+
+
+def nonspeech_levels(audio: Audio, events: list[Event]) -> dict[int, float] | None:
+    """Stereo: level (dB) of each channel during music, ringback and DTMF (None if mono)."""
+    if audio.channels != 2:
+        return None
+    spans = [e for e in events if e.kind in ("music", "ringback", "busy", "tone", "dtmf")]
+    if not spans:
+        return None
+    from .audio import rms_dbfs
+
+    levels = {}
+    for c in range(2):
+        parts = [audio.crop(e.start, e.end)[c] for e in spans]
+        levels[c] = rms_dbfs(np.concatenate(parts)) if parts else float("-inf")
+    return levels
 
 
 def _cut_point(target: float, silences: list[Event], limit: float) -> float:

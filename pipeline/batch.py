@@ -291,7 +291,8 @@ def _execute(todo, config: PipelineConfig, workers: int, executor: str,
 
 def _execute_dask(todo, config_dict: dict[str, Any], scheduler: str | None):
     try:
-        from distributed import Client, as_completed as dask_completed
+        from distributed import Client
+        from distributed import as_completed as dask_completed
     except ImportError as e:
         raise RuntimeError("the dask executor needs: pip install 'dask[distributed]'") from e
     client = Client(scheduler) if scheduler else Client(processes=True)

@@ -23,7 +23,7 @@ import difflib
 import logging
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .transcribe import normalise_text
 from .types import Event, Role, Segment, Transcript, Turn
@@ -200,6 +200,38 @@ def _covered(start: float, end: float, spans: list[tuple[float, float]]) -> floa
     return sum(_overlap(start, end, a, b) for a, b in spans) / (end - start)
 
 
+def _speaker_of(start: float, end: float, turns) -> str | None:
+    """The diarization speaker that overlaps [start, end] most (nearest turn if none)."""
+    if not turns:
+        return None
+    best = max(turns, key=lambda t: _overlap(start, end, t.start, t.end))
+    if _overlap(start, end, best.start, best.end) > 0:
+        return best.speaker
+    mid = (start + end) / 2
+    near = min(turns, key=lambda t: min(abs(mid - t.start), abs(mid - t.end)))
+    return near.speaker if min(abs(mid - near.start), abs(mid - near.end)) < 1.0 else None
+
+
+def _split_by_speaker(s: Segment, turns) -> list[Segment]:
+    """Split a segment where its words change diarization speaker (a recogniser segment can
+    run over a turn change when nobody pauses)."""
+    if len(s.words) < 2:
+        return [s]
+    groups: list[list] = []
+    last = object()
+    for w in s.words:
+        who = _speaker_of(w.start, w.end, turns)
+        if groups and (who == last or who is None):
+            groups[-1].append(w)
+        else:
+            groups.append([w])
+            last = who
+    if len(groups) == 1:
+        return [s]
+    return [replace(s, start=g[0].start, end=g[-1].end, words=tuple(g),
+                    text=" ".join(w.text for w in g)) for g in groups]
+
+
 def build_utterances(transcript: Transcript | None, speaker_turns=(), *,
                      min_speech_s: float = 0.25) -> list[Utterance]:
     """Transcript segments (with the diarization speaker that overlaps them most) plus
@@ -208,12 +240,10 @@ def build_utterances(transcript: Transcript | None, speaker_turns=(), *,
     out: list[Utterance] = []
     segments = list(transcript.segments) if transcript else []
     for s in segments:
-        speaker = None
-        if turns:
-            best = max(turns, key=lambda t: _overlap(s.start, s.end, t.start, t.end))
-            if _overlap(s.start, s.end, best.start, best.end) > 0:
-                speaker = best.speaker
-        out.append(Utterance(s.start, s.end, s.text, s.channel, speaker, (s,)))
+        for piece in _split_by_speaker(s, turns) if turns and s.channel is None else [s]:
+            speaker = _speaker_of(piece.start, piece.end, turns)
+            out.append(Utterance(piece.start, piece.end, piece.text, piece.channel, speaker,
+                                 (piece,)))
     seg_spans = [(s.start, s.end) for s in segments]
     for t in turns:
         if t.end - t.start >= min_speech_s and _covered(t.start, t.end, seg_spans) < 0.2:
@@ -223,19 +253,29 @@ def build_utterances(transcript: Transcript | None, speaker_turns=(), *,
 
 
 def detect_caller_channel(utterances: list[Utterance], events: list[Event],
-                          min_ratio: float = 0.8) -> int | None:
-    """In a stereo call, which channel is the caller's: the one without IVR wording, that
-    starts speaking later (the line channel carries the IVR and the agent's greeting)."""
+                          min_ratio: float = 0.8,
+                          nonspeech_levels: dict[int, float] | None = None) -> int | None:
+    """In a stereo call, which channel is the caller's.
+
+    The line channel carries ringback, hold music and DTMF echoes (``nonspeech_levels``: dB
+    per channel during those events), speaks first (IVR or the agent's greeting) and has the
+    IVR wording; the caller's channel is the other one.
+    """
     channels = sorted({u.channel for u in utterances if u.channel is not None})
     if len(channels) != 2:
         return None
-    score = {}
+    score = dict.fromkeys(channels, 0.0)  # higher = more like the line
+    firsts = {c: min(u.start for u in utterances if u.channel == c) for c in channels}
+    score[min(channels, key=lambda c: firsts[c])] += 1.5
     for c in channels:
         us = [u for u in utterances if u.channel == c]
-        first = min(u.start for u in us)
-        ivr = sum(bool(ivr_wording(u.text, min_ratio)) for u in us)
-        greet = sum(bool(greeting_wording(u.text, min_ratio)) for u in us[:3])
-        score[c] = ivr * 2.0 + greet - first / 30.0  # higher = more like the line
+        score[c] += 0.5 * sum(bool(ivr_wording(u.text, min_ratio)) for u in us[:4])
+        score[c] += 0.5 * sum(bool(greeting_wording(u.text, min_ratio)) for u in us[:2])
+    if nonspeech_levels and len(nonspeech_levels) == 2:
+        loud = max(nonspeech_levels, key=nonspeech_levels.get)
+        quiet = min(nonspeech_levels, key=nonspeech_levels.get)
+        if nonspeech_levels[loud] - nonspeech_levels[quiet] > 6.0 and loud in score:
+            score[loud] += 3.0  # tones and music are heard on the line, not from the caller
     return min(channels, key=lambda c: score[c])
 
 
@@ -249,7 +289,7 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
     ivr_speakers: dict[str | None, int] = defaultdict(int)
     candidates = []
     seen_speakers: set[str | None] = set()
-    for i, u in enumerate(line):
+    for u in line:
         reasons: list[str] = []
         score = 0.0
         ivr = ivr_wording(u.text, options.fuzzy_ratio)
@@ -315,9 +355,11 @@ def assign_roles(
     transcript: Transcript | None,
     speaker_turns=(),
     options: RoleOptions | None = None,
+    nonspeech_levels: dict[int, float] | None = None,
 ) -> RoleTimeline:
     """Label the call and find the agent start. ``speaker_turns``: diarization turns
-    (objects with ``start``, ``end``, ``speaker`` and optionally ``channel``)."""
+    (objects with ``start``, ``end``, ``speaker`` and optionally ``channel``);
+    ``nonspeech_levels``: stereo only, level in dB of each channel during music and tones."""
     options = options or RoleOptions()
     nonspeech = [(e.start, e.end) for e in events if e.kind != "silence"]
     utterances = [
@@ -326,7 +368,8 @@ def assign_roles(
     ]
     caller_channel = options.caller_channel
     if caller_channel is None:
-        caller_channel = detect_caller_channel(utterances, events, options.fuzzy_ratio)
+        caller_channel = detect_caller_channel(utterances, events, options.fuzzy_ratio,
+                                               nonspeech_levels)
     if caller_channel is not None:
         line = [u for u in utterances if u.channel != caller_channel]
         caller = [u for u in utterances if u.channel == caller_channel]

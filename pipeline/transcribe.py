@@ -73,6 +73,12 @@ class TranscribeOptions:
     no_repeat_ngram_size: int = 4  # forbid repeating any 4-gram within a window (0 = off)
     word_timestamps: bool = True
     vad_filter: bool = True  # skip non-speech with Silero VAD before decoding
+    # decode each stretch of speech (Silero VAD, merged up to this many seconds) on its own;
+    # one 30 s window with several utterances often ends early and loses the rest (measured
+    # on the fixtures: whole agent openings missing). 0 = hand the whole signal to the backend
+    chunk_s: float = 20.0
+    vad_threshold: float = 0.5  # Silero speech probability (0..1) for chunking
+    chunk_pad_s: float = 0.2  # seconds of context kept around each speech chunk
     no_speech_threshold: float = 0.6  # drop a segment above this no-speech probability ...
     log_prob_threshold: float = -1.0  # ... when its mean log-probability is also below this
     compression_ratio_threshold: float = 2.4  # drop segments more repetitive than this
@@ -323,6 +329,35 @@ class Transcriber:
     def model_info(self) -> ModelInfo:
         return self.backend.model_info
 
+    @property
+    def _decode_options(self) -> TranscribeOptions:
+        # chunks are speech already: the backend's own VAD would only cut them again
+        if self.options.chunk_s > 0 and self.options.vad_filter:
+            return replace(self.options, vad_filter=False)
+        return self.options
+
+    def _chunks(self, signal: np.ndarray, sample_rate: int) -> list[tuple[float, float]]:
+        """Speech stretches of ``signal`` (seconds), merged up to ``chunk_s``."""
+        total = signal.size / sample_rate
+        if self.options.chunk_s <= 0 or not self.options.vad_filter:
+            return [(0.0, total)]
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        speech = get_speech_timestamps(
+            signal, VadOptions(threshold=self.options.vad_threshold,
+                               max_speech_duration_s=self.options.chunk_s,
+                               min_silence_duration_ms=300, speech_pad_ms=0),
+            sampling_rate=sample_rate)
+        pad = self.options.chunk_pad_s
+        chunks: list[list[float]] = []
+        for ts in speech:
+            a, b = ts["start"] / sample_rate, ts["end"] / sample_rate
+            if chunks and b - chunks[-1][0] <= self.options.chunk_s and a - chunks[-1][1] < 0.5:
+                chunks[-1][1] = b
+            else:
+                chunks.append([a, b])
+        return [(max(0.0, a - pad), min(total, b + pad)) for a, b in chunks]
+
     def transcribe(
         self,
         samples: np.ndarray,
@@ -362,11 +397,13 @@ class Transcriber:
         for channel, signal in inputs:
             if signal.size < sample_rate // 10:  # < 0.1 s: nothing Whisper can use
                 continue
-            try:
-                raw, language = self.backend.transcribe(signal, self.options, prompt)
-            except Exception as e:
-                raise TranscriptionError(f"transcription failed: {e}") from e
-            segments.extend(_shift(s, start, channel) for s in raw)
+            for c0, c1 in self._chunks(signal, sample_rate):
+                piece = signal[int(c0 * sample_rate):int(c1 * sample_rate)]
+                try:
+                    raw, language = self.backend.transcribe(piece, self._decode_options, prompt)
+                except Exception as e:
+                    raise TranscriptionError(f"transcription failed: {e}") from e
+                segments.extend(_shift(s, start + c0, channel) for s in raw)
         segments.sort(key=lambda s: (s.start, s.channel if s.channel is not None else -1))
         kept, dropped = filter_segments(segments, self.options)
         used = asdict(self.options)

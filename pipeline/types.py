@@ -7,10 +7,10 @@ through these frozen dataclasses: a stage returns new values and never mutates i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     """Who or what is heard during a stretch of a call."""
 
     IVR = "IVR"  # recorded announcements and menus of the phone system
@@ -19,9 +19,6 @@ class Role(str, Enum):
     MUSIC = "MUSIC"  # hold music
     TONE = "TONE"  # ringback, busy and DTMF tones
     SILENCE = "SILENCE"  # nothing audible
-
-    def __str__(self) -> str:  # so f-strings and RTTM show "AGENT", not "Role.AGENT"
-        return self.value
 
 
 @dataclass(frozen=True)

@@ -151,7 +151,7 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
             if cand.negated:
                 reasons.append("negated_notice_heard")
                 continue
-            if cand.reason.startswith("rejected"):
+            if "rejected:" in cand.reason:
                 continue  # a look-alike ("gegevens opgenomen in ons systeem"): kept as evidence
             if cand.confidence < options.min_notice_confidence:
                 reasons.append("weak_notice_evidence")
@@ -162,8 +162,8 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
                 before = True
             if role == Role.AGENT:
                 by_agent = True
-    counted = [e for e in notice_ev if not e.detail.startswith(("negated", "rejected"))
-               and e.confidence >= options.min_notice_confidence]
+    counted = [e for e in notice_ev if not e.detail.startswith("negated")
+               and "rejected:" not in e.detail and e.confidence >= options.min_notice_confidence]
     source = "none"
     if counted:
         source = "agent" if counted[0].role == Role.AGENT else "ivr"

@@ -23,6 +23,9 @@ from pipeline.types import ModelInfo, Segment, Transcript, Word
 FIXTURES = Path(__file__).resolve().parent.parent / "audio_fixtures"
 
 
+WHOLE = TranscribeOptions(chunk_s=0)  # fake backends get the whole signal, no VAD chunking
+
+
 class FakeBackend:
     """Returns canned segments (times relative to the signal it gets) and records calls."""
 
@@ -87,7 +90,7 @@ def test_domain_prompt_names_organisation_but_no_whole_notice():
 
 def test_window_offsets_times_to_recording_time():
     backend = FakeBackend([seg("met Sanne", 0.5, 1.5)])
-    t = Transcriber(TranscribeOptions(), backend=backend).transcribe(
+    t = Transcriber(WHOLE, backend=backend).transcribe(
         np.zeros(16000 * 10, np.float32), start=4.0, end=6.0)
     assert backend.calls[0][0] == 2 * 16000  # only the window was decoded
     s = t.segments[0]
@@ -98,7 +101,7 @@ def test_window_offsets_times_to_recording_time():
 
 def test_stereo_is_transcribed_per_channel_by_default():
     backend = FakeBackend([seg("hallo", 1.0, 2.0)])
-    t = Transcriber(TranscribeOptions(), backend=backend).transcribe(
+    t = Transcriber(WHOLE, backend=backend).transcribe(
         np.zeros((2, 16000 * 3), np.float32))
     assert len(backend.calls) == 2
     assert sorted(s.channel for s in t.segments) == [0, 1]
@@ -108,10 +111,10 @@ def test_stereo_is_transcribed_per_channel_by_default():
 def test_stereo_mixed_when_per_channel_off_and_channel_pick():
     backend = FakeBackend([seg("hallo")])
     x = np.zeros((2, 16000 * 3), np.float32)
-    t = Transcriber(TranscribeOptions(per_channel=False), backend=backend).transcribe(x)
+    t = Transcriber(TranscribeOptions(per_channel=False, chunk_s=0), backend=backend).transcribe(x)
     assert len(backend.calls) == 1 and t.segments[0].channel is None
     backend2 = FakeBackend([seg("hallo")])
-    t2 = Transcriber(TranscribeOptions(), backend=backend2).transcribe(x, channels=(1,))
+    t2 = Transcriber(WHOLE, backend=backend2).transcribe(x, channels=(1,))
     assert len(backend2.calls) == 1 and t2.segments[0].channel == 1
 
 
@@ -237,3 +240,21 @@ def test_no_text_is_invented_on_silence_or_music(transcriber, name):
     audio = load_audio(FIXTURES / "edge" / name)
     t = transcriber.transcribe(audio.samples)
     assert len(t.text.split()) <= 2, t.text  # VAD + filters: nothing (or a stray word)
+
+
+@pytest.mark.models
+def test_every_spoken_turn_gets_transcribed(transcriber):
+    """Speech is decoded chunk by chunk, so no utterance is skipped (decoding whole 30 s
+    windows lost entire agent openings on these calls)."""
+    missed, total = [], 0
+    for row in _labels()[:6]:
+        stem = Path(row["file"]).stem
+        audio = load_audio(FIXTURES / row["file"])
+        t = transcriber.transcribe(audio.samples)
+        for start, end, role, text in _reference(stem):
+            if end - start < 1.5:
+                continue
+            total += 1
+            if not any(s.start < end and s.end > start for s in t.segments):
+                missed.append(f"{stem} {role} {start:.1f}-{end:.1f} {text}")
+    assert len(missed) <= 0.05 * total, missed
