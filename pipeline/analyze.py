@@ -151,7 +151,7 @@ class CallAnalyzer:
         speaker_turns: tuple = ()
         if opts.diarize and audio.duration >= 1.0:
             t = time.perf_counter()
-            speaker_turns = self.diarizer(mono, audio.sample_rate).turns
+            speaker_turns = with_channels(audio, self.diarizer(mono, audio.sample_rate).turns)
             timings["diarize"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -196,6 +196,33 @@ class CallAnalyzer:
             if end >= limit or (done_opening and not opts.full_transcript):
                 return transcript, timeline
             start = end
+
+
+@dataclass(frozen=True, order=True)
+class ChannelTurn:
+    """A diarization turn with the channel it is loudest on (stereo); times in seconds."""
+
+    start: float
+    end: float
+    speaker: str
+    channel: int | None = None
+
+
+def with_channels(audio: Audio, turns) -> tuple[ChannelTurn, ...]:
+    """Tag each speaker turn with its channel when one channel is clearly louder (> 6 dB):
+    in a stereo call that tells the caller from the line even where nothing was recognised."""
+    from .audio import rms_dbfs
+
+    out = []
+    for t in turns:
+        channel = None
+        if audio.channels == 2:
+            piece = audio.crop(t.start, t.end)
+            levels = [rms_dbfs(piece[c]) for c in range(2)]
+            if abs(levels[0] - levels[1]) > 6.0:
+                channel = int(np.argmax(levels))
+        out.append(ChannelTurn(t.start, t.end, t.speaker, channel))
+    return tuple(out)
 
 
 def nonspeech_levels(audio: Audio, events: list[Event]) -> dict[int, float] | None:

@@ -286,7 +286,47 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
     # a menu leads to key presses and a queue to hold music: speech followed by those, with no
     # live exchange in between, is the phone system talking
     holds = [e.start for e in events if e.kind in ("music", "dtmf")]
+
+    everyone = sorted(line + [o for o in others if o not in line], key=lambda x: x.start)
+
+    def turn_end(u: Utterance) -> float:
+        """End of the turn ``u`` starts: the same voice going on with pauses < 2 s."""
+        end = u.end
+        for o in everyone:
+            if o.start <= u.start or o is u:
+                continue
+            if o.start - end > 2.0 or _other_voice(o, u):
+                break
+            end = max(end, o.end)
+        return end
+
+    # voices heard only up to the last hold music / key press belong to the phone system
+    # (diarization may split one IVR voice into several clusters): they answer nobody
+    last_hold = max((e.end for e in events if e.kind in ("music", "dtmf")), default=None)
+    late = {o.speaker for o in everyone if last_hold is None or o.end > last_hold + 1.0}
+
+    def answered(u: Utterance) -> bool:
+        end = turn_end(u)
+        return any(end - 0.5 <= o.start <= end + options.reply_window_s
+                   and not any(end - 0.5 <= h < o.start for h in holds)  # no answer past hold
+                   and _other_voice(o, u) and not ivr_wording(o.text, options.fuzzy_ratio)
+                   and (o.speaker in late or (o.channel is not None and o.channel != u.channel))
+                   for o in others)
+
+    def leads_to_hold(u: Utterance) -> bool:
+        return any(0.0 <= h - u.end <= options.menu_window_s for h in holds)
+
+    # first pass: voices that speak menus or lead into hold music (before anyone answered)
+    # are the IVR's, also where their own words were misheard
     ivr_speakers: dict[str | None, int] = defaultdict(int)
+    for u in line:
+        if answered(u):
+            break
+        hits = ivr_wording(u.text, options.fuzzy_ratio)
+        # one misheard "kies" is weak; a menu choice, two IVR phrases or a hold are not
+        strong = len(hits) >= 2 or "menu_choice" in hits or "welkom bij" in hits
+        if u.speaker is not None and (strong or leads_to_hold(u)):
+            ivr_speakers[u.speaker] += 1
     candidates = []
     seen_speakers: set[str | None] = set()
     for u in line:
@@ -305,12 +345,11 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
             score += 0.75
             reasons.append("greeting_word:" + greet[0])
         # someone else answers soon after: a live exchange, not an announcement
-        replies = [o for o in others if u.end - 0.5 <= o.start <= u.end + options.reply_window_s
-                   and _other_voice(o, u) and not ivr_wording(o.text, options.fuzzy_ratio)]
-        if replies:
+        replied = answered(u)
+        if replied:
             score += 1.0
             reasons.append("answered")
-        if not replies and any(0.0 <= h - u.end <= options.menu_window_s for h in holds):
+        elif leads_to_hold(u):
             score -= 1.5
             reasons.append("followed_by_keys_or_hold")
         if any(0.0 <= u.start - p <= options.pickup_window_s for p in pickups):
@@ -318,18 +357,19 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
             reasons.append("after_hold_or_ringback")
         if u.speaker is not None:
             if ivr_speakers.get(u.speaker, 0) > 0:
-                score -= 1.0
+                # a live answer right after hold music or ringback is a person even when the
+                # clustering merged their voice with the IVR's (alike voices, narrowband)
+                picked_up = replied and "after_hold_or_ringback" in reasons
+                score -= 0.25 if picked_up else 1.0
                 reasons.append("same_voice_as_ivr")
             elif ivr_speakers and u.speaker not in seen_speakers:
                 score += 0.75
                 reasons.append("new_voice_after_ivr")
         if not u.text:
-            score -= 0.5
+            score -= 0.25  # speech the recogniser rejected: wording cannot confirm it
             reasons.append("no_text")
         candidates.append(AgentCandidate(u, score, tuple(reasons)))
         seen_speakers.add(u.speaker)
-        if (ivr or "followed_by_keys_or_hold" in reasons) and u.speaker is not None:
-            ivr_speakers[u.speaker] += 1
     return candidates
 
 
@@ -389,7 +429,7 @@ def assign_roles(
             reasons += (f"best_candidate@{best.utterance.start:.2f}s:" + ";".join(best.reasons),)
             confidence = round(1.0 - _confidence(best.score, options.agent_threshold), 3)
     else:
-        agent_start = chosen.utterance.start
+        agent_start = round(chosen.utterance.start, 3)
         agent_speaker = chosen.utterance.speaker
         confidence = _confidence(chosen.score, options.agent_threshold)
         reasons = chosen.reasons
