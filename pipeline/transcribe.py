@@ -84,10 +84,12 @@ class TranscribeOptions:
     compression_ratio_threshold: float = 2.4  # drop segments more repetitive than this
     hallucination_patterns: tuple[str, ...] = DEFAULT_HALLUCINATIONS  # regexes, whole segment
     domain_prompt: bool = True  # prompt Whisper with call vocabulary (and the organisation)
-    # words the prompt lists; not whole sentences, so Whisper cannot copy a notice it never heard
+    # words the prompt lists; not whole sentences, so Whisper cannot copy a notice it never
+    # heard, and no menu words: primed with "kies"/"doorverbonden" it put them into agents'
+    # mouths, which misled the role stage
     prompt_vocabulary: tuple[str, ...] = (
         "gemeente", "goedemorgen", "goedemiddag", "opgenomen",
-        "kwaliteitsdoeleinden", "trainingsdoeleinden", "doorverbonden", "toets", "kies",
+        "kwaliteitsdoeleinden", "trainingsdoeleinden",
     )
     initial_prompt: str | None = None  # overrides the generated domain prompt when set
     per_channel: bool | None = None  # stereo: transcribe channels apart; None = when stereo
