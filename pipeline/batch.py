@@ -196,8 +196,10 @@ def run_batch(
     quiet: bool = False,
     executor: str = "local",
     scheduler: str | None = None,
+    only: list[str] | None = None,
 ) -> BatchSummary:
-    """Analyse all audio under ``root`` into ``out``; see the module docstring."""
+    """Analyse all audio under ``root`` (or the relative paths ``only``) into ``out``; see the
+    module docstring."""
     root, out = Path(root), Path(out)
     config = config or PipelineConfig()
     if not root.exists():
@@ -208,7 +210,7 @@ def run_batch(
     atomic_write(out / "config.toml", to_toml(config))
     fingerprint = config.fingerprint()
 
-    files = find_audio(root)
+    files = find_audio(root) if only is None else [root / rel for rel in only]
     todo: list[tuple[str, str, str]] = []
     rows: dict[str, dict[str, Any]] = {}
     skipped = 0

@@ -129,6 +129,31 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_segment(args: argparse.Namespace) -> int:
+    """Role timeline of one call (runs events, diarization and the transcription it needs)."""
+    from .analyze import CallAnalyzer
+
+    config = _analysis_config(args)
+    result = CallAnalyzer(config).analyze(args.file, name=args.file.name)
+    if result.error:
+        print(f"error ({result.error_code}): {result.error}", file=sys.stderr)
+        return 2
+    tl = result.timeline
+    if args.rttm:
+        sys.stdout.write(tl.to_rttm(args.file.stem))
+        return 0
+    for t in tl.turns:
+        extra = f"  {t.speaker}" if t.speaker else ""
+        extra += f"  ch{t.channel}" if t.channel is not None else ""
+        print(f"{_fmt_time(t.start)} -> {_fmt_time(t.end)}  {t.role.value:7s}{extra}")
+    if tl.agent_start_s is None:
+        print(f"agent start: none found ({'; '.join(tl.reasons)})")
+    else:
+        print(f"agent start: {tl.agent_start_s:.2f} s (confidence {tl.agent_start_confidence:.2f}"
+              f"; {', '.join(tl.reasons)})")
+    return 0
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     from .models import main as models_main
 
@@ -176,6 +201,15 @@ def build_parser() -> argparse.ArgumentParser:
                            help="local process pool, or a Dask cluster")
             p.add_argument("--scheduler", help="Dask scheduler address (with --executor dask)")
         p.set_defaults(func=cmd_analyze if name == "analyze" else cmd_eval)
+
+    p = sub.add_parser("segment", help="print the role timeline of one recording")
+    p.add_argument("file", type=Path, help="audio file")
+    p.add_argument("--rttm", action="store_true", help="print RTTM (roles as speaker labels)")
+    p.add_argument("--config", type=Path, help="TOML config file")
+    p.add_argument("--no-diarize", action="store_true", help="skip speaker clustering")
+    p.add_argument("--model", help="Whisper model (see `transcribe --help`)")
+    p.add_argument("--threads", type=int, help="CPU threads")
+    p.set_defaults(func=cmd_segment)
 
     p = sub.add_parser("models", help="install, verify or list the offline default models")
     p.add_argument("action", choices=["install", "verify", "list"])

@@ -142,7 +142,8 @@ def run_eval(root: str | Path, labels_path: str | Path, out: str | Path, config=
 
     root, out = Path(root), Path(out)
     labels = read_labels(labels_path)
-    run_batch(root, out, config, workers=workers, quiet=quiet)
+    run_batch(root, out, config, workers=workers, quiet=quiet,
+              only=[lab["file"] for lab in labels])
     with open(out / "results.csv", newline="", encoding="utf-8") as f:
         results = {r["file"]: r for r in csv.DictReader(f)}
     metrics, misses = compute_metrics(labels, results)

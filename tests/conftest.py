@@ -46,3 +46,20 @@ def block_network():
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def fixture_batch(tmp_path_factory):
+    """All labelled fixture calls analysed once with the real default models (``run_batch``),
+    shared by the end-to-end tests. -> (output folder, labels by file, results by file)."""
+    import csv
+
+    from pipeline.batch import run_batch
+
+    with open(FIXTURES / "labels.csv", newline="", encoding="utf-8") as f:
+        labels = {r["file"]: r for r in csv.DictReader(f)}
+    out = tmp_path_factory.mktemp("fixture_batch")
+    run_batch(FIXTURES, out, quiet=True, only=sorted(labels))
+    with open(out / "results.csv", newline="", encoding="utf-8") as f:
+        results = {r["file"]: r for r in csv.DictReader(f)}
+    return out, labels, results

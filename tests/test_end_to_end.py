@@ -1,0 +1,89 @@
+"""End to end on the labelled fixture calls with the real default models: agent start per
+kind of call (chosen by the call manifest's properties, never by file name), role-level
+error rate, and the verdicts. The measured numbers are printed (pytest -s) and in README."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from pipeline.evaluate import compute_metrics, role_der
+from pipeline.types import Role
+
+FIXTURES = Path(__file__).resolve().parent.parent / "audio_fixtures"
+
+pytestmark = pytest.mark.models
+
+
+def _manifest() -> dict[str, dict[str, str]]:
+    with open(FIXTURES / "calls.csv", newline="", encoding="utf-8") as f:
+        return {r["file"]: r for r in csv.DictReader(f)}
+
+
+def _music_s(description: str) -> float:
+    m = re.search(r"([\d.]+) s music", description)
+    return float(m.group(1)) if m else 0.0
+
+
+KINDS = {
+    "mono": lambda r: r["channels"] == "1",
+    "stereo": lambda r: r["channels"] == "2",
+    "narrowband_8k": lambda r: r["sample_rate"] == "8000",
+    "no_ivr": lambda r: not r["ivr_voice"],
+    "long_hold_music": lambda r: _music_s(r["description"]) >= 15.0,
+}
+
+
+def _start_ok(label: dict, result: dict) -> bool:
+    return bool(result["agent_start_s"]) and abs(
+        float(result["agent_start_s"]) - float(label["agent_start_s"])) <= 1.0
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_agent_start_within_1s_per_kind_of_call(fixture_batch, kind):
+    _, labels, results = fixture_batch
+    files = [f for f, r in _manifest().items() if KINDS[kind](r) and f in labels]
+    assert files, f"no fixture call of kind {kind}"
+    ok = [f for f in files if _start_ok(labels[f], results[f])]
+    print(f"{kind}: agent start within 1 s on {len(ok)}/{len(files)}")
+    assert len(ok) / len(files) >= 0.75, sorted(set(files) - set(ok))
+
+
+def test_agent_start_overall(fixture_batch):
+    _, labels, results = fixture_batch
+    metrics, misses = compute_metrics(list(labels.values()), results)
+    print(json.dumps(metrics["agent_start"]), misses)
+    assert metrics["n_failed"] == 0
+    assert metrics["agent_start"]["within_1s"] >= 0.85
+
+
+def test_role_error_rate(fixture_batch):
+    out, labels, _ = fixture_batch
+    roles = role_der(FIXTURES / "rttm", out, sorted(labels))
+    print("role-level error rate", roles["der"])
+    assert len(roles["per_call"]) == len(labels)
+    assert roles["der"] <= 0.35
+
+
+def test_music_and_tones_never_become_the_agent(fixture_batch):
+    out, labels, _ = fixture_batch
+    for rel in labels:
+        data = json.loads((out / "calls" / f"{rel}.json").read_text())
+        music = [(e["start"], e["end"]) for e in data["events"] if e["kind"] == "music"]
+        for t in data["roles"]["turns"]:
+            if t["role"] == Role.AGENT:
+                inside = sum(max(0.0, min(t["end"], b) - max(t["start"], a)) for a, b in music)
+                assert inside <= 0.5 * (t["end"] - t["start"]), (rel, t)
+
+
+def test_verdicts_end_to_end(fixture_batch):
+    _, labels, results = fixture_batch
+    metrics, misses = compute_metrics(list(labels.values()), results)
+    print(json.dumps(metrics, indent=1))
+    print("\n".join(misses))
+    assert metrics["notice_before_agent"]["f1"] >= 0.8
+    assert metrics["agent_name"]["accuracy"] >= 0.6
