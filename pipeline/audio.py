@@ -8,7 +8,6 @@ wants one signal. Input files are only ever opened for reading.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .models import sha256_file as sha256_of
 from .types import AudioInfo
 
 logger = logging.getLogger(__name__)
@@ -127,14 +127,6 @@ def resample(samples: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
     ratio = Fraction(target_sr, orig_sr)
     out = resample_poly(samples, ratio.numerator, ratio.denominator, axis=-1)
     return out.astype(np.float32, copy=False)
-
-
-def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _looks_like_audio(path: Path) -> bool:
