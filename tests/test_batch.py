@@ -91,10 +91,18 @@ def _rows(out: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+def _fixture_calls(n: int) -> list[Path]:
+    """The first ``n`` labelled fixture calls, shortest first (keeps these tests quick)."""
+    with open(FIXTURES / "calls.csv", newline="", encoding="utf-8") as f:
+        rows = sorted(csv.DictReader(f), key=lambda r: float(r["duration_s"]))
+    return [FIXTURES / r["file"] for r in rows[:n]]
+
+
 @pytest.fixture(scope="module")
 def mixed_dir(tmp_path_factory):
     d = tmp_path_factory.mktemp("batch_in")
-    shutil.copy(FIXTURES / "calls" / "call14_noivr_last_bare.wav", d / "good.wav")
+    good = _fixture_calls(1)[0]
+    shutil.copy(good, d / f"good{good.suffix}")
     for name in ("empty.wav", "truncated.mp3", "not_audio.wav", "silence.wav"):
         shutil.copy(FIXTURES / "edge" / name, d / name)
     (d / "sub").mkdir()
@@ -107,7 +115,8 @@ def test_batch_with_bad_files_gives_one_row_each_and_goes_on(mixed_dir, tmp_path
     out = tmp_path / "out"
     summary = run_batch(mixed_dir, out, quiet=True)
     rows = {r["file"]: r for r in _rows(out)}
-    assert set(rows) == {"good.wav", "empty.wav", "truncated.mp3", "not_audio.wav",
+    good = next(f for f in rows if f.startswith("good"))
+    assert set(rows) == {good, "empty.wav", "truncated.mp3", "not_audio.wav",
                          "silence.wav", "sub/gemeente_één_ü.wav"}
     assert "empty" in rows["empty.wav"]["error"]
     assert "truncated" in rows["truncated.mp3"]["error"]
@@ -115,12 +124,12 @@ def test_batch_with_bad_files_gives_one_row_each_and_goes_on(mixed_dir, tmp_path
     assert rows["silence.wav"]["error"] == ""
     assert rows["silence.wav"]["agent_name"] == "none"
     assert rows["silence.wav"]["agent_start_s"] == ""
-    assert rows["good.wav"]["error"] == "" and rows["good.wav"]["agent_start_s"]
+    assert rows[good]["error"] == "" and rows[good]["agent_start_s"]
     assert summary.n_failed == 3
-    data = json.loads((out / "calls" / "good.wav.json").read_text())
+    data = json.loads((out / "calls" / f"{good}.json").read_text())
     assert data["schema_version"] == "1.0" and data["verdicts"]["agent_start_s"] is not None
-    assert (out / "calls" / "good.wav.rttm").read_text().count("AGENT") >= 1
-    assert (out / "calls" / "good.wav.vtt").read_text().startswith("WEBVTT")
+    assert (out / "calls" / f"{good}.rttm").read_text().count("AGENT") >= 1
+    assert (out / "calls" / f"{good}.vtt").read_text().startswith("WEBVTT")
     assert (out / "config.toml").exists()
     # a second run redoes nothing that succeeded (failed calls are retried)
     again = run_batch(mixed_dir, out, quiet=True)
@@ -132,9 +141,8 @@ def test_batch_with_bad_files_gives_one_row_each_and_goes_on(mixed_dir, tmp_path
 def test_cli_exit_code_and_kill_9_resume(tmp_path):
     src = tmp_path / "in"
     src.mkdir()
-    for name in ("call14_noivr_last_bare.wav", "call18_noivr_first_agentnotice.flac",
-                 "call02_noivr_first_stereo_8k.wav"):
-        shutil.copy(FIXTURES / "calls" / name, src / name)
+    for path in _fixture_calls(3):
+        shutil.copy(path, src / path.name)
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "pipeline.cli", "analyze", str(src), "--out", str(out),
            "--quiet"]
