@@ -161,7 +161,7 @@ def test_hub_pipeline_is_loaded_only_when_used():
     except DiarizationError as e:
         assert "community-1" in str(e)  # a clear failure, not a hang or a silent fallback
     else:
-        pytest.skip("community-1 is in this machine's Hugging Face cache")
+        pytest.skip(reason="community-1 is in this machine's Hugging Face cache")
 
 
 class FakePipeline:

@@ -13,9 +13,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("spacy")
-
-from pipeline import language  # noqa: E402
+from pipeline import language
 from pipeline.language import (  # noqa: E402
     NameCandidate,
     NoticeCandidate,

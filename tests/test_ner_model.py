@@ -8,8 +8,7 @@ import socket
 from pathlib import Path
 
 import pytest
-
-spacy = pytest.importorskip("spacy")
+import spacy
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "ner-nl"
 MAX_SIZE_BYTES = 8_000_000  # "a few MB": model + lexicons
