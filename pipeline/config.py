@@ -49,7 +49,8 @@ class PipelineConfig:
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def _coerce(cls, key: str, value: Any, hint: Any) -> Any:
+def _coerce(value: Any, hint: Any) -> Any:
+    """TOML has arrays and tables: turn them into the tuples and dataclasses hinted."""
     origin = typing.get_origin(hint)
     if origin is tuple and isinstance(value, list):
         return tuple(value)
@@ -65,7 +66,7 @@ def _build(cls, values: dict[str, Any]):
     if unknown:
         raise ConfigError(f"[{cls.__name__}] unknown option(s): {', '.join(sorted(unknown))}; "
                           f"known: {', '.join(sorted(names))}")
-    kwargs = {k: _coerce(cls, k, v, hints[k]) for k, v in values.items()}
+    kwargs = {k: _coerce(v, hints[k]) for k, v in values.items()}
     return cls(**kwargs)
 
 
