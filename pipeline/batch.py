@@ -256,13 +256,10 @@ def run_batch(
 def _write_call(out: Path, result: dict[str, Any]) -> None:
     rel = result["file"]
     if result.get("roles"):
-        uri = Path(rel).stem
-        turns = result["roles"]["turns"]
-        rttm = "".join(
-            f"SPEAKER {uri.replace(' ', '_')} 1 {t['start']:.3f} {t['end'] - t['start']:.3f} "
-            f"<NA> <NA> {t['role']} <NA> <NA>\n"
-            for t in turns if t["role"] != "SILENCE")
-        atomic_write(output_path(out, rel, ".rttm"), rttm)
+        from .roles import format_rttm
+
+        turns = ((t["start"], t["end"], t["role"]) for t in result["roles"]["turns"])
+        atomic_write(output_path(out, rel, ".rttm"), format_rttm(Path(rel).stem, turns))
         atomic_write(output_path(out, rel, ".vtt"), to_webvtt(result))
     # the JSON last: its presence marks the call as done
     atomic_write(output_path(out, rel, ".json"),

@@ -111,12 +111,12 @@ def role_der(reference_dir: Path, out: Path, files: list[str]) -> dict[str, Any]
     from pyannote.core import Annotation, Segment
     from pyannote.metrics.identification import IdentificationErrorRate
 
+    from .roles import read_rttm
+
     def load(path: Path) -> Annotation:
         ann = Annotation()
-        for i, line in enumerate(path.read_text().splitlines()):
-            p = line.split()
-            if len(p) >= 8 and p[0] == "SPEAKER":
-                ann[Segment(float(p[3]), float(p[3]) + float(p[4])), i] = p[7]
+        for i, t in enumerate(read_rttm(path.read_text())):
+            ann[Segment(t.start, t.end), i] = t.role.value
         return ann
 
     # roles are fixed labels: the identification error rate compares role to role, where

@@ -122,13 +122,17 @@ class RoleTimeline:
 
     def to_rttm(self, uri: str = "call") -> str:
         """RTTM lines, roles as speaker labels (SILENCE left out, as RTTM marks speech)."""
-        uri = re.sub(r"\s+", "_", uri)
-        lines = [
-            f"SPEAKER {uri} 1 {t.start:.3f} {t.end - t.start:.3f} <NA> <NA> {t.role.value} "
-            "<NA> <NA>"
-            for t in self.turns if t.role != Role.SILENCE and t.end > t.start
-        ]
-        return "\n".join(lines) + ("\n" if lines else "")
+        return format_rttm(uri, ((t.start, t.end, t.role.value) for t in self.turns))
+
+
+def format_rttm(uri: str, turns) -> str:
+    """RTTM text of (start, end, role name) triples, seconds; SILENCE and empty turns left out."""
+    uri = re.sub(r"\s+", "_", uri)
+    lines = [
+        f"SPEAKER {uri} 1 {start:.3f} {end - start:.3f} <NA> <NA> {role} <NA> <NA>"
+        for start, end, role in turns if role != Role.SILENCE and end > start
+    ]
+    return "\n".join(lines) + ("\n" if lines else "")
 
 
 # ------------------------------------------------------------------------------ wording

@@ -137,8 +137,8 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
         reasons.append("unclear_agent_start")
 
     # --- notices: every non-caller utterance, in time order -----------------------------------
-    notice_ev: list[Evidence] = []
-    before = by_agent = False
+    notice_ev: list[Evidence] = []  # every candidate, for the record
+    counted: list[Evidence] = []  # the ones that count as a notice
     for u, role in timeline.utterances:
         if role == Role.CALLER or not u.text:
             continue
@@ -158,12 +158,9 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
                 continue
             if asr is not None and asr < options.min_word_probability:
                 reasons.append("low_asr_confidence_notice")
-            if agent_start is None or start < agent_start:
-                before = True
-            if role == Role.AGENT:
-                by_agent = True
-    counted = [e for e in notice_ev if not e.detail.startswith("negated")
-               and "rejected:" not in e.detail and e.confidence >= options.min_notice_confidence]
+            counted.append(ev)
+    before = any(agent_start is None or e.start < agent_start for e in counted)
+    by_agent = any(e.role == Role.AGENT for e in counted)
     source = "none"
     if counted:
         source = "agent" if counted[0].role == Role.AGENT else "ivr"
