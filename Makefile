@@ -1,6 +1,7 @@
 # callcheck: the entry points a newcomer reads first.
 #   make install                 venv + package + offline models (idempotent, quick when done)
-#   make analyze DIR=... OUT=... analyse every recording under DIR
+#   make analyze DIR=... OUT=... analyse every recording under DIR [METADATA=csv]
+#   make review OUT=...          browser app for QA review of an analyze output
 #   make test                    the test suite (network blocked, HF_HUB_OFFLINE=1)
 #   make eval | bench | lint | train-ner | fixtures
 
@@ -15,7 +16,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 
-.PHONY: install models test test-fast analyze transcribe eval bench lint train-ner fixtures clean
+.PHONY: install models test test-fast analyze review transcribe eval bench lint train-ner fixtures clean
 
 # The venv is rebuilt only when pyproject.toml changes; pip's cache makes a rebuild fast.
 $(VENV)/.installed: pyproject.toml
@@ -37,7 +38,10 @@ test-fast: install
 	$(PY) -m pytest -m "not models" $(ARGS)
 
 analyze: install
-	$(VENV)/bin/callcheck analyze "$(DIR)" --out "$(OUT)" $(ARGS)
+	$(VENV)/bin/callcheck analyze "$(DIR)" --out "$(OUT)" $(if $(METADATA),--metadata "$(METADATA)") $(ARGS)
+
+review: install
+	$(VENV)/bin/callcheck review "$(OUT)" $(ARGS)
 
 eval: install
 	$(VENV)/bin/callcheck eval audio_fixtures --labels audio_fixtures/labels.csv --out "$(OUT)/eval" $(ARGS)

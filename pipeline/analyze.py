@@ -2,7 +2,9 @@
 
 Real calls last minutes while the verdicts need only the opening, so the transcript is made
 window by window from the start and stops once the agent's opening turn is covered
-(``AnalysisOptions.after_agent_s`` past the agent start); ``full_transcript`` transcribes all.
+(``AnalysisOptions.after_agent_s`` past the agent start); speaker diarization likewise covers
+only the start of the call, ``diarize_margin_s`` past the transcribed part (re-run on a longer
+stretch when the transcription goes on). ``full_transcript`` transcribes and diarizes all.
 Models are loaded once per ``CallAnalyzer`` (one per worker process).
 """
 
@@ -38,6 +40,7 @@ class AnalysisOptions:
     after_agent_s: float = 25.0  # stop once this much after the agent start is transcribed
     max_transcribe_s: float = 900.0  # never transcribe more than this without an agent
     full_transcript: bool = False  # transcribe the whole call whatever the verdicts need
+    diarize_margin_s: float = 20.0  # diarize this far past the transcribed part (not all)
 
 
 @dataclass(frozen=True)
@@ -141,23 +144,16 @@ class CallAnalyzer:
         from .events import detect_events
 
         timings = dict(timings or {})
-        opts = self.config.analysis
         mono = audio.mono()
 
         t = time.perf_counter()
         events = detect_events(mono, audio.sample_rate, self.config.events)
         timings["events"] = time.perf_counter() - t
 
-        speaker_turns: tuple = ()
-        if opts.diarize and audio.duration >= 1.0:
-            t = time.perf_counter()
-            speaker_turns = with_channels(audio, self.diarizer(mono, audio.sample_rate).turns)
-            timings["diarize"] = time.perf_counter() - t
-
         t = time.perf_counter()
-        transcript, timeline = self._transcribe_until_opening(audio, events, speaker_turns,
-                                                              organisation)
-        timings["transcribe_and_roles"] = time.perf_counter() - t
+        transcript, timeline, speaker_turns = self._transcribe_until_opening(
+            audio, mono, events, organisation, timings)
+        timings["transcribe_and_roles"] = time.perf_counter() - t - timings.get("diarize", 0.0)
 
         t = time.perf_counter()
         verdicts = decide(timeline, self.config.verdicts, nlp=self.nlp)
@@ -167,20 +163,40 @@ class CallAnalyzer:
                           speaker_turns=tuple(speaker_turns), transcript=transcript,
                           timeline=timeline, verdicts=verdicts, timings=timings)
 
-    def _transcribe_until_opening(self, audio: Audio, events: list[Event], speaker_turns,
-                                  organisation: str | None
-                                  ) -> tuple[Transcript, RoleTimeline]:
+    def _diarize_until(self, audio: Audio, mono: np.ndarray, until: float,
+                       timings: dict[str, float]) -> tuple[ChannelTurn, ...]:
+        """Speaker turns of the call's first ``until`` seconds (channels tagged)."""
+        t = time.perf_counter()
+        n = min(mono.size, int(round(until * audio.sample_rate)))
+        turns = with_channels(audio, self.diarizer(mono[:n], audio.sample_rate).turns)
+        timings["diarize"] = timings.get("diarize", 0.0) + time.perf_counter() - t
+        return turns
+
+    def _transcribe_until_opening(self, audio: Audio, mono: np.ndarray, events: list[Event],
+                                  organisation: str | None, timings: dict[str, float]
+                                  ) -> tuple[Transcript, RoleTimeline, tuple[ChannelTurn, ...]]:
         opts = self.config.analysis
         duration = audio.duration
         limit = duration if opts.full_transcript else min(duration, opts.max_transcribe_s)
         silences = [e for e in events if e.kind == "silence"]
         levels = nonspeech_levels(audio, events)
+        if not opts.diarize or duration < 1.0:
+            mono = None
+        speaker_turns: tuple[ChannelTurn, ...] = ()
+        diarized_until = 0.0
         segments: list[Segment] = []
         dropped: list[Segment] = []
-        start = 0.0
-        part = None
+        start, target = 0.0, opts.window_s
         while True:
-            end = _cut_point(start + opts.window_s, silences, limit)
+            # into a silence near the target, but always forward
+            end = max(_cut_point(target, silences, limit), min(limit, start + 1.0))
+            if mono is not None and diarized_until < min(duration, end + opts.diarize_margin_s):
+                # from the start again (one clustering for all of it), and at least twice as
+                # far as before, so a late agent costs few re-runs
+                until = duration if opts.full_transcript else min(
+                    duration, max(end + opts.diarize_margin_s, 2 * diarized_until))
+                speaker_turns = self._diarize_until(audio, mono, until, timings)
+                diarized_until = until
             part = self.transcriber.transcribe(audio.samples, audio.sample_rate, start=start,
                                                end=end, organisation=organisation)
             segments.extend(part.segments)
@@ -191,11 +207,15 @@ class CallAnalyzer:
                 dropped=tuple(dropped))
             timeline = assign_roles(duration, events, transcript, speaker_turns,
                                     self.config.roles, levels)
-            done_opening = (timeline.agent_start_s is not None
-                            and timeline.agent_start_s + opts.after_agent_s <= end)
+            agent = timeline.agent_start_s
+            done_opening = agent is not None and agent + opts.after_agent_s <= end
             if end >= limit or (done_opening and not opts.full_transcript):
-                return transcript, timeline
+                return transcript, timeline, speaker_turns
             start = end
+            # with the agent found, only the rest of the opening is needed
+            target = start + opts.window_s
+            if agent is not None and not opts.full_transcript:
+                target = min(target, agent + opts.after_agent_s + 1.0)
 
 
 @dataclass(frozen=True, order=True)

@@ -6,7 +6,14 @@ Layout of ``OUT``::
     calls/<relative path>.rttm   role timeline (roles as speaker labels)
     calls/<relative path>.vtt    transcript as WebVTT, cues labelled with roles
     results.csv                  one row per input file (error empty on success)
+    results.sqlite               the same as tables (calls, turns, segments, decisions,
+                                 evidence, metadata) plus QA reviews (``pipeline.store``)
+    report.html                  counts, percentages, plots and flagged calls (``pipeline.report``)
     config.toml                  the resolved configuration
+
+``--metadata CSV`` adds columns per file (a ``file`` column relative to DIR plus any others):
+they go into ``results.sqlite`` and break the report down; an ``organisation`` column (or
+``organization`` / ``municipality`` / ``gemeente``) also primes Whisper with the name.
 
 Every file is written atomically (temporary file + rename), so a run killed at any moment
 leaves only complete files; a re-run skips calls whose JSON already holds a result for the
@@ -16,11 +23,13 @@ same audio content (sha256) and configuration, so nothing is lost or done twice.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import logging
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -40,8 +49,46 @@ RESULT_COLUMNS = (
 )
 
 
+ORGANISATION_COLUMNS = ("organisation", "organization", "municipality", "gemeente")
+
+
 class OutputPathError(ValueError):
     """An input's name would place output outside the output folder."""
+
+
+class MetadataError(ValueError):
+    """The ``--metadata`` CSV cannot be used."""
+
+
+def read_metadata(path: str | Path) -> dict[str, dict[str, str]]:
+    """``{file: {column: value}}`` from a CSV with a ``file`` column (paths relative to DIR)."""
+    path = Path(path)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            columns = reader.fieldnames or []
+            if "file" not in columns:
+                raise MetadataError(f"{path}: no 'file' column (columns: {', '.join(columns)})")
+            rows: dict[str, dict[str, str]] = {}
+            for line, row in enumerate(reader, start=2):
+                file = (row.get("file") or "").strip().replace("\\", "/")
+                if not file:
+                    raise MetadataError(f"{path}:{line}: empty file name")
+                if file in rows:
+                    raise MetadataError(f"{path}:{line}: {file!r} listed twice")
+                rows[file] = {k: (v or "").strip() for k, v in row.items()
+                              if k and k != "file"}
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise MetadataError(f"cannot read metadata {path}: {e}") from e
+    return rows
+
+
+def organisation_of(meta: dict[str, str] | None) -> str | None:
+    for col in ORGANISATION_COLUMNS:
+        for k, v in (meta or {}).items():
+            if k.strip().lower() == col and v:
+                return v
+    return None
 
 
 def find_audio(root: Path) -> list[Path]:
@@ -157,11 +204,12 @@ def _init_worker(config_dict: dict[str, Any]) -> None:
     _ANALYZER = CallAnalyzer(from_dict(config_dict))
 
 
-def _analyze_one(path: str, rel: str, key: str) -> dict[str, Any]:
+def _analyze_one(path: str, rel: str, key: str, organisation: str | None = None
+                 ) -> dict[str, Any]:
     """Analyse one file in a worker; never raises (a failure becomes an error result)."""
     t0 = time.perf_counter()
     try:
-        result = _ANALYZER.analyze(path, name=rel).to_dict()
+        result = _ANALYZER.analyze(path, name=rel, organisation=organisation).to_dict()
     except Exception as e:  # a bug or a model failure must not stop the batch
         logger.exception("analysis of %s failed", rel)
         result = {"schema_version": "1.0", "file": rel, "error": f"{type(e).__name__}: {e}",
@@ -197,13 +245,18 @@ def run_batch(
     executor: str = "local",
     scheduler: str | None = None,
     only: list[str] | None = None,
+    metadata: str | Path | dict[str, dict[str, str]] | None = None,
+    report: bool = True,
 ) -> BatchSummary:
     """Analyse all audio under ``root`` (or the relative paths ``only``) into ``out``; see the
     module docstring."""
+    from . import store
+
     root, out = Path(root), Path(out)
     config = config or PipelineConfig()
     if not root.exists():
         raise FileNotFoundError(f"no such file or folder: {root}")
+    meta = read_metadata(metadata) if isinstance(metadata, str | Path) else (metadata or {})
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.rglob(".tmp-*"):  # partial writes of a killed run; never read
         stale.unlink(missing_ok=True)
@@ -211,7 +264,15 @@ def run_batch(
     fingerprint = config.fingerprint()
 
     files = find_audio(root) if only is None else [root / rel for rel in only]
-    todo: list[tuple[str, str, str]] = []
+    names = {relative_name(p, root) for p in files}
+    unknown = sorted(set(meta) - names)
+    if unknown:
+        logger.warning("metadata lists %d file(s) not found under %s, e.g. %s",
+                       len(unknown), root, unknown[0])
+    db = store.connect(out / store.STORE_NAME)
+    # the review app finds the recordings here (it serves them only by call, never by path)
+    store.set_info(db, input_root=str(root.resolve() if root.is_dir() else root.resolve().parent))
+    todo: list[tuple[str, str, str, str | None]] = []
     rows: dict[str, dict[str, Any]] = {}
     skipped = 0
     for path in files:
@@ -221,21 +282,26 @@ def run_batch(
         except OutputPathError as e:
             rows[rel] = {"file": rel, "error": str(e), "error_code": "unsafe_name"}
             continue
+        organisation = organisation_of(meta.get(rel))
         try:
             key = f"{sha256_of(path)}:{fingerprint}"
         except OSError as e:  # unreadable: analysed anyway, so the error is recorded
             key = f"unreadable:{fingerprint}:{e}"
+        if organisation:  # the prompt changes the transcript, so it is part of the key
+            key += ":" + hashlib.sha256(organisation.encode()).hexdigest()[:12]
         old = _load_existing(json_path) if json_path.exists() else None
         if old is not None and old.get("key") == key and not old.get("error"):
             rows[rel] = old
             skipped += 1
             continue
-        todo.append((str(path), rel, key))
+        todo.append((str(path), rel, key, organisation))
 
     progress = _progress(len(todo), quiet)
     done = 0
     for result in _execute(todo, config, workers, executor, scheduler):
         _write_call(out, result)
+        store.put_call(db, result, output_path(out, result["file"], ".json").relative_to(
+            out.resolve()).as_posix())
         rows[result["file"]] = result
         done += 1
         progress.update(1)
@@ -249,8 +315,34 @@ def run_batch(
     for r in ordered:
         writer.writerow(result_row(r))
     atomic_write(out / "results.csv", buf.getvalue())
+    _sync_store(db, out, ordered, meta, prune=only is None)
+    db.close()
+    if report:
+        from .report import write_report
+
+        write_report(out)
     failed = sum(1 for r in ordered if r.get("error"))
     return BatchSummary(len(files), done, skipped, failed, out)
+
+
+def _sync_store(db, out: Path, rows: list[dict[str, Any]], meta: dict[str, dict[str, str]],
+                prune: bool) -> None:
+    """Make ``results.sqlite`` hold exactly this run's rows (skipped calls, error rows of
+    unsafe names and metadata included); reviews are never touched."""
+    from . import store
+
+    have = {r["file"]: r["key"] for r in db.execute("SELECT file, key FROM calls")}
+    for r in rows:
+        if r["file"] not in have or have[r["file"]] != r.get("key"):
+            try:
+                json_path = output_path(out, r["file"], ".json").relative_to(
+                    out.resolve()).as_posix()
+            except OutputPathError:
+                json_path = None
+            store.put_call(db, r, json_path)
+    store.put_metadata(db, {r["file"]: meta.get(r["file"], {}) for r in rows})
+    if prune:
+        store.prune(db, [r["file"] for r in rows])
 
 
 def _write_call(out: Path, result: dict[str, Any]) -> None:
@@ -272,7 +364,7 @@ def _execute(todo, config: PipelineConfig, workers: int, executor: str,
         return
     config_dict = config.to_dict()
     if executor == "dask":
-        yield from _execute_dask(todo, config_dict, scheduler)
+        yield from _execute_dask(todo, config_dict, scheduler, workers)
         return
     if executor != "local":
         raise ValueError(f"unknown executor {executor!r} (local or dask)")
@@ -288,25 +380,44 @@ def _execute(todo, config: PipelineConfig, workers: int, executor: str,
             yield fut.result()
 
 
-def _execute_dask(todo, config_dict: dict[str, Any], scheduler: str | None):
+def _execute_dask(todo, config_dict: dict[str, Any], scheduler: str | None, workers: int):
+    """Run the calls as tasks on a Dask cluster (``scheduler`` address), or on a local one
+    with ``workers`` processes. Workers must see the audio at the same paths (shared storage);
+    results come back to this process, which alone writes ``OUT``."""
     try:
         from distributed import Client
         from distributed import as_completed as dask_completed
     except ImportError as e:
-        raise RuntimeError("the dask executor needs: pip install 'dask[distributed]'") from e
-    client = Client(scheduler) if scheduler else Client(processes=True)
+        raise RuntimeError("the dask executor needs: pip install 'callcheck[dask]'") from e
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        client = Client(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                        dashboard_address=None)
     try:
-        futures = [client.submit(_dask_task, config_dict, *item, pure=False) for item in todo]
+        futures = {client.submit(_dask_task, config_dict, *item, pure=False): item
+                   for item in todo}
         for fut in dask_completed(futures):
-            yield fut.result()
+            try:
+                yield fut.result()
+            except Exception as e:  # the worker died or the task could not run
+                path, rel, key = futures[fut][:3]
+                logger.error("dask task for %s failed: %s", rel, e)
+                yield {"schema_version": "1.0", "file": rel, "key": key, "audio": None,
+                       "error": f"{type(e).__name__}: {e}", "error_code": "worker_failed"}
     finally:
         client.close()
 
 
-def _dask_task(config_dict: dict[str, Any], path: str, rel: str, key: str) -> dict[str, Any]:
-    if _ANALYZER is None:  # once per Dask worker process
-        _init_worker(config_dict)
-    return _analyze_one(path, rel, key)
+_INIT_LOCK = threading.Lock()
+
+
+def _dask_task(config_dict: dict[str, Any], path: str, rel: str, key: str,
+               organisation: str | None = None) -> dict[str, Any]:
+    with _INIT_LOCK:  # once per Dask worker process, whatever its thread count
+        if _ANALYZER is None:
+            _init_worker(config_dict)
+    return _analyze_one(path, rel, key, organisation)
 
 
 class _NoProgress:

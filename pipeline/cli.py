@@ -96,14 +96,32 @@ def _analysis_config(args: argparse.Namespace):
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from .batch import run_batch
+    from .batch import MetadataError, run_batch
 
     config = _analysis_config(args)
-    summary = run_batch(args.dir, args.out, config, workers=args.workers, quiet=args.quiet,
-                        executor=args.executor, scheduler=args.scheduler)
+    try:
+        summary = run_batch(args.dir, args.out, config, workers=args.workers, quiet=args.quiet,
+                            executor=args.executor, scheduler=args.scheduler,
+                            metadata=args.metadata)
+    except (MetadataError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     print(f"{summary.n_files} file(s): {summary.n_done} analysed, {summary.n_skipped} already "
-          f"done, {summary.n_failed} failed -> {summary.out}/results.csv", file=sys.stderr)
+          f"done, {summary.n_failed} failed -> {summary.out}/results.csv, report.html",
+          file=sys.stderr)
     return 1 if summary.n_failed else 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+    from .store import STORE_NAME
+
+    if not (args.out / STORE_NAME).is_file():
+        print(f"error: {args.out / STORE_NAME} not found (run `callcheck analyze` first)",
+              file=sys.stderr)
+        return 2
+    print(write_report(args.out))
+    return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -111,6 +129,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     config = _analysis_config(args)
     metrics, misses = run_eval(args.dir, args.labels, args.out, config, workers=args.workers,
+                               metadata=args.metadata,
                                quiet=args.quiet)
     print(f"calls {metrics['n_calls']}  failed {metrics['n_failed']}")
     for key in ("notice_before_agent", "notice_by_agent"):
@@ -154,6 +173,20 @@ def cmd_segment(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    from .review.app import serve
+
+    return serve(args.out, host=args.host, port=args.port, token=args.token)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .review.export import write_export
+
+    path = write_export(args.out, args.output, pseudonymise=args.pseudonymise)
+    print(path)
+    return 0
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     from .models import main as models_main
 
@@ -189,6 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--workers", type=int, default=1, help="worker processes (models "
                        "load once per worker; each needs about 1.5 GB)")
         p.add_argument("--config", type=Path, help="TOML config file")
+        p.add_argument("--metadata", type=Path, help="CSV with a 'file' column (relative to "
+                       "DIR) and any others: stored, used to break the report down; an "
+                       "'organisation' column also primes Whisper with the name")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
         p.add_argument("--no-diarize", action="store_true",
                        help="skip speaker clustering (faster, weaker roles on mono calls)")
@@ -210,6 +246,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="Whisper model (see `transcribe --help`)")
     p.add_argument("--threads", type=int, help="CPU threads")
     p.set_defaults(func=cmd_segment)
+
+    p = sub.add_parser("report", help="rebuild OUT/report.html from OUT/results.sqlite "
+                       "(with the QA reviews so far)")
+    p.add_argument("out", type=Path, help="output folder of `callcheck analyze`")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("review", help="browser app for QA staff over an analyze output")
+    p.add_argument("out", type=Path, help="output folder of `callcheck analyze`")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default localhost; "
+                   "any other needs --token)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--token", help="access token, required for a non-local --host (or set "
+                   "CALLCHECK_REVIEW_TOKEN)")
+    p.set_defaults(func=cmd_review)
+
+    p = sub.add_parser("export", help="results.csv with the QA reviews as extra columns")
+    p.add_argument("out", type=Path, help="output folder of `callcheck analyze`")
+    p.add_argument("-o", "--output", type=Path, help="CSV to write (default "
+                   "OUT/results_reviewed.csv)")
+    p.add_argument("--pseudonymise", action="store_true", help="replace agent names by "
+                   "stable pseudonyms (agent-1, ...): they are employees' names")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("models", help="install, verify or list the offline default models")
     p.add_argument("action", choices=["install", "verify", "list"])

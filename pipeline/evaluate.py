@@ -135,15 +135,15 @@ def role_der(reference_dir: Path, out: Path, files: list[str]) -> dict[str, Any]
 
 
 def run_eval(root: str | Path, labels_path: str | Path, out: str | Path, config=None, *,
-             workers: int = 1, quiet: bool = False, rttm_dir: str | Path | None = None
-             ) -> tuple[dict[str, Any], list[str]]:
+             workers: int = 1, quiet: bool = False, rttm_dir: str | Path | None = None,
+             metadata: str | Path | None = None) -> tuple[dict[str, Any], list[str]]:
     """Analyse the labelled calls under ``root`` into ``out`` and score them."""
     from .batch import run_batch
 
     root, out = Path(root), Path(out)
     labels = read_labels(labels_path)
     run_batch(root, out, config, workers=workers, quiet=quiet,
-              only=[lab["file"] for lab in labels])
+              only=[lab["file"] for lab in labels], metadata=metadata)
     with open(out / "results.csv", newline="", encoding="utf-8") as f:
         results = {r["file"]: r for r in csv.DictReader(f)}
     metrics, misses = compute_metrics(labels, results)

@@ -1,0 +1,292 @@
+"""``results.sqlite``: the batch results as tables, and the QA reviews beside them.
+
+Tables (one row per input file in ``calls``; the others reference ``calls.file``):
+
+* ``calls``      file, key, status (ok/error), error, error_code, audio facts, agent start,
+                 needs_review, review_reasons, the per-call JSON path, updated_at;
+* ``turns``      the role timeline (start, end seconds; role; speaker; channel);
+* ``segments``   the transcript (start, end, text, channel, mean word probability);
+* ``decisions``  one row per decision (name, machine value, confidence);
+* ``evidence``   what each decision rests on (text, start, end, role, confidence, detail);
+* ``metadata``   the ``--metadata`` CSV columns as (file, column, value);
+* ``reviews``    QA verdicts (append-only audit trail; see ``pipeline.review``).
+
+The machine tables are rewritten per call from its JSON (the JSON files stay the source of
+truth); ``reviews`` is never touched by the batch, so re-running an analysis keeps every
+human verdict. Writes are transactions, and the file uses WAL so the review app can read
+while a batch writes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+STORE_NAME = "results.sqlite"
+STORE_VERSION = 1
+
+DECISIONS = (
+    "notice_before_agent", "notice_by_agent", "notice_source", "agent_name", "agent_first",
+    "agent_last", "organisation_named", "greeting", "agent_start_s",
+)
+# decisions a reviewer can confirm or override, with the values allowed (None: free text)
+REVIEWABLE: dict[str, tuple[str, ...] | None] = {
+    "notice_before_agent": ("yes", "no"),
+    "notice_by_agent": ("yes", "no"),
+    "notice_source": ("ivr", "agent", "none"),
+    "agent_name": ("none", "first", "last", "full"),
+    "agent_first": None,
+    "agent_last": None,
+    "agent_start_s": None,
+}
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS store_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS calls (
+    file TEXT PRIMARY KEY,
+    key TEXT,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'error')),
+    error TEXT,
+    error_code TEXT,
+    duration_s REAL,
+    sample_rate INTEGER,
+    channels INTEGER,
+    agent_start_s REAL,
+    agent_start_confidence REAL,
+    needs_review INTEGER,
+    review_reasons TEXT,
+    json_path TEXT,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS turns (
+    file TEXT NOT NULL REFERENCES calls(file) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    start REAL NOT NULL,
+    "end" REAL NOT NULL,
+    role TEXT NOT NULL,
+    speaker TEXT,
+    channel INTEGER,
+    PRIMARY KEY (file, idx)
+);
+CREATE TABLE IF NOT EXISTS segments (
+    file TEXT NOT NULL REFERENCES calls(file) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    start REAL NOT NULL,
+    "end" REAL NOT NULL,
+    text TEXT NOT NULL,
+    channel INTEGER,
+    avg_probability REAL,
+    PRIMARY KEY (file, idx)
+);
+CREATE TABLE IF NOT EXISTS decisions (
+    file TEXT NOT NULL REFERENCES calls(file) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    value TEXT,
+    confidence REAL,
+    PRIMARY KEY (file, name)
+);
+CREATE TABLE IF NOT EXISTS evidence (
+    file TEXT NOT NULL REFERENCES calls(file) ON DELETE CASCADE,
+    decision TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    start REAL,
+    "end" REAL,
+    role TEXT,
+    confidence REAL,
+    asr_confidence REAL,
+    detail TEXT,
+    PRIMARY KEY (file, decision, idx)
+);
+CREATE TABLE IF NOT EXISTS metadata (
+    file TEXT NOT NULL,
+    "column" TEXT NOT NULL,
+    value TEXT,
+    PRIMARY KEY (file, "column")
+);
+CREATE TABLE IF NOT EXISTS reviews (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    file TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    machine_value TEXT,
+    human_value TEXT,
+    action TEXT NOT NULL CHECK (action IN ('confirm', 'override')),
+    comment TEXT NOT NULL DEFAULT '',
+    reviewer TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    supersedes INTEGER REFERENCES reviews(id)
+);
+CREATE INDEX IF NOT EXISTS reviews_by_call ON reviews(file, decision, id);
+"""
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    """Open (and create or migrate) a results store."""
+    conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
+    with transaction(conn):
+        conn.execute("INSERT OR REPLACE INTO store_info VALUES ('version', ?)",
+                     (str(STORE_VERSION),))
+    return conn
+
+
+class transaction:
+    """``with transaction(conn):`` BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error)."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def set_info(conn: sqlite3.Connection, **values: Any) -> None:
+    """Record facts about the run (``input_root``, ``updated_at``, ...) in ``store_info``."""
+    with transaction(conn):
+        conn.executemany("INSERT OR REPLACE INTO store_info VALUES (?, ?)",
+                         [(k, str(v)) for k, v in values.items()])
+
+
+def get_info(conn: sqlite3.Connection) -> dict[str, str]:
+    return {r["key"]: r["value"] for r in conn.execute("SELECT key, value FROM store_info")}
+
+
+def _yes_no(v: Any) -> Any:
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    return v
+
+
+def _decision_confidence(name: str, v: Mapping[str, Any]) -> float | None:
+    if name == "agent_start_s":
+        return v.get("agent_start_confidence")
+    if name.startswith("notice"):
+        ev = v.get("notice_evidence") or ()
+        return max((e.get("confidence") or 0.0 for e in ev), default=None)
+    if name.startswith("agent_"):
+        ev = v.get("name_evidence") or ()
+        return max((e.get("confidence") or 0.0 for e in ev), default=None)
+    return None
+
+
+def put_call(conn: sqlite3.Connection, result: Mapping[str, Any],
+             json_path: str | None = None) -> None:
+    """Insert or replace one call's machine results (one transaction)."""
+    file = result["file"]
+    audio = result.get("audio") or {}
+    roles = result.get("roles") or {}
+    v = result.get("verdicts") or {}
+    transcript = result.get("transcript") or {}
+    with transaction(conn):
+        conn.execute("DELETE FROM calls WHERE file = ?", (file,))  # cascades
+        conn.execute(
+            "INSERT INTO calls VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (file, result.get("key"), "error" if result.get("error") else "ok",
+             result.get("error"), result.get("error_code"), audio.get("duration_s"),
+             audio.get("sample_rate"), audio.get("channels"), roles.get("agent_start_s"),
+             roles.get("agent_start_confidence"),
+             None if not v else int(bool(v.get("needs_review"))),
+             ";".join(v.get("review_reasons") or ()), json_path, time.time()))
+        conn.executemany(
+            'INSERT INTO turns VALUES (?,?,?,?,?,?,?)',
+            [(file, i, t["start"], t["end"], t["role"], t.get("speaker"), t.get("channel"))
+             for i, t in enumerate(roles.get("turns") or ())])
+        seg_rows = []
+        for i, s in enumerate(transcript.get("segments") or ()):
+            probs = [w["probability"] for w in s.get("words") or () if "probability" in w]
+            seg_rows.append((file, i, s["start"], s["end"], s["text"].strip(), s.get("channel"),
+                             sum(probs) / len(probs) if probs else None))
+        conn.executemany("INSERT INTO segments VALUES (?,?,?,?,?,?,?)", seg_rows)
+        if v:
+            conn.executemany(
+                "INSERT INTO decisions VALUES (?,?,?,?)",
+                [(file, name, None if v.get(name) is None else str(_yes_no(v.get(name))),
+                  _decision_confidence(name, v)) for name in DECISIONS])
+            for decision, key in (("notice", "notice_evidence"), ("name", "name_evidence")):
+                conn.executemany(
+                    "INSERT INTO evidence VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    [(file, decision, i, e["text"], e.get("start"), e.get("end"),
+                      e.get("role"), e.get("confidence"), e.get("asr_confidence"),
+                      e.get("detail")) for i, e in enumerate(v.get(key) or ())])
+
+
+def put_metadata(conn: sqlite3.Connection, rows: Mapping[str, Mapping[str, str]]) -> None:
+    """Replace the metadata of the given files (``{file: {column: value}}``)."""
+    with transaction(conn):
+        for file, cols in rows.items():
+            conn.execute("DELETE FROM metadata WHERE file = ?", (file,))
+            conn.executemany("INSERT INTO metadata VALUES (?,?,?)",
+                             [(file, c, val) for c, val in cols.items() if c != "file"])
+
+
+def prune(conn: sqlite3.Connection, keep: Iterable[str]) -> int:
+    """Drop machine results of files not in ``keep`` (reviews stay). Returns how many."""
+    keep = set(keep)
+    gone = [r["file"] for r in conn.execute("SELECT file FROM calls") if r["file"] not in keep]
+    with transaction(conn):
+        conn.executemany("DELETE FROM calls WHERE file = ?", [(f,) for f in gone])
+    return len(gone)
+
+
+def load_result(out: str | Path, file: str) -> dict[str, Any] | None:
+    """The per-call JSON of ``file`` in the output folder, or None."""
+    from .batch import OutputPathError, output_path
+
+    try:
+        path = output_path(Path(out), file, ".json")
+    except OutputPathError:
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def latest_reviews(conn: sqlite3.Connection, file: str | None = None
+                   ) -> dict[tuple[str, str], sqlite3.Row]:
+    """The newest review of each (file, decision), optionally of one file."""
+    sql = ("SELECT r.* FROM reviews r JOIN (SELECT file, decision, MAX(id) AS id FROM reviews "
+           "{where} GROUP BY file, decision) m ON r.id = m.id")
+    args: tuple[Any, ...] = ()
+    where = ""
+    if file is not None:
+        where, args = "WHERE file = ?", (file,)
+    return {(r["file"], r["decision"]): r for r in conn.execute(sql.format(where=where), args)}
+
+
+def decision_table(conn: sqlite3.Connection) -> dict[str, dict[str, str | None]]:
+    """``{file: {decision: value}}`` of the machine, for calls analysed without error."""
+    table: dict[str, dict[str, str | None]] = {}
+    for r in conn.execute("SELECT d.file, d.name, d.value FROM decisions d JOIN calls c "
+                          "ON c.file = d.file WHERE c.status = 'ok'"):
+        table.setdefault(r["file"], {})[r["name"]] = r["value"]
+    return table
+
+
+def effective_table(conn: sqlite3.Connection) -> dict[str, dict[str, str | None]]:
+    """Like ``decision_table`` with the newest human verdict in place of the machine's."""
+    table = decision_table(conn)
+    for (file, decision), r in latest_reviews(conn).items():
+        if file in table:
+            table[file][decision] = r["human_value"]
+    return table
+
+
+def metadata_table(conn: sqlite3.Connection) -> dict[str, dict[str, str]]:
+    """``{file: {column: value}}`` of the ``--metadata`` CSV."""
+    table: dict[str, dict[str, str]] = {}
+    for r in conn.execute('SELECT file, "column", value FROM metadata'):
+        table.setdefault(r["file"], {})[r["column"]] = r["value"]
+    return table

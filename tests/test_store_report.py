@@ -1,0 +1,194 @@
+"""results.sqlite and report.html from a batch, with --metadata; the analyzer is faked so
+these tests check the plumbing (the real models are covered in test_batch / test_end_to_end)."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline import batch, store
+from pipeline.batch import MetadataError, read_metadata, run_batch
+from pipeline.report import build_report, summarise
+
+
+@dataclass
+class _Result:
+    d: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.d)
+
+
+class FakeAnalyzer:
+    """Verdicts read from the file's content (``yes;full;Sanne;Jansen;12.5``); records the
+    organisation each call was primed with."""
+
+    seen: dict[str, str | None] = {}
+
+    def analyze(self, path, name=None, organisation=None):
+        FakeAnalyzer.seen[name] = organisation
+        text = Path(path).read_bytes()
+        if not text.strip():
+            return _Result({"schema_version": "1.0", "file": name, "audio": None,
+                            "error": "empty file", "error_code": "empty_file"})
+        notice, cat, first, last, start = text.decode().strip().split(";")
+        start_s = float(start)
+        verdicts = {
+            "notice_before_agent": notice, "notice_by_agent": "no",
+            "notice_source": "ivr" if notice == "yes" else "none", "agent_name": cat,
+            "agent_first": first or None, "agent_last": last or None,
+            "organisation_named": "yes", "organisation": organisation, "greeting": "goedemiddag",
+            "agent_start_s": start_s, "agent_start_confidence": 0.9,
+            "notice_evidence": [{"text": "dit gesprek kan worden opgenomen", "start": 2.0,
+                                 "end": 4.0, "role": "IVR", "confidence": 0.95,
+                                 "asr_confidence": 0.8, "detail": "notice"}]
+            if notice == "yes" else [],
+            "name_evidence": [], "opening_text": f"goedemiddag u spreekt met {first}",
+            "needs_review": cat == "none", "review_reasons": ["no_name"] if cat == "none" else [],
+        }
+        return _Result({
+            "schema_version": "1.0", "file": name, "error": None, "error_code": None,
+            "audio": {"duration_s": 30.0, "sample_rate": 8000, "channels": 1},
+            "roles": {"agent_start_s": start_s, "agent_start_confidence": 0.9, "turns": [
+                {"start": 0.0, "end": start_s, "role": "IVR", "speaker": "S0", "channel": None},
+                {"start": start_s, "end": 30.0, "role": "AGENT", "speaker": "S1",
+                 "channel": None}]},
+            "transcript": {"segments": [
+                {"start": start_s, "end": start_s + 2, "text": f" goedemiddag met {first}",
+                 "channel": None, "words": [{"start": start_s, "end": start_s + 1,
+                                             "word": "goedemiddag", "probability": 0.5}]}]},
+            "verdicts": verdicts,
+        })
+
+
+@pytest.fixture
+def fake_models(monkeypatch):
+    monkeypatch.setattr(batch, "_init_worker", lambda config: setattr(batch, "_ANALYZER",
+                                                                      FakeAnalyzer()))
+    FakeAnalyzer.seen = {}
+
+
+CALLS = {
+    "a.wav": "yes;full;Sanne;Jansen;12.5",
+    "b.wav": "no;none;;;4.0",
+    "sub/c.wav": "yes;first;Joost;;30.0",
+    "d.wav": "no;last;;de Vries;8.0",
+    "empty.wav": "",
+}
+
+
+@pytest.fixture
+def calls_dir(tmp_path) -> Path:
+    root = tmp_path / "in"
+    for rel, text in CALLS.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    meta = tmp_path / "meta.csv"
+    meta.write_text("file,organisation,size_class\n"
+                    "a.wav,Gemeente Ede,large\nb.wav,Gemeente Vaals,small\n"
+                    "sub/c.wav,Gemeente Ede,large\nd.wav,,small\nmissing.wav,x,large\n")
+    return root
+
+
+def test_metadata_csv_is_checked(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,size\na.wav,1\n")
+    with pytest.raises(MetadataError, match="no 'file' column"):
+        read_metadata(bad)
+    bad.write_text("file,size\na.wav,1\na.wav,2\n")
+    with pytest.raises(MetadataError, match="twice"):
+        read_metadata(bad)
+    with pytest.raises(MetadataError, match="cannot read"):
+        read_metadata(tmp_path / "nope.csv")
+
+
+def test_batch_writes_store_and_report_with_metadata(calls_dir, tmp_path, fake_models):
+    out = tmp_path / "out"
+    summary = run_batch(calls_dir, out, quiet=True, metadata=tmp_path / "meta.csv")
+    assert (summary.n_files, summary.n_failed) == (5, 1)
+    # the organisation column primes the transcription of that call (and only that one)
+    assert FakeAnalyzer.seen == {"a.wav": "Gemeente Ede", "b.wav": "Gemeente Vaals",
+                                 "sub/c.wav": "Gemeente Ede", "d.wav": None, "empty.wav": None}
+
+    conn = store.connect(out / store.STORE_NAME)
+    calls = {r["file"]: dict(r) for r in conn.execute("SELECT * FROM calls")}
+    assert set(calls) == set(CALLS)
+    assert calls["empty.wav"]["status"] == "error"
+    assert calls["empty.wav"]["error_code"] == "empty_file"
+    assert calls["a.wav"]["json_path"] == "calls/a.wav.json"
+    assert (out / calls["sub/c.wav"]["json_path"]).is_file()
+    table = store.decision_table(conn)
+    assert table["a.wav"]["agent_name"] == "full" and table["a.wav"]["agent_last"] == "Jansen"
+    assert table["sub/c.wav"]["agent_start_s"] == "30.0"
+    roles = [r["role"] for r in conn.execute("SELECT role FROM turns WHERE file='a.wav' "
+                                             "ORDER BY idx")]
+    assert roles == ["IVR", "AGENT"]
+    ev = conn.execute("SELECT * FROM evidence WHERE file='a.wav'").fetchone()
+    assert (ev["decision"], ev["start"], ev["role"]) == ("notice", 2.0, "IVR")
+    assert conn.execute("SELECT text FROM segments WHERE file='sub/c.wav'").fetchone()[0] == \
+        "goedemiddag met Joost"
+    meta = store.metadata_table(conn)
+    assert meta["b.wav"] == {"organisation": "Gemeente Vaals", "size_class": "small"}
+    assert "missing.wav" not in meta  # listed in the CSV, but no such recording
+    assert store.get_info(conn)["input_root"] == str(calls_dir.resolve())
+
+    data = build_report(conn)
+    s = data["summary"]
+    assert (s["n"], data["n_ok"], len(data["failed"])) == (4, 4, 1)
+    assert (s["notice_before_agent"].k, s["notice_before_agent"].n) == (2, 4)
+    assert s["agent_name"]["none"].k == 1 and s["agent_name"]["full"].k == 1
+    assert s["wait"]["median"] == pytest.approx(10.25)
+    assert [c["file"] for c in data["flagged"]] == ["b.wav"]
+    by_size = {b["column"]: dict(b["groups"]) for b in data["breakdowns"]}["size_class"]
+    assert by_size["large"]["notice_before_agent"].k == 2
+    assert by_size["small"]["n"] == 2 and by_size["small"]["notice_before_agent"].k == 0
+    conn.close()
+
+    html = (out / "report.html").read_text()
+    assert "2 of 4 (50%)</b> announce" in html
+    assert "<svg" in html and "By size_class" in html and "b.wav" in html
+    assert "empty.wav" in html  # in the failed list
+
+
+def test_rerun_keeps_reviews_and_follows_the_inputs(calls_dir, tmp_path, fake_models):
+    out = tmp_path / "out"
+    run_batch(calls_dir, out, quiet=True)
+    conn = store.connect(out / store.STORE_NAME)
+    with store.transaction(conn):
+        conn.execute("INSERT INTO reviews (file, decision, machine_value, human_value, action, "
+                     "reviewer, created_at) VALUES ('b.wav', 'agent_name', 'none', 'first', "
+                     "'override', 'qa1', 0)")
+    # the review counts in the report
+    assert build_report(conn)["summary"]["agent_name"]["first"].k == 2
+    conn.close()
+    (calls_dir / "d.wav").unlink()
+    (calls_dir / "b.wav").write_text("yes;none;;;5.0")  # new content: analysed again
+    summary = run_batch(calls_dir, out, quiet=True)
+    assert (summary.n_done, summary.n_skipped) == (2, 2)  # b.wav and the failed empty.wav
+    conn = store.connect(out / store.STORE_NAME)
+    assert {r[0] for r in conn.execute("SELECT file FROM calls")} == set(CALLS) - {"d.wav"}
+    assert store.decision_table(conn)["b.wav"]["notice_before_agent"] == "yes"
+    assert conn.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 1
+    conn.close()
+    with open(out / "results.csv", newline="") as f:
+        assert len(list(csv.DictReader(f))) == 4
+
+
+def test_store_is_valid_sqlite_readable_without_callcheck(calls_dir, tmp_path, fake_models):
+    out = tmp_path / "out"
+    run_batch(calls_dir, out, quiet=True, report=False)
+    assert not (out / "report.html").exists()
+    conn = sqlite3.connect(out / "results.sqlite")
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"calls", "turns", "segments", "decisions", "evidence", "metadata",
+            "reviews"} <= names
+
+
+def test_summary_of_nothing():
+    s = summarise({})
+    assert s["n"] == 0 and s["notice_before_agent"].pct is None and s["wait"]["median"] is None
