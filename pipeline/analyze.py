@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = "1.0"
+SKIP_EVENTS = ("music", "ringback", "busy", "dtmf", "tone")
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,12 @@ class AnalysisOptions:
 
     diarize: bool = True  # speaker clusters (pyannote); off = channels, wording and order only
     window_s: float = 60.0  # transcribe this much at a time from the start
-    after_agent_s: float = 25.0  # stop once this much after the agent start is transcribed
+    # stop once this much after the agent start is transcribed (the verdicts read the agent's
+    # opening turn, at most VerdictOptions.opening_s = 20 s long)
+    after_agent_s: float = 20.0
     max_transcribe_s: float = 900.0  # never transcribe more than this without an agent
     full_transcript: bool = False  # transcribe the whole call whatever the verdicts need
-    diarize_margin_s: float = 20.0  # diarize this far past the transcribed part (not all)
+    diarize_margin_s: float = 10.0  # diarize this far past the transcribed part (not all)
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,8 @@ class CallAnalyzer:
         duration = audio.duration
         limit = duration if opts.full_transcript else min(duration, opts.max_transcribe_s)
         silences = [e for e in events if e.kind == "silence"]
+        # hold music and tones are not decoded (they only give Whisper something to invent)
+        skip = tuple((e.start, e.end) for e in events if e.kind in SKIP_EVENTS)
         levels = nonspeech_levels(audio, events)
         if not opts.diarize or duration < 1.0:
             mono = None
@@ -186,11 +191,11 @@ class CallAnalyzer:
         diarized_until = 0.0
         segments: list[Segment] = []
         dropped: list[Segment] = []
-        start, target = 0.0, opts.window_s
+        start, target, forward = 0.0, opts.window_s, False
         while True:
             # into a silence near the target, but always forward
-            end = max(_cut_point(target, silences, limit), min(limit, start + 1.0))
-            if mono is not None and diarized_until < min(duration, end + opts.diarize_margin_s):
+            end = max(_cut_point(target, silences, limit, forward), min(limit, start + 1.0))
+            if mono is not None and diarized_until < end:
                 # from the start again (one clustering for all of it), and at least twice as
                 # far as before, so a late agent costs few re-runs
                 until = duration if opts.full_transcript else min(
@@ -198,7 +203,7 @@ class CallAnalyzer:
                 speaker_turns = self._diarize_until(audio, mono, until, timings)
                 diarized_until = until
             part = self.transcriber.transcribe(audio.samples, audio.sample_rate, start=start,
-                                               end=end, organisation=organisation)
+                                               end=end, organisation=organisation, skip=skip)
             segments.extend(part.segments)
             dropped.extend(part.dropped)
             transcript = Transcript(
@@ -213,9 +218,10 @@ class CallAnalyzer:
                 return transcript, timeline, speaker_turns
             start = end
             # with the agent found, only the rest of the opening is needed
-            target = start + opts.window_s
+            target, forward = start + opts.window_s, False
             if agent is not None and not opts.full_transcript:
-                target = min(target, agent + opts.after_agent_s + 1.0)
+                # the rest of the opening: cut after it, never before
+                target, forward = min(target, agent + opts.after_agent_s), True
 
 
 @dataclass(frozen=True, order=True)
@@ -261,12 +267,19 @@ def nonspeech_levels(audio: Audio, events: list[Event]) -> dict[int, float] | No
     return levels
 
 
-def _cut_point(target: float, silences: list[Event], limit: float) -> float:
-    """Window end near ``target``, moved into a silence within 5 s so no word is cut."""
+def _cut_point(target: float, silences: list[Event], limit: float,
+               forward: bool = False) -> float:
+    """Window end at ``target``, or in the nearest silence within 5 s so no word is cut
+    (``forward``: only in a silence after ``target``)."""
     if target >= limit:
         return limit
-    near = [s for s in silences if s.end > target - 5.0 and s.start < target + 5.0]
-    if near:
-        best = min(near, key=lambda s: abs((s.start + s.end) / 2 - target))
-        return min(limit, max(target - 5.0, (best.start + best.end) / 2))
-    return target
+
+    def distance(s: Event) -> float:
+        return max(0.0, s.start - target, target - s.end)
+
+    near = [s for s in silences if distance(s) <= 5.0 and (not forward or s.end >= target)]
+    if not near:
+        return target
+    best = min(near, key=distance)
+    margin = min(0.1, (best.end - best.start) / 2)  # a little inside the silence
+    return min(limit, max(best.start + margin, min(best.end - margin, target)))

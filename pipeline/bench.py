@@ -5,7 +5,13 @@ Each configuration runs in its own process (so peak RSS is its own) over the sam
 * ``transcribe``: callcheck's decoding settings vs. openai-style defaults (beam 5,
   temperature fallback 0.0-1.0, conditioning on previous text);
 * ``diarize``: the offline pyannote pipeline (segmentation-3.0 + CAM++);
-* ``events``: tones / DTMF / music / silence detection.
+* ``events``: tones / DTMF / music / silence detection;
+* ``analyze``: the whole pipeline per call, callcheck's way (events, then transcription and
+  diarization of the call's start only, window by window, until the agent's opening is covered)
+  against the WhisperX-style baseline that transcribes and diarizes the whole call and then
+  decides (``--full-transcript``). Both run over the fixture calls and over a ~3-minute call
+  built from fixture parts (``audio_fixtures/generate.py --long``), and the verdicts of the
+  two are compared call by call.
 
 Real-time factor (RTF) = processing seconds / audio seconds (lower is faster). Model loading
 is timed apart and not part of the RTF.
@@ -19,6 +25,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -33,7 +40,15 @@ CONFIGS = {
                                 "domain_prompt": False},
     "diarize": {},
     "events": {},
+    "analyze:callcheck": {},
+    "analyze:whisperx-style": {"full_transcript": True},
 }
+VERDICT_KEYS = ("notice_before_agent", "notice_by_agent", "notice_source", "agent_name",
+                "agent_first", "agent_last")
+# issue targets for the long call, 2 cores
+TARGET_SPEEDUP = 20.0  # x faster than real time, end to end
+TARGET_VS_BASELINE = 3.0  # x faster than the whole-call baseline
+TARGET_RSS_MB = 2048  # per worker
 
 
 def _calls(limit: int | None) -> list[Path]:
@@ -51,6 +66,7 @@ def _worker(name: str, files: list[str], threads: int) -> dict:
 
     t0 = time.perf_counter()
     kind = name.split(":")[0]
+    verdicts: dict[str, dict] = {}
     if kind == "transcribe":
         from .transcribe import TranscribeOptions, Transcriber
 
@@ -61,6 +77,18 @@ def _worker(name: str, files: list[str], threads: int) -> dict:
 
         def run(audio):
             return model.transcribe(audio.samples, audio.sample_rate)
+    elif kind == "analyze":
+        from .analyze import CallAnalyzer
+        from .config import load_config
+
+        config = load_config(None, {"analysis": CONFIGS[name],
+                                    "transcribe": {"cpu_threads": threads}})
+        analyzer = CallAnalyzer(config)
+        # load every model now, so loading is not counted as processing
+        _ = analyzer.transcriber, analyzer.diarizer.pipeline, analyzer.nlp
+
+        def run(audio):
+            return analyzer.analyze_audio(audio, Path(audio.info.path).name)
     elif kind == "diarize":
         from .diarize import DiarizationOptions, Diarizer
 
@@ -76,18 +104,38 @@ def _worker(name: str, files: list[str], threads: int) -> dict:
         def run(audio):
             return detect_events(audio.mono(), audio.sample_rate)
     load_s = time.perf_counter() - t0
-    audio_s = proc_s = 0.0
+    per_file = {}
     for f in files:
         audio = load_audio(f)
         t = time.perf_counter()
-        run(audio)
-        proc_s += time.perf_counter() - t
-        audio_s += audio.duration
+        result = run(audio)
+        per_file[f] = (audio.duration, time.perf_counter() - t)
+        if kind == "analyze":
+            verdicts[f] = {k: getattr(result.verdicts, k) for k in VERDICT_KEYS}
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"name": name, "calls": len(files), "audio_s": round(audio_s, 1),
-            "load_s": round(load_s, 2), "proc_s": round(proc_s, 2),
-            "rtf": round(proc_s / audio_s, 4) if audio_s else None,
+    return {"name": name, "load_s": round(load_s, 2), "per_file": per_file,
+            "verdicts": verdicts if kind == "analyze" else None,
             "peak_rss_mb": round(peak_kb / 1024)}
+
+
+def _summary(result: dict, files: list[str]) -> dict:
+    """Totals of one configuration over ``files``."""
+    audio_s = sum(result["per_file"][f][0] for f in files)
+    proc_s = sum(result["per_file"][f][1] for f in files)
+    return {"calls": len(files), "audio_s": round(audio_s, 1), "proc_s": round(proc_s, 2),
+            "rtf": round(proc_s / audio_s, 4) if audio_s else None}
+
+
+def build_long_call(folder: Path) -> Path:
+    """The ~3-minute benchmark call, made from fixture parts (needs espeak-ng and sox)."""
+    sys.path.insert(0, str(FIXTURES))
+    try:
+        from generate import build_long_call as build
+    finally:
+        sys.path.pop(0)
+    path = folder / "long_call.wav"
+    build(180.0, path)
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", choices=sorted(CONFIGS),
                         help="configurations to run (default all)")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument("--no-long", action="store_true",
+                        help="skip the ~3-minute call in the analyze configurations")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--files", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -108,28 +158,77 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     files = [str(p) for p in _calls(args.limit or None)]
-    results = []
-    for name in args.only or list(CONFIGS):
-        cmd = [sys.executable, "-m", "pipeline.bench", "--worker", name, "--threads",
-               str(args.threads), "--files", *files]
-        env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env)
-        if proc.returncode != 0:
-            print(f"{name}: failed\n{proc.stderr[-2000:]}", file=sys.stderr)
-            continue
-        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-        print(f"  done {name}", file=sys.stderr)
-    header = f"{'configuration':26s} {'calls':>5s} {'audio s':>8s} {'load s':>7s} " \
-             f"{'proc s':>8s} {'RTF':>7s} {'peak RSS MB':>12s}"
-    print(f"\n{len(files)} fixture calls, {args.threads} threads\n")
-    print(header)
-    print("-" * len(header))
-    for r in results:
-        print(f"{r['name']:26s} {r['calls']:5d} {r['audio_s']:8.1f} {r['load_s']:7.2f} "
-              f"{r['proc_s']:8.2f} {r['rtf']:7.3f} {r['peak_rss_mb']:12d}")
+    names = args.only or list(CONFIGS)
+    long_files: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        if any(n.startswith("analyze") for n in names) and not args.no_long:
+            long_files = [str(build_long_call(Path(tmp)))]
+        results = {}
+        for name in names:
+            run_files = files + long_files if name.startswith("analyze") else files
+            cmd = [sys.executable, "-m", "pipeline.bench", "--worker", name, "--threads",
+                   str(args.threads), "--files", *run_files]
+            env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+            proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env)
+            if proc.returncode != 0:
+                print(f"{name}: failed\n{proc.stderr[-2000:]}", file=sys.stderr)
+                continue
+            results[name] = json.loads(proc.stdout.strip().splitlines()[-1])
+            print(f"  done {name}", file=sys.stderr)
+    report = _report(results, files, long_files, args.threads)
+    print(report["text"])
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
-    return 0 if len(results) == len(args.only or CONFIGS) else 1
+        args.json.write_text(json.dumps(report["data"], indent=2) + "\n")
+    return 0 if len(results) == len(names) else 1
+
+
+def _report(results: dict, files: list[str], long_files: list[str], threads: int) -> dict:
+    header = (f"{'configuration':26s} {'set':9s} {'calls':>5s} {'audio s':>8s} {'load s':>7s} "
+              f"{'proc s':>8s} {'RTF':>7s} {'x real':>7s} {'peak RSS MB':>12s}")
+    lines = [f"{len(files)} fixture calls" + (", 1 long call" if long_files else "") +
+             f", {threads} threads", "", header, "-" * len(header)]
+    data = []
+    for name, r in results.items():
+        sets = [("fixtures", files)] + ([("long", long_files)] if long_files
+                                        and name.startswith("analyze") else [])
+        for set_name, set_files in sets:
+            s = _summary(r, set_files)
+            speed = 1.0 / s["rtf"] if s["rtf"] else float("nan")
+            lines.append(f"{name:26s} {set_name:9s} {s['calls']:5d} {s['audio_s']:8.1f} "
+                         f"{r['load_s']:7.2f} {s['proc_s']:8.2f} {s['rtf']:7.3f} {speed:7.1f} "
+                         f"{r['peak_rss_mb']:12d}")
+            data.append({"name": name, "set": set_name, **s, "load_s": r["load_s"],
+                         "peak_rss_mb": r["peak_rss_mb"]})
+    ours, base = results.get("analyze:callcheck"), results.get("analyze:whisperx-style")
+    if ours and base:
+        all_files = files + long_files
+        same = [f for f in all_files if ours["verdicts"][f] == base["verdicts"][f]]
+        lines += ["", f"same verdicts as the whole-call baseline: {len(same)} of "
+                  f"{len(all_files)} calls"]
+        for f in sorted(set(all_files) - set(same)):
+            diff = {k: (ours["verdicts"][f][k], base["verdicts"][f][k]) for k in VERDICT_KEYS
+                    if ours["verdicts"][f][k] != base["verdicts"][f][k]}
+            lines.append(f"  {Path(f).name}: (ours, baseline) {diff}")
+        for set_name, set_files in (("fixtures", files), ("long", long_files)):
+            if not set_files:
+                continue
+            a, b = _summary(ours, set_files), _summary(base, set_files)
+            lines.append(f"{set_name}: {1 / a['rtf']:.1f}x real time, "
+                         f"{b['proc_s'] / a['proc_s']:.1f}x faster than the baseline")
+        if long_files:
+            a, b = _summary(ours, long_files), _summary(base, long_files)
+            checks = [
+                (f"long call >= {TARGET_SPEEDUP:.0f}x real time", 1 / a["rtf"] >= TARGET_SPEEDUP),
+                (f">= {TARGET_VS_BASELINE:.0f}x faster than the baseline",
+                 b["proc_s"] / a["proc_s"] >= TARGET_VS_BASELINE),
+                (f"peak RSS <= {TARGET_RSS_MB} MB", ours["peak_rss_mb"] <= TARGET_RSS_MB),
+                ("same verdicts as the baseline", len(same) == len(all_files)),
+            ]
+            lines += ["", "targets (issue 5):"]
+            lines += [f"  {'met' if ok else 'NOT met':8s} {what}" for what, ok in checks]
+            data.append({"targets": {what: ok for what, ok in checks},
+                         "same_verdicts": len(same), "calls": len(all_files)})
+    return {"text": "\n".join(lines), "data": data}
 
 
 if __name__ == "__main__":

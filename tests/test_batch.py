@@ -168,3 +168,27 @@ def test_cli_exit_code_and_kill_9_resume(tmp_path):
     result = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
     assert result.returncode == 1
     assert "3 already done" in result.stderr
+
+
+@pytest.mark.models
+def test_dask_executor_gives_the_same_results_as_the_local_one(tmp_path):
+    from distributed import LocalCluster
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for path in _fixture_calls(2):
+        shutil.copy(path, src / path.name)
+    (src / "broken.wav").write_text("not audio")
+    local = run_batch(src, tmp_path / "local", quiet=True)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        remote = run_batch(src, tmp_path / "dask", quiet=True, executor="dask",
+                           scheduler=cluster.scheduler_address)
+    assert (remote.n_files, remote.n_done, remote.n_failed) == (3, 3, 1)
+    assert (local.n_files, local.n_done, local.n_failed) == (3, 3, 1)
+    assert _rows(tmp_path / "dask") == _rows(tmp_path / "local")
+    for path in src.iterdir():
+        a, b = (json.loads((tmp_path / o / "calls" / f"{path.name}.json").read_text())
+                for o in ("local", "dask"))
+        assert a["verdicts"] == b["verdicts"] and a.get("roles") == b.get("roles")
+        assert a["key"] == b["key"]

@@ -99,6 +99,27 @@ def test_window_offsets_times_to_recording_time():
     assert t.duration_s == pytest.approx(2.0)
 
 
+def test_skipped_spans_are_not_decoded_and_nearby_speech_is_decoded_together():
+    """Silero VAD on a fixture call: voice activity inside a ``skip`` span (the events stage
+    passes hold music and tones, which VAD sometimes takes for speech) is not sent to
+    Whisper; utterances a short pause apart share one chunk (one encoder pass)."""
+    audio = load_audio(FIXTURES / "calls" / "call01_ivr_notice_full.flac")
+    x = audio.mono()
+    backend = FakeBackend([])
+    t = Transcriber(TranscribeOptions(), backend=backend)
+    chunks = t._chunks(x, 16000)
+    assert len(chunks) >= 2
+    first = chunks[0]
+    assert t._chunks(x, 16000, (first,)) == chunks[1:]
+    # the whole path: skip spans in recording time reach the chunker
+    t.transcribe(audio.samples, start=0.0, end=audio.duration, skip=(first,))
+    assert len(backend.calls) == len(chunks) - 1
+    # a merge gap of 0 decodes every pause-separated utterance apart: more encoder passes
+    apart = Transcriber(TranscribeOptions(chunk_merge_gap_s=0.0), backend=backend)
+    assert len(apart._chunks(x, 16000)) > len(chunks)
+    assert all(b - a <= t.options.chunk_s + 2 * t.options.chunk_pad_s for a, b in chunks)
+
+
 def test_stereo_is_transcribed_per_channel_by_default():
     backend = FakeBackend([seg("hallo", 1.0, 2.0)])
     t = Transcriber(WHOLE, backend=backend).transcribe(

@@ -1,0 +1,130 @@
+"""One call end to end with scripted stages: how much of a long call is transcribed and
+diarized (only the start the verdicts need, unless ``full_transcript``)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from pipeline.analyze import CallAnalyzer, _cut_point
+from pipeline.audio import Audio
+from pipeline.config import PipelineConfig
+from pipeline.types import AudioInfo, Event, ModelInfo, Segment, Transcript, Word
+
+SR = 16000
+DURATION = 180.0
+# (start, speaker, text): an IVR with a notice, the agent at 30 s, then a long conversation
+SCRIPT = [
+    (1.0, "S0", "welkom bij de gemeente Ede dit gesprek kan worden opgenomen"),
+    (8.0, "S0", "er zijn nog twee wachtenden voor u"),
+    (30.0, "S1", "goedemiddag gemeente Ede u spreekt met Sanne Jansen waarmee kan ik u helpen"),
+    (37.0, "S2", "ja goedemiddag ik heb een vraag over mijn paspoort"),
+    *[(t, "S1" if i % 2 else "S2", "en dan nog iets over de afspraak van volgende week")
+      for i, t in enumerate(np.arange(44.0, 176.0, 6.0))],
+]
+
+
+def _segment(start: float, text: str) -> Segment:
+    words = text.split()
+    step = 4.0 / len(words)
+    return Segment(start, start + 4.0, text, tuple(
+        Word(start + i * step, start + (i + 1) * step, w, 0.9) for i, w in enumerate(words)))
+
+
+class ScriptedTranscriber:
+    """Returns the script's segments that start inside the requested stretch."""
+
+    def __init__(self):
+        self.calls: list[tuple[float, float]] = []
+
+    def transcribe(self, samples, sample_rate=SR, *, start=0.0, end=None, organisation=None,
+                   channels=None, skip=()):
+        end = samples.shape[-1] / sample_rate if end is None else end
+        self.calls.append((start, end))
+        segs = tuple(_segment(t, text) for t, _, text in SCRIPT if start <= t < end)
+        return Transcript(segs, "nl", end - start, ModelInfo("scripted", None, "test"))
+
+
+class ScriptedDiarizer:
+    """Speaker turns of the script, cut at the length of the audio it is given."""
+
+    def __init__(self):
+        self.lengths: list[float] = []
+
+    def __call__(self, mono, sample_rate=SR):
+        length = mono.size / sample_rate
+        self.lengths.append(length)
+        turns = [SimpleNamespace(start=t, end=min(t + 4.0, length), speaker=spk)
+                 for t, spk, _ in SCRIPT if t < length]
+        return SimpleNamespace(turns=turns)
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    from pipeline.language import load_nlp
+
+    return load_nlp()
+
+
+def _audio() -> Audio:
+    rng = np.random.default_rng(0)
+    samples = (0.001 * rng.standard_normal((1, int(DURATION * SR)))).astype(np.float32)
+    info = AudioInfo("long.wav", DURATION, SR, 1, "pcm_s16le", "wav", "0" * 64)
+    return Audio(samples=samples, sample_rate=SR, info=info)
+
+
+def _analyze(nlp, **analysis):
+    config = PipelineConfig()
+    config = replace(config, analysis=replace(config.analysis, **analysis))
+    transcriber, diarizer = ScriptedTranscriber(), ScriptedDiarizer()
+    analyzer = CallAnalyzer(config, transcriber=transcriber, diarizer=diarizer, nlp=nlp)
+    result = analyzer.analyze_audio(_audio(), "long.wav")
+    return result, transcriber, diarizer
+
+
+def test_only_the_opening_of_a_long_call_is_transcribed_and_diarized(nlp):
+    result, transcriber, diarizer = _analyze(nlp)
+    assert result.timeline.agent_start_s == pytest.approx(30.0)
+    opts = PipelineConfig().analysis
+    covered = transcriber.calls[-1][1]
+    assert covered >= 30.0 + opts.after_agent_s  # the whole opening ...
+    assert covered <= opts.window_s + 5.0  # ... and not much more
+    # one diarization run, of the transcribed start and a margin
+    assert diarizer.lengths == [pytest.approx(transcriber.calls[0][1] + opts.diarize_margin_s)]
+    assert result.verdicts.notice_before_agent == "yes"
+    assert (result.verdicts.agent_first, result.verdicts.agent_last) == ("Sanne", "Jansen")
+    assert result.transcript.duration_s == pytest.approx(covered)
+
+
+def test_a_late_agent_extends_both_without_gaps(nlp):
+    result, transcriber, diarizer = _analyze(nlp, window_s=20.0)
+    spans = transcriber.calls
+    assert spans[0][0] == 0.0
+    assert all(a[1] == pytest.approx(b[0]) for a, b in zip(spans, spans[1:], strict=False))
+    assert result.timeline.agent_start_s == pytest.approx(30.0)
+    assert spans[-1][1] >= 50.0
+    # each re-run of the diarization covers at least what is transcribed, and grows
+    assert diarizer.lengths == sorted(diarizer.lengths) and diarizer.lengths[-1] >= spans[-1][1]
+    assert len(diarizer.lengths) <= len(spans)
+
+
+def test_full_transcript_covers_the_whole_call(nlp):
+    result, transcriber, diarizer = _analyze(nlp, full_transcript=True)
+    assert transcriber.calls[-1][1] == pytest.approx(DURATION)
+    assert diarizer.lengths == [pytest.approx(DURATION)]
+    assert result.verdicts.agent_name == "full"
+
+
+def test_cut_point_moves_into_silence_and_forward_when_asked():
+    silences = [Event(56.0, 57.0, "silence"), Event(62.0, 63.0, "silence")]
+    assert 62.0 < _cut_point(60.0, silences, 180.0) < 63.0
+    assert 56.0 < _cut_point(58.0, silences, 180.0) < 57.0
+    assert 62.0 < _cut_point(58.0, silences, 180.0, forward=True) < 63.0
+    assert _cut_point(56.5, silences, 180.0) == 56.5  # already in a silence
+    assert _cut_point(70.0, silences, 180.0) == 70.0  # none near: cut there
+    assert _cut_point(200.0, silences, 180.0) == 180.0
+    whole = [Event(0.0, 180.0, "silence")]
+    assert _cut_point(60.0, whole, 180.0) == 60.0
