@@ -58,6 +58,7 @@ class CallResult:
     timeline: RoleTimeline | None = None
     verdicts: Verdicts | None = None
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    provenance: dict[str, Any] = field(default_factory=dict)  # models, versions, config
     error: str | None = None
     error_code: str | None = None
     schema_version: str = SCHEMA_VERSION
@@ -71,6 +72,7 @@ class CallResult:
             "error_code": self.error_code,
             "audio": asdict(self.audio) if self.audio else None,
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+            "provenance": self.provenance,
             "events": [asdict(e) for e in self.events],
             "speaker_turns": [asdict(t) for t in self.speaker_turns],
         }
@@ -102,6 +104,7 @@ class CallAnalyzer:
         self._transcriber = transcriber
         self._diarizer = diarizer
         self._nlp = nlp
+        self._provenance: dict[str, Any] | None = None
 
     @property
     def transcriber(self):
@@ -164,7 +167,23 @@ class CallAnalyzer:
         timings["total"] = sum(timings.values())
         return CallResult(file=name, audio=audio.info, events=tuple(events),
                           speaker_turns=tuple(speaker_turns), transcript=transcript,
-                          timeline=timeline, verdicts=verdicts, timings=timings)
+                          timeline=timeline, verdicts=verdicts, timings=timings,
+                          provenance=self.provenance())
+
+    def provenance(self) -> dict[str, Any]:
+        """What produced a result: callcheck's version, each model with its checksum, and the
+        configuration (with its fingerprint, part of the resume key)."""
+        if self._provenance is None:
+            from . import __version__
+
+            models: dict[str, Any] = {"transcription": asdict(self.transcriber.model_info)}
+            if self.config.analysis.diarize:
+                models["diarization"] = asdict(self.diarizer.model_info())
+            models["language"] = _spacy_model_info(self.nlp)
+            self._provenance = {"callcheck": __version__, "models": models,
+                                "config_fingerprint": self.config.fingerprint(),
+                                "config": self.config.to_dict()}
+        return self._provenance
 
     def _diarize_until(self, audio: Audio, mono: np.ndarray, until: float,
                        timings: dict[str, float]) -> tuple[ChannelTurn, ...]:
@@ -222,6 +241,20 @@ class CallAnalyzer:
             if agent is not None and not opts.full_transcript:
                 # the rest of the opening: cut after it, never before
                 target, forward = min(target, agent + opts.after_agent_s), True
+
+
+def _spacy_model_info(nlp) -> dict[str, Any]:
+    """Name, version, path and the sha256 of the NER weights of a spaCy pipeline."""
+    import hashlib
+
+    meta = getattr(nlp, "meta", {}) or {}
+    path = Path(nlp.path) if getattr(nlp, "path", None) else None
+    weights = path / "ner" / "model" if path else None
+    sha = (hashlib.sha256(weights.read_bytes()).hexdigest()
+           if weights is not None and weights.is_file() else None)
+    return {"name": f"{meta.get('lang', '?')}_{meta.get('name', '?')}",
+            "version": meta.get("version"), "path": str(path) if path else None,
+            "sha256": sha, "backend": "spacy"}
 
 
 @dataclass(frozen=True, order=True)

@@ -293,17 +293,24 @@ RECORD_NOUNS = tuple(
     """opname opnames opnamen geluidsopname geluidsopnamen geluidsopnames gespreksopname
     gespreksopnamen recording""".split()
 )
-CALL_NOUN_RE = r"^(telefoon|klant|telefonische)?(gespre[kc]|gesprekk)\w*$|^telefoontjes?$|^calls?$"
+# the call itself; ASR often drops the "ge" of "gesprekken" or hears a t ("gestrekken")
+CALL_NOUN_RE = (
+    r"^(telefoon|klant|telefonische)?(gespre[kc]|gesprekk)\w*$|^telefoontjes?$|^calls?$"
+    r"|^\w*(gestrek|gestrekken|sprekken)$"
+)
+# "...doeleinden" (kwaliteits-, trainings-, opleidings-) is the purpose phrase of Dutch notices
+# and keeps its ending when ASR garbles the start ("maliteitsdoeleinden")
 PURPOSE_RE = (
     r"kwaliteit|training|opleiding|dienstverlening|coach|verbeter|^leren$|quality"
-    r"|^service$|bewaken|trainen|^trainings"
+    r"|^service$|bewaken|trainen|^trainings|\w{3,}doeleinden$"
 )
 NEGATIONS = ("niet", "geen", "nooit", "niets", "not", "never")
 DATA_NOUNS = frozenset(
     """gegevens vraag vragen verzoek melding meldingen aanvraag aanvragen adres bericht berichten
     contact telefoon naam klacht klachten voicemail registratie wachtrij systeem dossier planning
     bestand aangifte persoonsgegevens uitkering inschrijving kind kinderen nummer
-    telefoonnummer e-mail mail brief formulier""".split()
+    telefoonnummer e-mail mail brief formulier postcode huisnummer geboortedatum bsn
+    burgerservicenummer woonplaats""".split()
 )
 CONTAINERS = re.compile(
     r"(systeem|register|registratie|dossier|administratie|wachtrij|planning|bestand|lijst|volgorde"

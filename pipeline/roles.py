@@ -43,6 +43,11 @@ GREETING_PHRASES: tuple[str, ...] = (
     "waarmee kan ik u helpen", "waarmee kan ik", "wat kan ik voor u doen", "kan ik u helpen",
     "kan ik je helpen", "ik ben",
 )
+# the agent's offer of help closes an opening; it counts for the start of the turn it ends
+SERVICE_PHRASES: tuple[str, ...] = (
+    "waarmee kan ik u helpen", "waarmee kan ik", "wat kan ik voor u doen", "kan ik u helpen",
+    "kan ik je helpen",
+)
 GREETING_WORDS: tuple[str, ...] = (
     "goedemorgen", "goedemiddag", "goedenavond", "goedendag", "goeiemorgen", "goeiemiddag",
     "hallo", "dag",
@@ -56,6 +61,9 @@ class RoleOptions:
     min_speech_s: float = 0.25  # shorter speech stretches are ignored
     nonspeech_cover: float = 0.6  # speech covered more than this by music/tones is not speech
     reply_window_s: float = 5.0  # a reply this soon after a candidate marks a live exchange
+    # a reply must last this long: a diarization blip of another cluster inside an
+    # announcement (a quarter second) is no live exchange; a spoken "ja?" lasts longer
+    min_reply_s: float = 0.4
     pickup_window_s: float = 4.0  # speech this soon after hold music/ringback ends = pick-up
     menu_window_s: float = 8.0  # speech this soon before DTMF or hold music is IVR-like
     fuzzy_ratio: float = 0.8  # difflib ratio for a misheard phrase to still count
@@ -312,6 +320,7 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
     def answered(u: Utterance) -> bool:
         end = turn_end(u)
         return any(end - 0.5 <= o.start <= end + options.reply_window_s
+                   and o.end - o.start >= options.min_reply_s
                    and not any(end - 0.5 <= h < o.start for h in holds)  # no answer past hold
                    and _other_voice(o, u) and not ivr_wording(o.text, options.fuzzy_ratio)
                    and (o.speaker in late or (o.channel is not None and o.channel != u.channel))
@@ -331,6 +340,22 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
         strong = len(hits) >= 2 or "menu_choice" in hits or "welkom bij" in hits
         if u.speaker is not None and (strong or leads_to_hold(u)):
             ivr_speakers[u.speaker] += 1
+    def rest_of_turn(u: Utterance) -> str:
+        """The text that follows ``u`` in its turn, while the same voice goes on with short
+        pauses (< 1 s, at most 8 s from its start): "Goedendag, Daan Bakker hier. | Wat kan ik
+        voor u doen?" is one opening even where ASR split it and garbled its first half."""
+        texts, end = [], u.end
+        for o in line:
+            if o.start <= u.start or o is u:
+                continue
+            if o.start - end >= 1.0 or o.start - u.start > 8.0 or _other_voice(o, u):
+                break
+            texts.append(o.text)
+            end = max(end, o.end)
+        return " ".join(t for t in texts if t)
+
+    # with one voice cluster in the whole line, "the IVR's voice" says nothing about anyone
+    voices_differ = len({u.speaker for u in line if u.speaker is not None}) > 1
     candidates = []
     seen_speakers: set[str | None] = set()
     for u in line:
@@ -338,6 +363,14 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
         score = 0.0
         ivr = ivr_wording(u.text, options.fuzzy_ratio)
         greet = greeting_wording(u.text, options.fuzzy_ratio)
+        if not ivr and not [g for g in greet if g not in GREETING_WORDS]:
+            rest = rest_of_turn(u)
+            if rest and not ivr_wording(rest, options.fuzzy_ratio):
+                offer = [g for g in greeting_wording(rest, options.fuzzy_ratio)
+                         if g in SERVICE_PHRASES]
+                if offer:
+                    greet = greet + offer
+                    reasons.append("offer_later_in_turn")
         if ivr:
             score -= 2.0
             reasons.append("ivr_words:" + ",".join(ivr[:3]))
@@ -359,7 +392,7 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
         if any(0.0 <= u.start - p <= options.pickup_window_s for p in pickups):
             score += 0.75
             reasons.append("after_hold_or_ringback")
-        if u.speaker is not None:
+        if u.speaker is not None and voices_differ:
             if ivr_speakers.get(u.speaker, 0) > 0:
                 # a live answer right after hold music or ringback is a person even when the
                 # clustering merged their voice with the IVR's (alike voices, narrowband)
@@ -372,6 +405,9 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
         if not u.text:
             score -= 0.25  # speech the recogniser rejected: wording cannot confirm it
             reasons.append("no_text")
+        if u.end - u.start < options.min_reply_s:
+            score -= 1.0  # a blip (a split-off piece of another voice's turn), not a greeting
+            reasons.append("too_short")
         candidates.append(AgentCandidate(u, score, tuple(reasons)))
         seen_speakers.add(u.speaker)
     return candidates

@@ -37,6 +37,8 @@ def _segment(start: float, text: str) -> Segment:
 class ScriptedTranscriber:
     """Returns the script's segments that start inside the requested stretch."""
 
+    model_info = ModelInfo("scripted", None, "test")
+
     def __init__(self):
         self.calls: list[tuple[float, float]] = []
 
@@ -53,6 +55,9 @@ class ScriptedDiarizer:
 
     def __init__(self):
         self.lengths: list[float] = []
+
+    def model_info(self) -> ModelInfo:
+        return ModelInfo("scripted-diarizer", "ab" * 32, "test")
 
     def __call__(self, mono, sample_rate=SR):
         length = mono.size / sample_rate
@@ -97,6 +102,13 @@ def test_only_the_opening_of_a_long_call_is_transcribed_and_diarized(nlp):
     assert result.verdicts.notice_before_agent == "yes"
     assert (result.verdicts.agent_first, result.verdicts.agent_last) == ("Sanne", "Jansen")
     assert result.transcript.duration_s == pytest.approx(covered)
+    # provenance: every model with its checksum, and the configuration
+    prov = result.to_dict()["provenance"]
+    assert prov["models"]["diarization"]["sha256"] == "ab" * 32
+    assert prov["models"]["transcription"]["name"] == "scripted"
+    assert len(prov["models"]["language"]["sha256"]) == 64
+    assert prov["config_fingerprint"] == PipelineConfig().fingerprint()
+    assert prov["config"]["analysis"]["after_agent_s"] == opts.after_agent_s
 
 
 def test_a_late_agent_extends_both_without_gaps(nlp):
