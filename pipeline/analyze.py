@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .audio import Audio, AudioError, load_audio
 from .roles import RoleTimeline, assign_roles
@@ -147,9 +148,16 @@ class CallAnalyzer:
 
     def analyze_audio(self, audio: Audio, name: str, organisation: str | None = None,
                       timings: dict[str, float] | None = None) -> CallResult:
+        timings = dict(timings or {})
+        # numpy's BLAS on one thread throughout: results must not depend on the thread
+        # variables of the process (a Dask worker pins them to 1, a local one does not)
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._analyze_audio(audio, name, organisation, timings)
+
+    def _analyze_audio(self, audio: Audio, name: str, organisation: str | None,
+                       timings: dict[str, float]) -> CallResult:
         from .events import detect_events
 
-        timings = dict(timings or {})
         mono = audio.mono()
 
         t = time.perf_counter()

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .types import ModelInfo, Segment, Transcript, Word
 
@@ -418,7 +419,12 @@ class Transcriber:
             for c0, c1 in self._chunks(signal, sample_rate, rel_skip):
                 piece = signal[int(c0 * sample_rate):int(c1 * sample_rate)]
                 try:
-                    raw, language = self.backend.transcribe(piece, self._decode_options, prompt)
+                    # one BLAS thread for the log-mel features: the result then does not depend
+                    # on OPENBLAS/OMP_NUM_THREADS (Dask sets them to 1 in its workers), and
+                    # it is faster (measured 6.3 s against 8.0 s on a 36 s call, 2 cores)
+                    with threadpool_limits(limits=1, user_api="blas"):
+                        raw, language = self.backend.transcribe(piece, self._decode_options,
+                                                                prompt)
                 except Exception as e:
                     raise TranscriptionError(f"transcription failed: {e}") from e
                 segments.extend(_shift(s, start + c0, channel) for s in raw)

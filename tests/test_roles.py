@@ -154,14 +154,9 @@ def analyzer():
 
 
 def _analyze(analyzer, rel):
-    from pipeline.audio import load_audio
-    from pipeline.events import detect_events
-
-    audio = load_audio(FIXTURES / rel)
-    events = detect_events(audio.mono(), audio.sample_rate)
-    turns = analyzer.diarizer(audio.mono(), audio.sample_rate).turns
-    _, timeline = analyzer._transcribe_until_opening(audio, events, turns, None)
-    return timeline
+    result = analyzer.analyze(FIXTURES / rel)
+    assert result.error is None, result.error
+    return result.timeline
 
 
 @pytest.mark.models
