@@ -32,6 +32,9 @@ class VerdictOptions:
     min_agent_start_confidence: float = 0.6  # below: needs review ("unclear_agent_start")
     min_word_probability: float = 0.45  # mean ASR word confidence of evidence below: review
     min_notice_confidence: float = 0.5  # weaker notice candidates are flagged, not counted
+    # a name this weak by the rules (language.NAME_LOW_CONFIDENCE) that the recogniser also
+    # heard poorly (below min_word_probability) is flagged, not counted
+    min_name_confidence: float = 0.65
 
 
 @dataclass(frozen=True)
@@ -177,13 +180,19 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
         organisation, greeting = analysis.organisation, analysis.greeting
         if analysis.name is not None:
             n = analysis.name
-            category, first, last = analysis.name_category, n.first, n.last
             start, end, asr = text.times(n.start_char, n.end_char)
             name_ev.append(Evidence(n.text, start, end, Role.AGENT, n.confidence, asr,
                                     n.pattern + (": " + ",".join(n.reasons) if n.reasons
                                                  else "")))
-            if asr is not None and asr < options.min_word_probability:
+            low_asr = asr is not None and asr < options.min_word_probability
+            if low_asr:
                 reasons.append("low_asr_confidence_name")
+            if low_asr and n.confidence < options.min_name_confidence:
+                # both the rule and the recogniser unsure: an employee's name is not asserted
+                # on that; the evidence stays for the reviewer
+                reasons.append("name_too_weak_to_count")
+            else:
+                category, first, last = analysis.name_category, n.first, n.last
     elif agent_start is not None:
         reasons.append("agent_opening_not_transcribed")
 

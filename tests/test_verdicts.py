@@ -110,3 +110,20 @@ def test_no_agent_needs_review(nlp):
     assert v.agent_start_s is None
     assert v.needs_review and "no_agent_found" in v.review_reasons
     assert v.notice_before_agent == "yes"  # nobody answered: every notice came first
+
+
+def test_weak_name_heard_poorly_is_flagged_not_asserted(nlp):
+    caller = ["Goedemorgen, ik heb een vraag over afval."]
+    # a standalone word near a first name in the lexicon, in no introduction phrase: weak
+    opening = ["Jomeen, goedemorgen, gemeente Zwolle."]
+    clear = decide(call([], opening, caller, prob=0.9), nlp=nlp)
+    assert clear.agent_name == "first" and clear.agent_first == "Jomeen"
+    assert clear.name_evidence[0].confidence < 0.65
+    unsure = decide(call([], opening, caller, prob=0.2), nlp=nlp)
+    assert unsure.agent_name == "none" and unsure.agent_first is None
+    assert "name_too_weak_to_count" in unsure.review_reasons and unsure.needs_review
+    assert unsure.name_evidence[0].text == "Jomeen"  # the evidence stays for the reviewer
+    # a name the rules are sure of still counts when the recogniser was unsure
+    sure = decide(call([], ["Goedemorgen, u spreekt met Sanne Jansen."], caller, prob=0.2),
+                  nlp=nlp)
+    assert sure.agent_name == "full" and "low_asr_confidence_name" in sure.review_reasons
