@@ -117,7 +117,7 @@ def opening_turn(timeline: RoleTimeline, opening_s: float) -> list[Utterance]:
     t0 = timeline.agent_start_s
     out = []
     for u, role in timeline.utterances:
-        if u.start < t0 - 1e-6:
+        if u.start < t0 - 1e-3:  # t0 is rounded to ms
             continue
         if role == Role.CALLER or u.start > t0 + opening_s:
             break
@@ -162,7 +162,9 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
             if asr is not None and asr < options.min_word_probability:
                 reasons.append("low_asr_confidence_notice")
             counted.append(ev)
-    before = any(agent_start is None or e.start < agent_start for e in counted)
+    # the agent's own words are never "before the agent" (agent_start_s is rounded to ms)
+    before = any(e.role != Role.AGENT and (agent_start is None or e.start < agent_start + 1e-3)
+                 for e in counted)
     by_agent = any(e.role == Role.AGENT for e in counted)
     source = "none"
     if counted:

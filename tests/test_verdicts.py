@@ -127,3 +127,19 @@ def test_weak_name_heard_poorly_is_flagged_not_asserted(nlp):
     sure = decide(call([], ["Goedemorgen, u spreekt met Sanne Jansen."], caller, prob=0.2),
                   nlp=nlp)
     assert sure.agent_name == "full" and "low_asr_confidence_name" in sure.review_reasons
+
+
+def test_agent_first_words_at_an_unrounded_time_open_the_agent_turn(nlp):
+    """agent_start_s is rounded to ms; the chosen utterance itself (0.2158 s) must still be the
+    agent's, and its name part of the opening."""
+    t0 = 0.2158
+    segs = (seg(t0, t0 + 3.0, "Goedemorgen, gemeente Zwolle, u spreekt met Sanne Jansen."),
+            seg(t0 + 3.5, t0 + 6.0, "Goedemorgen, ik heb een vraag over afval."))
+    turns = [SpeakerTurn(t0, t0 + 3.0, "A"), SpeakerTurn(t0 + 3.5, t0 + 6.0, "B")]
+    tr = Transcript(segs, "nl", 7.0, ModelInfo("fake", None, "fake"))
+    tl = assign_roles(7.0, [], tr, turns)
+    assert tl.agent_start_s == pytest.approx(t0, abs=1e-3)
+    assert tl.turns_of(Role.AGENT)[0].start == pytest.approx(t0)
+    assert not tl.turns_of(Role.IVR)
+    v = decide(tl, nlp=nlp)
+    assert (v.agent_name, v.agent_first, v.agent_last) == ("full", "Sanne", "Jansen")
