@@ -52,7 +52,11 @@ RESULT_COLUMNS = (
 ORGANISATION_COLUMNS = ("organisation", "organization", "municipality", "gemeente")
 
 
-class OutputPathError(ValueError):
+class UnsafePathError(ValueError):
+    """A relative file name that would resolve outside its folder."""
+
+
+class OutputPathError(UnsafePathError):
     """An input's name would place output outside the output folder."""
 
 
@@ -109,16 +113,25 @@ def relative_name(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
-def output_path(out: Path, rel: str, suffix: str) -> Path:
-    """``OUT/calls/<rel><suffix>``, refusing names that would escape ``OUT/calls``."""
-    calls = (out / "calls").resolve()
+def resolve_inside(root: Path, rel: str, suffix: str = "") -> Path:
+    """``root/<rel><suffix>`` resolved, refusing a ``rel`` that is absolute, has ``..`` or
+    empty parts, or resolves (through symlinks) outside ``root``."""
+    base = root.resolve()
     parts = Path(rel).parts
     if Path(rel).is_absolute() or any(p in ("..", "") for p in parts):
-        raise OutputPathError(f"unsafe file name {rel!r}")
-    target = (calls / (rel + suffix)).resolve()
-    if calls not in target.parents:
-        raise OutputPathError(f"{rel!r} would be written outside {calls}")
+        raise UnsafePathError(f"unsafe file name {rel!r}")
+    target = (base / (rel + suffix)).resolve()
+    if base not in target.parents:
+        raise UnsafePathError(f"{rel!r} resolves outside {base}")
     return target
+
+
+def output_path(out: Path, rel: str, suffix: str) -> Path:
+    """``OUT/calls/<rel><suffix>``, refusing names that would escape ``OUT/calls``."""
+    try:
+        return resolve_inside(out / "calls", rel, suffix)
+    except UnsafePathError as e:
+        raise OutputPathError(str(e)) from e
 
 
 def atomic_write(path: Path, data: str) -> None:
@@ -204,6 +217,15 @@ def _init_worker(config_dict: dict[str, Any]) -> None:
     _ANALYZER = CallAnalyzer(from_dict(config_dict))
 
 
+def error_result(rel: str, error: Exception, code: str) -> dict[str, Any]:
+    """The per-call result of a call whose analysis failed (not bad audio: a bug, a model
+    failure, a lost worker); the batch records it as a row with ``error`` and goes on."""
+    from .analyze import SCHEMA_VERSION
+
+    return {"schema_version": SCHEMA_VERSION, "file": rel, "audio": None,
+            "error": f"{type(error).__name__}: {error}", "error_code": code}
+
+
 def _analyze_one(path: str, rel: str, key: str, organisation: str | None = None
                  ) -> dict[str, Any]:
     """Analyse one file in a worker; never raises (a failure becomes an error result)."""
@@ -212,8 +234,7 @@ def _analyze_one(path: str, rel: str, key: str, organisation: str | None = None
         result = _ANALYZER.analyze(path, name=rel, organisation=organisation).to_dict()
     except Exception as e:  # a bug or a model failure must not stop the batch
         logger.exception("analysis of %s failed", rel)
-        result = {"schema_version": "1.0", "file": rel, "error": f"{type(e).__name__}: {e}",
-                  "error_code": "analysis_failed", "audio": None}
+        result = error_result(rel, e, "analysis_failed")
     result["key"] = key
     result.setdefault("timings_s", {})["wall"] = round(time.perf_counter() - t0, 3)
     return result
@@ -403,8 +424,7 @@ def _execute_dask(todo, config_dict: dict[str, Any], scheduler: str | None, work
             except Exception as e:  # the worker died or the task could not run
                 path, rel, key = futures[fut][:3]
                 logger.error("dask task for %s failed: %s", rel, e)
-                yield {"schema_version": "1.0", "file": rel, "key": key, "audio": None,
-                       "error": f"{type(e).__name__}: {e}", "error_code": "worker_failed"}
+                yield {**error_result(rel, e, "worker_failed"), "key": key}
     finally:
         client.close()
 

@@ -124,17 +124,21 @@ CREATE INDEX IF NOT EXISTS reviews_by_call ON reviews(file, decision, id);
 """
 
 
-def connect(path: str | Path) -> sqlite3.Connection:
-    """Open (and create or migrate) a results store."""
-    conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
+def connect(path: str | Path, *, create: bool = True,
+            check_same_thread: bool = True) -> sqlite3.Connection:
+    """Open a results store; ``create``: also create or migrate its tables (the batch does;
+    a reader of an existing store, such as one request of the review app, need not)."""
+    conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None,
+                           check_same_thread=check_same_thread)
     conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=30000")
-    conn.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
-    with transaction(conn):
-        conn.execute("INSERT OR REPLACE INTO store_info VALUES ('version', ?)",
-                     (str(STORE_VERSION),))
+    if create:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
+        with transaction(conn):
+            conn.execute("INSERT OR REPLACE INTO store_info VALUES ('version', ?)",
+                         (str(STORE_VERSION),))
     return conn
 
 
@@ -264,6 +268,14 @@ def latest_reviews(conn: sqlite3.Connection, file: str | None = None
     if file is not None:
         where, args = "WHERE file = ?", (file,)
     return {(r["file"], r["decision"]): r for r in conn.execute(sql.format(where=where), args)}
+
+
+def reviews_by_file(conn: sqlite3.Connection) -> dict[str, dict[str, sqlite3.Row]]:
+    """``{file: {decision: newest review}}``."""
+    grouped: dict[str, dict[str, sqlite3.Row]] = {}
+    for (file, decision), r in latest_reviews(conn).items():
+        grouped.setdefault(file, {})[decision] = r
+    return grouped
 
 
 def decision_table(conn: sqlite3.Connection) -> dict[str, dict[str, str | None]]:

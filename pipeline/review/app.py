@@ -59,12 +59,7 @@ TOKEN_ENV = "CALLCHECK_REVIEW_TOKEN"
 
 def _open(path: Path) -> sqlite3.Connection:
     """A connection for one request (the schema was created by ``create_app``)."""
-    conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None,
-                           check_same_thread=False)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=30000")
-    return conn
+    return store.connect(path, create=False, check_same_thread=False)
 
 
 def _secs(v: Any) -> str:

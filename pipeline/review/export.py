@@ -18,7 +18,6 @@ import csv
 import io
 import time
 from pathlib import Path
-from typing import Any
 
 from .. import store
 from ..batch import RESULT_COLUMNS, atomic_write, result_row
@@ -69,9 +68,7 @@ def export_rows(out: str | Path, pseudonymise: bool = False) -> list[dict[str, s
     conn = store.connect(path)
     try:
         calls = {r["file"]: r for r in conn.execute("SELECT * FROM calls")}
-        latest: dict[str, dict[str, Any]] = {}
-        for (file, decision), r in store.latest_reviews(conn).items():
-            latest.setdefault(file, {})[decision] = r
+        latest = store.reviews_by_file(conn)
     finally:
         conn.close()
     names = Pseudonyms()

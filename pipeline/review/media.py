@@ -20,7 +20,7 @@ import logging
 import os
 import tempfile
 import threading
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
 
@@ -45,13 +45,12 @@ def source_path(input_root: str | Path | None, file: str) -> Path:
     unknown, outside ``input_root`` or missing."""
     if not input_root:
         raise MediaError("the store does not say where the recordings are (no input_root)")
-    rel = PurePosixPath(file)
-    if rel.is_absolute() or any(p in ("..", "") for p in rel.parts):
-        raise MediaError(f"unsafe file name {file!r}")
-    root = Path(input_root).resolve()
-    path = (root / Path(*rel.parts)).resolve()
-    if root not in path.parents:
-        raise MediaError(f"{file!r} resolves outside the input folder")
+    from ..batch import UnsafePathError, resolve_inside
+
+    try:
+        path = resolve_inside(Path(input_root), file)
+    except UnsafePathError as e:
+        raise MediaError(f"{e} (input folder)") from e
     if not path.is_file():
         raise MediaError(f"recording not found: {file}")
     return path

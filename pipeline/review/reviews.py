@@ -429,9 +429,7 @@ def _like(text: str) -> str:
 def queue(conn: sqlite3.Connection, flt: QueueFilter) -> Queue:
     """The calls matching ``flt`` in review order (see :attr:`QueueRow.group`), one page."""
     machine = store.decision_table(conn)
-    latest: dict[str, dict[str, sqlite3.Row]] = {}
-    for (file, decision), r in store.latest_reviews(conn).items():
-        latest.setdefault(file, {})[decision] = r
+    latest = store.reviews_by_file(conn)
     meta = store.metadata_table(conn)
     rows = [QueueRow(
         file=c["file"], status=c["status"], error=c["error"], error_code=c["error_code"],
