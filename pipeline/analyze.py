@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = "1.0"
-SKIP_EVENTS = ("music", "ringback", "busy", "dtmf", "tone")
+# events that are not speech: not decoded by Whisper, and the channel levels of stereo calls
+NONSPEECH_EVENTS = ("music", "ringback", "busy", "dtmf", "tone")
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,7 @@ class CallAnalyzer:
         limit = duration if opts.full_transcript else min(duration, opts.max_transcribe_s)
         silences = [e for e in events if e.kind == "silence"]
         # hold music and tones are not decoded (they only give Whisper something to invent)
-        skip = tuple((e.start, e.end) for e in events if e.kind in SKIP_EVENTS)
+        skip = tuple((e.start, e.end) for e in events if e.kind in NONSPEECH_EVENTS)
         levels = nonspeech_levels(audio, events)
         if not opts.diarize or duration < 1.0:
             mono = None
@@ -296,7 +297,7 @@ def nonspeech_levels(audio: Audio, events: list[Event]) -> dict[int, float] | No
     """Stereo: level (dB) of each channel during music, ringback and DTMF (None if mono)."""
     if audio.channels != 2:
         return None
-    spans = [e for e in events if e.kind in ("music", "ringback", "busy", "tone", "dtmf")]
+    spans = [e for e in events if e.kind in NONSPEECH_EVENTS]
     if not spans:
         return None
     from .audio import rms_dbfs

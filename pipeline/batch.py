@@ -321,8 +321,7 @@ def run_batch(
     done = 0
     for result in _execute(todo, config, workers, executor, scheduler):
         _write_call(out, result)
-        store.put_call(db, result, output_path(out, result["file"], ".json").relative_to(
-            out.resolve()).as_posix())
+        store.put_call(db, result, _json_name(out, result["file"]))
         rows[result["file"]] = result
         done += 1
         progress.update(1)
@@ -346,6 +345,14 @@ def run_batch(
     return BatchSummary(len(files), done, skipped, failed, out)
 
 
+def _json_name(out: Path, rel: str) -> str | None:
+    """The per-call JSON's path relative to ``OUT`` (None for a name that would escape)."""
+    try:
+        return output_path(out, rel, ".json").relative_to(out.resolve()).as_posix()
+    except OutputPathError:
+        return None
+
+
 def _sync_store(db, out: Path, rows: list[dict[str, Any]], meta: dict[str, dict[str, str]],
                 prune: bool) -> None:
     """Make ``results.sqlite`` hold exactly this run's rows (skipped calls, error rows of
@@ -355,12 +362,7 @@ def _sync_store(db, out: Path, rows: list[dict[str, Any]], meta: dict[str, dict[
     have = {r["file"]: r["key"] for r in db.execute("SELECT file, key FROM calls")}
     for r in rows:
         if r["file"] not in have or have[r["file"]] != r.get("key"):
-            try:
-                json_path = output_path(out, r["file"], ".json").relative_to(
-                    out.resolve()).as_posix()
-            except OutputPathError:
-                json_path = None
-            store.put_call(db, r, json_path)
+            store.put_call(db, r, _json_name(out, r["file"]))
     store.put_metadata(db, {r["file"]: meta.get(r["file"], {}) for r in rows})
     if prune:
         store.prune(db, [r["file"] for r in rows])
