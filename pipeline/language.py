@@ -178,7 +178,7 @@ def load_lexicons(directory: str | Path) -> Lexicons:
     surname_rank = {}
     for i, s in enumerate(_lines(d / "common_surnames.txt")):
         surname_rank.setdefault(s.split()[-1].lower(), i)
-    return Lexicons(
+    lexicons = Lexicons(
         first_names=lower(_lines(d / "first_names.txt")),
         surnames=lower(_lines(d / "surnames.txt")),
         interfixes=tuple(interfixes),
@@ -187,6 +187,8 @@ def load_lexicons(directory: str | Path) -> Lexicons:
         first_rank={s.lower(): i for i, s in enumerate(_lines(d / "common_first_names.txt"))},
         surname_rank=surname_rank,
     )
+    _ = lexicons._deletes  # build the fuzzy index now (~1 s), not in the first call's verdicts
+    return lexicons
 
 
 # --------------------------------------------------------------------------------------------
@@ -299,9 +301,11 @@ CALL_NOUN_RE = (
     r"|^\w*(gestrek|gestrekken|sprekken)$"
 )
 # "...doeleinden" (kwaliteits-, trainings-, opleidings-) is the purpose phrase of Dutch notices
-# and keeps its ending when ASR garbles the start ("maliteitsdoeleinden")
+# and keeps its ending when ASR garbles the start ("maliteitsdoeleinden"); "dienstver..." keeps
+# its start when ASR garbles the end ("dienstverdrainingte" for "dienstverlening"), but a
+# "dienstverband" (employment) is no purpose
 PURPOSE_RE = (
-    r"kwaliteit|training|opleiding|dienstverlening|coach|verbeter|^leren$|quality"
+    r"kwaliteit|training|opleiding|dienstver(?!band)|coach|verbeter|^leren$|quality"
     r"|^service$|bewaken|trainen|^trainings|\w{3,}doeleinden$"
 )
 NEGATIONS = ("niet", "geen", "nooit", "niets", "not", "never")

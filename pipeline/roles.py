@@ -69,6 +69,10 @@ class RoleOptions:
     fuzzy_ratio: float = 0.8  # difflib ratio for a misheard phrase to still count
     agent_threshold: float = 1.5  # score a candidate needs to be taken as the agent start
     caller_channel: int | None = None  # stereo: the caller's channel; None = detect
+    # pauses shorter than this between two stretches of the same role (and channel) belong
+    # to the turn: the recogniser's segments leave gaps at commas and breaths that are no
+    # change of floor
+    bridge_gap_s: float = 0.3
 
 
 @dataclass(frozen=True)
@@ -327,7 +331,8 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
                    for o in others)
 
     def leads_to_hold(u: Utterance) -> bool:
-        return any(0.0 <= h - u.end <= options.menu_window_s for h in holds)
+        # the recogniser often lets a segment run a little into the music that follows it
+        return any(u.start < h and h - u.end <= options.menu_window_s for h in holds)
 
     # first pass: voices that speak menus or lead into hold music (before anyone answered)
     # are the IVR's, also where their own words were misheard
@@ -335,9 +340,8 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
     for u in line:
         if answered(u):
             break
-        hits = ivr_wording(u.text, options.fuzzy_ratio)
         # one misheard "kies" is weak; a menu choice, two IVR phrases or a hold are not
-        strong = len(hits) >= 2 or "menu_choice" in hits or "welkom bij" in hits
+        strong = _strong_ivr(ivr_wording(u.text, options.fuzzy_ratio))
         if u.speaker is not None and (strong or leads_to_hold(u)):
             ivr_speakers[u.speaker] += 1
     def rest_of_turn(u: Utterance) -> str:
@@ -371,14 +375,17 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
                 if offer:
                     greet = greet + offer
                     reasons.append("offer_later_in_turn")
+        strong_ivr = _strong_ivr(ivr)
         if ivr:
-            score -= 2.0
+            # a single IVR word ("kies" heard in "Erik hier") is weak evidence against a
+            # greeting; a menu choice or two IVR phrases are strong
+            score -= 2.0 if strong_ivr else 1.0
             reasons.append("ivr_words:" + ",".join(ivr[:3]))
         strong_greet = [g for g in greet if g not in GREETING_WORDS]
         if strong_greet:
             score += 2.0
             reasons.append("greeting:" + ",".join(strong_greet[:3]))
-        elif greet and not ivr:
+        elif greet and not strong_ivr:
             score += 0.75
             reasons.append("greeting_word:" + greet[0])
         # someone else answers soon after: a live exchange, not an announcement
@@ -411,6 +418,12 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
         candidates.append(AgentCandidate(u, score, tuple(reasons)))
         seen_speakers.add(u.speaker)
     return candidates
+
+
+def _strong_ivr(hits: list[str]) -> bool:
+    """IVR wording that one mishearing cannot explain: a menu choice, a welcome or two
+    phrases."""
+    return len(hits) >= 2 or "menu_choice" in hits or "welkom bij" in hits
 
 
 def _other_voice(a: Utterance, b: Utterance) -> bool:
@@ -496,7 +509,9 @@ def assign_roles(
                 for u, r in labelled
             ]
     labelled.sort(key=lambda ur: (ur[0].start, ur[0].end))
-    turns = _merge_turns(labelled, events, duration_s)
+    # the timeline's extents also take the diarized speech around the words
+    turns = _merge_turns(labelled + _fill_from_turns(labelled, speaker_turns, nonspeech),
+                         events, duration_s, options.bridge_gap_s)
     return RoleTimeline(
         turns=tuple(turns), duration_s=duration_s, agent_start_s=agent_start,
         agent_start_confidence=confidence, agent_speaker=agent_speaker,
@@ -504,13 +519,49 @@ def assign_roles(
     )
 
 
+def _uncovered(start: float, end: float, spans: list[tuple[float, float]]
+               ) -> list[tuple[float, float]]:
+    """The parts of [start, end] that no span covers."""
+    out, at = [], start
+    for a, b in sorted(spans):
+        if b <= at or a >= end:
+            continue
+        if a > at:
+            out.append((at, a))
+        at = max(at, b)
+    if at < end:
+        out.append((at, end))
+    return out
+
+
+def _fill_from_turns(labelled: list[tuple[Utterance, Role]], speaker_turns,
+                     nonspeech: list[tuple[float, float]], min_s: float = 0.1
+                     ) -> list[tuple[Utterance, Role]]:
+    """Diarized speech around the recogniser's segments, with the role of the segment of the
+    same voice it belongs to. Whisper's segments start late and end early, and leave words
+    out; the diarization turns say how long that voice spoke."""
+    spans = [(u.start, u.end) for u, _ in labelled] + nonspeech
+    extra = []
+    for t in speaker_turns:
+        channel = getattr(t, "channel", None)
+        owners = [(u, r) for u, r in labelled if u.speaker == t.speaker
+                  and u.channel == channel and _overlap(u.start, u.end, t.start, t.end) > 0]
+        if not owners:
+            continue
+        u, role = max(owners, key=lambda ur: _overlap(ur[0].start, ur[0].end, t.start, t.end))
+        extra += [(Utterance(a, b, "", channel, t.speaker), role)
+                  for a, b in _uncovered(t.start, t.end, spans) if b - a >= min_s]
+    return extra
+
+
 _EVENT_ROLES = {"music": Role.MUSIC, "ringback": Role.TONE, "busy": Role.TONE,
                 "dtmf": Role.TONE, "tone": Role.TONE, "silence": Role.SILENCE}
 
 
 def _merge_turns(labelled: list[tuple[Utterance, Role]], events: list[Event],
-                 duration_s: float) -> list[Turn]:
-    """Speech turns plus non-speech events; adjacent same-role turns merged (gap < 0.3 s)."""
+                 duration_s: float, bridge_gap_s: float = 0.3) -> list[Turn]:
+    """Speech turns plus non-speech events; adjacent same-role turns merged (gap <
+    ``bridge_gap_s``)."""
     raw = [Turn(u.start, u.end, r, u.speaker, u.channel) for u, r in labelled]
     speech = [(t.start, t.end) for t in raw]
     for e in events:
@@ -523,7 +574,7 @@ def _merge_turns(labelled: list[tuple[Utterance, Role]], events: list[Event],
     raw.sort()
     merged: list[Turn] = []
     for t in raw:
-        if (merged and merged[-1].role == t.role and t.start - merged[-1].end < 0.3
+        if (merged and merged[-1].role == t.role and t.start - merged[-1].end < bridge_gap_s
                 and merged[-1].channel == t.channel):
             last = merged[-1]
             merged[-1] = Turn(last.start, max(last.end, t.end), last.role, last.speaker,

@@ -85,6 +85,14 @@ class TranscribeOptions:
     # (1.5 s) cost more than it saved on the fixtures: notice recall 0.30 -> 0.10, name
     # accuracy 0.35 -> 0.25, and misheard names appeared
     chunk_merge_gap_s: float = 0.5
+    # the Whisper encoder always reads a 30 s window, however short the speech in it: a
+    # 3 s chunk padded to 30 s costs the same as 30 s of speech. "fit" hands the encoder the
+    # speech plus ``encoder_margin_s`` of the padding (rounded up to whole seconds);
+    # "full" keeps the 30 s window (faster-whisper only). Measured on the 20 fixture calls:
+    # "fit" (margin 1, 3, 8 s) took half the time of "full" (202-244 s against 411 s) with
+    # the same or lower word error rate (0.84-0.87 against 0.88, espeak voices)
+    encoder_window: str = "fit"
+    encoder_margin_s: float = 3.0
     no_speech_threshold: float = 0.6  # drop a segment above this no-speech probability ...
     log_prob_threshold: float = -1.0  # ... when its mean log-probability is also below this
     compression_ratio_threshold: float = 2.4  # drop segments more repetitive than this
@@ -182,6 +190,37 @@ def resolve_model(name: str) -> tuple[str, str | None]:
     return name, None
 
 
+def _content_frames(features: np.ndarray) -> int:
+    """Frames before faster-whisper's zero padding (a log-mel frame of real audio, even
+    of digital silence, is never exactly zero in all bins)."""
+    live = np.flatnonzero(np.any(features.reshape(-1, features.shape[-2], features.shape[-1])
+                                 != 0, axis=(0, 1)))
+    return int(live[-1]) + 1 if live.size else 0
+
+
+@functools.lru_cache(maxsize=1)
+def _window_class(base: type) -> type:
+    """``base`` (faster-whisper's WhisperModel) with an encoder that reads only the speech
+    of each window plus a margin, instead of the whole padded 30 s (see
+    ``TranscribeOptions.encoder_window``). CTranslate2 takes any number of frames up to 3000;
+    the encoder's cost falls with the frames (2 cores: 1.0 s for 3000, 0.33 s for 1500)."""
+
+    class WindowedWhisperModel(base):
+        encoder_margin_frames: int | None = None  # None: the whole window
+
+        def encode(self, features):
+            margin = self.encoder_margin_frames
+            total = features.shape[-1]
+            if margin is not None and total > 0:
+                step = 100  # whole seconds
+                frames = _content_frames(features) + margin
+                frames = min(total, max(step, -(-frames // step) * step))
+                features = features[..., :frames]
+            return super().encode(features)
+
+    return WindowedWhisperModel
+
+
 class FasterWhisperBackend:
     """faster-whisper (CTranslate2). Accepts an already-built ``WhisperModel`` for tests."""
 
@@ -198,7 +237,7 @@ class FasterWhisperBackend:
         name, sha = resolve_model(options.model)
         local = Path(name).is_dir()
         try:
-            self.model = WhisperModel(
+            self.model = _window_class(WhisperModel)(
                 name, device=options.device, compute_type=options.compute_type,
                 cpu_threads=options.cpu_threads, local_files_only=local,
             )
@@ -212,6 +251,10 @@ class FasterWhisperBackend:
 
     def transcribe(self, samples, options, prompt):
         temps = list(options.temperatures)
+        if hasattr(self.model, "encoder_margin_frames"):
+            self.model.encoder_margin_frames = (
+                None if options.encoder_window == "full"
+                else int(round(options.encoder_margin_s * 100)))
         segments_iter, info = self.model.transcribe(
             samples,
             language=options.language,

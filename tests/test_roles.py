@@ -9,6 +9,7 @@ import pytest
 
 from pipeline.diarize import SpeakerTurn
 from pipeline.roles import (
+    RoleOptions,
     assign_roles,
     fuzzy_find,
     greeting_wording,
@@ -165,3 +166,37 @@ def test_edge_calls_without_speech_get_no_agent(analyzer, name):
     tl = _analyze(analyzer, f"edge/{name}")
     assert tl.agent_start_s is None
     assert not tl.turns_of(Role.AGENT)
+
+
+def test_timeline_extents_follow_the_diarized_voice_not_the_recogniser():
+    # Whisper's segments start late, end early and drop words; the diarization turn of the
+    # same voice says how long it spoke, and the role of that voice's segment covers it all
+    turns = [
+        SpeakerTurn(2.0, 13.0, "SPEAKER_00"),
+        SpeakerTurn(29.6, 34.6, "SPEAKER_01"),  # the recogniser has 30.0-34.0 of it
+        SpeakerTurn(35.0, 38.0, "SPEAKER_02"),
+        SpeakerTurn(38.5, 41.0, "SPEAKER_01"),
+        SpeakerTurn(41.0, 43.5, "SPEAKER_02"),  # no text at all: not given a role from others
+    ]
+    tl = assign_roles(45.0, IVR_EVENTS, transcript(*IVR_CALL), turns)
+    assert tl.agent_start_s == pytest.approx(30.0)  # the first *words* stay the agent start
+    assert tl.role_at(29.8) == Role.AGENT
+    assert tl.role_at(34.4) == Role.AGENT
+    # the voice's turn may overlap hold music: music stays music
+    turns[0] = SpeakerTurn(2.0, 16.0, "SPEAKER_00")
+    tl = assign_roles(45.0, IVR_EVENTS, transcript(*IVR_CALL), turns)
+    assert tl.role_at(15.0) == Role.MUSIC
+    assert tl.role_at(13.2) == Role.IVR
+
+
+def test_same_role_stretches_with_short_pauses_are_one_turn():
+    segs = [seg(5.0, 7.0, "Met Joost, goedemiddag."), seg(7.5, 9.0, "Wat kan ik voor u doen?"),
+            seg(11.0, 13.0, "Hallo, ik bel over afval.")]
+    turns = [SpeakerTurn(5.0, 7.0, "A"), SpeakerTurn(7.5, 9.0, "A"), SpeakerTurn(11.0, 13.0, "B")]
+    tl = assign_roles(14.0, [Event(0.0, 1.0, "ringback")], transcript(*segs), turns,
+                      options=RoleOptions(bridge_gap_s=0.6))
+    agent = tl.turns_of(Role.AGENT)
+    assert [(t.start, t.end) for t in agent] == [(5.0, 9.0)]
+    tl = assign_roles(14.0, [Event(0.0, 1.0, "ringback")], transcript(*segs), turns,
+                      options=RoleOptions(bridge_gap_s=0.3))
+    assert len(tl.turns_of(Role.AGENT)) == 2

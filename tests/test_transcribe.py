@@ -14,6 +14,8 @@ from pipeline.transcribe import (
     TranscribeOptions,
     Transcriber,
     TranscriptionError,
+    _content_frames,
+    _window_class,
     build_prompt,
     filter_segments,
     normalise_text,
@@ -137,6 +139,29 @@ def test_stereo_mixed_when_per_channel_off_and_channel_pick():
     backend2 = FakeBackend([seg("hallo")])
     t2 = Transcriber(WHOLE, backend=backend2).transcribe(x, channels=(1,))
     assert len(backend2.calls) == 1 and t2.segments[0].channel == 1
+
+
+def test_encoder_reads_the_speech_plus_a_margin_not_the_padded_window():
+    seen = []
+
+    class Base:  # stands in for faster-whisper's WhisperModel
+        def encode(self, features):
+            seen.append(features.shape[-1])
+
+    model = _window_class(Base)()
+    features = np.zeros((80, 3000), dtype=np.float32)
+    features[:, :430] = -0.5  # 4.3 s of audio (digital silence is not all-zero either)
+    model.encoder_margin_frames = 200
+    model.encode(features)
+    model.encode(features[None])  # batched input: (1, 80, frames)
+    assert seen == [700, 700]  # 4.3 s + 2 s, rounded up to whole seconds
+    features[:, :2950] = 0.25  # speech to the end: the window stays whole
+    model.encode(features)
+    model.encoder_margin_frames = None  # encoder_window = "full"
+    features[:, 100:] = 0.0
+    model.encode(features)
+    assert seen[2:] == [3000, 3000]
+    assert _content_frames(np.zeros((80, 3000))) == 0
 
 
 def test_wrong_sample_rate_is_refused():
