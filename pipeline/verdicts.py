@@ -35,6 +35,12 @@ class VerdictOptions:
     # a name this weak by the rules (language.NAME_LOW_CONFIDENCE) that the recogniser also
     # heard poorly (below min_word_probability) is flagged, not counted
     min_name_confidence: float = 0.65
+    # evidence whose words the recogniser gave less than this probability was not heard but
+    # copied: Whisper writes out its prompt vocabulary ("gemeente, goedemorgen, opgenomen,
+    # kwaliteitsdoeleinden.") over speech it cannot make out, at word probabilities near
+    # 0.005, where words it heard, even misheard ones, scored 0.12 or more on the fixtures.
+    # Such evidence is flagged, never counted
+    min_heard_probability: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -159,6 +165,9 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
             if cand.confidence < options.min_notice_confidence:
                 reasons.append("weak_notice_evidence")
                 continue
+            if asr is not None and asr < options.min_heard_probability:
+                reasons.append("notice_words_not_heard")
+                continue
             if asr is not None and asr < options.min_word_probability:
                 reasons.append("low_asr_confidence_notice")
             counted.append(ev)
@@ -189,7 +198,9 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
             low_asr = asr is not None and asr < options.min_word_probability
             if low_asr:
                 reasons.append("low_asr_confidence_name")
-            if low_asr and n.confidence < options.min_name_confidence:
+            if asr is not None and asr < options.min_heard_probability:
+                reasons.append("name_not_heard")
+            elif low_asr and n.confidence < options.min_name_confidence:
                 # both the rule and the recogniser unsure: an employee's name is not asserted
                 # on that; the evidence stays for the reviewer
                 reasons.append("name_too_weak_to_count")

@@ -129,6 +129,22 @@ def test_weak_name_heard_poorly_is_flagged_not_asserted(nlp):
     assert sure.agent_name == "full" and "low_asr_confidence_name" in sure.review_reasons
 
 
+def test_words_the_recogniser_did_not_hear_are_flagged_not_counted(nlp):
+    # Whisper copies its prompt vocabulary over speech it cannot make out, at word
+    # probabilities near 0.005: such a "notice" or "name" was never heard
+    ivr = ["Welkom bij de gemeente Zwolle.", "Dit gesprek kan worden opgenomen."]
+    opening = ["Goedemorgen, u spreekt met Sanne Jansen."]
+    caller = ["Goedemorgen, ik heb een vraag over afval."]
+    heard = decide(call(ivr, opening, caller, prob=0.12), nlp=nlp)
+    assert heard.notice_before_agent == "yes" and heard.agent_name == "full"
+    copied = decide(call(ivr, opening, caller, prob=0.006), nlp=nlp)
+    assert copied.notice_before_agent == "no" and copied.notice_source == "none"
+    assert copied.agent_name == "none" and copied.agent_first is None
+    assert {"notice_words_not_heard", "name_not_heard"} <= set(copied.review_reasons)
+    assert copied.needs_review
+    assert copied.notice_evidence and copied.name_evidence  # kept for the reviewer
+
+
 def test_agent_first_words_at_an_unrounded_time_open_the_agent_turn(nlp):
     """agent_start_s is rounded to ms; the chosen utterance itself (0.2158 s) must still be the
     agent's, and its name part of the opening."""
