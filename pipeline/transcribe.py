@@ -87,12 +87,15 @@ class TranscribeOptions:
     chunk_merge_gap_s: float = 0.5
     # the Whisper encoder always reads a 30 s window, however short the speech in it: a
     # 3 s chunk padded to 30 s costs the same as 30 s of speech. "fit" hands the encoder the
-    # speech plus ``encoder_margin_s`` of the padding (rounded up to whole seconds);
-    # "full" keeps the 30 s window (faster-whisper only). Measured on the 20 fixture calls:
-    # "fit" (margin 1, 3, 8 s) took half the time of "full" (202-244 s against 411 s) with
-    # the same or lower word error rate (0.84-0.87 against 0.88, espeak voices)
+    # speech plus ``encoder_margin_s`` of the padding, at least ``encoder_min_s`` in all
+    # (rounded up to whole seconds); "full" keeps the 30 s window (faster-whisper only).
+    # Measured: on the 20 fixture calls "fit" took half the time of "full" (220 s against
+    # 411 s for `make eval`) with a word error rate of 0.84 against 0.88; but very short
+    # windows weaken the prompt: the IVR welcome named the municipality in 4/7 calls with
+    # no minimum, 5/7 with 10 s, 6/7 with 15 s, 7/7 with 20 s and with "full"
     encoder_window: str = "fit"
     encoder_margin_s: float = 3.0
+    encoder_min_s: float = 15.0
     no_speech_threshold: float = 0.6  # drop a segment above this no-speech probability ...
     log_prob_threshold: float = -1.0  # ... when its mean log-probability is also below this
     compression_ratio_threshold: float = 2.4  # drop segments more repetitive than this
@@ -207,6 +210,7 @@ def _window_class(base: type) -> type:
 
     class WindowedWhisperModel(base):
         encoder_margin_frames: int | None = None  # None: the whole window
+        encoder_min_frames: int = 0
 
         def encode(self, features):
             margin = self.encoder_margin_frames
@@ -214,6 +218,7 @@ def _window_class(base: type) -> type:
             if margin is not None and total > 0:
                 step = 100  # whole seconds
                 frames = _content_frames(features) + margin
+                frames = max(frames, self.encoder_min_frames)
                 frames = min(total, max(step, -(-frames // step) * step))
                 features = features[..., :frames]
             return super().encode(features)
@@ -255,6 +260,7 @@ class FasterWhisperBackend:
             self.model.encoder_margin_frames = (
                 None if options.encoder_window == "full"
                 else int(round(options.encoder_margin_s * 100)))
+            self.model.encoder_min_frames = int(round(options.encoder_min_s * 100))
         segments_iter, info = self.model.transcribe(
             samples,
             language=options.language,
