@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -60,8 +61,11 @@ def _calls(limit: int | None) -> list[Path]:
     return calls
 
 
-def _worker(name: str, files: list[str], threads: int) -> dict:
-    """Run one configuration in this process; return timings and peak memory."""
+def _worker(name: str, files: list[str], threads: int, repeat_files: tuple[str, ...] = (),
+            repeat: int = 1) -> dict:
+    """Run one configuration in this process; return timings and peak memory. Files in
+    ``repeat_files`` are processed ``repeat`` times and their median time is kept (single runs
+    on a shared 2-core machine vary by 15 % and more)."""
     from .audio import load_audio
 
     t0 = time.perf_counter()
@@ -104,16 +108,20 @@ def _worker(name: str, files: list[str], threads: int) -> dict:
         def run(audio):
             return detect_events(audio.mono(), audio.sample_rate)
     load_s = time.perf_counter() - t0
-    per_file = {}
+    per_file, runs = {}, {}
     for f in files:
         audio = load_audio(f)
-        t = time.perf_counter()
-        result = run(audio)
-        per_file[f] = (audio.duration, time.perf_counter() - t)
+        times = []
+        for _ in range(repeat if f in repeat_files else 1):
+            t = time.perf_counter()
+            result = run(audio)
+            times.append(time.perf_counter() - t)
+        per_file[f] = (audio.duration, statistics.median(times))
+        runs[f] = [round(x, 2) for x in times]
         if kind == "analyze":
             verdicts[f] = {k: getattr(result.verdicts, k) for k in VERDICT_KEYS}
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"name": name, "load_s": round(load_s, 2), "per_file": per_file,
+    return {"name": name, "load_s": round(load_s, 2), "per_file": per_file, "runs": runs,
             "verdicts": verdicts if kind == "analyze" else None,
             "peak_rss_mb": round(peak_kb / 1024)}
 
@@ -150,11 +158,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument("--no-long", action="store_true",
                         help="skip the ~3-minute call in the analyze configurations")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of the long call per configuration; the median counts "
+                        "(default 3)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--repeat-files", nargs="*", default=[], help=argparse.SUPPRESS)
     parser.add_argument("--files", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(_worker(args.worker, args.files, args.threads)))
+        print(json.dumps(_worker(args.worker, args.files, args.threads,
+                                 tuple(args.repeat_files), max(1, args.repeat))))
         return 0
 
     files = [str(p) for p in _calls(args.limit or None)]
@@ -167,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             run_files = files + long_files if name.startswith("analyze") else files
             cmd = [sys.executable, "-m", "pipeline.bench", "--worker", name, "--threads",
-                   str(args.threads), "--files", *run_files]
+                   str(args.threads), "--repeat", str(args.repeat), "--files", *run_files,
+                   "--repeat-files", *long_files]
             env = {**os.environ, "HF_HUB_OFFLINE": "1"}
             proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env)
             if proc.returncode != 0:
@@ -215,6 +229,9 @@ def _report(results: dict, files: list[str], long_files: list[str], threads: int
             a, b = _summary(ours, set_files), _summary(base, set_files)
             lines.append(f"{set_name}: {1 / a['rtf']:.1f}x real time, "
                          f"{b['proc_s'] / a['proc_s']:.1f}x faster than the baseline")
+            if set_name == "long":
+                lines.append("  long call runs (s), median counted: callcheck "
+                             f"{ours['runs'][set_files[0]]}, baseline {base['runs'][set_files[0]]}")
         if long_files:
             a, b = _summary(ours, long_files), _summary(base, long_files)
             checks = [

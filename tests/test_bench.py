@@ -1,0 +1,29 @@
+"""The bench report: speed targets judged on the median of the long call's runs."""
+
+from __future__ import annotations
+
+from pipeline.bench import _report
+
+
+def _result(name, long_runs, fixture_s, rss=1500):
+    verdicts = {"f.wav": {"agent_name": "first"}, "long.wav": {"agent_name": "full"}}
+    return {"name": name, "load_s": 1.0, "peak_rss_mb": rss, "verdicts": verdicts,
+            "per_file": {"f.wav": (60.0, fixture_s),
+                         "long.wav": (180.0, sorted(long_runs)[len(long_runs) // 2])},
+            "runs": {"f.wav": [fixture_s], "long.wav": long_runs}}
+
+
+def test_long_call_targets_use_the_median_run_and_the_baseline_ratio():
+    results = {"analyze:callcheck": _result("analyze:callcheck", [8.0, 12.0, 8.5], 10.0),
+               "analyze:whisperx-style": _result("analyze:whisperx-style", [30.0, 31.0, 29.0],
+                                                 11.0)}
+    text = _report(results, ["f.wav"], ["long.wav"], 2)["text"]
+    assert "long: 21.2x real time, 3.5x faster than the baseline" in text  # 180/8.5, 30/8.5
+    assert "met      long call >= 20x real time" in text
+    assert "callcheck [8.0, 12.0, 8.5], baseline [30.0, 31.0, 29.0]" in text
+    slow = {**results, "analyze:callcheck": _result("analyze:callcheck", [9.5, 9.6, 9.4],
+                                                    10.0, rss=2100)}
+    text = _report(slow, ["f.wav"], ["long.wav"], 2)["text"]
+    assert "NOT met  long call >= 20x real time" in text
+    assert "NOT met  peak RSS <= 2048 MB" in text
+    assert "met      same verdicts as the baseline" in text
