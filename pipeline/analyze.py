@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +47,10 @@ class AnalysisOptions:
     max_transcribe_s: float = 900.0  # never transcribe more than this without an agent
     full_transcript: bool = False  # transcribe the whole call whatever the verdicts need
     diarize_margin_s: float = 10.0  # diarize this far past the transcribed part (not all)
+    # diarize in a second thread while Whisper transcribes the same stretch: the two models
+    # each keep about one core busy (CTranslate2 was no faster with 2 threads than with 1 on
+    # these machines, and the diarization runs on 1), so a 2-core machine does both at once
+    parallel_diarization: bool = True
 
 
 @dataclass(frozen=True)
@@ -168,12 +173,17 @@ class CallAnalyzer:
         t = time.perf_counter()
         transcript, timeline, speaker_turns = self._transcribe_until_opening(
             audio, mono, events, organisation, timings)
-        timings["transcribe_and_roles"] = time.perf_counter() - t - timings.get("diarize", 0.0)
+        # wall time of transcription, roles and any diarization not overlapped with them
+        timings["transcribe_and_roles"] = time.perf_counter() - t
+        if not self.config.analysis.parallel_diarization:
+            timings["transcribe_and_roles"] -= timings.get("diarize", 0.0)
 
         t = time.perf_counter()
         verdicts = decide(timeline, self.config.verdicts, nlp=self.nlp)
         timings["verdicts"] = time.perf_counter() - t
-        timings["total"] = sum(timings.values())
+        # wall time: with parallel diarization its seconds are inside transcribe_and_roles
+        timings["total"] = sum(v for k, v in timings.items()
+                               if k != "diarize" or not self.config.analysis.parallel_diarization)
         return CallResult(file=name, audio=audio.info, events=tuple(events),
                           speaker_turns=tuple(speaker_turns), transcript=transcript,
                           timeline=timeline, verdicts=verdicts, timings=timings,
@@ -220,36 +230,57 @@ class CallAnalyzer:
         segments: list[Segment] = []
         dropped: list[Segment] = []
         start, target, forward = 0.0, opts.window_s, False
-        while True:
-            # into a silence near the target, but always forward
-            end = max(_cut_point(target, silences, limit, forward), min(limit, start + 1.0))
-            if mono is not None and diarized_until < end:
-                # from the start again (one clustering for all of it), and at least twice as
-                # far as before, so a late agent costs few re-runs
-                until = duration if opts.full_transcript else min(
-                    duration, max(end + opts.diarize_margin_s, 2 * diarized_until))
-                speaker_turns = self._diarize_until(audio, mono, until, timings)
-                diarized_until = until
-            part = self.transcriber.transcribe(audio.samples, audio.sample_rate, start=start,
-                                               end=end, organisation=organisation, skip=skip)
-            segments.extend(part.segments)
-            dropped.extend(part.dropped)
-            transcript = Transcript(
-                segments=tuple(segments), language=part.language, duration_s=round(end, 3),
-                model=part.model, options={**part.options, "start_s": 0.0, "end_s": end},
-                dropped=tuple(dropped))
-            timeline = assign_roles(duration, events, transcript, speaker_turns,
-                                    self.config.roles, levels)
-            agent = timeline.agent_start_s
-            done_opening = agent is not None and agent + opts.after_agent_s <= end
-            if end >= limit or (done_opening and not opts.full_transcript):
-                return transcript, timeline, speaker_turns
-            start = end
-            # with the agent found, only the rest of the opening is needed
-            target, forward = start + opts.window_s, False
-            if agent is not None and not opts.full_transcript:
-                # the rest of the opening: cut after it, never before
-                target, forward = min(target, agent + opts.after_agent_s), True
+        pool = ThreadPoolExecutor(1, "diarize") if opts.parallel_diarization else None
+        try:
+            while True:
+                # into a silence near the target, but always forward
+                end = max(_cut_point(target, silences, limit, forward), min(limit, start + 1.0))
+                pending: Future | None = None
+                if mono is not None and diarized_until < end:
+                    # from the start again (one clustering for all of it), and at least twice
+                    # as far as before, so a late agent costs few re-runs
+                    until = duration if opts.full_transcript else min(
+                        duration, max(end + opts.diarize_margin_s, 2 * diarized_until))
+                    if pool is not None:
+                        pending = pool.submit(self._diarize_until, audio, mono, until, timings)
+                    else:
+                        speaker_turns = self._diarize_until(audio, mono, until, timings)
+                    diarized_until = until
+                # (should Whisper fail, the pool's shutdown below waits for the diarization)
+                part = self.transcriber.transcribe(
+                    audio.samples, audio.sample_rate, start=start, end=end,
+                    organisation=organisation, skip=skip)
+                if pending is not None:
+                    speaker_turns = pending.result()  # a diarization error is raised here
+                transcript, timeline = self._opening_step(
+                    part, segments, dropped, end, duration, events, speaker_turns, levels)
+                agent = timeline.agent_start_s
+                done_opening = agent is not None and agent + opts.after_agent_s <= end
+                if end >= limit or (done_opening and not opts.full_transcript):
+                    return transcript, timeline, speaker_turns
+                start = end
+                # with the agent found, only the rest of the opening is needed
+                target, forward = start + opts.window_s, False
+                if agent is not None and not opts.full_transcript:
+                    # the rest of the opening: cut after it, never before
+                    target, forward = min(target, agent + opts.after_agent_s), True
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
+
+    def _opening_step(self, part: Transcript, segments: list[Segment], dropped: list[Segment],
+                      end: float, duration: float, events: list[Event], speaker_turns,
+                      levels) -> tuple[Transcript, RoleTimeline]:
+        """Add one transcribed stretch and label the call so far."""
+        segments.extend(part.segments)
+        dropped.extend(part.dropped)
+        transcript = Transcript(
+            segments=tuple(segments), language=part.language, duration_s=round(end, 3),
+            model=part.model, options={**part.options, "start_s": 0.0, "end_s": end},
+            dropped=tuple(dropped))
+        timeline = assign_roles(duration, events, transcript, speaker_turns,
+                                self.config.roles, levels)
+        return transcript, timeline
 
 
 def _spacy_model_info(nlp) -> dict[str, Any]:

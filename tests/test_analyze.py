@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from types import SimpleNamespace
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -53,8 +55,10 @@ class ScriptedTranscriber:
 class ScriptedDiarizer:
     """Speaker turns of the script, cut at the length of the audio it is given."""
 
-    def __init__(self):
+    def __init__(self, fail: bool = False):
         self.lengths: list[float] = []
+        self.threads: list[str] = []
+        self.fail = fail
 
     def model_info(self) -> ModelInfo:
         return ModelInfo("scripted-diarizer", "ab" * 32, "test")
@@ -62,6 +66,9 @@ class ScriptedDiarizer:
     def __call__(self, mono, sample_rate=SR):
         length = mono.size / sample_rate
         self.lengths.append(length)
+        self.threads.append(threading.current_thread().name)
+        if self.fail:
+            raise RuntimeError("diarization broke")
         turns = [SimpleNamespace(start=t, end=min(t + 4.0, length), speaker=spk)
                  for t, spk, _ in SCRIPT if t < length]
         return SimpleNamespace(turns=turns)
@@ -81,10 +88,10 @@ def _audio() -> Audio:
     return Audio(samples=samples, sample_rate=SR, info=info)
 
 
-def _analyze(nlp, **analysis):
+def _analyze(nlp, diarizer=None, **analysis):
     config = PipelineConfig()
     config = replace(config, analysis=replace(config.analysis, **analysis))
-    transcriber, diarizer = ScriptedTranscriber(), ScriptedDiarizer()
+    transcriber, diarizer = ScriptedTranscriber(), diarizer or ScriptedDiarizer()
     analyzer = CallAnalyzer(config, transcriber=transcriber, diarizer=diarizer, nlp=nlp)
     result = analyzer.analyze_audio(_audio(), "long.wav")
     return result, transcriber, diarizer
@@ -128,6 +135,22 @@ def test_full_transcript_covers_the_whole_call(nlp):
     assert transcriber.calls[-1][1] == pytest.approx(DURATION)
     assert diarizer.lengths == [pytest.approx(DURATION)]
     assert result.verdicts.agent_name == "full"
+
+
+def test_diarization_runs_beside_transcription_with_the_same_result(nlp):
+    together, _, diarizer = _analyze(nlp, window_s=20.0)
+    assert diarizer.threads and all(n.startswith("diarize") for n in diarizer.threads)
+    apart, _, diarizer = _analyze(nlp, window_s=20.0, parallel_diarization=False)
+    assert diarizer.threads == [threading.current_thread().name] * len(diarizer.threads)
+    assert together.timeline == apart.timeline and together.verdicts == apart.verdicts
+    assert together.transcript == apart.transcript
+    # stage times overlap: the total is wall time, not their sum
+    t = together.timings
+    assert t["total"] == pytest.approx(t["events"] + t["transcribe_and_roles"] + t["verdicts"]
+                                       + t.get("audio", 0.0))
+    # a diarization error reaches the caller (the batch turns it into an error row)
+    with pytest.raises(RuntimeError, match="diarization broke"):
+        _analyze(nlp, diarizer=ScriptedDiarizer(fail=True))
 
 
 def test_cut_point_moves_into_silence_and_forward_when_asked():
