@@ -3,10 +3,9 @@ diarized (only the start the verdicts need, unless ``full_transcript``)."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from types import SimpleNamespace
-
-import threading
 
 import numpy as np
 import pytest
