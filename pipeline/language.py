@@ -1046,6 +1046,10 @@ def _boundary_before(ev: _Evidence, i: int) -> bool:
         tok.text in CLAUSE_BOUNDARY
         or "GREETING" in ev.labels(j)
         or j in ev.org_tokens
+        # "goedemorgen, gemeente doorrift met ...": the word after a "gemeente" that opens
+        # the clause names it, however misheard (not "de gemeente werkt met ...")
+        or (j >= 1 and "ORG_HEAD" in ev.labels(j - 1) and tok.is_alpha
+            and _boundary_before(ev, j - 1))
         or tok.lower_ in MET_OK_BEFORE
         or tok.lower_ in GREETINGS
     )
