@@ -86,7 +86,8 @@ class CallResult:
         if self.timeline is not None:
             tl = self.timeline
             d["roles"] = {
-                "agent_start_s": tl.agent_start_s,
+                "agent_start_s": (None if tl.agent_start_s is None
+                                  else round(tl.agent_start_s, 3)),
                 "agent_start_confidence": tl.agent_start_confidence,
                 "agent_speaker": tl.agent_speaker,
                 "caller_channel": tl.caller_channel,

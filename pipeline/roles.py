@@ -482,14 +482,14 @@ def assign_roles(
             reasons += (f"best_candidate@{best.utterance.start:.2f}s:" + ";".join(best.reasons),)
             confidence = round(1.0 - _confidence(best.score, options.agent_threshold), 3)
     else:
-        first_words = chosen.utterance.start  # unrounded: the chosen utterance is not "before"
-        agent_start = round(first_words, 3)
+        # exact (rounded only where written out): the chosen utterance is not "before" it
+        agent_start = chosen.utterance.start
         agent_speaker = chosen.utterance.speaker
         confidence = _confidence(chosen.score, options.agent_threshold)
         reasons = chosen.reasons
-        before_speakers = {u.speaker for u in line if u.start < first_words}
+        before_speakers = {u.speaker for u in line if u.start < agent_start}
         for u in line:
-            if u.start < first_words:
+            if u.start < agent_start:
                 labelled.append((u, Role.IVR))
             elif caller_channel is not None or agent_speaker is None:
                 labelled.append((u, Role.AGENT))

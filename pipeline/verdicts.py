@@ -123,7 +123,7 @@ def opening_turn(timeline: RoleTimeline, opening_s: float) -> list[Utterance]:
     t0 = timeline.agent_start_s
     out = []
     for u, role in timeline.utterances:
-        if u.start < t0 - 1e-3:  # t0 is rounded to ms
+        if u.start < t0:
             continue
         if role == Role.CALLER or u.start > t0 + opening_s:
             break
@@ -171,8 +171,8 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
             if asr is not None and asr < options.min_word_probability:
                 reasons.append("low_asr_confidence_notice")
             counted.append(ev)
-    # the agent's own words are never "before the agent" (agent_start_s is rounded to ms)
-    before = any(e.role != Role.AGENT and (agent_start is None or e.start < agent_start + 1e-3)
+    # the agent's own words are never "before the agent"
+    before = any(e.role != Role.AGENT and (agent_start is None or e.start < agent_start)
                  for e in counted)
     by_agent = any(e.role == Role.AGENT for e in counted)
     source = "none"

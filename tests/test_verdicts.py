@@ -146,8 +146,8 @@ def test_words_the_recogniser_did_not_hear_are_flagged_not_counted(nlp):
 
 
 def test_agent_first_words_at_an_unrounded_time_open_the_agent_turn(nlp):
-    """agent_start_s is rounded to ms; the chosen utterance itself (0.2158 s) must still be the
-    agent's, and its name part of the opening."""
+    """agent_start_s is rounded to ms where written out; the chosen utterance itself
+    (0.2158 s) must still be the agent's, and its name part of the opening."""
     t0 = 0.2158
     segs = (seg(t0, t0 + 3.0, "Goedemorgen, gemeente Zwolle, u spreekt met Sanne Jansen."),
             seg(t0 + 3.5, t0 + 6.0, "Goedemorgen, ik heb een vraag over afval."))
@@ -159,3 +159,4 @@ def test_agent_first_words_at_an_unrounded_time_open_the_agent_turn(nlp):
     assert not tl.turns_of(Role.IVR)
     v = decide(tl, nlp=nlp)
     assert (v.agent_name, v.agent_first, v.agent_last) == ("full", "Sanne", "Jansen")
+    assert v.agent_start_s == 0.216  # rounded where written out
