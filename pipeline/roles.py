@@ -20,6 +20,7 @@ Candidates are scored first (``score_agent_candidates``), decided after (``assig
 from __future__ import annotations
 
 import difflib
+import functools
 import logging
 import re
 from collections import defaultdict
@@ -38,15 +39,14 @@ IVR_PHRASES: tuple[str, ...] = (
     "kijk op", "keuzemenu", "hekje", "sterretje", "uw wachttijd", "wachttijd",
     "uw gesprek is belangrijk", "u wordt zo snel mogelijk geholpen",
 )
-GREETING_PHRASES: tuple[str, ...] = (
-    "u spreekt met", "je spreekt met", "spreekt met", "mijn naam is", "aan de lijn",
-    "waarmee kan ik u helpen", "waarmee kan ik", "wat kan ik voor u doen", "kan ik u helpen",
-    "kan ik je helpen", "ik ben",
-)
 # the agent's offer of help closes an opening; it counts for the start of the turn it ends
 SERVICE_PHRASES: tuple[str, ...] = (
     "waarmee kan ik u helpen", "waarmee kan ik", "wat kan ik voor u doen", "kan ik u helpen",
     "kan ik je helpen",
+)
+GREETING_PHRASES: tuple[str, ...] = (
+    "u spreekt met", "je spreekt met", "spreekt met", "mijn naam is", "aan de lijn",
+    *SERVICE_PHRASES, "ik ben",
 )
 GREETING_WORDS: tuple[str, ...] = (
     "goedemorgen", "goedemiddag", "goedenavond", "goedendag", "goeiemorgen", "goeiemiddag",
@@ -185,21 +185,33 @@ def phrase_hits(text: str, phrases: tuple[str, ...], min_ratio: float) -> list[s
 
 def ivr_wording(text: str, min_ratio: float = 0.8) -> list[str]:
     """IVR phrases heard in ``text`` (menu choices, welcome, queue messages)."""
-    hits = phrase_hits(text, IVR_PHRASES, min_ratio)
-    if re.search(r"\b(kies|toets|druk)\w*\s+(\w+\s+)?(een|twee|drie|vier|vijf|\d)\b",
-                 normalise_text(text)):
-        hits.append("menu_choice")
-    return hits
+    return list(_ivr_wording(text, min_ratio))
 
 
 def greeting_wording(text: str, min_ratio: float = 0.8) -> list[str]:
     """Live-greeting phrases heard in ``text``."""
+    return list(_greeting_wording(text, min_ratio))
+
+
+# the role stage asks about the same utterances again for every candidate it weighs, and
+# again after each transcribed window; the fuzzy matching is worked out once per text
+@functools.lru_cache(maxsize=4096)
+def _ivr_wording(text: str, min_ratio: float) -> tuple[str, ...]:
+    hits = phrase_hits(text, IVR_PHRASES, min_ratio)
+    if re.search(r"\b(kies|toets|druk)\w*\s+(\w+\s+)?(een|twee|drie|vier|vijf|\d)\b",
+                 normalise_text(text)):
+        hits.append("menu_choice")
+    return tuple(hits)
+
+
+@functools.lru_cache(maxsize=4096)
+def _greeting_wording(text: str, min_ratio: float) -> tuple[str, ...]:
     hits = phrase_hits(text, GREETING_PHRASES, min_ratio)
     first = _tokens(text)[:4]
     hits += [w for w in GREETING_WORDS if any(
         t == w or (len(w) > 4 and difflib.SequenceMatcher(None, t, w).ratio() >= min_ratio)
         for t in first)]
-    return hits
+    return tuple(hits)
 
 
 # ---------------------------------------------------------------------- building blocks
