@@ -246,6 +246,9 @@ class FasterWhisperBackend:
                 name, device=options.device, compute_type=options.compute_type,
                 cpu_threads=options.cpu_threads, local_files_only=local,
             )
+            if options.encoder_window != "full":
+                self.model.encoder_margin_frames = int(round(options.encoder_margin_s * 100))
+                self.model.encoder_min_frames = int(round(options.encoder_min_s * 100))
         except Exception as e:
             raise TranscriptionError(f"cannot load faster-whisper model {name!r}: {e}") from e
         if sha is None and local and (Path(name) / "model.bin").is_file():
@@ -256,11 +259,6 @@ class FasterWhisperBackend:
 
     def transcribe(self, samples, options, prompt):
         temps = list(options.temperatures)
-        if hasattr(self.model, "encoder_margin_frames"):
-            self.model.encoder_margin_frames = (
-                None if options.encoder_window == "full"
-                else int(round(options.encoder_margin_s * 100)))
-            self.model.encoder_min_frames = int(round(options.encoder_min_s * 100))
         segments_iter, info = self.model.transcribe(
             samples,
             language=options.language,
