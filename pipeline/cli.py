@@ -124,6 +124,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_attribution(a: dict) -> None:
+    """The replays with reference transcripts and what each miss comes from."""
+    print(f"\nreplayed with the reference transcripts ({a['n_replayed']} calls):")
+    for kind, what in (("reference_text", "reference text, pipeline roles"),
+                       ("reference_text_and_roles", "reference text and roles")):
+        m = a[kind]
+        print(f"  {what:32s} notice_before_agent F1 {m['notice_before_agent']['f1']:.3f}  "
+              f"notice_by_agent F1 {m['notice_by_agent']['f1']:.3f}  "
+              f"agent_name acc {m['agent_name']['accuracy']:.3f}")
+    print("misses by cause (asr / roles / rules):")
+    for key, counts in a["misses_by_cause"].items():
+        print(f"  {key:22s} " + " / ".join(str(counts[c]) for c in ("asr", "roles", "rules")))
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluate import run_eval
 
@@ -140,6 +154,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
           f"name text acc {metrics['agent_name_text']['accuracy']:.3f}")
     st = metrics["agent_start"]
     print(f"{'agent_start':22s} MAE {st['mean_abs_error_s']} s  within 1 s {st['within_1s']}")
+    attribution = Path(args.out) / "attribution.json"
+    if attribution.exists():
+        _print_attribution(json.loads(attribution.read_text()))
     if misses:
         print("\nmisses:")
         for m in misses:

@@ -6,16 +6,29 @@
 names equal, case-insensitive) and ``agent_start`` ({mean_abs_error_s, within_1s}).
 Failed calls count as wrong answers (and are left out of the agent-start error).
 Role-level DER (pyannote.metrics) against reference RTTMs goes to ``roles.json``.
+
+Where reference transcripts exist (``transcripts/<stem>.txt``: ``start\tend\tROLE\ttext``),
+``attribution.json`` says what each wrong verdict comes from. The verdicts are replayed twice
+on the pipeline's own events and speaker turns: with the reference text in place of the
+recogniser's (*reference_text*: roles and verdicts run as in the pipeline) and with the
+reference text and roles (*reference_text_and_roles*: the verdict rules alone). A miss that the
+reference text mends is put down to the recogniser (``asr``), one that only the reference
+roles mend to the role stage (``roles``), and one that stays to the rules (``rules``).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from .types import Role
+
 NAME_CATEGORIES = ("none", "first", "last", "full")
+VERDICT_KEYS = ("notice_before_agent", "notice_by_agent", "agent_name")
+CAUSES = ("asr", "roles", "rules")
 
 
 def read_labels(path: str | Path) -> list[dict[str, str]]:
@@ -134,9 +147,135 @@ def role_der(reference_dir: Path, out: Path, files: list[str]) -> dict[str, Any]
     return {"der": round(abs(metric), 4) if per_call else None, "per_call": per_call}
 
 
+@dataclass(frozen=True)
+class ReferenceLine:
+    """One utterance of a reference transcript; times in seconds."""
+
+    start: float
+    end: float
+    role: Role
+    text: str
+
+
+def read_reference_transcript(path: str | Path) -> list[ReferenceLine]:
+    """``start\tend\tROLE\ttext`` lines (the ``audio_fixtures/transcripts`` format)."""
+    out = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) == 4:
+            out.append(ReferenceLine(float(parts[0]), float(parts[1]), Role(parts[2]),
+                                     parts[3].strip()))
+    return out
+
+
+def _reference_segment(line: ReferenceLine, channel: int | None):
+    """A segment with the reference text; words spread over the line by their length, each
+    heard for sure (probability 1)."""
+    from .types import Segment, Word
+
+    tokens = line.text.split()
+    total = sum(len(t) + 1 for t in tokens) or 1
+    words, at = [], line.start
+    for t in tokens:
+        step = (line.end - line.start) * (len(t) + 1) / total
+        words.append(Word(at, at + step, t, 1.0))
+        at += step
+    return Segment(line.start, line.end, line.text, tuple(words), channel=channel)
+
+
+def replay_with_reference(result: dict[str, Any], lines: list[ReferenceLine], audio, config,
+                          nlp=None) -> dict[str, dict[str, str]]:
+    """Verdict rows (``results.csv`` form) for one analysed call replayed with the reference
+    text (``reference_text``) and with the reference text and roles
+    (``reference_text_and_roles``); ``result`` is the call's JSON, ``audio`` its loaded audio."""
+    from .analyze import ChannelTurn, nonspeech_levels, with_channels
+    from .batch import result_row
+    from .roles import RoleTimeline, Utterance, assign_roles
+    from .types import Event, ModelInfo, Transcript, Turn
+    from .verdicts import decide
+
+    transcribed = result["transcript"]["duration_s"]
+    lines = [ln for ln in lines if ln.start < transcribed]
+    events = [Event(**e) for e in result["events"]]
+    turns = [ChannelTurn(**t) for t in result["speaker_turns"]]
+    # a line's channel as the pipeline finds a diarized turn's: the clearly louder one
+    channels = with_channels(audio, [ChannelTurn(ln.start, ln.end, "") for ln in lines])
+    segments = tuple(_reference_segment(ln, c.channel) for ln, c in zip(lines, channels, strict=True))
+    transcript = Transcript(segments, "nl", transcribed, ModelInfo("reference", None, "reference"))
+    timeline = assign_roles(audio.duration, events, transcript, turns, config.roles,
+                            nonspeech_levels(audio, events))
+    agent = next((ln.start for ln in lines if ln.role == Role.AGENT), None)
+    reference = RoleTimeline(
+        turns=tuple(Turn(ln.start, ln.end, ln.role) for ln in lines), duration_s=audio.duration,
+        agent_start_s=agent, agent_start_confidence=1.0,
+        utterances=tuple((Utterance(s.start, s.end, s.text, s.channel, None, (s,)), ln.role)
+                         for ln, s in zip(lines, segments, strict=True)))
+    rows = {}
+    for key, tl in (("reference_text", timeline), ("reference_text_and_roles", reference)):
+        verdicts = decide(tl, config.verdicts, nlp=nlp)
+        rows[key] = result_row({"file": result["file"], "verdicts": asdict(verdicts),
+                                "audio": result.get("audio")})
+    return rows
+
+
+def attribute_misses(labels: list[dict[str, str]], results: dict[str, dict[str, str]],
+                     replays: dict[str, dict[str, dict[str, str]]]) -> dict[str, Any]:
+    """Per call and verdict: the cause of each miss (``asr``, ``roles`` or ``rules``), with
+    the metrics of both replays (see the module docstring)."""
+    per_call: dict[str, dict[str, str]] = {}
+    counts = {key: dict.fromkeys(CAUSES, 0) for key in VERDICT_KEYS}
+    for lab in labels:
+        row, replay = results.get(lab["file"]), replays.get(lab["file"])
+        if row is None or row.get("error") or replay is None:
+            continue
+        causes = {}
+        for key in VERDICT_KEYS:
+            if row[key] == lab[key]:
+                continue
+            if replay["reference_text"][key] == lab[key]:
+                cause = "asr"
+            elif replay["reference_text_and_roles"][key] == lab[key]:
+                cause = "roles"
+            else:
+                cause = "rules"
+            causes[key] = f"{cause}: {lab[key]} -> {row[key]}"
+            counts[key][cause] += 1
+        if causes:
+            per_call[lab["file"]] = causes
+    replayed = [lab for lab in labels if lab["file"] in replays]
+    metrics = {
+        kind: compute_metrics(replayed, {f: r[kind] for f, r in replays.items()})[0]
+        for kind in ("reference_text", "reference_text_and_roles")
+    }
+    return {"n_replayed": len(replayed), "misses_by_cause": counts, "per_call": per_call,
+            **metrics}
+
+
+def _replay_all(root: Path, out: Path, labels: list[dict[str, str]], transcripts: Path,
+                config) -> dict[str, dict[str, dict[str, str]]]:
+    from .audio import load_audio
+    from .language import load_nlp
+
+    nlp = load_nlp()
+    replays = {}
+    for lab in labels:
+        ref = transcripts / f"{Path(lab['file']).stem}.txt"
+        call = out / "calls" / f"{lab['file']}.json"
+        if not ref.exists() or not call.exists():
+            continue
+        result = json.loads(call.read_text())
+        if result.get("error") or not result.get("transcript"):
+            continue
+        audio = load_audio(root / lab["file"], config.audio if config else None)
+        replays[lab["file"]] = replay_with_reference(
+            result, read_reference_transcript(ref), audio, config, nlp)
+    return replays
+
+
 def run_eval(root: str | Path, labels_path: str | Path, out: str | Path, config=None, *,
              workers: int = 1, quiet: bool = False, rttm_dir: str | Path | None = None,
-             metadata: str | Path | None = None) -> tuple[dict[str, Any], list[str]]:
+             metadata: str | Path | None = None, transcripts_dir: str | Path | None = None
+             ) -> tuple[dict[str, Any], list[str]]:
     """Analyse the labelled calls under ``root`` into ``out`` and score them."""
     from .batch import run_batch
 
@@ -152,4 +291,13 @@ def run_eval(root: str | Path, labels_path: str | Path, out: str | Path, config=
     if rttm_dir.is_dir():
         roles = role_der(rttm_dir, out, [lab["file"] for lab in labels])
         (out / "roles.json").write_text(json.dumps(roles, indent=2) + "\n")
+    transcripts = Path(transcripts_dir) if transcripts_dir else root / "transcripts"
+    if transcripts.is_dir():
+        if config is None:
+            from .config import PipelineConfig
+
+            config = PipelineConfig()
+        replays = _replay_all(root, out, labels, transcripts, config)
+        attribution = attribute_misses(labels, results, replays)
+        (out / "attribution.json").write_text(json.dumps(attribution, indent=2) + "\n")
     return metrics, misses

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .roles import CALLER_PHRASES
+
 if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc, Span, Token
@@ -247,12 +249,7 @@ DEPARTMENTS = _phrases(
     "informatiecentrum, frontoffice, publiekscentrum, stadsbeheer, openbare ruimte, "
     "storingsdienst, telefooncentrale"
 )
-CALLER_CUES = _phrases(
-    "ik bel over, ik bel namens, ik bel omdat, ik bel even, ik bel voor, ik bel met, ik belde, "
-    "ik heb een vraag, ik heb een klacht, ik heb een melding, ik wil graag, ik wilde graag, "
-    "ik wou, ik zou graag, namens mijn, spreek ik met, ik wil een, kunt u mij vertellen, "
-    "mijn vraag is"
-)
+CALLER_CUES = CALLER_PHRASES  # what callers say of themselves, shared with the role stage
 # Introductions: phrase -> pattern name. The name follows the phrase.
 INTRO_PHRASES = {
     "u spreekt met": "u_spreekt_met",

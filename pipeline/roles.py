@@ -48,6 +48,15 @@ GREETING_PHRASES: tuple[str, ...] = (
     "u spreekt met", "je spreekt met", "spreekt met", "mijn naam is", "aan de lijn",
     *SERVICE_PHRASES, "ik ben",
 )
+# what callers say about their own call ("ik heb een vraag over ...", "ik bel namens ...")
+CALLER_PHRASES: tuple[str, ...] = (
+    "ik bel over", "ik bel namens", "ik bel omdat", "ik bel even", "ik bel voor", "ik bel met",
+    "ik belde", "ik heb een vraag", "ik heb een klacht", "ik heb een melding", "ik wil graag",
+    "ik wilde graag", "ik wou", "ik zou graag", "namens mijn", "spreek ik met", "ik wil een",
+    "kunt u mij vertellen", "mijn vraag is",
+)
+# a recording notice is played by the phone system before anyone answers
+RECORDING_RE = re.compile(r"\b(opgenomen|vastgelegd|opname|opnames|opnamen)\b")
 GREETING_WORDS: tuple[str, ...] = (
     "goedemorgen", "goedemiddag", "goedenavond", "goedendag", "goeiemorgen", "goeiemiddag",
     "hallo", "dag",
@@ -191,6 +200,22 @@ def ivr_wording(text: str, min_ratio: float = 0.8) -> list[str]:
 def greeting_wording(text: str, min_ratio: float = 0.8) -> list[str]:
     """Live-greeting phrases heard in ``text``."""
     return list(_greeting_wording(text, min_ratio))
+
+
+def announcement_wording(text: str, min_ratio: float = 0.8) -> list[str]:
+    """IVR wording (:func:`ivr_wording`) or a recording notice: what a recorded voice says."""
+    hits = ivr_wording(text, min_ratio)
+    if RECORDING_RE.search(normalise_text(text)):
+        hits.append("recording_notice")
+    return hits
+
+
+@functools.lru_cache(maxsize=4096)
+def caller_wording(text: str) -> tuple[str, ...]:
+    """Caller phrases in ``text``, matched exactly (word for word): fuzzy matches of such
+    short phrases would find them in what agents say."""
+    norm = f" {normalise_text(text)} "
+    return tuple(p for p in CALLER_PHRASES if f" {p} " in norm)
 
 
 # the role stage asks about the same utterances again for every candidate it weighs, and
@@ -517,9 +542,11 @@ def assign_roles(
             later_callers = {u.speaker for u, r in labelled if r == Role.CALLER}
             labelled = [
                 (u, Role.CALLER) if r == Role.IVR and u.speaker in later_callers
-                and not ivr_wording(u.text, options.fuzzy_ratio) else (u, r)
+                and not announcement_wording(u.text, options.fuzzy_ratio) else (u, r)
                 for u, r in labelled
             ]
+            if not later_callers:
+                labelled = _split_single_voice(labelled, chosen.utterance)
     labelled.sort(key=lambda ur: (ur[0].start, ur[0].end))
     # the timeline's extents also take the diarized speech around the words
     turns = _merge_turns(labelled + _fill_from_turns(labelled, speaker_turns, nonspeech),
@@ -529,6 +556,19 @@ def assign_roles(
         agent_start_confidence=confidence, agent_speaker=agent_speaker,
         caller_channel=caller_channel, reasons=tuple(reasons), utterances=tuple(labelled),
     )
+
+
+def _split_single_voice(labelled: list[tuple[Utterance, Role]], first: Utterance
+                        ) -> list[tuple[Utterance, Role]]:
+    """Mono call whose caller has no voice cluster of their own (diarization put caller and
+    agent together): after the agent's first words, what callers say of their call ("ik heb
+    een vraag over ...") is the caller. Without this the agent's opening would run on into
+    the caller's reply."""
+    return [
+        (u, Role.CALLER) if r == Role.AGENT and u.start > first.start and caller_wording(u.text)
+        else (u, r)
+        for u, r in labelled
+    ]
 
 
 def _uncovered(start: float, end: float, spans: list[tuple[float, float]]

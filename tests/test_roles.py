@@ -200,3 +200,48 @@ def test_same_role_stretches_with_short_pauses_are_one_turn():
     tl = assign_roles(14.0, [Event(0.0, 1.0, "ringback")], transcript(*segs), turns,
                       options=RoleOptions(bridge_gap_s=0.3))
     assert len(tl.turns_of(Role.AGENT)) == 2
+
+
+def test_a_recording_notice_in_the_ivr_voice_stays_ivr_when_that_voice_is_also_the_caller():
+    """Diarization put the IVR and the caller in one cluster: speech of that voice before the
+    agent counts as the caller talking over the menu, but not a recording notice."""
+    segs = [
+        seg(2.0, 5.0, "Welkom bij de gemeente Deventer."),
+        seg(5.5, 11.0, "Gesprekken worden opgenomen om onze dienstverlening te verbeteren."),
+        seg(11.5, 13.0, "Hallo?"),
+        seg(21.0, 25.0, "Goedendag, klantcontactcentrum, wat kan ik voor u doen?"),
+        seg(26.0, 30.0, "Ja, goedendag, ik heb een vraag over de aanslag."),
+    ]
+    turns = [SpeakerTurn(2.0, 13.0, "SPEAKER_00"), SpeakerTurn(21.0, 25.0, "SPEAKER_01"),
+             SpeakerTurn(26.0, 30.0, "SPEAKER_00")]
+    tl = assign_roles(32.0, [Event(14.0, 20.5, "music")], transcript(*segs), turns)
+    assert tl.agent_start_s == pytest.approx(21.0)
+    roles = {u.text: r for u, r in tl.utterances}
+    assert roles[segs[1].text] == Role.IVR
+    assert roles["Hallo?"] == Role.CALLER  # not announcement wording
+    assert roles[segs[4].text] == Role.CALLER
+
+
+def test_one_voice_for_agent_and_caller_the_callers_words_end_the_agents_turn():
+    """Diarization found one voice for the whole mono call: what callers say of their call
+    ("ik heb een vraag over ...") is the caller, so the agent's opening ends before it."""
+    segs = [
+        seg(0.4, 7.7, "Gemeente Heerenveen, goedemiddag, mijn naam is Naima El Amrani."),
+        seg(8.4, 13.2, "Goedemiddag. Ik heb een vraag over mijn parkeervergunning."),
+        seg(13.9, 17.6, "Gaat het om een nieuwe aanvraag of om een verlenging?"),
+    ]
+    turns = [SpeakerTurn(s.start, s.end, "SPEAKER_00") for s in segs]
+    tl = assign_roles(20.0, [], transcript(*segs), turns)
+    assert tl.agent_start_s == pytest.approx(0.4)
+    assert [r for _, r in tl.utterances] == [Role.AGENT, Role.CALLER, Role.AGENT]
+    assert tl.role_at(10.0) == Role.CALLER
+
+
+def test_with_a_caller_voice_of_their_own_caller_wording_does_not_relabel_the_agent():
+    segs = [seg(1.5, 5.0, "Gemeente Ede, u spreekt met Kees. Waarmee kan ik u helpen?"),
+            seg(5.5, 8.0, "Goedemorgen, ik heb een vraag over afval."),
+            seg(8.5, 11.0, "Ik wil graag uw postcode weten.")]
+    turns = [SpeakerTurn(1.5, 5.0, "A"), SpeakerTurn(5.5, 8.0, "B"), SpeakerTurn(8.5, 11.0, "A")]
+    tl = assign_roles(12.0, [Event(0.0, 1.0, "ringback")], transcript(*segs), turns)
+    assert tl.agent_start_s == pytest.approx(1.5)
+    assert [r for _, r in tl.utterances] == [Role.AGENT, Role.CALLER, Role.AGENT]

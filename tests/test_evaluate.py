@@ -1,0 +1,110 @@
+"""Evaluation helpers: the replay with reference transcripts and the cause of each miss."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.audio import Audio
+from pipeline.config import PipelineConfig
+from pipeline.evaluate import (
+    ReferenceLine,
+    _reference_segment,
+    attribute_misses,
+    read_reference_transcript,
+    replay_with_reference,
+)
+from pipeline.types import AudioInfo, Role
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    from pipeline.language import load_nlp
+
+    return load_nlp()
+
+
+LABEL = {"file": "a.wav", "notice_before_agent": "yes", "notice_by_agent": "no",
+         "agent_name": "full", "agent_first": "Sanne", "agent_last": "de Vries",
+         "agent_start_s": "20.00"}
+
+
+def _row(**kw):
+    row = {"file": "a.wav", "notice_before_agent": "yes", "notice_by_agent": "no",
+           "agent_name": "full", "agent_first": "Sanne", "agent_last": "de Vries",
+           "agent_start_s": "20.00", "error": ""}
+    row.update(kw)
+    return row
+
+
+def test_a_miss_goes_to_the_first_replay_that_mends_it():
+    results = {"a.wav": _row(notice_before_agent="no", notice_by_agent="yes",
+                             agent_name="none", agent_first="", agent_last="")}
+    replays = {"a.wav": {
+        "reference_text": _row(notice_by_agent="yes", agent_name="none"),  # notice: asr
+        "reference_text_and_roles": _row(notice_by_agent="yes"),  # name: roles
+    }}
+    a = attribute_misses([LABEL], results, replays)
+    assert a["per_call"]["a.wav"] == {
+        "notice_before_agent": "asr: yes -> no",
+        "notice_by_agent": "rules: no -> yes",
+        "agent_name": "roles: full -> none",
+    }
+    assert a["misses_by_cause"]["notice_before_agent"] == {"asr": 1, "roles": 0, "rules": 0}
+    assert a["misses_by_cause"]["agent_name"] == {"asr": 0, "roles": 1, "rules": 0}
+    assert a["reference_text"]["agent_name"]["accuracy"] == 0.0
+    assert a["reference_text_and_roles"]["agent_name"]["accuracy"] == 1.0
+    assert a["n_replayed"] == 1
+
+
+def test_calls_that_are_right_or_failed_have_no_cause():
+    replays = {"a.wav": {"reference_text": _row(), "reference_text_and_roles": _row()}}
+    assert attribute_misses([LABEL], {"a.wav": _row()}, replays)["per_call"] == {}
+    failed = {"a.wav": _row(error="corrupt_audio", agent_name="")}
+    assert attribute_misses([LABEL], failed, replays)["per_call"] == {}
+
+
+def test_reference_transcript_lines_and_their_words(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text("1.0\t3.0\tIVR\tWelkom bij de gemeente.\n20.0\t22.0\tAGENT\tMet Sanne.\n")
+    lines = read_reference_transcript(path)
+    assert lines == [ReferenceLine(1.0, 3.0, Role.IVR, "Welkom bij de gemeente."),
+                     ReferenceLine(20.0, 22.0, Role.AGENT, "Met Sanne.")]
+    seg = _reference_segment(lines[1], channel=1)
+    assert [w.text for w in seg.words] == ["Met", "Sanne."]
+    assert seg.words[0].start == 20.0 and seg.words[-1].end == pytest.approx(22.0)
+    assert all(w.probability == 1.0 for w in seg.words) and seg.channel == 1
+
+
+def test_replay_runs_roles_and_verdicts_on_the_reference_text(nlp):
+    """The pipeline's events and speaker turns with the reference text: the notice before
+    the agent and the agent's full name are found; with the reference roles as well."""
+    sr = 8000
+    audio = Audio(np.zeros((1, 32 * sr), np.float32), sr,
+                  AudioInfo("a.wav", 32.0, sr, 1, "pcm_s16le", "wav", "0"))
+    lines = [
+        ReferenceLine(1.0, 3.0, Role.IVR, "Welkom bij de gemeente Zwolle."),
+        ReferenceLine(3.5, 7.0, Role.IVR,
+                      "Dit gesprek kan worden opgenomen voor trainingsdoeleinden."),
+        ReferenceLine(20.0, 24.0, Role.AGENT,
+                      "Goedemorgen, gemeente Zwolle, u spreekt met Sanne de Vries."),
+        ReferenceLine(24.5, 28.0, Role.CALLER, "Goedemorgen, ik heb een vraag over afval."),
+        ReferenceLine(31.0, 31.5, Role.AGENT, "Zeker."),  # not transcribed by the pipeline
+    ]
+    result = {
+        "file": "a.wav", "audio": {"duration_s": 32.0},
+        "transcript": {"duration_s": 30.0},
+        "events": [{"start": 8.0, "end": 19.5, "kind": "music", "label": "",
+                    "confidence": 1.0}],
+        "speaker_turns": [
+            {"start": 1.0, "end": 7.0, "speaker": "S0", "channel": None},
+            {"start": 20.0, "end": 24.0, "speaker": "S1", "channel": None},
+            {"start": 24.5, "end": 28.0, "speaker": "S2", "channel": None},
+        ],
+    }
+    rows = replay_with_reference(result, lines, audio, PipelineConfig(), nlp)
+    for kind in ("reference_text", "reference_text_and_roles"):
+        row = rows[kind]
+        assert (row["notice_before_agent"], row["agent_name"], row["agent_first"],
+                row["agent_last"], row["agent_start_s"]) == (
+            "yes", "full", "Sanne", "de Vries", "20.00"), kind
