@@ -313,6 +313,12 @@ DATA_NOUNS = frozenset(
     telefoonnummer e-mail mail brief formulier postcode huisnummer geboortedatum bsn
     burgerservicenummer woonplaats""".split()
 )
+# data nouns also recognised at the end of a compound ("terugbelverzoek"); not "contact",
+# which ends "klantcontact"
+DATA_NOUNS_IN_COMPOUNDS = (
+    "verzoek", "melding", "meldingen", "aanvraag", "aanvragen", "gegevens", "bericht",
+    "berichten", "klacht", "klachten", "nummer", "formulier", "dossier",
+)
 CONTAINERS = re.compile(
     r"(systeem|register|registratie|dossier|administratie|wachtrij|planning|bestand|lijst|volgorde"
     r"|database|agenda|ziekenhuis|brp|archief|overzicht)$"
@@ -326,6 +332,10 @@ NEGATION_EXEMPT_NEAR = frozenset(
 )
 DETERMINERS = frozenset("dit deze het de uw mijn alle die onze eigenlijk ook".split())
 QUESTION_VERBS = frozenset({"wordt", "worden", "neemt", "nemen", "werd", "kan", "kunnen"})
+# the passive "(gesprekken) kunnen worden opgenomen" says that something is recorded even where
+# ASR lost the subject; not "kan ik", "kunt u" (offers and questions to the caller)
+PASSIVE_AUX = frozenset({"wordt", "worden", "kan", "kunnen", "mogen", "zullen", "zal"})
+PRONOUNS = frozenset("ik u je jij we wij ze zij hij men".split())
 SENT_BOUNDARY = frozenset({".", "?", "!", ";", ":"})
 CLAUSE_BOUNDARY = SENT_BOUNDARY | {","}
 # spoken or misheard names of municipalities -> the official name in municipalities.txt
@@ -642,12 +652,18 @@ def _window(
     return lo, hi
 
 
+def _is_data_noun(word: str) -> bool:
+    """A data noun, also at the end of a compound ("terugbelverzoek", "adresgegevens")."""
+    return word in DATA_NOUNS or any(
+        word.endswith(n) and len(word) > len(n) + 2 for n in DATA_NOUNS_IN_COMPOUNDS)
+
+
 def _nearest_noun(ev: _Evidence, rng: Iterable[int]) -> tuple[str, int] | None:
     """First call noun or data noun when walking ``rng``: ('call'|'data', token index)."""
     for i in rng:
         if _is_call_noun(ev, i):
             return "call", i
-        if ev.doc[i].lower_ in DATA_NOUNS:
+        if _is_data_noun(ev.doc[i].lower_):
             return "data", i
     return None
 
@@ -693,8 +709,22 @@ def _is_question(ev: _Evidence, noun_i: int | None, verb_end: int) -> bool:
     return False
 
 
-def _notice_from(ev: _Evidence, trig: Span, kind: str) -> NoticeCandidate:
-    """Weigh the evidence around one recording trigger (verb, separable verb or noun)."""
+def _passive_aux(ev: _Evidence, verb: int, left: int = 6) -> int | None:
+    """Index of a passive auxiliary or modal ("worden", "kunnen") shortly before the
+    participle at ``verb``, in the same sentence, not asking or offering ("kan ik")."""
+    doc = ev.doc
+    lo, _ = _window(ev, verb, verb + 1, left, 0, SENT_BOUNDARY)
+    for i in range(verb - 1, lo - 1, -1):
+        if doc[i].lower_ in PASSIVE_AUX:
+            nxt = doc[i + 1].lower_ if i + 1 < len(doc) else ""
+            if nxt not in PRONOUNS:
+                return i
+    return None
+
+
+def _notice_from(ev: _Evidence, trig: Span, kind: str, announcement: bool) -> NoticeCandidate:
+    """Weigh the evidence around one recording trigger (verb, separable verb or noun).
+    ``announcement``: the text is a recorded announcement (IVR) played before the agent."""
     doc = ev.doc
     reasons = [f"{kind}={trig.text.lower()}"]
     # what is recorded can stand far to the left: "Alle gesprekken die u met de medewerkers van
@@ -740,6 +770,12 @@ def _notice_from(ev: _Evidence, trig: Span, kind: str) -> NoticeCandidate:
         confidence = 0.7 if (purpose or made) else 0.3
     elif purpose:
         confidence = 0.65  # "voor kwaliteitsdoeleinden kan dit worden opgenomen"
+    elif announcement and kind == "verb" and (aux := _passive_aux(ev, trig.start)) is not None:
+        # a phone system's "ter verbetering van onze dienst kunnen [gesprekken] worden
+        # opgenomen" with the subject misheard; only in announcements: a person's "zij wordt
+        # morgen opgenomen" is no notice. Nothing recorded is named: just above the bar
+        confidence = 0.55
+        reasons += [f"passive={doc[aux].lower_}", "no_call_word"]
     else:
         confidence = 0.3
         reasons.append("no_call_word")
@@ -754,7 +790,7 @@ def _notice_from(ev: _Evidence, trig: Span, kind: str) -> NoticeCandidate:
     )
 
 
-def _notices(ev: _Evidence) -> list[NoticeCandidate]:
+def _notices(ev: _Evidence, announcement: bool = False) -> list[NoticeCandidate]:
     """One candidate per recording trigger; a verb inside a separable "neemt ... op" span or a
     noun overlapping a verb ("opnemen van") is not counted twice."""
     seen: set[int] = set()
@@ -777,13 +813,15 @@ def _notices(ev: _Evidence) -> list[NoticeCandidate]:
         if not any(s.start < t.end and t.start < s.end for t, _ in triggers):
             triggers.append((s, "noun"))
     for trig, kind in sorted(triggers, key=lambda x: x[0].start):
-        out.append(_notice_from(ev, trig, kind))
+        out.append(_notice_from(ev, trig, kind, announcement))
     return out
 
 
-def find_notices(text: str, nlp: Language | None = None) -> list[NoticeCandidate]:
-    """Every place that talks about recording, with evidence; look-alikes get low confidence."""
-    return _notices(_doc_and_evidence(text, nlp))
+def find_notices(text: str, nlp: Language | None = None, *, announcement: bool = False
+                 ) -> list[NoticeCandidate]:
+    """Every place that talks about recording, with evidence; look-alikes get low confidence.
+    ``announcement``: ``text`` is a recorded announcement of the phone system (IVR)."""
+    return _notices(_doc_and_evidence(text, nlp), announcement)
 
 
 def _best_notice(cands: Sequence[NoticeCandidate]) -> NoticeCandidate | None:
@@ -791,9 +829,11 @@ def _best_notice(cands: Sequence[NoticeCandidate]) -> NoticeCandidate | None:
     return max(ok, key=lambda c: (c.confidence, -c.start_char)) if ok else None
 
 
-def has_notice(text: str, nlp: Language | None = None) -> NoticeCandidate | None:
-    """The best non-negated notice in ``text``, or None."""
-    return _best_notice(find_notices(text, nlp))
+def has_notice(text: str, nlp: Language | None = None, *, announcement: bool = False
+               ) -> NoticeCandidate | None:
+    """The best non-negated notice in ``text``, or None (``announcement``: see
+    :func:`find_notices`)."""
+    return _best_notice(find_notices(text, nlp, announcement=announcement))
 
 
 # --------------------------------------------------------------------------------------------

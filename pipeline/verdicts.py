@@ -152,7 +152,7 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
         if role == Role.CALLER or not u.text:
             continue
         text = _as_text([u])
-        for cand in language.find_notices(text.text, nlp):
+        for cand in language.find_notices(text.text, nlp, announcement=role == Role.IVR):
             start, end, asr = text.times(cand.start_char, cand.end_char)
             ev = Evidence(cand.text, start, end, role, cand.confidence, asr,
                           ("negated: " if cand.negated else "") + cand.reason)

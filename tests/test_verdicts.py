@@ -160,3 +160,22 @@ def test_agent_first_words_at_an_unrounded_time_open_the_agent_turn(nlp):
     v = decide(tl, nlp=nlp)
     assert (v.agent_name, v.agent_first, v.agent_last) == ("full", "Sanne", "Jansen")
     assert v.agent_start_s == 0.216  # rounded where written out
+
+
+def test_a_passive_recording_with_the_subject_misheard_counts_only_in_an_announcement(nlp):
+    """"... kunnen [gesprekken] worden opgenomen" with the subject lost to ASR is a notice when
+    the phone system plays it; the same words from the agent are not ("die kan dan worden
+    opgenomen" is about something else), and stay as weak evidence."""
+    misheard = "Ter info, de strek kan worden opgenomen."
+    tl = call(["Welkom bij de gemeente Zwolle.", misheard],
+              ["Gemeente Zwolle, goedemorgen, u spreekt met Sanne Jansen."],
+              ["Goedemorgen, ik heb een vraag over afval."])
+    v = decide(tl, nlp=nlp)
+    assert v.notice_before_agent == "yes" and v.notice_source == "ivr"
+    assert "passive=worden" in v.notice_evidence[0].detail
+    tl = call(["Welkom bij de gemeente Zwolle."],
+              ["Gemeente Zwolle, goedemorgen, u spreekt met Sanne Jansen."],
+              ["Goedemorgen, ik heb een vraag over afval."], agent_after=[misheard])
+    v = decide(tl, nlp=nlp)
+    assert v.notice_by_agent == "no" and v.notice_before_agent == "no"
+    assert "weak_notice_evidence" in v.review_reasons
