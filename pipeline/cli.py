@@ -143,8 +143,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     config = _analysis_config(args)
     metrics, misses = run_eval(args.dir, args.labels, args.out, config, workers=args.workers,
-                               metadata=args.metadata,
-                               quiet=args.quiet)
+                               metadata=args.metadata, quiet=args.quiet,
+                               transcripts_dir=args.transcripts)
     print(f"calls {metrics['n_calls']}  failed {metrics['n_failed']}")
     for key in ("notice_before_agent", "notice_by_agent"):
         m = metrics[key]
@@ -235,6 +235,10 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "eval":
             p.add_argument("--labels", type=Path, required=True,
                            help="labels CSV (audio_fixtures/labels.csv format)")
+            p.add_argument("--transcripts", type=Path,
+                           help="reference transcripts (<stem>.txt: start, end, ROLE, text "
+                           "tab-separated; default DIR/transcripts): the verdicts are replayed "
+                           "with them and each miss is put down to ASR, roles or rules")
         p.add_argument("--out", type=Path, required=True, help="output folder")
         p.add_argument("--workers", type=int, default=1, help="worker processes (models "
                        "load once per worker; each needs about 1.5 GB)")

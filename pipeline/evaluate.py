@@ -251,8 +251,10 @@ def attribute_misses(labels: list[dict[str, str]], results: dict[str, dict[str, 
             **metrics}
 
 
-def _replay_all(root: Path, out: Path, labels: list[dict[str, str]], transcripts: Path,
-                config) -> dict[str, dict[str, dict[str, str]]]:
+def replay_calls(root: Path, out: Path, labels: list[dict[str, str]], transcripts: Path,
+                 config) -> dict[str, dict[str, dict[str, str]]]:
+    """:func:`replay_with_reference` for every labelled call analysed into ``out`` that has
+    a reference transcript; -> {file: {replay kind: results.csv row}}."""
     from .audio import load_audio
     from .language import load_nlp
 
@@ -297,7 +299,9 @@ def run_eval(root: str | Path, labels_path: str | Path, out: str | Path, config=
             from .config import PipelineConfig
 
             config = PipelineConfig()
-        replays = _replay_all(root, out, labels, transcripts, config)
+        replays = replay_calls(root, out, labels, transcripts, config)
         attribution = attribute_misses(labels, results, replays)
         (out / "attribution.json").write_text(json.dumps(attribution, indent=2) + "\n")
+    else:
+        (out / "attribution.json").unlink(missing_ok=True)  # not one of an earlier run
     return metrics, misses

@@ -86,13 +86,13 @@ def test_verdicts_end_to_end(fixture_batch):
     print(json.dumps(metrics, indent=1))
     print("\n".join(misses))
     # Measured on espeak-ng voices (whole-call WER ~0.85 with Whisper base): notices found
-    # are right (precision 1.0) but half are misheard (recall 0.5, F1 0.67); names: accuracy
-    # 0.25-0.35 between runs whose transcripts differ by a few words, nearly every miss a
-    # name not heard ("none"); weak names heard poorly go to review, not into the verdict.
-    # Targets of issue 4 (F1 0.95, accuracy 0.90) are not met; these bars guard against
-    # regressions.
+    # are right (precision 1.0), 3 of 10 are misheard beyond the rules (recall 0.7, F1 0.82);
+    # names: accuracy 0.25-0.35 between runs whose transcripts differ by a few words, nearly
+    # every miss a name not heard ("none"); weak names heard poorly go to review, not into
+    # the verdict. Targets of issue 4 (F1 0.95, accuracy 0.90) are not met end to end (they
+    # are with the reference text, see the test below); these bars guard against regressions.
     nb = metrics["notice_before_agent"]
-    assert nb["precision"] >= 0.9 and nb["f1"] >= 0.5
+    assert nb["precision"] >= 0.9 and nb["f1"] >= 0.7
     assert metrics["agent_name"]["accuracy"] >= 0.2
     confusion = metrics["agent_name"]["confusion"]
     named = sum(confusion[t][p] for t in confusion for p in ("first", "last", "full"))
@@ -105,10 +105,10 @@ def test_with_the_reference_text_the_rest_of_the_pipeline_meets_the_targets(fixt
     the recogniser's: roles and verdict rules then reach issue 4's targets, so every miss
     left in ``test_verdicts_end_to_end`` is the recogniser's (measured: 1.0 on all three)."""
     from pipeline.config import PipelineConfig
-    from pipeline.evaluate import _replay_all, attribute_misses
+    from pipeline.evaluate import attribute_misses, replay_calls
 
     out, labels, results = fixture_batch
-    replays = _replay_all(FIXTURES, out, list(labels.values()), FIXTURES / "transcripts",
+    replays = replay_calls(FIXTURES, out, list(labels.values()), FIXTURES / "transcripts",
                           PipelineConfig())
     assert sorted(replays) == sorted(labels)
     a = attribute_misses(list(labels.values()), results, replays)
