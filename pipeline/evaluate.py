@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .types import Role
+from .types import Event, ModelInfo, Role, Segment, Transcript, Turn, Word
 
 NAME_CATEGORIES = ("none", "first", "last", "full")
 VERDICT_KEYS = ("notice_before_agent", "notice_by_agent", "agent_name")
@@ -168,11 +168,9 @@ def read_reference_transcript(path: str | Path) -> list[ReferenceLine]:
     return out
 
 
-def _reference_segment(line: ReferenceLine, channel: int | None):
+def _reference_segment(line: ReferenceLine, channel: int | None) -> Segment:
     """A segment with the reference text; words spread over the line by their length, each
     heard for sure (probability 1)."""
-    from .types import Segment, Word
-
     tokens = line.text.split()
     total = sum(len(t) + 1 for t in tokens) or 1
     words, at = [], line.start
@@ -191,7 +189,6 @@ def replay_with_reference(result: dict[str, Any], lines: list[ReferenceLine], au
     from .analyze import ChannelTurn, nonspeech_levels, with_channels
     from .batch import result_row
     from .roles import RoleTimeline, Utterance, assign_roles
-    from .types import Event, ModelInfo, Transcript, Turn
     from .verdicts import decide
 
     transcribed = result["transcript"]["duration_s"]
@@ -200,7 +197,8 @@ def replay_with_reference(result: dict[str, Any], lines: list[ReferenceLine], au
     turns = [ChannelTurn(**t) for t in result["speaker_turns"]]
     # a line's channel as the pipeline finds a diarized turn's: the clearly louder one
     channels = with_channels(audio, [ChannelTurn(ln.start, ln.end, "") for ln in lines])
-    segments = tuple(_reference_segment(ln, c.channel) for ln, c in zip(lines, channels, strict=True))
+    segments = tuple(_reference_segment(ln, c.channel)
+                     for ln, c in zip(lines, channels, strict=True))
     transcript = Transcript(segments, "nl", transcribed, ModelInfo("reference", None, "reference"))
     timeline = assign_roles(audio.duration, events, transcript, turns, config.roles,
                             nonspeech_levels(audio, events))
