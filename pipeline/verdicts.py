@@ -41,6 +41,12 @@ class VerdictOptions:
     # 0.005, where words it heard, even misheard ones, scored 0.12 or more on the fixtures.
     # Such evidence is flagged, never counted
     min_heard_probability: float = 0.05
+    # a "no" or "none" read from speech the recogniser heard poorly is no evidence of absence:
+    # when the mean word probability of the agent's opening (for the name) or of the
+    # announcements before the agent (for the notice) is below this, the call needs review
+    # ("opening_poorly_heard", "announcements_poorly_heard"). Whisper's words on clear speech
+    # mostly score above 0.8; on the fixtures' espeak voices the means were 0.26-0.60
+    min_heard_for_none: float = 0.6
 
 
 @dataclass(frozen=True)
@@ -116,6 +122,12 @@ def _as_text(utterances: list[Utterance]) -> _Text:
     return _Text("".join(parts), tuple(spans))
 
 
+def _mean_probability(utterances: list[Utterance]) -> float | None:
+    """Mean recogniser probability of the words of ``utterances`` (None: no words)."""
+    probs = [w.probability for u in utterances for s in u.segments for w in s.words]
+    return sum(probs) / len(probs) if probs else None
+
+
 def opening_turn(timeline: RoleTimeline, opening_s: float) -> list[Utterance]:
     """Agent utterances from the agent start until the caller first speaks (or ``opening_s``)."""
     if timeline.agent_start_s is None:
@@ -174,6 +186,11 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
     # the agent's own words are never "before the agent"
     before = any(e.role != Role.AGENT and (agent_start is None or e.start < agent_start)
                  for e in counted)
+    if not before and agent_start is not None:
+        heard = _mean_probability([u for u, role in timeline.utterances
+                                   if role == Role.IVR and u.start < agent_start])
+        if heard is not None and heard < options.min_heard_for_none:
+            reasons.append("announcements_poorly_heard")
     by_agent = any(e.role == Role.AGENT for e in counted)
     source = "none"
     if counted:
@@ -208,6 +225,9 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
                 category, first, last = analysis.name_category, n.first, n.last
     elif agent_start is not None:
         reasons.append("agent_opening_not_transcribed")
+    heard = _mean_probability(opening)
+    if category == "none" and heard is not None and heard < options.min_heard_for_none:
+        reasons.append("opening_poorly_heard")
 
     return Verdicts(
         notice_before_agent="yes" if before else "no",

@@ -179,3 +179,27 @@ def test_a_passive_recording_with_the_subject_misheard_counts_only_in_an_announc
     v = decide(tl, nlp=nlp)
     assert v.notice_by_agent == "no" and v.notice_before_agent == "no"
     assert "weak_notice_evidence" in v.review_reasons
+
+
+def test_a_none_or_no_from_speech_heard_poorly_needs_review(nlp):
+    """No name and no notice found in an opening and announcements the recogniser heard
+    poorly is no evidence that none was said: the call goes to review. Heard well, the same
+    "none" / "no" stands without review."""
+    ivr = ["Welkom bij de gemeente Ede.", "Voor afval, kies 1."]
+    agent = ["Gemeente Ede, goedemorgen, waarmee kan ik u helpen?"]
+    caller = ["Goedemorgen, ik heb een vraag over afval."]
+    v = decide(call(ivr, agent, caller, prob=0.35), nlp=nlp)
+    assert (v.notice_before_agent, v.agent_name) == ("no", "none")
+    assert {"opening_poorly_heard", "announcements_poorly_heard"} <= set(v.review_reasons)
+    clear = decide(call(ivr, agent, caller, prob=0.9), nlp=nlp)
+    assert (clear.notice_before_agent, clear.agent_name) == ("no", "none")
+    assert not clear.needs_review, clear.review_reasons
+
+
+def test_a_found_name_and_notice_are_not_flagged_as_poorly_heard(nlp):
+    tl = call(["Dit gesprek kan worden opgenomen voor trainingsdoeleinden."],
+              ["Gemeente Ede, goedemorgen, u spreekt met Sanne Jansen."],
+              ["Goedemorgen, ik heb een vraag over afval."], prob=0.55)
+    v = decide(tl, nlp=nlp)
+    assert v.notice_before_agent == "yes" and v.agent_name == "full"
+    assert not {"opening_poorly_heard", "announcements_poorly_heard"} & set(v.review_reasons)
