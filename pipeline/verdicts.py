@@ -10,7 +10,8 @@ Rules that matter:
 * the agent's name is taken only from the agent's opening turn (agent speech from the agent
   start until the caller first speaks, at most ``opening_s``): not from the caller, not from
   a transfer ("ik verbind u door met mevrouw Jansen"), not from the IVR;
-* weak or conflicting evidence sets ``needs_review`` with the reasons.
+* weak or conflicting evidence sets ``needs_review`` with the reasons; so does a "no" or
+  "none" read from speech the recogniser heard poorly (no evidence that nothing was said).
 """
 
 from __future__ import annotations

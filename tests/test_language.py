@@ -23,6 +23,7 @@ from pipeline.language import (  # noqa: E402
     has_notice,
     load_nlp,
 )
+from pipeline.ner_train import opening_row_result
 
 DATA = Path(__file__).resolve().parent / "data" / "openings.jsonl"
 NOTICE_TARGET = 0.97
@@ -62,18 +63,15 @@ def test_accuracy_on_labelled_openings(split: str, nlp, capsys) -> None:
     notice_ok = name_ok = 0
     misses: list[str] = []
     for r in rows:
-        a = analyze_opening(r["text"], nlp)
-        # phone-system announcements are read as such, as the verdicts read IVR speech
-        notice = (has_notice(r["text"], nlp, announcement=True) if r["kind"] == "ivr"
-                  else a.notice)
-        if (notice is not None) == r["notice"]:
+        notice, category = opening_row_result(r, nlp)
+        if notice == r["notice"]:
             notice_ok += 1
         else:
             misses.append(f"notice want={r['notice']}: {r['text']}")
-        if a.name_category == r["name_category"]:
+        if category == r["name_category"]:
             name_ok += 1
         else:
-            misses.append(f"name want={r['name_category']} got={a.name_category}: {r['text']}")
+            misses.append(f"name want={r['name_category']} got={category}: {r['text']}")
     notice_acc, name_acc = notice_ok / len(rows), name_ok / len(rows)
     with capsys.disabled():
         print(
