@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from .types import Event, ModelInfo, Role, Segment, Transcript, Turn, Word
+
+logger = logging.getLogger(__name__)
 
 NAME_CATEGORIES = ("none", "first", "last", "full")
 VERDICT_KEYS = ("notice_before_agent", "notice_by_agent", "agent_name")
@@ -158,13 +161,20 @@ class ReferenceLine:
 
 
 def read_reference_transcript(path: str | Path) -> list[ReferenceLine]:
-    """``start\tend\tROLE\ttext`` lines (the ``audio_fixtures/transcripts`` format)."""
+    """``start\tend\tROLE\ttext`` lines (the ``audio_fixtures/transcripts`` format); blank
+    lines are skipped, anything else that does not parse raises ``ValueError``."""
     out = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
         parts = line.split("\t")
-        if len(parts) == 4:
+        try:
+            if len(parts) != 4:
+                raise ValueError(f"{len(parts)} tab-separated fields, want 4")
             out.append(ReferenceLine(float(parts[0]), float(parts[1]), Role(parts[2]),
                                      parts[3].strip()))
+        except ValueError as e:
+            raise ValueError(f"{path}:{n}: not start<TAB>end<TAB>ROLE<TAB>text ({e})") from e
     return out
 
 
@@ -253,7 +263,7 @@ def replay_calls(root: Path, out: Path, labels: list[dict[str, str]], transcript
                  config) -> dict[str, dict[str, dict[str, str]]]:
     """:func:`replay_with_reference` for every labelled call analysed into ``out`` that has
     a reference transcript; -> {file: {replay kind: results.csv row}}."""
-    from .audio import load_audio
+    from .audio import AudioError, load_audio
     from .language import load_nlp
 
     nlp = load_nlp()
@@ -266,9 +276,13 @@ def replay_calls(root: Path, out: Path, labels: list[dict[str, str]], transcript
         result = json.loads(call.read_text())
         if result.get("error") or not result.get("transcript"):
             continue
-        audio = load_audio(root / lab["file"], config.audio if config else None)
-        replays[lab["file"]] = replay_with_reference(
-            result, read_reference_transcript(ref), audio, config, nlp)
+        try:
+            lines = read_reference_transcript(ref)
+            audio = load_audio(root / lab["file"], config.audio if config else None)
+        except (ValueError, OSError, AudioError) as e:  # costs its call, not the eval
+            logger.warning("no replay of %s: %s", lab["file"], e)
+            continue
+        replays[lab["file"]] = replay_with_reference(result, lines, audio, config, nlp)
     return replays
 
 

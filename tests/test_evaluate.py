@@ -108,3 +108,24 @@ def test_replay_runs_roles_and_verdicts_on_the_reference_text(nlp):
         assert (row["notice_before_agent"], row["agent_name"], row["agent_first"],
                 row["agent_last"], row["agent_start_s"]) == (
             "yes", "full", "Sanne", "de Vries", "20.00"), kind
+
+
+def test_a_malformed_reference_transcript_says_where(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text("1.0\t3.0\tIVR\tWelkom.\n\n2.0\t4.0\tSPEAKER_1\tHallo.\n")
+    with pytest.raises(ValueError, match=r"t\.txt:3: .*SPEAKER_1"):
+        read_reference_transcript(path)
+
+
+def test_replay_skips_a_call_with_a_bad_reference_and_goes_on(tmp_path, caplog):
+    from pipeline.evaluate import replay_calls
+
+    (tmp_path / "out" / "calls").mkdir(parents=True)
+    (tmp_path / "refs").mkdir()
+    (tmp_path / "out" / "calls" / "a.wav.json").write_text(
+        '{"file": "a.wav", "error": null, "transcript": {"duration_s": 1.0}}')
+    (tmp_path / "refs" / "a.txt").write_text("not a transcript line\n")
+    replays = replay_calls(tmp_path, tmp_path / "out", [LABEL], tmp_path / "refs",
+                           PipelineConfig())
+    assert replays == {}
+    assert "no replay of a.wav" in caplog.text
