@@ -534,3 +534,12 @@ def test_serve_refuses_a_non_local_bind_without_token(out, capsys, monkeypatch):
     assert serve(out) == 0
     assert started == [("0.0.0.0", 8123), ("127.0.0.1", 8000)]
     assert os.environ.get("CALLCHECK_REVIEW_TOKEN") is None
+
+
+def test_poorly_heard_reasons_are_shown_with_the_decision_they_concern():
+    from pipeline.review.views import reasons_for
+
+    reasons = ("opening_poorly_heard", "announcements_poorly_heard", "unclear_agent_start")
+    assert reasons_for("agent_name", reasons) == ("opening_poorly_heard",)
+    assert reasons_for("notice_before_agent", reasons) == ("announcements_poorly_heard",)
+    assert reasons_for("agent_start_s", reasons) == ("unclear_agent_start",)

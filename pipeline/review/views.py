@@ -253,9 +253,9 @@ def reasons_for(decision: str, reasons: Iterable[str]) -> tuple[str, ...]:
     kind = DECISION_EVIDENCE.get(decision)
 
     def about(r: str) -> str | None:
-        if "notice" in r:
+        if "notice" in r or r == "announcements_poorly_heard":
             return "notice"
-        if "name" in r or r == "caller_like_turn":
+        if "name" in r or r in ("caller_like_turn", "opening_poorly_heard"):
             return "name"
         if "agent" in r:  # no_agent_found, unclear_agent_start, agent_opening_not_transcribed
             return "agent_start"
