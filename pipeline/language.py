@@ -282,6 +282,11 @@ MET_OK_BEFORE = frozenset(
     "ja hallo hoi dag goed oké ok zeg eh uh ehm euh nou hier yes jazeker".split()
 )
 FILLERS = frozenset({"eh", "uh", "ehm", "euh", "hm", "uhm", "ja", "nou"})
+# what else "u spreekt ..." can be followed by (some are surnames too: Engels, Frans)
+LANGUAGES = frozenset(
+    """nederlands engels duits frans spaans turks arabisch pools italiaans portugees fries
+    russisch chinees oekraiens""".split()
+)
 
 # -- notices --
 RECORD_VERBS = tuple(
@@ -374,6 +379,16 @@ def _ruler_patterns(lex: Lexicons) -> list[dict]:
 
     for phrase, pid in INTRO_PHRASES.items():
         phrases("INTRO", [phrase], pid)
+    # the content word of an introduction misheard by one letter ("u sprekt met", "mijn naan
+    # is"); and "met" lost after "u spreekt", taken only with a name from the lexicons
+    you = {"LOWER": {"IN": ["u", "je", "jij"]}}
+    speak = {"LOWER": {"FUZZY1": "spreekt"}}
+    pats.append({"label": "INTRO", "id": "u_spreekt_met",
+                 "pattern": [you, speak, {"LOWER": {"IN": ["met", "mee"]}}]})
+    pats.append({"label": "INTRO", "id": "u_spreekt", "pattern": [you, speak]})
+    pats.append({"label": "INTRO", "id": "mijn_naam_is", "pattern": [
+        {"LOWER": {"IN": ["mijn", "m'n", "mn"]}}, {"LOWER": {"FUZZY1": "naam"}},
+        {"LOWER": "is"}]})
     phrases("LINE", LINE_PHRASES)
     phrases("CALLER_CUE", CALLER_CUES)
     phrases("DEPT", DEPARTMENTS)
@@ -1188,12 +1203,15 @@ def _introductions(ev: _Evidence) -> list[NameCandidate]:
                 continue  # "u heeft een vraag" is not an introduction
         if pattern in {"ik_ben", "dit_is", "hier_is"}:
             scale = 0.9
-        if (
-            pattern == "met"
-            and not ev.cased
-            and not any(r.startswith("lexicon") or r == "fuzzy_lexicon" for r in p.reasons)
-        ):
+        lexical = any(r.startswith("lexicon") or r == "fuzzy_lexicon" for r in p.reasons)
+        if pattern == "met" and not ev.cased and not lexical:
             continue  # bare "met" + an unknown lower-case word: too weak
+        if pattern == "u_spreekt":
+            # without "met" only a known name, and not a language ("spreekt u Engels?")
+            if (not any(r.startswith("lexicon") for r in p.reasons)
+                    or doc[p.start].lower_ in LANGUAGES or _is_question(ev, None, p.end)):
+                continue
+            pattern = "u_spreekt_met"
         out.append(_make_candidate(ev, p, pattern, scale))
         used.update(range(p.start, p.end))
 

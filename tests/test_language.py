@@ -365,3 +365,12 @@ def test_passive_without_what_is_recorded_is_a_notice_only_in_an_announcement(nl
                        "Er kan contact met u worden opgenomen.",
                        "Gesprekken kunnen niet worden opgenomen."):
         assert has_notice(look_alike, nlp, announcement=True) is None, look_alike
+
+
+def test_an_introduction_misheard_by_a_letter_or_without_met(nlp) -> None:
+    assert _category("u sprekt met Sanne de Vries", nlp) == "full"
+    assert _category("mijn naan is Femke, goedemorgen", nlp) == "first"
+    # "met" lost: only a name from the lexicons, never a language or a question
+    assert _category("gemeente ede u spreekt wouter waarmee kan ik u helpen", nlp) == "first"
+    assert _category("Goedemorgen, u spreekt Engels?", nlp) == "none"
+    assert _category("u spreekt nederlands toch", nlp) == "none"
