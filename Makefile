@@ -44,7 +44,8 @@ review: install
 	$(VENV)/bin/callcheck review "$(OUT)" $(ARGS)
 
 eval: install
-	$(VENV)/bin/callcheck eval audio_fixtures --labels audio_fixtures/labels.csv --out "$(OUT)/eval" $(ARGS)
+	$(VENV)/bin/callcheck eval audio_fixtures --labels audio_fixtures/labels.csv --out "$(OUT)/eval" \
+		--asr-noise 0.1,0.2,0.3 $(ARGS)
 
 bench: install
 	$(PY) -m pipeline.bench $(ARGS)

@@ -136,6 +136,24 @@ def _print_attribution(a: dict) -> None:
     print("misses by cause (asr / roles / rules):")
     for key, counts in a["misses_by_cause"].items():
         print(f"  {key:22s} " + " / ".join(str(counts[c]) for c in ("asr", "roles", "rules")))
+    if a.get("robustness"):
+        print("reference text with synthetic recogniser errors (mean of 4 draws):")
+        for rate, m in a["robustness"].items():
+            print(f"  word error {rate:>4s}  notice_before_agent F1 "
+                  f"{m['notice_before_agent_f1']:.3f}  notice_by_agent F1 "
+                  f"{m['notice_by_agent_f1']:.3f}  agent_name acc "
+                  f"{m['agent_name_accuracy']:.3f}")
+
+
+def _rates(text: str) -> tuple[float, ...]:
+    """"0.1,0.2" -> (0.1, 0.2), each in [0, 1]."""
+    try:
+        rates = tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from e
+    if not rates or any(not 0.0 <= r <= 1.0 for r in rates):
+        raise argparse.ArgumentTypeError(f"word error rates are between 0 and 1: {text!r}")
+    return rates
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -144,7 +162,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     config = _analysis_config(args)
     metrics, misses = run_eval(args.dir, args.labels, args.out, config, workers=args.workers,
                                metadata=args.metadata, quiet=args.quiet,
-                               transcripts_dir=args.transcripts)
+                               transcripts_dir=args.transcripts,
+                               asr_noise_rates=args.asr_noise)
     print(f"calls {metrics['n_calls']}  failed {metrics['n_failed']}")
     for key in ("notice_before_agent", "notice_by_agent"):
         m = metrics[key]
@@ -239,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="reference transcripts (<stem>.txt: start, end, ROLE, text "
                            "tab-separated; default DIR/transcripts): the verdicts are replayed "
                            "with them and each miss is put down to ASR, roles or rules")
+            p.add_argument("--asr-noise", type=_rates, default=(), metavar="RATES",
+                           help="also replay the reference text with synthetic recogniser "
+                           "errors at these word error rates, e.g. 0.1,0.2,0.3 (4 draws each)")
         p.add_argument("--out", type=Path, required=True, help="output folder")
         p.add_argument("--workers", type=int, default=1, help="worker processes (models "
                        "load once per worker; each needs about 1.5 GB)")

@@ -14,6 +14,9 @@ recogniser's (*reference_text*: roles and verdicts run as in the pipeline) and w
 reference text and roles (*reference_text_and_roles*: the verdict rules alone). A miss that the
 reference text mends is put down to the recogniser (``asr``), one that only the reference
 roles mend to the role stage (``roles``), and one that stays to the rules (``rules``).
+With ``asr_noise_rates``, ``attribution.json`` also holds ``robustness``: the reference-text
+replay with synthetic recogniser errors (:func:`asr_noise`) at each word error rate, which says
+how good the text must be for the verdicts to hold.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import random
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -178,24 +182,61 @@ def read_reference_transcript(path: str | Path) -> list[ReferenceLine]:
     return out
 
 
-def _reference_segment(line: ReferenceLine, channel: int | None) -> Segment:
+def _reference_segment(line: ReferenceLine, channel: int | None,
+                       words: list[tuple[str, float]] | None = None) -> Segment:
     """A segment with the reference text; words spread over the line by their length, each
-    heard for sure (probability 1)."""
-    tokens = line.text.split()
-    total = sum(len(t) + 1 for t in tokens) or 1
-    words, at = [], line.start
-    for t in tokens:
+    heard for sure (probability 1). ``words``: (text, probability) in place of the line's
+    own words (see :func:`asr_noise`)."""
+    if words is None:
+        words = [(t, 1.0) for t in line.text.split()]
+    total = sum(len(t) + 1 for t, _ in words) or 1
+    out, at = [], line.start
+    for t, prob in words:
         step = (line.end - line.start) * (len(t) + 1) / total
-        words.append(Word(at, at + step, t, 1.0))
+        out.append(Word(at, at + step, t, prob))
         at += step
-    return Segment(line.start, line.end, line.text, tuple(words), channel=channel)
+    return Segment(line.start, line.end, " ".join(t for t, _ in words), tuple(out),
+                   channel=channel)
+
+
+NOISE_LETTERS = "abcdefghijklmnoprstuvwz"
+
+
+def asr_noise(text: str, rate: float, rng) -> list[tuple[str, float]]:
+    """``text`` as a crude recogniser would give it: lower case, no punctuation, and each word
+    with probability ``rate`` lost (a third of those) or misspelled by one or two letters (the
+    rest), at word probability 0.3; the other words at 0.9. ``rng``: a ``random.Random``."""
+    out = []
+    for token in text.split():
+        word = "".join(c for c in token.lower() if c.isalnum() or c in "'-")
+        if not word:
+            continue
+        r = rng.random()
+        if r < rate / 3:
+            continue
+        if r >= rate:
+            out.append((word, 0.9))
+            continue
+        chars = list(word)
+        for _ in range(rng.choice((1, 2))):
+            i, op = rng.randrange(len(chars) + 1), rng.random()
+            if op < 0.4 and i < len(chars):
+                chars[i] = rng.choice(NOISE_LETTERS)
+            elif op < 0.7 and i < len(chars) and len(chars) > 1:
+                del chars[i]
+            else:
+                chars.insert(i, rng.choice(NOISE_LETTERS))
+        out.append(("".join(chars), 0.3))
+    return out
 
 
 def replay_with_reference(result: dict[str, Any], lines: list[ReferenceLine], audio, config,
-                          nlp=None) -> dict[str, dict[str, str]]:
+                          nlp=None, noise: tuple[float, int] | None = None
+                          ) -> dict[str, dict[str, str]]:
     """Verdict rows (``results.csv`` form) for one analysed call replayed with the reference
     text (``reference_text``) and with the reference text and roles
-    (``reference_text_and_roles``); ``result`` is the call's JSON, ``audio`` its loaded audio."""
+    (``reference_text_and_roles``); ``result`` is the call's JSON, ``audio`` its loaded audio.
+    ``noise``: (word error rate, seed) of :func:`asr_noise` put on the reference text."""
     from .analyze import ChannelTurn, nonspeech_levels, with_channels
     from .batch import result_row
     from .roles import RoleTimeline, Utterance, assign_roles
@@ -207,8 +248,10 @@ def replay_with_reference(result: dict[str, Any], lines: list[ReferenceLine], au
     turns = [ChannelTurn(**t) for t in result["speaker_turns"]]
     # a line's channel as the pipeline finds a diarized turn's: the clearly louder one
     channels = with_channels(audio, [ChannelTurn(ln.start, ln.end, "") for ln in lines])
-    segments = tuple(_reference_segment(ln, c.channel)
-                     for ln, c in zip(lines, channels, strict=True))
+    rng = random.Random(noise[1]) if noise else None
+    segments = tuple(
+        _reference_segment(ln, c.channel, asr_noise(ln.text, noise[0], rng) if noise else None)
+        for ln, c in zip(lines, channels, strict=True))
     transcript = Transcript(segments, "nl", transcribed, ModelInfo("reference", None, "reference"))
     timeline = assign_roles(audio.duration, events, transcript, turns, config.roles,
                             nonspeech_levels(audio, events))
@@ -259,15 +302,13 @@ def attribute_misses(labels: list[dict[str, str]], results: dict[str, dict[str, 
             **metrics}
 
 
-def replay_calls(root: Path, out: Path, labels: list[dict[str, str]], transcripts: Path,
-                 config) -> dict[str, dict[str, dict[str, str]]]:
-    """:func:`replay_with_reference` for every labelled call analysed into ``out`` that has
-    a reference transcript; -> {file: {replay kind: results.csv row}}."""
+def _replayable(root: Path, out: Path, labels: list[dict[str, str]], transcripts: Path,
+                config) -> list[tuple[str, dict[str, Any], list[ReferenceLine], Any]]:
+    """(file, call JSON, reference lines, audio) of every labelled call analysed into ``out``
+    that has a reference transcript; a bad reference or recording costs only its call."""
     from .audio import AudioError, load_audio
-    from .language import load_nlp
 
-    nlp = load_nlp()
-    replays = {}
+    out_calls = []
     for lab in labels:
         ref = transcripts / f"{Path(lab['file']).stem}.txt"
         call = out / "calls" / f"{lab['file']}.json"
@@ -282,14 +323,55 @@ def replay_calls(root: Path, out: Path, labels: list[dict[str, str]], transcript
         except (ValueError, OSError, AudioError) as e:  # costs its call, not the eval
             logger.warning("no replay of %s: %s", lab["file"], e)
             continue
-        replays[lab["file"]] = replay_with_reference(result, lines, audio, config, nlp)
-    return replays
+        out_calls.append((lab["file"], result, lines, audio))
+    return out_calls
+
+
+def replay_calls(root: Path, out: Path, labels: list[dict[str, str]], transcripts: Path,
+                 config) -> dict[str, dict[str, dict[str, str]]]:
+    """:func:`replay_with_reference` for every labelled call analysed into ``out`` that has
+    a reference transcript; -> {file: {replay kind: results.csv row}}."""
+    from .language import load_nlp
+
+    nlp = load_nlp()
+    return {f: replay_with_reference(result, lines, audio, config, nlp)
+            for f, result, lines, audio in _replayable(root, out, labels, transcripts, config)}
+
+
+def robustness(root: Path, out: Path, labels: list[dict[str, str]], transcripts: Path, config,
+               rates: tuple[float, ...], seeds: int = 4) -> dict[str, dict[str, float]]:
+    """How the verdicts hold up as the text gets worse: the reference-text replay with
+    :func:`asr_noise` at each word error rate, ``seeds`` draws each; -> {rate: mean metrics}."""
+    from .language import load_nlp
+
+    nlp = load_nlp()
+    calls = _replayable(root, out, labels, transcripts, config)
+    replayed = [lab for lab in labels if lab["file"] in {c[0] for c in calls}]
+    curve: dict[str, dict[str, float]] = {}
+    for rate in rates:
+        runs = []
+        for seed in range(seeds):
+            rows = {f: replay_with_reference(result, lines, audio, config, nlp,
+                                             noise=(rate, seed))["reference_text"]
+                    for f, result, lines, audio in calls}
+            runs.append(compute_metrics(replayed, rows)[0])
+        curve[f"{rate:g}"] = {
+            "notice_before_agent_f1": round(sum(m["notice_before_agent"]["f1"] for m in runs)
+                                            / len(runs), 4),
+            "notice_by_agent_f1": round(sum(m["notice_by_agent"]["f1"] for m in runs)
+                                        / len(runs), 4),
+            "agent_name_accuracy": round(sum(m["agent_name"]["accuracy"] for m in runs)
+                                         / len(runs), 4),
+            "agent_start_within_1s": round(sum(m["agent_start"]["within_1s"] or 0.0
+                                               for m in runs) / len(runs), 4),
+        }
+    return curve
 
 
 def run_eval(root: str | Path, labels_path: str | Path, out: str | Path, config=None, *,
              workers: int = 1, quiet: bool = False, rttm_dir: str | Path | None = None,
-             metadata: str | Path | None = None, transcripts_dir: str | Path | None = None
-             ) -> tuple[dict[str, Any], list[str]]:
+             metadata: str | Path | None = None, transcripts_dir: str | Path | None = None,
+             asr_noise_rates: tuple[float, ...] = ()) -> tuple[dict[str, Any], list[str]]:
     """Analyse the labelled calls under ``root`` into ``out`` and score them."""
     from .batch import run_batch
 
@@ -313,6 +395,9 @@ def run_eval(root: str | Path, labels_path: str | Path, out: str | Path, config=
             config = PipelineConfig()
         replays = replay_calls(root, out, labels, transcripts, config)
         attribution = attribute_misses(labels, results, replays)
+        if asr_noise_rates:
+            attribution["robustness"] = robustness(root, out, labels, transcripts, config,
+                                                   tuple(asr_noise_rates))
         (out / "attribution.json").write_text(json.dumps(attribution, indent=2) + "\n")
     else:
         (out / "attribution.json").unlink(missing_ok=True)  # not one of an earlier run

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import random
+
 import numpy as np
 import pytest
 
@@ -10,9 +13,11 @@ from pipeline.config import PipelineConfig
 from pipeline.evaluate import (
     ReferenceLine,
     _reference_segment,
+    asr_noise,
     attribute_misses,
     read_reference_transcript,
     replay_with_reference,
+    robustness,
 )
 from pipeline.types import AudioInfo, Role
 
@@ -76,38 +81,70 @@ def test_reference_transcript_lines_and_their_words(tmp_path):
     assert all(w.probability == 1.0 for w in seg.words) and seg.channel == 1
 
 
+SR = 8000
+LINES = [
+    ReferenceLine(1.0, 3.0, Role.IVR, "Welkom bij de gemeente Zwolle."),
+    ReferenceLine(3.5, 7.0, Role.IVR,
+                  "Dit gesprek kan worden opgenomen voor trainingsdoeleinden."),
+    ReferenceLine(20.0, 24.0, Role.AGENT,
+                  "Goedemorgen, gemeente Zwolle, u spreekt met Sanne de Vries."),
+    ReferenceLine(24.5, 28.0, Role.CALLER, "Goedemorgen, ik heb een vraag over afval."),
+    ReferenceLine(31.0, 31.5, Role.AGENT, "Zeker."),  # not transcribed by the pipeline
+]
+RESULT = {
+    "file": "a.wav", "audio": {"duration_s": 32.0}, "error": None,
+    "transcript": {"duration_s": 30.0},
+    "events": [{"start": 8.0, "end": 19.5, "kind": "music", "label": "", "confidence": 1.0}],
+    "speaker_turns": [
+        {"start": 1.0, "end": 7.0, "speaker": "S0", "channel": None},
+        {"start": 20.0, "end": 24.0, "speaker": "S1", "channel": None},
+        {"start": 24.5, "end": 28.0, "speaker": "S2", "channel": None},
+    ],
+}
+
+
 def test_replay_runs_roles_and_verdicts_on_the_reference_text(nlp):
     """The pipeline's events and speaker turns with the reference text: the notice before
     the agent and the agent's full name are found; with the reference roles as well."""
-    sr = 8000
-    audio = Audio(np.zeros((1, 32 * sr), np.float32), sr,
-                  AudioInfo("a.wav", 32.0, sr, 1, "pcm_s16le", "wav", "0"))
-    lines = [
-        ReferenceLine(1.0, 3.0, Role.IVR, "Welkom bij de gemeente Zwolle."),
-        ReferenceLine(3.5, 7.0, Role.IVR,
-                      "Dit gesprek kan worden opgenomen voor trainingsdoeleinden."),
-        ReferenceLine(20.0, 24.0, Role.AGENT,
-                      "Goedemorgen, gemeente Zwolle, u spreekt met Sanne de Vries."),
-        ReferenceLine(24.5, 28.0, Role.CALLER, "Goedemorgen, ik heb een vraag over afval."),
-        ReferenceLine(31.0, 31.5, Role.AGENT, "Zeker."),  # not transcribed by the pipeline
-    ]
-    result = {
-        "file": "a.wav", "audio": {"duration_s": 32.0},
-        "transcript": {"duration_s": 30.0},
-        "events": [{"start": 8.0, "end": 19.5, "kind": "music", "label": "",
-                    "confidence": 1.0}],
-        "speaker_turns": [
-            {"start": 1.0, "end": 7.0, "speaker": "S0", "channel": None},
-            {"start": 20.0, "end": 24.0, "speaker": "S1", "channel": None},
-            {"start": 24.5, "end": 28.0, "speaker": "S2", "channel": None},
-        ],
-    }
-    rows = replay_with_reference(result, lines, audio, PipelineConfig(), nlp)
+    audio = Audio(np.zeros((1, 32 * SR), np.float32), SR,
+                  AudioInfo("a.wav", 32.0, SR, 1, "pcm_s16le", "wav", "0"))
+    rows = replay_with_reference(RESULT, LINES, audio, PipelineConfig(), nlp)
     for kind in ("reference_text", "reference_text_and_roles"):
         row = rows[kind]
         assert (row["notice_before_agent"], row["agent_name"], row["agent_first"],
                 row["agent_last"], row["agent_start_s"]) == (
             "yes", "full", "Sanne", "de Vries", "20.00"), kind
+
+
+def test_asr_noise_is_reproducible_and_follows_the_rate():
+    text = "Goedemorgen, gemeente Zwolle, u spreekt met Sanne de Vries. " * 20
+    clean = asr_noise(text, 0.0, random.Random(1))
+    assert [w for w, _ in clean[:8]] == "goedemorgen gemeente zwolle u spreekt met sanne de".split()
+    assert {p for _, p in clean} == {0.9}
+    noisy = asr_noise(text, 0.3, random.Random(1))
+    assert noisy == asr_noise(text, 0.3, random.Random(1))
+    n = len(text.split())
+    changed = n - sum(p == 0.9 for _, p in noisy)
+    assert 0.2 * n < changed < 0.4 * n
+    assert 0.05 * n < n - len(noisy) < 0.15 * n  # a third of the errors are lost words
+
+
+def test_robustness_curve_falls_as_the_text_gets_worse(tmp_path):
+    import soundfile as sf
+
+    sf.write(tmp_path / "a.wav", np.zeros(32 * SR, np.float32), SR)
+    (tmp_path / "out" / "calls").mkdir(parents=True)
+    (tmp_path / "out" / "calls" / "a.wav.json").write_text(json.dumps(RESULT))
+    (tmp_path / "refs").mkdir()
+    (tmp_path / "refs" / "a.txt").write_text(
+        "".join(f"{ln.start}\t{ln.end}\t{ln.role.value}\t{ln.text}\n" for ln in LINES))
+    curve = robustness(tmp_path, tmp_path / "out", [LABEL], tmp_path / "refs",
+                       PipelineConfig(), (0.0, 1.0), seeds=2)
+    assert curve["0"]["agent_name_accuracy"] == 1.0
+    assert curve["0"]["notice_before_agent_f1"] == 1.0
+    assert curve["1"]["agent_name_accuracy"] == 0.0  # every word lost or misspelled
+    # a notice misspelled by a letter is still found ("opgenoemen"), but not every time
+    assert curve["1"]["notice_before_agent_f1"] < 1.0
 
 
 def test_a_malformed_reference_transcript_says_where(tmp_path):
@@ -129,3 +166,20 @@ def test_replay_skips_a_call_with_a_bad_reference_and_goes_on(tmp_path, caplog):
                            PipelineConfig())
     assert replays == {}
     assert "no replay of a.wav" in caplog.text
+
+
+@pytest.mark.parametrize("text", ["", "x", "0.1,1.5", "-0.1"])
+def test_eval_refuses_bad_noise_rates(text):
+    from pipeline.cli import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["eval", "d", "--labels", "l.csv", "--out", "o",
+                                   "--asr-noise", text])
+
+
+def test_eval_takes_noise_rates():
+    from pipeline.cli import build_parser
+
+    args = build_parser().parse_args(["eval", "d", "--labels", "l.csv", "--out", "o",
+                                      "--asr-noise", "0.1,0.25"])
+    assert args.asr_noise == (0.1, 0.25)
