@@ -725,7 +725,7 @@ def _resolve_overlaps(tiers: list[list[Event]], min_len: dict[str, float]) -> li
     for tier in tiers:
         accepted = []
         for event in sorted(tier, key=lambda e: e.start):
-            for a, b in _subtract((event.start, event.end), taken):
+            for a, b in subtract_spans((event.start, event.end), taken):
                 if b - a >= min_len.get(event.kind, 0.0) - 1e-9:
                     accepted.append(
                         Event(float(a), float(b), event.kind, event.label, event.confidence)
@@ -743,10 +743,10 @@ def _resolve_overlaps(tiers: list[list[Event]], min_len: dict[str, float]) -> li
     return sorted(out, key=lambda e: (e.start, e.end))
 
 
-def _subtract(
+def subtract_spans(
     span: tuple[float, float], taken: list[tuple[float, float]]
 ) -> list[tuple[float, float]]:
-    """Parts of span not covered by any interval in taken."""
+    """Parts of span not covered by any interval in taken, in time order (seconds)."""
     pieces = [span]
     for a, b in taken:
         nxt = []

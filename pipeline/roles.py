@@ -571,27 +571,14 @@ def _split_single_voice(labelled: list[tuple[Utterance, Role]], first: Utterance
     ]
 
 
-def _uncovered(start: float, end: float, spans: list[tuple[float, float]]
-               ) -> list[tuple[float, float]]:
-    """The parts of [start, end] that no span covers."""
-    out, at = [], start
-    for a, b in sorted(spans):
-        if b <= at or a >= end:
-            continue
-        if a > at:
-            out.append((at, a))
-        at = max(at, b)
-    if at < end:
-        out.append((at, end))
-    return out
-
-
 def _fill_from_turns(labelled: list[tuple[Utterance, Role]], speaker_turns,
                      nonspeech: list[tuple[float, float]], min_s: float = 0.1
                      ) -> list[tuple[Utterance, Role]]:
     """Diarized speech around the recogniser's segments, with the role of the segment of the
     same voice it belongs to. Whisper's segments start late and end early, and leave words
     out; the diarization turns say how long that voice spoke."""
+    from .events import subtract_spans  # scipy-heavy module: imported where needed
+
     spans = [(u.start, u.end) for u, _ in labelled] + nonspeech
     extra = []
     for t in speaker_turns:
@@ -602,7 +589,7 @@ def _fill_from_turns(labelled: list[tuple[Utterance, Role]], speaker_turns,
             continue
         u, role = max(owners, key=lambda ur: _overlap(ur[0].start, ur[0].end, t.start, t.end))
         extra += [(Utterance(a, b, "", channel, t.speaker), role)
-                  for a, b in _uncovered(t.start, t.end, spans) if b - a >= min_s]
+                  for a, b in subtract_spans((t.start, t.end), spans) if b - a >= min_s]
     return extra
 
 
