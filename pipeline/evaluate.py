@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 NAME_CATEGORIES = ("none", "first", "last", "full")
 VERDICT_KEYS = ("notice_before_agent", "notice_by_agent", "agent_name")
 CAUSES = ("asr", "roles", "rules")
+REPLAY_KINDS = ("reference_text", "reference_text_and_roles")
 
 
 def read_labels(path: str | Path) -> list[dict[str, str]]:
@@ -231,12 +232,13 @@ def asr_noise(text: str, rate: float, rng) -> list[tuple[str, float]]:
 
 
 def replay_with_reference(result: dict[str, Any], lines: list[ReferenceLine], audio, config,
-                          nlp=None, noise: tuple[float, int] | None = None
-                          ) -> dict[str, dict[str, str]]:
+                          nlp=None, noise: tuple[float, int] | None = None,
+                          kinds: tuple[str, ...] = REPLAY_KINDS) -> dict[str, dict[str, str]]:
     """Verdict rows (``results.csv`` form) for one analysed call replayed with the reference
     text (``reference_text``) and with the reference text and roles
     (``reference_text_and_roles``); ``result`` is the call's JSON, ``audio`` its loaded audio.
-    ``noise``: (word error rate, seed) of :func:`asr_noise` put on the reference text."""
+    ``noise``: (word error rate, seed) of :func:`asr_noise` put on the reference text;
+    ``kinds``: the replays wanted."""
     from .analyze import ChannelTurn, nonspeech_levels, with_channels
     from .batch import result_row
     from .roles import RoleTimeline, Utterance, assign_roles
@@ -263,6 +265,8 @@ def replay_with_reference(result: dict[str, Any], lines: list[ReferenceLine], au
                          for ln, s in zip(lines, segments, strict=True)))
     rows = {}
     for key, tl in (("reference_text", timeline), ("reference_text_and_roles", reference)):
+        if key not in kinds:
+            continue
         verdicts = decide(tl, config.verdicts, nlp=nlp)
         rows[key] = result_row({"file": result["file"], "verdicts": asdict(verdicts),
                                 "audio": result.get("audio")})
@@ -296,19 +300,29 @@ def attribute_misses(labels: list[dict[str, str]], results: dict[str, dict[str, 
     replayed = [lab for lab in labels if lab["file"] in replays]
     metrics = {
         kind: compute_metrics(replayed, {f: r[kind] for f, r in replays.items()})[0]
-        for kind in ("reference_text", "reference_text_and_roles")
+        for kind in REPLAY_KINDS
     }
     return {"n_replayed": len(replayed), "misses_by_cause": counts, "per_call": per_call,
             **metrics}
 
 
-def _replayable(root: Path, out: Path, labels: list[dict[str, str]], transcripts: Path,
-                config) -> list[tuple[str, dict[str, Any], list[ReferenceLine], Any]]:
-    """(file, call JSON, reference lines, audio) of every labelled call analysed into ``out``
-    that has a reference transcript; a bad reference or recording costs only its call."""
+@dataclass(frozen=True)
+class ReplayCall:
+    """One analysed call ready to be replayed: its JSON, reference lines and audio."""
+
+    file: str
+    result: dict[str, Any]
+    lines: list[ReferenceLine]
+    audio: Any  # pipeline.audio.Audio
+
+
+def load_replayable(root: Path, out: Path, labels: list[dict[str, str]], transcripts: Path,
+                    config) -> list[ReplayCall]:
+    """Every labelled call analysed into ``out`` that has a reference transcript, each read
+    once for all replays; a bad reference or recording costs only its call."""
     from .audio import AudioError, load_audio
 
-    out_calls = []
+    calls = []
     for lab in labels:
         ref = transcripts / f"{Path(lab['file']).stem}.txt"
         call = out / "calls" / f"{lab['file']}.json"
@@ -323,47 +337,41 @@ def _replayable(root: Path, out: Path, labels: list[dict[str, str]], transcripts
         except (ValueError, OSError, AudioError) as e:  # costs its call, not the eval
             logger.warning("no replay of %s: %s", lab["file"], e)
             continue
-        out_calls.append((lab["file"], result, lines, audio))
-    return out_calls
+        calls.append(ReplayCall(lab["file"], result, lines, audio))
+    return calls
 
 
-def replay_calls(root: Path, out: Path, labels: list[dict[str, str]], transcripts: Path,
-                 config) -> dict[str, dict[str, dict[str, str]]]:
-    """:func:`replay_with_reference` for every labelled call analysed into ``out`` that has
-    a reference transcript; -> {file: {replay kind: results.csv row}}."""
-    from .language import load_nlp
-
-    nlp = load_nlp()
-    return {f: replay_with_reference(result, lines, audio, config, nlp)
-            for f, result, lines, audio in _replayable(root, out, labels, transcripts, config)}
+def replay_calls(calls: list[ReplayCall], config, nlp=None
+                 ) -> dict[str, dict[str, dict[str, str]]]:
+    """:func:`replay_with_reference` for each call; -> {file: {replay kind: results.csv
+    row}}."""
+    return {c.file: replay_with_reference(c.result, c.lines, c.audio, config, nlp)
+            for c in calls}
 
 
-def robustness(root: Path, out: Path, labels: list[dict[str, str]], transcripts: Path, config,
-               rates: tuple[float, ...], seeds: int = 4) -> dict[str, dict[str, float]]:
+def robustness(calls: list[ReplayCall], labels: list[dict[str, str]], config,
+               rates: tuple[float, ...], seeds: int = 4, nlp=None
+               ) -> dict[str, dict[str, float]]:
     """How the verdicts hold up as the text gets worse: the reference-text replay with
     :func:`asr_noise` at each word error rate, ``seeds`` draws each; -> {rate: mean metrics}."""
-    from .language import load_nlp
-
-    nlp = load_nlp()
-    calls = _replayable(root, out, labels, transcripts, config)
-    replayed = [lab for lab in labels if lab["file"] in {c[0] for c in calls}]
+    replayed = [lab for lab in labels if lab["file"] in {c.file for c in calls}]
     curve: dict[str, dict[str, float]] = {}
     for rate in rates:
         runs = []
         for seed in range(seeds):
-            rows = {f: replay_with_reference(result, lines, audio, config, nlp,
-                                             noise=(rate, seed))["reference_text"]
-                    for f, result, lines, audio in calls}
+            rows = {c.file: replay_with_reference(c.result, c.lines, c.audio, config, nlp,
+                                                  noise=(rate, seed),
+                                                  kinds=("reference_text",))["reference_text"]
+                    for c in calls}
             runs.append(compute_metrics(replayed, rows)[0])
+        def mean(get, runs=runs) -> float:
+            return round(sum(get(m) or 0.0 for m in runs) / len(runs), 4)
+
         curve[f"{rate:g}"] = {
-            "notice_before_agent_f1": round(sum(m["notice_before_agent"]["f1"] for m in runs)
-                                            / len(runs), 4),
-            "notice_by_agent_f1": round(sum(m["notice_by_agent"]["f1"] for m in runs)
-                                        / len(runs), 4),
-            "agent_name_accuracy": round(sum(m["agent_name"]["accuracy"] for m in runs)
-                                         / len(runs), 4),
-            "agent_start_within_1s": round(sum(m["agent_start"]["within_1s"] or 0.0
-                                               for m in runs) / len(runs), 4),
+            "notice_before_agent_f1": mean(lambda m: m["notice_before_agent"]["f1"]),
+            "notice_by_agent_f1": mean(lambda m: m["notice_by_agent"]["f1"]),
+            "agent_name_accuracy": mean(lambda m: m["agent_name"]["accuracy"]),
+            "agent_start_within_1s": mean(lambda m: m["agent_start"]["within_1s"]),
         }
     return curve
 
@@ -393,10 +401,10 @@ def run_eval(root: str | Path, labels_path: str | Path, out: str | Path, config=
             from .config import PipelineConfig
 
             config = PipelineConfig()
-        replays = replay_calls(root, out, labels, transcripts, config)
-        attribution = attribute_misses(labels, results, replays)
+        calls = load_replayable(root, out, labels, transcripts, config)
+        attribution = attribute_misses(labels, results, replay_calls(calls, config))
         if asr_noise_rates:
-            attribution["robustness"] = robustness(root, out, labels, transcripts, config,
+            attribution["robustness"] = robustness(calls, labels, config,
                                                    tuple(asr_noise_rates))
         (out / "attribution.json").write_text(json.dumps(attribution, indent=2) + "\n")
     else:

@@ -113,11 +113,13 @@ def test_with_the_reference_text_the_rest_of_the_pipeline_meets_the_targets(fixt
     the recogniser's: roles and verdict rules then reach issue 4's targets, so every miss
     left in ``test_verdicts_end_to_end`` is the recogniser's (measured: 1.0 on all three)."""
     from pipeline.config import PipelineConfig
-    from pipeline.evaluate import attribute_misses, replay_calls
+    from pipeline.evaluate import attribute_misses, load_replayable, replay_calls
 
     out, labels, results = fixture_batch
-    replays = replay_calls(FIXTURES, out, list(labels.values()), FIXTURES / "transcripts",
-                          PipelineConfig())
+    config = PipelineConfig()
+    calls = load_replayable(FIXTURES, out, list(labels.values()), FIXTURES / "transcripts",
+                            config)
+    replays = replay_calls(calls, config)
     assert sorted(replays) == sorted(labels)
     a = attribute_misses(list(labels.values()), results, replays)
     print(json.dumps({k: a[k] for k in ("misses_by_cause", "per_call")}, indent=1))

@@ -15,6 +15,7 @@ from pipeline.evaluate import (
     _reference_segment,
     asr_noise,
     attribute_misses,
+    load_replayable,
     read_reference_transcript,
     replay_with_reference,
     robustness,
@@ -138,8 +139,9 @@ def test_robustness_curve_falls_as_the_text_gets_worse(tmp_path):
     (tmp_path / "refs").mkdir()
     (tmp_path / "refs" / "a.txt").write_text(
         "".join(f"{ln.start}\t{ln.end}\t{ln.role.value}\t{ln.text}\n" for ln in LINES))
-    curve = robustness(tmp_path, tmp_path / "out", [LABEL], tmp_path / "refs",
-                       PipelineConfig(), (0.0, 1.0), seeds=2)
+    calls = load_replayable(tmp_path, tmp_path / "out", [LABEL], tmp_path / "refs",
+                            PipelineConfig())
+    curve = robustness(calls, [LABEL], PipelineConfig(), (0.0, 1.0), seeds=2)
     assert curve["0"]["agent_name_accuracy"] == 1.0
     assert curve["0"]["notice_before_agent_f1"] == 1.0
     assert curve["1"]["agent_name_accuracy"] == 0.0  # every word lost or misspelled
@@ -155,16 +157,14 @@ def test_a_malformed_reference_transcript_says_where(tmp_path):
 
 
 def test_replay_skips_a_call_with_a_bad_reference_and_goes_on(tmp_path, caplog):
-    from pipeline.evaluate import replay_calls
-
     (tmp_path / "out" / "calls").mkdir(parents=True)
     (tmp_path / "refs").mkdir()
     (tmp_path / "out" / "calls" / "a.wav.json").write_text(
         '{"file": "a.wav", "error": null, "transcript": {"duration_s": 1.0}}')
     (tmp_path / "refs" / "a.txt").write_text("not a transcript line\n")
-    replays = replay_calls(tmp_path, tmp_path / "out", [LABEL], tmp_path / "refs",
-                           PipelineConfig())
-    assert replays == {}
+    calls = load_replayable(tmp_path, tmp_path / "out", [LABEL], tmp_path / "refs",
+                            PipelineConfig())
+    assert calls == []
     assert "no replay of a.wav" in caplog.text
 
 
