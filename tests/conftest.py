@@ -44,6 +44,14 @@ def block_network():
 
 
 @pytest.fixture(scope="session")
+def nlp():
+    """The committed Dutch spaCy pipeline with the callcheck ruler, loaded once."""
+    from pipeline.language import load_nlp
+
+    return load_nlp()
+
+
+@pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     return FIXTURES
 

@@ -73,13 +73,6 @@ class ScriptedDiarizer:
         return SimpleNamespace(turns=turns)
 
 
-@pytest.fixture(scope="module")
-def nlp():
-    from pipeline.language import load_nlp
-
-    return load_nlp()
-
-
 def _audio() -> Audio:
     rng = np.random.default_rng(0)
     samples = (0.001 * rng.standard_normal((1, int(DURATION * SR)))).astype(np.float32)

@@ -22,14 +22,6 @@ from pipeline.evaluate import (
 )
 from pipeline.types import AudioInfo, Role
 
-
-@pytest.fixture(scope="module")
-def nlp():
-    from pipeline.language import load_nlp
-
-    return load_nlp()
-
-
 LABEL = {"file": "a.wav", "notice_before_agent": "yes", "notice_by_agent": "no",
          "agent_name": "full", "agent_first": "Sanne", "agent_last": "de Vries",
          "agent_start_s": "20.00"}

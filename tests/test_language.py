@@ -30,11 +30,6 @@ NOTICE_TARGET = 0.97
 NAME_TARGET = 0.95
 
 
-@pytest.fixture(scope="module")
-def nlp():
-    return load_nlp()
-
-
 def _rows() -> list[dict]:
     return [json.loads(ln) for ln in DATA.read_text("utf-8").splitlines() if ln.strip()]
 

@@ -40,13 +40,6 @@ def call(ivr: list[str], agent: list[str], caller: list[str], *, agent_after: li
     return assign_roles(t + 1, events, tr, turns)
 
 
-@pytest.fixture(scope="module")
-def nlp():
-    from pipeline.language import load_nlp
-
-    return load_nlp()
-
-
 def test_ivr_notice_before_agent(nlp):
     tl = call(["Welkom bij de gemeente Zwolle.",
                "Dit gesprek kan worden opgenomen voor trainingsdoeleinden."],
