@@ -12,7 +12,9 @@ Telephone audio trips Whisper in known ways, and the defaults here are chosen ag
 * on music and silence Whisper invents text ("Ondertiteld door de Amara.org gemeenschap"):
   Silero VAD (bundled with faster-whisper) skips non-speech, segments with a high
   no-speech probability and low confidence are dropped, and known hallucinated phrases are
-  filtered; every dropped segment is kept in ``Transcript.dropped`` for inspection;
+  filtered; where it cannot make out speech it may write out its prompt's words instead
+  ("gemeente, goedemorgen, goedemiddag, ..."), and such copies are dropped too; every
+  dropped segment is kept in ``Transcript.dropped``, with its reason, for inspection;
 * conditioning on previous text lets one error loop through a whole call, so it is off;
 * language detection is thrown off by a music intro, so the language is fixed (Dutch).
 """
@@ -109,6 +111,12 @@ class TranscribeOptions:
         "kwaliteitsdoeleinden", "trainingsdoeleinden",
     )
     initial_prompt: str | None = None  # overrides the generated domain prompt when set
+    # a segment that is mostly a run of the prompt's own words heard at a mean word
+    # probability (0..1) below this is Whisper writing out its prompt over audio it cannot
+    # make out, not speech: dropped as "prompt_copy". Copied words scored near 0.005, heard
+    # ones (even misheard) 0.12 or more on the fixtures; as verdicts' min_heard_probability.
+    # 0 = off
+    prompt_copy_max_probability: float = 0.05
     per_channel: bool | None = None  # stereo: transcribe channels apart; None = when stereo
 
 
@@ -134,14 +142,35 @@ def normalise_text(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def is_prompt_copy(segment: Segment, prompt_words: frozenset[str],
+                   max_probability: float) -> bool:
+    """Whether ``segment`` is Whisper writing out its prompt rather than speech it heard: a
+    run of two or more prompt words (normalised) makes up most of its words, at a mean word
+    probability below ``max_probability``. Without word probabilities it cannot tell: False."""
+    if not prompt_words or not segment.words:
+        return False
+    tokens = [(t, w.probability) for w in segment.words for t in normalise_text(w.text).split()]
+    best: list[float] = []
+    run: list[float] = []
+    for token, probability in tokens:
+        run = [*run, probability] if token in prompt_words else []
+        best = max(best, run, key=len)
+    return (len(best) >= 2 and 2 * len(best) > len(tokens)
+            and sum(best) / len(best) < max_probability)
+
+
 def drop_reason(segment: Segment, options: TranscribeOptions,
-                patterns: tuple[re.Pattern[str], ...]) -> str | None:
-    """Why a segment should not be trusted as speech, or None to keep it."""
+                patterns: tuple[re.Pattern[str], ...],
+                prompt_words: frozenset[str] = frozenset()) -> str | None:
+    """Why a segment should not be trusted as speech, or None to keep it. ``prompt_words``:
+    the normalised words of the prompt the segment was decoded with."""
     norm = normalise_text(segment.text)
     if not norm:
         return "empty"
     if any(p.fullmatch(norm) for p in patterns):
         return "known_hallucination"
+    if is_prompt_copy(segment, prompt_words, options.prompt_copy_max_probability):
+        return "prompt_copy"
     if (segment.no_speech_prob > options.no_speech_threshold
             and segment.avg_logprob < options.log_prob_threshold):
         return "no_speech"
@@ -155,18 +184,20 @@ def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(p) for p in patterns)
 
 
-def filter_segments(segments: list[Segment], options: TranscribeOptions
-                    ) -> tuple[list[Segment], list[Segment]]:
-    """Split into (kept, dropped) by :func:`drop_reason`."""
+def filter_segments(segments: list[Segment], options: TranscribeOptions,
+                    prompt: str | None = None) -> tuple[list[Segment], list[Segment]]:
+    """Split into (kept, dropped) by :func:`drop_reason`; dropped segments carry their
+    reason. ``prompt``: the initial prompt the segments were decoded with."""
     patterns = _compiled(options.hallucination_patterns)
+    words = frozenset(normalise_text(prompt).split()) if prompt else frozenset()
     kept, dropped = [], []
     for s in segments:
-        reason = drop_reason(s, options, patterns)
+        reason = drop_reason(s, options, patterns, words)
         if reason is None:
             kept.append(s)
         else:
             logger.debug("dropped segment %.2f-%.2f (%s): %r", s.start, s.end, reason, s.text)
-            dropped.append(s)
+            dropped.append(replace(s, drop_reason=reason))
     return kept, dropped
 
 
@@ -476,7 +507,7 @@ class Transcriber:
                     raise TranscriptionError(f"transcription failed: {e}") from e
                 segments.extend(_shift(s, start + c0, channel) for s in raw)
         segments.sort(key=lambda s: (s.start, s.channel if s.channel is not None else -1))
-        kept, dropped = filter_segments(segments, self.options)
+        kept, dropped = filter_segments(segments, self.options, prompt)
         used = asdict(self.options)
         used.update(prompt=prompt, per_channel=bool(per_channel), start_s=start, end_s=end)
         return Transcript(

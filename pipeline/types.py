@@ -56,6 +56,9 @@ class Segment:
     avg_logprob: float = 0.0  # mean token log-probability (higher is surer)
     no_speech_prob: float = 0.0  # Whisper's probability that there is no speech
     compression_ratio: float = 1.0  # gzip ratio of the text; high values mean repetition loops
+    # why the transcription stage did not trust it as speech (in ``Transcript.dropped``, e.g.
+    # "known_hallucination", "prompt_copy"); None for a kept segment
+    drop_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,3 +115,4 @@ class Event:
     kind: str  # "music", "ringback", "busy", "dtmf", "tone", "silence"
     label: str = ""  # e.g. the DTMF digit
     confidence: float = 1.0
+

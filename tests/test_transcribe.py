@@ -54,7 +54,7 @@ def test_known_dutch_hallucinations_are_dropped():
         [seg("Ondertiteld door de Amara.org gemeenschap"), seg("Bedankt voor het kijken!"),
          seg("Goedemorgen, u spreekt met Sanne.")], opts)
     assert [s.text for s in kept] == ["Goedemorgen, u spreekt met Sanne."]
-    assert len(dropped) == 2
+    assert [s.drop_reason for s in dropped] == ["known_hallucination"] * 2
 
 
 def test_hallucination_filter_keeps_real_sentences_that_contain_the_words():
@@ -88,6 +88,50 @@ def test_domain_prompt_names_organisation_but_no_whole_notice():
     assert "gesprek kan worden opgenomen" not in prompt  # never a sentence it could copy
     assert build_prompt(TranscribeOptions(domain_prompt=False)) is None
     assert build_prompt(TranscribeOptions(initial_prompt="Zwolle")) == "Zwolle"
+
+
+PROMPT = build_prompt(TranscribeOptions(), organisation="Gemeente Zwolle")
+PROMPT_COPY = "gemeente, goedemorgen, goedemiddag, opgenomen, kwaliteitsdoeleinden."
+
+
+def heard(text, probability, start=0.0, end=3.0):
+    """A segment whose words all have ``probability`` (0..1)."""
+    words = tuple(Word(start + i * 0.2, start + i * 0.2 + 0.2, w, probability)
+                  for i, w in enumerate(text.split()))
+    return Segment(start, end, text, words, None, -0.8, 0.2, 1.3)
+
+
+def test_prompt_words_written_out_at_low_probability_are_dropped_as_prompt_copy():
+    kept, dropped = filter_segments([heard(PROMPT_COPY, 0.005)], TranscribeOptions(), PROMPT)
+    assert kept == []
+    assert [(s.text, s.drop_reason) for s in dropped] == [(PROMPT_COPY, "prompt_copy")]
+
+
+def test_prompt_words_really_said_with_normal_probabilities_are_kept():
+    kept, dropped = filter_segments([heard(PROMPT_COPY, 0.6)], TranscribeOptions(), PROMPT)
+    assert [s.text for s in kept] == [PROMPT_COPY] and dropped == []
+
+
+def test_poorly_heard_sentence_with_one_prompt_word_is_kept():
+    sentence = "Goedemorgen, u spreekt met Sanne van burgerzaken."
+    kept, _ = filter_segments([heard(sentence, 0.03)], TranscribeOptions(), PROMPT)
+    assert [s.text for s in kept] == [sentence]
+
+
+def test_prompt_copy_stays_out_of_the_transcript_and_the_roles_with_its_reason():
+    from dataclasses import asdict
+
+    from pipeline.roles import assign_roles
+
+    real = heard("Goedemiddag, u spreekt met Sanne van de gemeente.", 0.8, 4.0, 7.0)
+    backend = FakeBackend([heard(PROMPT_COPY, 0.004, 0.5, 3.0), real])
+    t = Transcriber(WHOLE, backend=backend).transcribe(
+        np.zeros(16000 * 8, np.float32), organisation="Gemeente Zwolle")
+    assert [s.text for s in t.segments] == [real.text]
+    assert asdict(t)["dropped"][0]["drop_reason"] == "prompt_copy"  # as in the per-call JSON
+    timeline = assign_roles(8.0, [], t)
+    said = " ".join(u.text for u, _ in timeline.utterances)
+    assert "Sanne" in said and "kwaliteitsdoeleinden" not in said
 
 
 def test_window_offsets_times_to_recording_time():
