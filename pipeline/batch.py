@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .audio import is_audio_path, sha256_of
+from .audio import AUDIO_SUFFIXES, is_audio_path, sha256_of
 from .config import PipelineConfig, to_toml
 
 logger = logging.getLogger(__name__)
@@ -62,6 +62,10 @@ class OutputPathError(UnsafePathError):
 
 class MetadataError(ValueError):
     """The ``--metadata`` CSV cannot be used."""
+
+
+class NoRecordingsError(FileNotFoundError):
+    """The input folder holds no file that looks like a recording."""
 
 
 def read_metadata(path: str | Path) -> dict[str, dict[str, str]]:
@@ -278,13 +282,16 @@ def run_batch(
     if not root.exists():
         raise FileNotFoundError(f"no such file or folder: {root}")
     meta = read_metadata(metadata) if isinstance(metadata, str | Path) else (metadata or {})
+    files = find_audio(root) if only is None else [root / rel for rel in only]
+    if not files:  # before any output is written: an earlier run's results in OUT stay
+        raise NoRecordingsError(
+            f"no recordings under {root} (looked for {', '.join(sorted(AUDIO_SUFFIXES))})")
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.rglob(".tmp-*"):  # partial writes of a killed run; never read
         stale.unlink(missing_ok=True)
     atomic_write(out / "config.toml", to_toml(config))
     fingerprint = config.fingerprint()
 
-    files = find_audio(root) if only is None else [root / rel for rel in only]
     names = {relative_name(p, root) for p in files}
     unknown = sorted(set(meta) - names)
     if unknown:

@@ -116,3 +116,47 @@ class Event:
     label: str = ""  # e.g. the DTMF digit
     confidence: float = 1.0
 
+
+class Concern(StrEnum):
+    """What a review reason puts in doubt: the notice, the agent's name and opening, or the
+    agent start (on which the other two hang)."""
+
+    NOTICE = "notice"
+    NAME = "name"
+    AGENT_START = "agent_start"
+
+
+# every review reason the verdict stage gives, with what it puts in doubt
+REASON_CONCERNS: dict[str, Concern] = {
+    **dict.fromkeys((
+        "negated_notice_heard", "weak_notice_evidence", "notice_words_not_heard",
+        "low_asr_confidence_notice", "announcements_poorly_heard", "negated_notice",
+        "notice_low_confidence"), Concern.NOTICE),
+    **dict.fromkeys((
+        "caller_like_turn", "multiple_names", "name_low_confidence",
+        "name_ambiguous_first_or_last", "name_not_in_lexicon", "name_fuzzy_lexicon",
+        "asr_hallucination_text", "low_asr_confidence_name", "name_not_heard",
+        "name_too_weak_to_count", "opening_poorly_heard"), Concern.NAME),
+    **dict.fromkeys((
+        "no_agent_found", "unclear_agent_start", "agent_opening_not_transcribed"),
+        Concern.AGENT_START),
+}
+
+# the call-level decisions (as in results.csv and the store), with what each rests on
+DECISION_CONCERNS: dict[str, Concern] = {
+    **dict.fromkeys(("notice_before_agent", "notice_by_agent", "notice_source"),
+                    Concern.NOTICE),
+    **dict.fromkeys(("agent_name", "agent_first", "agent_last", "organisation_named",
+                     "greeting"), Concern.NAME),
+    "agent_start_s": Concern.AGENT_START,
+}
+
+
+def decisions_in_doubt(reasons: tuple[str, ...] | list[str]) -> frozenset[str]:
+    """The decisions that a call's review reasons leave unsettled. A doubt about the agent
+    start unsettles every decision (the notice's timing and the opening hang on it), and so
+    does a reason this table does not know: never count a flagged verdict as settled."""
+    concerns = {REASON_CONCERNS.get(r) for r in reasons}
+    if None in concerns or Concern.AGENT_START in concerns:
+        return frozenset(DECISION_CONCERNS)
+    return frozenset(d for d, c in DECISION_CONCERNS.items() if c in concerns)

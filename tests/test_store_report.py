@@ -37,7 +37,9 @@ class FakeAnalyzer:
             return _Result({"schema_version": "1.0", "file": name, "audio": None,
                             "error": "empty file", "error_code": "empty_file"})
         notice, cat, first, last, start = text.decode().strip().split(";")
-        start_s = float(start)
+        start_s = float(start) if start else None  # empty: no agent found
+        reasons = (["no_agent_found"] if start_s is None else []) + (
+            ["opening_poorly_heard"] if cat == "none" else [])
         verdicts = {
             "notice_before_agent": notice, "notice_by_agent": "no",
             "notice_source": "ivr" if notice == "yes" else "none", "agent_name": cat,
@@ -49,16 +51,17 @@ class FakeAnalyzer:
                                  "asr_confidence": 0.8, "detail": "notice"}]
             if notice == "yes" else [],
             "name_evidence": [], "opening_text": f"goedemiddag u spreekt met {first}",
-            "needs_review": cat == "none", "review_reasons": ["no_name"] if cat == "none" else [],
+            "needs_review": bool(reasons), "review_reasons": reasons,
         }
         return _Result({
             "schema_version": "1.0", "file": name, "error": None, "error_code": None,
             "audio": {"duration_s": 30.0, "sample_rate": 8000, "channels": 1},
             "roles": {"agent_start_s": start_s, "agent_start_confidence": 0.9, "turns": [
-                {"start": 0.0, "end": start_s, "role": "IVR", "speaker": "S0", "channel": None},
+                {"start": 0.0, "end": start_s or 30.0, "role": "IVR", "speaker": "S0",
+                 "channel": None}] + ([] if start_s is None else [
                 {"start": start_s, "end": 30.0, "role": "AGENT", "speaker": "S1",
-                 "channel": None}]},
-            "transcript": {"segments": [
+                 "channel": None}])},
+            "transcript": {"segments": [] if start_s is None else [
                 {"start": start_s, "end": start_s + 2, "text": f" goedemiddag met {first}",
                  "channel": None, "words": [{"start": start_s, "end": start_s + 1,
                                              "word": "goedemiddag", "probability": 0.5}]}]},
@@ -141,7 +144,10 @@ def test_batch_writes_store_and_report_with_metadata(calls_dir, tmp_path, fake_m
     s = data["summary"]
     assert (s["n"], data["n_ok"], len(data["failed"])) == (4, 4, 1)
     assert (s["notice_before_agent"].k, s["notice_before_agent"].n) == (2, 4)
-    assert s["agent_name"]["none"].k == 1 and s["agent_name"]["full"].k == 1
+    # b.wav's "none" is flagged (opening heard poorly): left out of the figure, counted beside
+    none = s["agent_name"]["none"]
+    assert (none.k, none.n, none.awaiting, none.awaiting_k) == (0, 3, 1, 1)
+    assert s["agent_name"]["full"].k == 1 and s["agent_name"]["full"].n == 3
     assert s["wait"]["median"] == pytest.approx(10.25)
     assert [c["file"] for c in data["flagged"]] == ["b.wav"]
     by_size = {b["column"]: dict(b["groups"]) for b in data["breakdowns"]}["size_class"]
@@ -192,3 +198,74 @@ def test_store_is_valid_sqlite_readable_without_callcheck(calls_dir, tmp_path, f
 def test_summary_of_nothing():
     s = summarise({})
     assert s["n"] == 0 and s["notice_before_agent"].pct is None and s["wait"]["median"] is None
+
+
+def _batch_report(tmp_path, calls: dict[str, str], fake_models) -> str:
+    root = tmp_path / "in"
+    for rel, text in calls.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    run_batch(root, tmp_path / "out", quiet=True)
+    return (tmp_path / "out" / "report.html").read_text()
+
+
+def test_report_is_written_when_no_call_has_an_agent_start(tmp_path, fake_models):
+    html = _batch_report(tmp_path, {"a.wav": "yes;none;;;", "b.wav": "no;none;;;"},
+                         fake_models)
+    assert "No agent start found in any call" in html
+    # every verdict is flagged: the headline rests on nothing and says so
+    assert "No call's notice verdict stands yet: all 2 await review" in html
+    assert "0 decided without review, 0 reviewed, 2 awaiting review" in html
+
+
+@pytest.mark.parametrize("calls", [
+    {"one.wav": "yes;full;Sanne;Jansen;12.5"},  # one call
+    {"empty.wav": "", "also-empty.wav": ""},  # every call failed
+    {"a.wav": "no;none;;;3.0", "b.wav": "yes;none;;;4.0"},  # every call flagged
+], ids=["one-call", "all-failed", "all-flagged"])
+def test_report_is_written_for_degenerate_batches(tmp_path, calls, fake_models):
+    html = _batch_report(tmp_path, calls, fake_models)
+    assert "<h2>Key figures</h2>" in html and "</html>" in html
+
+
+def test_flagged_verdicts_are_not_headline_findings(tmp_path, fake_models):
+    # two calls with a name decided, two whose "none" is flagged and awaits review
+    calls = {"a.wav": "yes;full;Sanne;Jansen;5.0", "b.wav": "no;first;Joost;;6.0",
+             "c.wav": "no;none;;;4.0", "d.wav": "no;none;;;7.0"}
+    html = _batch_report(tmp_path, calls, fake_models)
+    assert "Of the <b>2</b> call(s) whose name verdict stands, in <b>0 (0%)</b>" in html
+    assert "2 decided without review, 0 reviewed, 2 awaiting review" in html
+    assert "no name in all calls as read: 2 of 4" in html
+    # the notice verdicts of the same calls are not in doubt: all four stand
+    assert "Of the <b>4</b> call(s) whose notice verdict stands" in html
+
+
+def test_empty_folder_is_a_clear_error_and_writes_nothing(tmp_path, fake_models, capsys):
+    from pipeline.cli import main
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "notes.txt").write_text("not a recording")
+    with pytest.raises(batch.NoRecordingsError, match="no recordings under"):
+        run_batch(tmp_path / "in", tmp_path / "out", quiet=True)
+    assert main(["analyze", str(tmp_path / "in"), "--out", str(tmp_path / "out")]) == 2
+    assert "no recordings under" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_every_review_reason_of_the_verdicts_says_what_it_concerns():
+    """A reason missing from types.REASON_CONCERNS would put every decision of its call in
+    doubt; each reason the verdict and language stages write must be listed."""
+    import inspect
+    import re
+
+    from pipeline import language, verdicts
+    from pipeline.types import REASON_CONCERNS
+
+    written = set()
+    for function in (verdicts.decide, language.analyze_opening):  # where review reasons arise
+        source = inspect.getsource(function)
+        written |= set(re.findall(r'reasons\.append\("([a-z_]+)"\)', source))
+        for r in re.findall(r'for r in \(([^)]*)\):\s*if r in name\.reasons', source):
+            written |= {f"name_{x}" for x in re.findall(r'"([a-z_]+)"', r)}
+    assert {"no_agent_found", "opening_poorly_heard", "name_fuzzy_lexicon"} <= written
+    assert written - set(REASON_CONCERNS) == set()

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import store
+from ..types import DECISION_CONCERNS, REASON_CONCERNS
 
 LANES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("IVR", ("IVR",)), ("hold", ("MUSIC", "TONE")), ("agent", ("AGENT",)),
@@ -249,20 +250,9 @@ def transcript(segments: Sequence[Mapping[str, Any]], turns: Sequence[Mapping[st
 
 
 def reasons_for(decision: str, reasons: Iterable[str]) -> tuple[str, ...]:
-    """The call's review reasons that concern ``decision``."""
-    kind = DECISION_EVIDENCE.get(decision)
-
-    def about(r: str) -> str | None:
-        if "notice" in r or r == "announcements_poorly_heard":
-            return "notice"
-        if "name" in r or r in ("caller_like_turn", "opening_poorly_heard"):
-            return "name"
-        if "agent" in r:  # no_agent_found, unclear_agent_start, agent_opening_not_transcribed
-            return "agent_start"
-        return None
-
-    want = "agent_start" if decision == "agent_start_s" else kind
-    return tuple(r for r in reasons if want is not None and about(r) == want)
+    """The call's review reasons that concern ``decision`` (``types.REASON_CONCERNS``)."""
+    want = DECISION_CONCERNS.get(decision)
+    return tuple(r for r in reasons if want is not None and REASON_CONCERNS.get(r) == want)
 
 
 def decisions(machine: Mapping[str, Mapping[str, Any]], evidence: Mapping[str, Any],
