@@ -34,8 +34,9 @@ install: $(VENV)/.installed models
 test: install
 	$(PY) -m pytest $(ARGS)
 
+# Leaves out the model-backed tests and the browser tests (no Chromium needed).
 test-fast: install
-	$(PY) -m pytest -m "not models" $(ARGS)
+	$(PY) -m pytest -m "not models and not browser" $(ARGS)
 
 analyze: install
 	$(VENV)/bin/callcheck analyze "$(DIR)" --out "$(OUT)" $(if $(METADATA),--metadata "$(METADATA)") $(ARGS)

@@ -3,8 +3,9 @@ Playwright (Playwright's own browser download is not available here), against th
 by uvicorn on 127.0.0.1. Open the queue, open a call, play and seek from the timeline, the
 transcript and the evidence, override a verdict, reload and see it kept beside the machine's.
 
-CI installs Debian's ``chromium``; without it these tests fail (they do not skip), so a
-missing browser cannot pass unnoticed.
+Marked ``browser``: ``make test-fast`` leaves them out, ``make test`` and CI run them. CI
+installs Debian's ``chromium``; without it these tests fail (they do not skip), so a missing
+browser cannot pass unnoticed where they are run.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from urllib.parse import quote
 
 import pytest
 from review_helpers import AGENT_START, FLAC, NAME_START, NOTICE_START, WAV, build_out
+
+pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 SEEK_TOLERANCE_S = 0.1  # seconds between the click's target and where the player lands
