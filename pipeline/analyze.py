@@ -325,20 +325,24 @@ def with_channels(audio: Audio, turns) -> tuple[ChannelTurn, ...]:
     return tuple(out)
 
 
-def nonspeech_levels(audio: Audio, events: list[Event]) -> dict[int, float] | None:
-    """Stereo: level (dB) of each channel during music, ringback and DTMF (None if mono)."""
+def nonspeech_levels(audio: Audio, events: list[Event]) -> dict[str, dict[int, float]] | None:
+    """Stereo: level (dB) of each channel during music and tones, per event kind
+    (``{"dtmf": {0: -12.0, 1: -40.0}, "music": {...}}``; None if mono or there are none).
+    Kinds are kept apart because they come from different sides: key presses from the
+    caller, ringback and hold music from the line."""
     if audio.channels != 2:
         return None
-    spans = [e for e in events if e.kind in NONSPEECH_EVENTS]
+    spans: dict[str, list[Event]] = {}
+    for e in events:
+        if e.kind in NONSPEECH_EVENTS:
+            spans.setdefault(e.kind, []).append(e)
     if not spans:
         return None
     from .audio import rms_dbfs
 
-    levels = {}
-    for c in range(2):
-        parts = [audio.crop(e.start, e.end)[c] for e in spans]
-        levels[c] = rms_dbfs(np.concatenate(parts)) if parts else float("-inf")
-    return levels
+    return {kind: {c: rms_dbfs(np.concatenate([audio.crop(e.start, e.end)[c] for e in es]))
+                   for c in range(2)}
+            for kind, es in spans.items()}
 
 
 def _cut_point(target: float, silences: list[Event], limit: float,

@@ -61,6 +61,15 @@ GREETING_WORDS: tuple[str, ...] = (
     "goedemorgen", "goedemiddag", "goedenavond", "goedendag", "goeiemorgen", "goeiemiddag",
     "hallo", "dag",
 )
+# stereo: what a kind of non-speech event clearly louder on one channel (by more than
+# LEVEL_MARGIN_DB) says about that channel, in points for "it is the line". Ringback, busy
+# tones and hold music come from the exchange, so they are loud on the line's channel; DTMF
+# key presses are made by the caller, so they are loud on the caller's (against the line).
+# A level difference is heard, not transcribed: it outweighs wording and who spoke first.
+LINE_LEVEL_WEIGHTS: dict[str, float] = {
+    "music": 3.0, "ringback": 3.0, "busy": 3.0, "tone": 3.0, "dtmf": -3.0,
+}
+LEVEL_MARGIN_DB = 6.0
 
 
 @dataclass(frozen=True)
@@ -307,12 +316,14 @@ def build_utterances(transcript: Transcript | None, speaker_turns=(), *,
 
 def detect_caller_channel(utterances: list[Utterance], events: list[Event],
                           min_ratio: float = 0.8,
-                          nonspeech_levels: dict[int, float] | None = None) -> int | None:
+                          nonspeech_levels: dict[str, dict[int, float]] | None = None
+                          ) -> int | None:
     """In a stereo call, which channel is the caller's.
 
-    The line channel carries ringback, hold music and DTMF echoes (``nonspeech_levels``: dB
-    per channel during those events), speaks first (IVR or the agent's greeting) and has the
-    IVR wording; the caller's channel is the other one.
+    The line channel carries ringback, busy tones and hold music, speaks first (IVR or the
+    agent's greeting) and has the IVR wording; the caller's channel carries the caller's key
+    presses (DTMF). ``nonspeech_levels``: dB per channel during each kind of event (see
+    ``LINE_LEVEL_WEIGHTS``).
     """
     channels = sorted({u.channel for u in utterances if u.channel is not None})
     if len(channels) != 2:
@@ -324,11 +335,14 @@ def detect_caller_channel(utterances: list[Utterance], events: list[Event],
         us = [u for u in utterances if u.channel == c]
         score[c] += 0.5 * sum(bool(ivr_wording(u.text, min_ratio)) for u in us[:4])
         score[c] += 0.5 * sum(bool(greeting_wording(u.text, min_ratio)) for u in us[:2])
-    if nonspeech_levels and len(nonspeech_levels) == 2:
-        loud = max(nonspeech_levels, key=nonspeech_levels.get)
-        quiet = min(nonspeech_levels, key=nonspeech_levels.get)
-        if nonspeech_levels[loud] - nonspeech_levels[quiet] > 6.0 and loud in score:
-            score[loud] += 3.0  # tones and music are heard on the line, not from the caller
+    for kind, levels in (nonspeech_levels or {}).items():
+        weight = LINE_LEVEL_WEIGHTS.get(kind, 0.0)
+        if not weight or len(levels) != 2:
+            continue
+        loud = max(levels, key=levels.get)
+        quiet = min(levels, key=levels.get)
+        if levels[loud] - levels[quiet] > LEVEL_MARGIN_DB and loud in score:
+            score[loud] += weight
     return min(channels, key=lambda c: score[c])
 
 
@@ -485,11 +499,12 @@ def assign_roles(
     transcript: Transcript | None,
     speaker_turns=(),
     options: RoleOptions | None = None,
-    nonspeech_levels: dict[int, float] | None = None,
+    nonspeech_levels: dict[str, dict[int, float]] | None = None,
 ) -> RoleTimeline:
     """Label the call and find the agent start. ``speaker_turns``: diarization turns
     (objects with ``start``, ``end``, ``speaker`` and optionally ``channel``);
-    ``nonspeech_levels``: stereo only, level in dB of each channel during music and tones."""
+    ``nonspeech_levels``: stereo only, level in dB of each channel during each kind of
+    music and tone event (``{"dtmf": {0: -12.0, 1: -40.0}, ...}``)."""
     options = options or RoleOptions()
     nonspeech = [(e.start, e.end) for e in events if e.kind != "silence"]
     utterances = [

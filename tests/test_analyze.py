@@ -10,10 +10,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from pipeline.analyze import CallAnalyzer, _cut_point
+from pipeline.analyze import CallAnalyzer, _cut_point, nonspeech_levels
 from pipeline.audio import Audio
 from pipeline.config import PipelineConfig
-from pipeline.types import AudioInfo, Event, ModelInfo, Segment, Transcript, Word
+from pipeline.roles import assign_roles
+from pipeline.types import AudioInfo, Event, ModelInfo, Role, Segment, Transcript, Word
 
 SR = 16000
 DURATION = 180.0
@@ -155,3 +156,68 @@ def test_cut_point_moves_into_silence_and_forward_when_asked():
     assert _cut_point(200.0, silences, 180.0) == 180.0
     whole = [Event(0.0, 180.0, "silence")]
     assert _cut_point(60.0, whole, 180.0) == 60.0
+
+
+# ------------------------------------------------------ stereo: channel levels of events
+
+CALLER, LINE = 0, 1  # channels of the stereo calls below
+STEREO_S = 18.0
+# the line: an IVR menu, then the agent; the caller answers the agent
+STEREO_SEGMENTS = (
+    Segment(3.5, 7.0, "Welkom bij de gemeente Ede. Voor afval, kies 1.", channel=LINE),
+    Segment(10.0, 13.0, "Goedemiddag, u spreekt met Sanne, waarmee kan ik u helpen?",
+            channel=LINE),
+    Segment(14.0, 17.0, "Ja goedemiddag, ik heb een vraag over mijn paspoort.", channel=CALLER),
+)
+
+
+def _tone(freqs: tuple[float, ...], amplitude: float, n: int) -> np.ndarray:
+    t = np.arange(n) / SR
+    return sum(amplitude * np.sin(2 * np.pi * f * t) for f in freqs)
+
+
+def _stereo_call(events: list[Event], sounds: dict[str, tuple]) -> Audio:
+    """A few seconds of quiet stereo noise with, at each event, ``sounds[kind]``:
+    (frequencies in Hz, amplitude on the caller's channel, amplitude on the line's)."""
+    rng = np.random.default_rng(1)
+    samples = 1e-4 * rng.standard_normal((2, int(STEREO_S * SR)))
+    for e in events:
+        freqs, on_caller, on_line = sounds[e.kind]
+        a, b = round(e.start * SR), round(e.end * SR)
+        samples[CALLER, a:b] += _tone(freqs, on_caller, b - a)
+        samples[LINE, a:b] += _tone(freqs, on_line, b - a)
+    info = AudioInfo("stereo.wav", STEREO_S, SR, 2, "pcm_s16le", "wav", "0" * 64)
+    return Audio(samples=samples.astype(np.float32), sample_rate=SR, info=info)
+
+
+def _stereo_roles(events: list[Event], audio: Audio):
+    transcript = Transcript(STEREO_SEGMENTS, "nl", STEREO_S, ModelInfo("fake", None, "fake"))
+    return assign_roles(STEREO_S, events, transcript, (), None, nonspeech_levels(audio, events))
+
+
+def test_caller_key_presses_are_loud_on_the_callers_channel_not_the_lines():
+    """Key presses are heard on the caller's side and ringback on the line's; taken together
+    the loud DTMF would outweigh the soft ringback and make the caller's channel the line."""
+    events = [Event(0.0, 3.0, "ringback"), Event(7.5, 7.7, "dtmf", "1"),
+              Event(8.0, 8.2, "dtmf", "2")]
+    audio = _stereo_call(events, {"ringback": ((425.0,), 0.0, 0.03),
+                                  "dtmf": ((697.0, 1209.0), 0.25, 0.002)})
+    levels = nonspeech_levels(audio, events)
+    assert levels["dtmf"][CALLER] > levels["dtmf"][LINE] + 6.0
+    assert levels["ringback"][LINE] > levels["ringback"][CALLER] + 6.0
+    tl = _stereo_roles(events, audio)
+    assert tl.caller_channel == CALLER
+    assert tl.agent_start_s == pytest.approx(10.0)
+    assert tl.role_at(4.0) == Role.IVR
+    assert tl.role_at(11.0) == Role.AGENT
+    assert tl.role_at(15.0) == Role.CALLER
+
+
+def test_hold_music_and_ringback_loud_on_a_channel_make_it_the_line():
+    events = [Event(0.0, 3.0, "ringback"), Event(7.2, 9.8, "music")]
+    audio = _stereo_call(events, {"ringback": ((425.0,), 0.0, 0.03),
+                                  "music": ((440.0, 554.0, 659.0), 0.001, 0.1)})
+    tl = _stereo_roles(events, audio)
+    assert tl.caller_channel == CALLER
+    assert tl.agent_start_s == pytest.approx(10.0)
+    assert tl.role_at(15.0) == Role.CALLER

@@ -103,6 +103,37 @@ def test_stereo_caller_channel_is_detected_and_never_agent():
     assert tl.role_at(24.0) == Role.CALLER
 
 
+STEREO_CALL = [
+    seg(3.5, 7.0, "Welkom bij de gemeente Ede. Voor afval, kies 1.", channel=1),
+    seg(10.0, 13.0, "Goedemiddag, u spreekt met Sanne, waarmee kan ik u helpen?", channel=1),
+    seg(14.0, 17.0, "Ja goedemiddag, ik heb een vraag over mijn paspoort.", channel=0),
+]
+STEREO_EVENTS = [Event(0.0, 3.0, "ringback"), Event(7.5, 7.7, "dtmf", "1"),
+                 Event(8.0, 8.2, "dtmf", "2")]
+
+
+def test_caller_key_presses_mark_the_callers_channel():
+    """DTMF loud on channel 0 is the caller pressing keys: channel 0 is the caller's, even
+    where the key presses are louder than the ringback on the line."""
+    levels = {"ringback": {0: -80.0, 1: -33.5}, "dtmf": {0: -15.0, 1: -57.0}}
+    tl = assign_roles(18.0, STEREO_EVENTS, transcript(*STEREO_CALL), (), None, levels)
+    assert tl.caller_channel == 0
+    assert tl.agent_start_s == pytest.approx(10.0)
+    assert tl.role_at(11.0) == Role.AGENT
+    assert tl.role_at(15.0) == Role.CALLER
+
+
+@pytest.mark.parametrize("kind", ["ringback", "busy", "music"])
+def test_line_tones_and_music_mark_the_line_channel(kind):
+    # the caller speaks first here, so only the levels tell the channels apart
+    segs = [seg(0.5, 1.2, "Hallo?", channel=0), *STEREO_CALL]
+    levels = {kind: {0: -75.0, 1: -30.0}}
+    tl = assign_roles(18.0, [Event(8.0, 9.8, kind)], transcript(*segs), (), None, levels)
+    assert tl.caller_channel == 0
+    assert tl.agent_start_s == pytest.approx(10.0)
+    assert tl.role_at(15.0) == Role.CALLER
+
+
 def test_music_only_call_has_no_agent():
     tl = assign_roles(30.0, [Event(0.0, 30.0, "music")], transcript())
     assert tl.agent_start_s is None
