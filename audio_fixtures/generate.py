@@ -832,7 +832,7 @@ CLOSINGS_AGENT = [
 # without one, and the variants and pitches it recognised best (a high -p made every variant
 # worse). Klatt variants (nl+klatt*) are not used: after the 8 kHz band-pass the Silero VAD in
 # front of Whisper hears almost none of their speech. Variants are split between the roles so
-# that IVR, agent and caller stay distinct for a speaker-embedding model (see DOMAIN.md): the
+# that IVR, agent and caller stay distinct for a speaker-embedding model (see docs/domain.md): the
 # IVR variants (f5, m7) are used by no agent or caller (f2 is left out: it sounds like f5).
 VOICES_IVR = [Voice("nl+f5", 56, 132, 5), Voice("nl+m7", 42, 140, 4), Voice("nl+f5", 46, 132, 5)]
 # agents: the speed is drawn per call within +-12 wpm of the one given here
@@ -1340,7 +1340,7 @@ or from Python: `build_long_call(seconds=180, out="/tmp/long_call.wav")`.
   - agents: {agent}
   - callers: {caller}
 
-  Distinct variants and pitches, as real IVR, agent and caller voices differ (see DOMAIN.md);
+  Distinct variants and pitches, as real IVR, agent and caller voices differ (see docs/domain.md);
   calls marked "hard" have a caller of the agent's sex at a close pitch. Speech is 125-155 wpm
   with a short word gap, the pace and the variants the default recogniser (Whisper base)
   transcribes best; even so it gets a large share of the words of this synthetic Dutch wrong.

@@ -8,7 +8,7 @@ Telephone audio trips Whisper in known ways, and the defaults here are chosen ag
 
 * temperature fallback re-decodes a window up to six times; on an 8 kHz call openai-style
   defaults ran at 1.9x real time against 0.19x for greedy decoding without fallback
-  (``shared/MODELS.md``), so decoding is greedy at temperature 0 only;
+  (``docs/models.md``), so decoding is greedy at temperature 0 only;
 * on music and silence Whisper invents text ("Ondertiteld door de Amara.org gemeenschap"):
   Silero VAD (bundled with faster-whisper) skips non-speech, segments with a high
   no-speech probability and low confidence are dropped, and known hallucinated phrases are
@@ -37,7 +37,7 @@ from .types import ModelInfo, Segment, Transcript, Word
 logger = logging.getLogger(__name__)
 
 # Phrases Whisper produces from subtitle-laden training data when it hears no speech.
-# Matched after normalisation (lower case, no punctuation); see DOMAIN.md.
+# Matched after normalisation (lower case, no punctuation); see docs/domain.md.
 DEFAULT_HALLUCINATIONS: tuple[str, ...] = (
     r"ondertiteld door (de )?amara( ?\.? ?org)?( gemeenschap)?",
     r"ondertiteling (door )?(de )?amara( ?\.? ?org)?( gemeenschap)?",

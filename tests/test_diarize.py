@@ -28,7 +28,7 @@ from pipeline.diarize import (
 )
 
 SR = 16000
-# distinct espeak-ng voices, as shared/DOMAIN.md advises: an IVR-like and a caller-like voice
+# distinct espeak-ng voices, as docs/domain.md advises: an IVR-like and a caller-like voice
 VOICE_A = ("nl+f3", 55)
 VOICE_B = ("nl+m7", 30)
 SENTENCES_A = (
