@@ -13,8 +13,12 @@ Each configuration runs in its own process (so peak RSS is its own) over the sam
   built from fixture parts (``audio_fixtures/generate.py --long``), and the verdicts of the
   two are compared call by call.
 
+* ``cli``: ``callcheck analyze`` timed as a whole process, as a user times it, over a folder
+  with one copy of the ~3-minute call and over one with ``--cli-calls`` copies: the first call
+  (imports and model loading included) and each further call once the models are loaded.
+
 Real-time factor (RTF) = processing seconds / audio seconds (lower is faster). Model loading
-is timed apart and not part of the RTF.
+is timed apart and not part of the RTF, except in ``cli``.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ CONFIGS = {
     "events": {},
     "analyze:callcheck": {},
     "analyze:whisperx-style": {"full_transcript": True},
+    "cli": {},
 }
 VERDICT_KEYS = ("notice_before_agent", "notice_by_agent", "notice_source", "agent_name",
                 "agent_first", "agent_last")
@@ -161,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs of the long call per configuration; the median counts "
                         "(default 3)")
+    parser.add_argument("--cli-calls", type=int, default=4,
+                        help="copies of the ~3-minute call in the cli timing (default 4)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--repeat-files", nargs="*", default=[], help=argparse.SUPPRESS)
     parser.add_argument("--files", nargs="*", help=argparse.SUPPRESS)
@@ -174,10 +181,15 @@ def main(argv: list[str] | None = None) -> int:
     names = args.only or list(CONFIGS)
     long_files: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
-        if any(n.startswith("analyze") for n in names) and not args.no_long:
+        if any(n.startswith("analyze") for n in names) and not args.no_long or "cli" in names:
             long_files = [str(build_long_call(Path(tmp)))]
         results = {}
         for name in names:
+            if name == "cli":
+                results[name] = time_cli(Path(long_files[0]), max(2, args.cli_calls),
+                                         Path(tmp), args.threads)
+                print(f"  done {name}", file=sys.stderr)
+                continue
             run_files = files + long_files if name.startswith("analyze") else files
             cmd = [sys.executable, "-m", "pipeline.bench", "--worker", name, "--threads",
                    str(args.threads), "--repeat", str(args.repeat), "--files", *run_files,
@@ -196,6 +208,41 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if len(results) == len(names) else 1
 
 
+def time_cli(call: Path, copies: int, tmp: Path, threads: int) -> dict:
+    """Wall-clock seconds of ``callcheck analyze`` over 1 and over ``copies`` copies of
+    ``call``, each a fresh process with a fresh OUT: what a user measures from the shell."""
+    import shutil
+
+    import soundfile as sf
+
+    audio_s = sf.info(str(call)).duration
+    wall = {}
+    for n in (1, copies):
+        folder = tmp / f"cli-{n}"
+        folder.mkdir()
+        for i in range(n):
+            shutil.copy(call, folder / f"call{i}.wav")
+        cmd = [sys.executable, "-m", "pipeline.cli", "analyze", str(folder), "--out",
+               str(tmp / f"cli-out-{n}"), "--quiet", "--threads", str(threads)]
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True, cwd=REPO,
+                       env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        wall[n] = time.perf_counter() - t0
+    per_call = (wall[copies] - wall[1]) / (copies - 1)
+    return {"audio_s": audio_s, "copies": copies, "first_call_s": wall[1],
+            "batch_s": wall[copies], "per_call_loaded_s": per_call}
+
+
+def _cli_lines(r: dict) -> list[str]:
+    n, a = r["copies"], r["audio_s"]
+    return ["", f"callcheck analyze as a whole process ({a:.0f} s call, model loading included):",
+            f"  1 call:  {r['first_call_s']:.1f} s wall ({a / r['first_call_s']:.1f}x real time)",
+            f"  {n} calls: {r['batch_s']:.1f} s wall ({n * a / r['batch_s']:.1f}x real time)",
+            f"  each call once the models are loaded: {r['per_call_loaded_s']:.1f} s "
+            f"({a / r['per_call_loaded_s']:.1f}x real time); loading and start-up: "
+            f"{r['first_call_s'] - r['per_call_loaded_s']:.1f} s"]
+
+
 def _report(results: dict, files: list[str], long_files: list[str], threads: int) -> dict:
     header = (f"{'configuration':26s} {'set':9s} {'calls':>5s} {'audio s':>8s} {'load s':>7s} "
               f"{'proc s':>8s} {'RTF':>7s} {'x real':>7s} {'peak RSS MB':>12s}")
@@ -203,6 +250,10 @@ def _report(results: dict, files: list[str], long_files: list[str], threads: int
              f", {threads} threads", "", header, "-" * len(header)]
     data = []
     for name, r in results.items():
+        if name == "cli":
+            lines += _cli_lines(r)
+            data.append({"name": name, **r})
+            continue
         sets = [("fixtures", files)] + ([("long", long_files)] if long_files
                                         and name.startswith("analyze") else [])
         for set_name, set_files in sets:

@@ -27,3 +27,13 @@ def test_long_call_targets_use_the_median_run_and_the_baseline_ratio():
     assert "NOT met  long call >= 20x real time" in text
     assert "NOT met  peak RSS <= 2048 MB" in text
     assert "met      same verdicts as the baseline" in text
+
+
+def test_cli_timing_reports_first_call_and_each_loaded_call():
+    cli = {"audio_s": 180.0, "copies": 4, "first_call_s": 18.0, "batch_s": 39.0,
+           "per_call_loaded_s": 7.0}
+    text = _report({"cli": cli}, ["f.wav"], ["long.wav"], 2)["text"]
+    assert "1 call:  18.0 s wall (10.0x real time)" in text
+    assert "4 calls: 39.0 s wall (18.5x real time)" in text  # 720 / 39
+    assert "each call once the models are loaded: 7.0 s (25.7x real time)" in text
+    assert "loading and start-up: 11.0 s" in text
