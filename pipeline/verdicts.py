@@ -188,8 +188,10 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
     before = any(e.role != Role.AGENT and (agent_start is None or e.start < agent_start)
                  for e in counted)
     if not before and agent_start is not None:
+        # every voice before the agent, not only the IVR's: when diarization puts the IVR with
+        # the caller, a notice the recogniser garbled sits in speech labelled CALLER
         heard = _mean_probability([u for u, role in timeline.utterances
-                                   if role == Role.IVR and u.start < agent_start])
+                                   if role != Role.AGENT and u.start < agent_start])
         if heard is not None and heard < options.min_heard_for_none:
             reasons.append("announcements_poorly_heard")
     by_agent = any(e.role == Role.AGENT for e in counted)

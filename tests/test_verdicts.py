@@ -196,3 +196,19 @@ def test_a_found_name_and_notice_are_not_flagged_as_poorly_heard(nlp):
     v = decide(tl, nlp=nlp)
     assert v.notice_before_agent == "yes" and v.agent_name == "full"
     assert not {"opening_poorly_heard", "announcements_poorly_heard"} & set(v.review_reasons)
+
+
+def test_no_notice_is_flagged_when_speech_before_the_agent_was_heard_poorly_whoever_said_it(nlp):
+    """Diarization can put the IVR's voice with the caller's, so garbled announcements end up
+    labelled CALLER; a "no" read from them is no evidence that no notice was played."""
+    from dataclasses import replace
+
+    tl = call(["Je spreekt een morgen op de nomen van de nureen."],
+              ["Goedendag, klantcontactcentrum, wat kan ik voor u doen?"],
+              ["Ja, goedendag, ik heb een vraag over de belastingen."], prob=0.3)
+    as_caller = replace(tl, utterances=tuple((u, Role.CALLER if r == Role.IVR else r)
+                                             for u, r in tl.utterances))
+    assert not any(r == Role.IVR for _, r in as_caller.utterances)
+    v = decide(as_caller, nlp=nlp)
+    assert v.notice_before_agent == "no"
+    assert "announcements_poorly_heard" in v.review_reasons
