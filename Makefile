@@ -4,6 +4,8 @@
 #   make review OUT=...          browser app for QA review of an analyze output
 #   make test                    the test suite (network blocked, HF_HUB_OFFLINE=1)
 #   make eval | bench | lint | train-ner | fixtures
+#   make corpus                  240 labelled calls nobody tuned to (MBROLA, real speech) -> corpus/
+#   make eval-corpus             callcheck eval on it, per shape, family and channel
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -11,12 +13,15 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 DIR ?= audio_fixtures/calls
 OUT ?= out
+CORPUS ?= corpus
+CORPUS_CALLS ?= 240
 ARGS ?=
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 
-.PHONY: install models test test-fast analyze review transcribe eval bench lint train-ner fixtures clean
+.PHONY: install models test test-fast analyze review transcribe eval bench lint train-ner fixtures \
+	corpus eval-corpus clean
 
 # The venv is rebuilt only when pyproject.toml changes; pip's cache makes a rebuild fast.
 $(VENV)/.installed: pyproject.toml
@@ -47,6 +52,14 @@ review: install
 eval: install
 	$(VENV)/bin/callcheck eval audio_fixtures --labels audio_fixtures/labels.csv --out "$(OUT)/eval" \
 		--asr-noise 0.1,0.2,0.3 $(ARGS)
+
+# Needs espeak-ng, sox and Debian's mbrola-nl2/-nl3 and fillets-ng-data-nl (docs/corpus.md).
+corpus: install
+	$(PY) audio_fixtures/corpus.py --out "$(CORPUS)" --calls $(CORPUS_CALLS) $(ARGS)
+
+eval-corpus: install
+	$(VENV)/bin/callcheck eval "$(CORPUS)" --labels "$(CORPUS)/labels.csv" \
+		--out "$(OUT)/eval-corpus" $(ARGS)
 
 bench: install
 	$(PY) -m pipeline.bench $(ARGS)

@@ -117,9 +117,11 @@ class Ringback:
 
 @dataclass(frozen=True)
 class Dtmf:
-    """DTMF digits pressed by the caller (real dual-tone pairs, 100-200 ms each)."""
+    """DTMF digits pressed by the caller (real dual-tone pairs, 100-200 ms each); heard on the
+    line's side (an exchange that echoes them) or, with ``on_caller``, on the caller's."""
 
     digits: str
+    on_caller: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,9 +156,11 @@ class Agent:
 
 @dataclass(frozen=True)
 class Caller:
-    """A turn of the caller (the researcher)."""
+    """A turn of the caller (the researcher); ``clip``: a recording of ``text`` to play in
+    place of the synthetic voice (real human speech)."""
 
     text: str
+    clip: str = ""
 
 
 Part = Ringback | Dtmf | Music | Ivr | Agent | Caller
@@ -171,10 +175,14 @@ class CallSpec:
     ivr_voice: Voice
     agent_voice: Voice
     caller_voice: Voice
-    channels: int = 1  # 1: mixed; 2: caller on channel 0, the line on channel 1
-    rate: int = SR  # 16000 or 8000 (8 kHz: 300-3400 Hz band, mu-law when wav)
+    channels: int = 1  # 1: mixed; 2: caller on ``caller_channel``, the line on the other
+    rate: int = SR  # 16000 or 8000 (8 kHz: 300-3400 Hz band, ``codec`` when wav)
     fmt: str = "wav"  # wav, mp3, flac or ogg
     noise_dbfs: float | None = None  # RMS of added background noise, None for none
+    caller_channel: int = 0  # stereo: 0 = caller left, 1 = caller right
+    codec: str = "mu-law"  # 8 kHz wav: "mu-law", "a-law" or "gsm" (a GSM 06.10 round trip)
+    line_gain_db: float = 0.0  # level of everything from the line, relative to the default
+    caller_gain_db: float = 0.0  # level of the caller's side
     description: str = ""  # one line for the README table
 
     @property
@@ -184,7 +192,7 @@ class CallSpec:
     @property
     def encoding(self) -> str:
         if self.fmt == "wav":
-            return "mu-law" if self.rate == 8000 else "pcm16"
+            return self.codec if self.rate == 8000 else "pcm16"
         return self.fmt
 
     def voice_for(self, part: Ivr | Agent | Caller) -> Voice:
@@ -225,9 +233,11 @@ class Rendered:
         return len(self.line) / SR
 
     def audio(self) -> np.ndarray:
-        """(n, channels) float32 as written: stereo is [caller, line], mono their sum."""
+        """(n, channels) float32 as written: stereo is [caller, line] (or [line, caller] with
+        ``caller_channel`` 1), mono their sum."""
         if self.spec.channels == 2:
-            return np.stack([self.caller, self.line], axis=1)
+            pair = [self.caller, self.line]
+            return np.stack(pair if self.spec.caller_channel == 0 else pair[::-1], axis=1)
         return (self.caller + self.line)[:, None]
 
     def labels(self) -> dict[str, str]:
@@ -272,6 +282,19 @@ class Tts:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self._cache: dict[tuple[str, Voice], np.ndarray] = {}
+        self._clips: dict[str, np.ndarray] = {}
+
+    def clip(self, path: str) -> np.ndarray:
+        """A recording (any format sox reads) as :meth:`say` returns speech: 16 kHz mono,
+        trimmed to its voiced span, level-normalised."""
+        if path not in self._clips:
+            res = self.workdir / "clip_16k.wav"
+            _run(["sox", "-R", "-D", path, "-r", str(SR), "-c", "1", "-b", "16", str(res)])
+            x = read_pcm16(res)[:, 0]
+            on, off = voiced_span(x)
+            x = x[on:off]
+            self._clips[path] = (x * _gain_to(x, SPEECH_RMS_DBFS)).astype(np.float32)
+        return self._clips[path]
 
     def say(self, text: str, voice: Voice) -> np.ndarray:
         """(n,) float32 at :data:`SR`, starting at the first voiced frame, level-normalised."""
@@ -443,24 +466,27 @@ def render(spec: CallSpec, tts: Tts) -> Rendered:
                 for c in range(cycles):
                     place(tone([425.0], 1.0), "TONE", idx)
                     t += int((1.0 + (4.0 if c < cycles - 1 else last_off)) * SR)
-            case Dtmf(digits=digits):
+            case Dtmf(digits=digits, on_caller=on_caller):
                 for k, d in enumerate(digits):
                     if k:
                         t += int(rng.uniform(0.08, 0.15) * SR)
                     x = tone(DTMF_FREQS[d], rng.uniform(0.10, 0.20), TONE_DBFS + 3)
-                    t += place(x, "TONE", idx)
+                    t += place(x, "TONE", idx, caller=on_caller)
             case Music(seconds=seconds):
                 x = hold_music(seconds, zlib.crc32(f"{spec.stem}/{idx}".encode()))
                 t += place(x, "MUSIC", idx)
             case Ivr() | Agent() | Caller():
                 role = type(part).__name__.upper()
-                x = tts.say(part.text, spec.voice_for(part))
+                clip = getattr(part, "clip", "")
+                x = tts.clip(clip) if clip else tts.say(part.text, spec.voice_for(part))
                 t += place(x, role, idx, part.text, caller=isinstance(part, Caller))
     n = t + int(rng.uniform(0.4, 0.8) * SR)
     caller = np.zeros(n, dtype=np.float32)
     line = np.zeros(n, dtype=np.float32)
     for start, x, on_caller in clips:
         (caller if on_caller else line)[start : start + len(x)] += x
+    caller *= np.float32(10 ** (spec.caller_gain_db / 20))
+    line *= np.float32(10 ** (spec.line_gain_db / 20))
     if spec.noise_dbfs is not None:
         nrng = np.random.default_rng(zlib.crc32(spec.stem.encode()))
         level = 10 ** (spec.noise_dbfs / 20)
@@ -552,14 +578,27 @@ def mp3_delay(rate: int, channels: int, kbps: int, workdir: Path) -> int:
     return _MP3_DELAY[key]
 
 
-def encode(audio: np.ndarray, path: Path, rate: int, fmt: str, workdir: Path) -> None:
+def encode(audio: np.ndarray, path: Path, rate: int, fmt: str, workdir: Path,
+           codec: str = "mu-law") -> None:
     """Write (n, channels) float audio at :data:`SR` to ``path`` in ``fmt`` at ``rate``.
 
-    8 kHz output is band-limited to 300-3400 Hz like a telephone line; 8 kHz wav is mu-law.
+    8 kHz output is band-limited to 300-3400 Hz like a telephone line; 8 kHz wav is ``codec``
+    (mu-law, a-law, or 16-bit PCM after a GSM 06.10 round trip, channel by channel).
     """
     channels = audio.shape[1]
     if fmt == "wav" and rate == SR:
         write_pcm16(path, audio, SR)
+        return
+    if fmt == "wav" and codec == "gsm":
+        sides = []
+        for c in range(channels):  # sox's GSM is mono 8 kHz only
+            narrow, gsm, back = (workdir / f"gsm_{c}{ext}" for ext in (".wav", ".gsm", "_rt.wav"))
+            encode(audio[:, c : c + 1], narrow, rate, "wav", workdir, codec="pcm16")
+            _run(["sox", "-R", str(narrow), "-t", "gsm", str(gsm)])
+            _run(["sox", "-R", "-t", "gsm", "-r", str(rate), str(gsm), "-b", "16", str(back)])
+            sides.append(read_pcm16(back)[:, 0])
+        n = min(len(x) for x in sides)
+        write_pcm16(path, np.stack([x[:n] for x in sides], axis=1), rate)
         return
     src = workdir / "encode_src.wav"
     write_pcm16(src, audio, SR)
@@ -568,7 +607,8 @@ def encode(audio: np.ndarray, path: Path, rate: int, fmt: str, workdir: Path) ->
     if rate != SR:
         effects = ["sinc", "300-3400", "rate", "-h", str(rate)]
     if fmt == "wav":
-        opts = ["-e", "mu-law", "-b", "8"]
+        opts = {"mu-law": ["-e", "mu-law", "-b", "8"], "a-law": ["-e", "a-law", "-b", "8"],
+                "pcm16": ["-e", "signed-integer", "-b", "16"]}[codec]
     elif fmt == "flac":
         opts = ["-b", "16", "-C", "8"]
     elif fmt == "ogg":
@@ -631,10 +671,18 @@ def check_written(rendered: Rendered, path: Path, workdir: Path) -> None:
     if spec.channels == 2:
         env = [_envelope(y[:, c], rate) for c in range(2)]
         ref = [_envelope(rendered.caller, SR), _envelope(rendered.line, SR)]
+        if spec.caller_channel == 1:
+            ref = ref[::-1]
         n = min(len(env[0]), len(ref[0]))
+        silent = [float(np.ptp(r[:n])) == 0.0 for r in ref]  # e.g. a caller who never speaks
+        if any(silent):
+            quiet = silent.index(True)
+            if np.abs(y[:, quiet]).max() > 0.01:
+                raise GenerateError(f"{path.name}: channel {quiet} should be silent")
+            return
         corr = [[float(np.corrcoef(e[:n], r[:n])[0, 1]) for r in ref] for e in env]
         if not (corr[0][0] > corr[0][1] and corr[1][1] > corr[1][0]):
-            raise GenerateError(f"{path.name}: channels are not [caller, line]: {corr}")
+            raise GenerateError(f"{path.name}: channels are not as specified: {corr}")
 
 
 @dataclass(frozen=True)
@@ -659,7 +707,7 @@ def write_call(
     spec = rendered.spec
     for p in (audio_path, rttm_path, txt_path):
         p.parent.mkdir(parents=True, exist_ok=True)
-    encode(rendered.audio(), audio_path, spec.rate, spec.fmt, workdir)
+    encode(rendered.audio(), audio_path, spec.rate, spec.fmt, workdir, spec.codec)
     check_written(rendered, audio_path, workdir)
     rttm_path.write_text(rendered.rttm(), encoding="utf-8")
     txt_path.write_text(rendered.transcript(), encoding="utf-8")

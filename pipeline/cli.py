@@ -156,6 +156,10 @@ def _rates(text: str) -> tuple[float, ...]:
     return rates
 
 
+def _num(x: float | None, width: int = 6) -> str:
+    return f"{'–':>{width}s}" if x is None else f"{x:{width}.2f}"
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluate import run_eval
 
@@ -173,6 +177,27 @@ def cmd_eval(args: argparse.Namespace) -> int:
           f"name text acc {metrics['agent_name_text']['accuracy']:.3f}")
     st = metrics["agent_start"]
     print(f"{'agent_start':22s} MAE {st['mean_abs_error_s']} s  within 1 s {st['within_1s']}")
+    found = metrics["agent_found"]
+    print(f"{'no agent found':22s} on calls with an agent {found['missed']}  "
+          f"on calls without one {found['no_agent_right']}")
+    print("\ndecided without review (coverage) and wrong among them (risk):")
+    for key, d in metrics["decided"].items():
+        print(f"  {key:22s} coverage {d['coverage']}  risk {d['risk']}  "
+              f"({d['wrong']} wrong of {d['decided']} decided, {d['n']} calls)")
+    for column, values in metrics.get("slices", {}).items():
+        print(f"\nby {column}:")
+        print(f"  {'':18s} {'n':>4s} {'nb F1':>6s} {'name':>6s} {'start':>6s} {'missed':>7s} "
+              f"{'IER':>6s} {'cover':>6s} {'risk':>6s}")
+        for value, m in values.items():
+            d = m["decided"]
+            cover = [x["coverage"] for x in d.values() if x["coverage"] is not None]
+            wrong = sum(x["wrong"] for x in d.values())
+            decided = sum(x["decided"] for x in d.values())
+            print(f"  {value:18s} {m['n']:4d} {m['notice_before_agent_f1']:6.2f} "
+                  f"{m['agent_name_accuracy']:6.2f} {_num(m['agent_start_within_1s'])} "
+                  f"{_num(m['agent_found']['missed'], 7)} {_num(m['role_error_rate'])} "
+                  f"{_num(sum(cover) / len(cover) if cover else None)} "
+                  f"{_num(wrong / decided if decided else None)}")
     attribution = Path(args.out) / "attribution.json"
     if attribution.exists():
         _print_attribution(json.loads(attribution.read_text()))

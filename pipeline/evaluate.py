@@ -3,8 +3,13 @@
 ``metrics.json`` holds exactly: ``n_calls``, ``n_failed``, ``notice_before_agent`` and
 ``notice_by_agent`` ({precision, recall, f1, accuracy}, "yes" is the positive class),
 ``agent_name`` ({accuracy, confusion}), ``agent_name_text`` ({accuracy}: first and last
-names equal, case-insensitive) and ``agent_start`` ({mean_abs_error_s, within_1s}).
-Failed calls count as wrong answers (and are left out of the agent-start error).
+names equal, case-insensitive), ``agent_start`` ({mean_abs_error_s, within_1s, over the calls
+that have an agent}), ``agent_found`` ({missed: share of calls with an agent where none was
+found, no_agent_right: share of calls without an agent where none was found}) and
+``decided`` (per decision, :func:`coverage_and_risk`: the share decided without review and
+the error rate of what was decided). Failed calls count as wrong answers (and are left out of
+the agent-start error). Where the labels have ``shape``, ``family`` or ``channel`` columns,
+``slices`` holds the same figures per value (:func:`slice_metrics`).
 Role-level DER (pyannote.metrics) against reference RTTMs goes to ``roles.json``.
 
 Where reference transcripts exist (``transcripts/<stem>.txt``: ``start\tend\tROLE\ttext``),
@@ -29,13 +34,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .types import Event, ModelInfo, Role, Segment, Transcript, Turn, Word
+from .types import Event, ModelInfo, Role, Segment, Transcript, Turn, Word, decisions_in_doubt
 
 logger = logging.getLogger(__name__)
 
 NAME_CATEGORIES = ("none", "first", "last", "full")
 VERDICT_KEYS = ("notice_before_agent", "notice_by_agent", "agent_name")
 CAUSES = ("asr", "roles", "rules")
+SLICE_COLUMNS = ("shape", "family", "channel")  # label columns that split the metrics
 REPLAY_KINDS = ("reference_text", "reference_text_and_roles")
 
 
@@ -102,6 +108,12 @@ def compute_metrics(labels: list[dict[str, str]], results: dict[str, dict[str, s
         elif lab.get("agent_start_s"):
             misses.append(f"{lab['file']}: agent start {lab['agent_start_s']} -> none found")
     with_start = [lab for lab in labels if lab.get("agent_start_s")]
+    without = [lab for lab in labels if not lab.get("agent_start_s")]
+
+    def found(lab: dict[str, str]) -> bool:
+        row = results.get(lab["file"]) or {}
+        return bool(row.get("agent_start_s")) and not row.get("error")
+
     metrics = {
         "n_calls": n,
         "n_failed": failed,
@@ -119,8 +131,83 @@ def compute_metrics(labels: list[dict[str, str]], results: dict[str, dict[str, s
             "within_1s": (round(sum(e <= 1.0 for e in start_errors) / len(with_start), 4)
                           if with_start else None),
         },
+        "agent_found": {
+            "missed": (round(sum(not found(lab) for lab in with_start) / len(with_start), 4)
+                       if with_start else None),
+            "no_agent_right": (round(sum(not found(lab) for lab in without) / len(without), 4)
+                               if without else None),
+        },
+        "decided": coverage_and_risk(labels, results),
     }
+    for lab in without:
+        if found(lab):
+            misses.append(f"{lab['file']}: no agent in the call -> agent start "
+                          f"{results[lab['file']]['agent_start_s']}")
     return metrics, misses
+
+
+def _wrong(decision: str, lab: dict[str, str], row: dict[str, str]) -> bool:
+    if decision == "agent_start_s":
+        if not lab.get("agent_start_s") or not row.get("agent_start_s"):
+            return bool(lab.get("agent_start_s")) != bool(row.get("agent_start_s"))
+        return abs(float(lab["agent_start_s"]) - float(row["agent_start_s"])) > 1.0
+    return lab[decision] != row[decision]
+
+
+def coverage_and_risk(labels: list[dict[str, str]], results: dict[str, dict[str, str]]
+                      ) -> dict[str, dict[str, Any]]:
+    """Per decision: how many calls were decided without review (``coverage``: the call's
+    review reasons leave that decision settled, ``types.decisions_in_doubt``) and how many of
+    those are wrong (``risk``). A confident wrong verdict is the worst outcome; this says how
+    often callcheck gives one, beside how much it decides on its own."""
+    out = {}
+    for decision in (*VERDICT_KEYS, "agent_start_s"):
+        decided = wrong = 0
+        for lab in labels:
+            row = results.get(lab["file"])
+            if row is None or row.get("error"):
+                continue
+            reasons = [r for r in (row.get("review_reasons") or "").split(";") if r]
+            if decision in decisions_in_doubt(reasons):
+                continue
+            decided += 1
+            wrong += _wrong(decision, lab, row)
+        out[decision] = {"n": len(labels), "decided": decided, "wrong": wrong,
+                         "coverage": round(decided / len(labels), 4) if labels else None,
+                         "risk": round(wrong / decided, 4) if decided else None}
+    return out
+
+
+def slice_metrics(labels: list[dict[str, str]], results: dict[str, dict[str, str]],
+                  role_errors: dict[str, tuple[float, float]] | None = None
+                  ) -> dict[str, dict[str, dict[str, Any]]]:
+    """The key figures per value of each of :data:`SLICE_COLUMNS` the labels have:
+    ``{column: {value: {n, notice_before_agent_f1, notice_by_agent_f1, agent_name_accuracy,
+    agent_start_within_1s, agent_found, decided, role_error_rate}}}``. ``role_errors``:
+    per call (error, total) seconds of the role-level identification error."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for column in SLICE_COLUMNS:
+        values = sorted({lab.get(column) or "" for lab in labels} - {""})
+        if not values:
+            continue
+        out[column] = {}
+        for value in values:
+            part = [lab for lab in labels if lab.get(column) == value]
+            m, _ = compute_metrics(part, results)
+            errs = [role_errors[lab["file"]] for lab in part
+                    if role_errors and lab["file"] in role_errors]
+            total = sum(t for _, t in errs)
+            out[column][value] = {
+                "n": len(part),
+                "notice_before_agent_f1": m["notice_before_agent"]["f1"],
+                "notice_by_agent_f1": m["notice_by_agent"]["f1"],
+                "agent_name_accuracy": m["agent_name"]["accuracy"],
+                "agent_start_within_1s": m["agent_start"]["within_1s"],
+                "agent_found": m["agent_found"],
+                "decided": m["decided"],
+                "role_error_rate": round(sum(e for e, _ in errs) / total, 4) if total else None,
+            }
+    return out
 
 
 def role_der(reference_dir: Path, out: Path, files: list[str]) -> dict[str, Any]:
@@ -143,7 +230,7 @@ def role_der(reference_dir: Path, out: Path, files: list[str]) -> dict[str, Any]
     # roles are fixed labels: the identification error rate compares role to role, where
     # DiarizationErrorRate would first map hypothesis labels to reference labels
     metric = IdentificationErrorRate(collar=0.25, skip_overlap=False)
-    per_call = {}
+    per_call, components = {}, {}
     for rel in files:
         ref_path = reference_dir / f"{Path(rel).stem}.rttm"
         hyp_path = out / "calls" / f"{rel}.rttm"
@@ -152,7 +239,10 @@ def role_der(reference_dir: Path, out: Path, files: list[str]) -> dict[str, Any]
         ref, hyp = load(ref_path), load(hyp_path)
         detail = metric(ref, hyp, detailed=True)
         per_call[rel] = round(detail["identification error rate"], 4)
-    return {"der": round(abs(metric), 4) if per_call else None, "per_call": per_call}
+        components[rel] = (detail["identification error rate"] * detail["total"],
+                           detail["total"])
+    return {"der": round(abs(metric), 4) if per_call else None, "per_call": per_call,
+            "components": components}
 
 
 @dataclass(frozen=True)
@@ -390,11 +480,16 @@ def run_eval(root: str | Path, labels_path: str | Path, out: str | Path, config=
     with open(out / "results.csv", newline="", encoding="utf-8") as f:
         results = {r["file"]: r for r in csv.DictReader(f)}
     metrics, misses = compute_metrics(labels, results)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     rttm_dir = Path(rttm_dir) if rttm_dir else root / "rttm"
+    roles = None
     if rttm_dir.is_dir():
         roles = role_der(rttm_dir, out, [lab["file"] for lab in labels])
+        components = roles.pop("components")
         (out / "roles.json").write_text(json.dumps(roles, indent=2) + "\n")
+    slices = slice_metrics(labels, results, components if roles else None)
+    if slices:
+        metrics["slices"] = slices
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     transcripts = Path(transcripts_dir) if transcripts_dir else root / "transcripts"
     if transcripts.is_dir():
         if config is None:

@@ -19,6 +19,7 @@ from pipeline.evaluate import (
     read_reference_transcript,
     replay_with_reference,
     robustness,
+    slice_metrics,
 )
 from pipeline.types import AudioInfo, Role
 
@@ -175,3 +176,43 @@ def test_eval_takes_noise_rates():
     args = build_parser().parse_args(["eval", "d", "--labels", "l.csv", "--out", "o",
                                       "--asr-noise", "0.1,0.25"])
     assert args.asr_noise == (0.1, 0.25)
+
+
+def test_coverage_and_risk_count_only_what_was_decided_without_review():
+    from pipeline.evaluate import compute_metrics
+
+    def lab(f, nb, name, start):
+        return {"file": f, "notice_before_agent": nb, "notice_by_agent": "no",
+                "agent_name": name, "agent_first": "", "agent_last": "", "agent_start_s": start,
+                "shape": "direct" if f < "c" else "no_agent", "family": "x", "channel": "c"}
+
+    def res(f, nb, name, start, reasons=""):
+        return {"file": f, "notice_before_agent": nb, "notice_by_agent": "no",
+                "agent_name": name, "agent_first": "", "agent_last": "", "agent_start_s": start,
+                "needs_review": "yes" if reasons else "no", "review_reasons": reasons,
+                "error": ""}
+
+    labels = [lab("a", "yes", "first", "5.0"), lab("b", "no", "none", "3.0"),
+              lab("c", "no", "none", ""), lab("d", "no", "none", "")]
+    results = {
+        "a": res("a", "no", "first", "5.2"),  # notice missed, decided: a confident wrong one
+        "b": res("b", "no", "none", "3.1", "opening_poorly_heard"),  # name flagged
+        "c": res("c", "no", "none", "", "no_agent_found"),  # flagged: nothing decided
+        "d": res("d", "no", "none", "7.0"),  # an agent found where there is none
+    }
+    m, misses = compute_metrics(labels, results)
+    nb = m["decided"]["notice_before_agent"]
+    assert (nb["decided"], nb["wrong"], nb["coverage"], nb["risk"]) == (3, 1, 0.75, 0.3333)
+    name = m["decided"]["agent_name"]
+    assert (name["decided"], name["wrong"]) == (2, 0)  # b's name is in doubt, c's too
+    start = m["decided"]["agent_start_s"]
+    assert (start["decided"], start["wrong"]) == (3, 1)  # d: found where there is none
+    assert m["agent_found"] == {"missed": 0.0, "no_agent_right": 0.5}
+    assert any("d: no agent in the call" in x for x in misses)
+
+    slices = slice_metrics(labels, results, {"a": (1.0, 10.0), "b": (0.0, 10.0)})
+    assert set(slices) == {"shape", "family", "channel"}
+    assert slices["shape"]["direct"]["n"] == 2
+    assert slices["shape"]["direct"]["role_error_rate"] == 0.05
+    assert slices["shape"]["no_agent"]["agent_found"]["no_agent_right"] == 0.5
+    assert slices["shape"]["no_agent"]["role_error_rate"] is None

@@ -1,0 +1,509 @@
+#!/usr/bin/env python3
+"""Build a labelled corpus of calls that callcheck was not tuned on (``make corpus``).
+
+The fixtures in this folder come from one generator (espeak-ng voices, one phrasing set, one
+call-shape mix), and rules fitted to them do not carry over. This corpus varies what a rule
+could fit, family by family:
+
+- **voices**: MBROLA Dutch (``mb-nl2`` male, ``mb-nl3`` female; pitch and speed drawn per
+  speaker), espeak-ng variants, and **real human Dutch speech** from Debian's
+  ``fillets-ng-data-nl`` (voice actors; the Dutch script gives the reference text) for callers
+  and for the conversation after the agent's opening. Only the levels in the first half of the
+  sorted level folder names are used (:data:`FILLETS_TUNING_LEVELS`); the second half is reserved
+  for independent tests and never read here;
+- **call shapes** (:data:`SHAPES`): IVR, menu, key press, hold, agent; IVR notice then the agent;
+  ringback then the agent; an agent who answers at once; a long queue (repeated queue messages
+  over 30-60 s of music); IVR look-alike notices; the agent announcing a transfer; a closed
+  office or voicemail with no agent at all; the caller speaking first;
+- **channels** (:data:`CHANNELS`): 16 kHz wideband, 8 kHz mu-law and A-law, a GSM 06.10 round
+  trip; levels and noise drawn per call; mono, and stereo with the caller left or right (key
+  presses on the caller's side);
+- **families** (:data:`FAMILIES`): a voice engine, a phrasing set and a shape mix each. Rules are
+  tuned on the ``tune`` families; the ``held-back`` family (its own phrasing set, voices and
+  mix) is never looked at while tuning and is reported on its own.
+
+Labels are those of ``labels.csv`` plus ``shape``, ``family`` and ``channel``; the reference
+transcripts and RTTM are written as for the fixtures. Audio made from MBROLA voices or
+fillets-ng recordings is never committed (``docs/licences.md``): ``make corpus`` writes to
+``corpus/`` (git-ignored); ``audio_fixtures/corpus_sample`` holds a few espeak-only calls.
+
+Usage::
+
+    python audio_fixtures/corpus.py --out corpus --calls 240
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import random
+import re
+import shutil
+import sys
+import tempfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import generate as g  # noqa: E402  (the fixture generator's parts, rendering and writing)
+
+log = logging.getLogger("corpus")
+
+FILLETS_ROOT = Path("/usr/share/games/fillets-ng")
+LABEL_HEADER = (*g.LABEL_HEADER, "shape", "family", "channel")
+SEED = 20261129
+
+
+class CorpusError(RuntimeError):
+    """A source the corpus needs is missing; the message says how to install it."""
+
+
+# --------------------------------------------------------------------------------------------
+# Sources: MBROLA voices and real human speech
+# --------------------------------------------------------------------------------------------
+
+MBROLA_HINT = (
+    "the MBROLA Dutch voices are missing: add Debian contrib + non-free to apt's sources "
+    "(docs/corpus.md) and run `apt-get install mbrola mbrola-nl2 mbrola-nl3`")
+FILLETS_HINT = (
+    "real human Dutch speech is missing: `apt-get install fillets-ng-data-nl fillets-ng-data` "
+    "(Debian main)")
+
+
+def have_mbrola() -> bool:
+    return all(Path(f"/usr/share/mbrola/{v}/{v}").exists() for v in ("nl2", "nl3")) \
+        and shutil.which("mbrola") is not None
+
+
+def tuning_levels(root: Path = FILLETS_ROOT) -> list[str]:
+    """The fillets-ng levels that may be used: in the first half of the sorted level folder
+    names both of ``script/`` and of the levels with Dutch sound (the rest is reserved)."""
+    scripts = sorted(p.name for p in (root / "script").iterdir() if p.is_dir())
+    sounds = sorted(p.name for p in (root / "sound").iterdir() if (p / "nl").is_dir())
+    return sorted(set(scripts[: len(scripts) // 2]) & set(sounds[: len(sounds) // 2]))
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One recorded Dutch line of a fillets-ng voice actor."""
+
+    path: str
+    text: str
+    speaker: str  # the character: "m" (small fish), "v" (big fish), ...
+
+
+_DIALOG = re.compile(r'dialogId\("([^"]+)"[^)]*\)\s*dialogStr\("((?:[^"\\]|\\.)*)"\)')
+
+
+def fillets_clips(root: Path = FILLETS_ROOT) -> list[Clip]:
+    """Lines of the tuning levels with their Dutch audio, 1-7 s of plain speech."""
+    if not (root / "sound").is_dir():
+        raise CorpusError(FILLETS_HINT)
+    clips = []
+    for level in tuning_levels(root):
+        script = root / "script" / level / "dialogs_nl.lua"
+        if not script.is_file():
+            continue
+        for ident, text in _DIALOG.findall(script.read_text(encoding="utf-8", errors="replace")):
+            audio = root / "sound" / level / "nl" / f"{ident}.ogg"
+            text = text.replace('\\"', '"').strip()
+            words = len(text.split())
+            parts = ident.split("-")
+            if audio.is_file() and 3 <= words <= 18 and len(parts) >= 3 and "..." not in text:
+                clips.append(Clip(str(audio), text, parts[1]))
+    if not clips:
+        raise CorpusError(FILLETS_HINT)
+    return clips
+
+
+# --------------------------------------------------------------------------------------------
+# Phrasing sets: what each family says. Set C belongs to the held-back family only.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Phrasing:
+    welcome: tuple[str, ...]
+    notice: tuple[str, ...]  # real recording notices
+    lookalike: tuple[str, ...]  # sound like one, are not
+    menu: tuple[str, ...]
+    queue: tuple[str, ...]
+    connect: tuple[str, ...]  # "you are being connected"
+    closed: tuple[str, ...]  # closed office / voicemail, no agent follows
+    opening: tuple[str, ...]  # {greet} {muni} {intro}
+    opening_no_name: tuple[str, ...]
+    intro: tuple[str, ...]  # {name}
+    agent_notice: tuple[str, ...]
+    transfer: tuple[str, ...]  # the agent announces a transfer to {colleague}
+    caller_first: tuple[str, ...]
+    caller_ask: tuple[str, ...]
+
+
+PHRASING = {
+    "A": Phrasing(
+        welcome=("U bent verbonden met de gemeente {muni}.",
+                 "Welkom bij het klantcontactcentrum van {muni}.",
+                 "{Greet}, u belt met de gemeente {muni}."),
+        notice=("Dit telefoongesprek kan worden opgenomen voor opleiding en kwaliteit.",
+                "Wij nemen gesprekken op om u beter van dienst te kunnen zijn.",
+                "Om onze service te verbeteren worden gesprekken opgenomen."),
+        lookalike=("Wijzigingen in uw gegevens worden opgenomen in de basisregistratie.",
+                   "Uw melding wordt opgenomen in ons meldingensysteem.",
+                   "Wij nemen zo snel mogelijk contact met u op."),
+        menu=("Heeft u een vraag over afval, druk dan op 1. Voor alle andere vragen, druk 2.",
+              "Voor het maken van een afspraak, toets 1. Voor belastingen, toets 2."),
+        queue=("Op dit moment zijn al onze medewerkers bezet. U wordt zo snel mogelijk geholpen.",
+               "Het is momenteel erg druk. Blijft u alstublieft aan de lijn.",
+               "U staat in de wacht. Uw gesprek wordt zo spoedig mogelijk beantwoord."),
+        connect=("U wordt nu doorverbonden.", "Een moment, u wordt doorgeschakeld."),
+        closed=("U belt buiten onze openingstijden. Wij zijn op werkdagen bereikbaar van "
+                "negen tot vijf uur.",
+                "Het gemeentehuis is gesloten. Belt u morgen tijdens kantooruren terug."),
+        opening=("{Greet}, gemeente {muni}, {intro}.",
+                 "Gemeente {muni}, {intro}, {greet}.",
+                 "{Greet}, {intro}, waar kan ik u mee helpen?"),
+        opening_no_name=("{Greet}, gemeente {muni}.", "Gemeente {muni}, {greet}.",
+                         "{Greet}, waar kan ik u mee helpen?"),
+        intro=("u spreekt met {name}", "met {name}", "mijn naam is {name}"),
+        agent_notice=("Ik laat u even weten dat dit gesprek wordt opgenomen.",),
+        transfer=("Daarvoor verbind ik u door met mijn collega {colleague}.",),
+        caller_first=("Hallo?", "Ja, hallo?"),
+        caller_ask=("{Greet}, ik heb een vraag over mijn afvalcontainer.",
+                    "Ja, {greet}, ik bel over een vergunning.",
+                    "Hallo, ik wil graag iets vragen over de parkeervergunning."),
+    ),
+    "B": Phrasing(
+        welcome=("{Greet} en welkom bij gemeente {muni}.",
+                 "Dit is de gemeente {muni}.",
+                 "Welkom. U bent verbonden met de gemeente {muni}."),
+        notice=("Let op, dit gesprek wordt opgenomen.",
+                "Telefoongesprekken met de gemeente kunnen worden opgenomen voor "
+                "trainingsdoeleinden.",
+                "Gesprekken met onze medewerkers worden vastgelegd en kunnen worden opgenomen "
+                "voor kwaliteitsdoeleinden."),
+        lookalike=("Uw aanvraag wordt opgenomen in behandeling.",
+                   "Wij hebben uw bericht goed ontvangen.",
+                   "Alle wijzigingen worden opgenomen in ons register."),
+        menu=("Kies 1 voor afspraken, kies 2 voor meldingen openbare ruimte.",
+              "Voor paspoort of identiteitskaart, toets 1. Voor afval, toets 2."),
+        queue=("Alle lijnen zijn bezet. Een ogenblik geduld alstublieft.",
+               "U bent de volgende in de wachtrij.",
+               "Wij helpen u zo snel mogelijk. Nog even geduld."),
+        connect=("U wordt doorverbonden met een medewerker.",),
+        closed=("Wij zijn op dit moment gesloten. Spreek na de pieptoon een bericht in.",
+                "U belt buiten kantoortijden. Kijk voor meer informatie op onze website."),
+        opening=("Gemeente {muni}, {greet}, {intro}.", "{Greet}, {intro}.",
+                 "{Intro}, gemeente {muni}, {greet}."),
+        opening_no_name=("{Greet}, gemeente {muni}, zegt u het maar.", "{Greet}, gemeente."),
+        intro=("met {name}", "u spreekt met {name}", "u heeft {name} aan de lijn",
+               "{name} hier"),
+        agent_notice=("Voor de volledigheid: dit gesprek wordt opgenomen.",),
+        transfer=("Ik zet u even door naar {colleague}, een moment.",),
+        caller_first=("Hallo?", "Hallo, is daar iemand?"),
+        caller_ask=("{Greet}, ik heb een vraag over de gemeentelijke belastingen.",
+                    "Ja, hallo, ik wil een afspraak maken."),
+    ),
+    # held back: used only by the held-back family, never while tuning
+    "C": Phrasing(
+        welcome=("Goedendag, dit is het informatienummer van gemeente {muni}.",
+                 "Hartelijk welkom bij de gemeente {muni}."),
+        notice=("Wij wijzen u erop dat dit gesprek kan worden opgenomen voor training en "
+                "coaching.",
+                "Ter verbetering van onze dienstverlening nemen wij telefoongesprekken op.",
+                "Dit gesprek wordt opgenomen. Op onze website leest u waarom."),
+        lookalike=("Uw wijziging wordt opgenomen in de administratie.",
+                   "Uw bezwaar wordt zorgvuldig in behandeling genomen.",
+                   "Wij nemen uw gegevens niet op."),
+        menu=("Voor vragen over zorg en welzijn, toets 1. Voor werk en inkomen, toets 2.",
+              "Wilt u een melding doen, kies dan 1. Anders, kies 2."),
+        queue=("Er zijn nog enkele wachtenden voor u.",
+               "Helaas zijn onze medewerkers nog in gesprek.",
+               "Bedankt voor uw geduld. U wordt zo geholpen."),
+        connect=("Wij verbinden u door.",),
+        closed=("Welkom bij de gemeente. Wij zijn vandaag gesloten wegens een feestdag.",),
+        opening=("{Greet}, je spreekt met {name} van de gemeente {muni}.",
+                 "Gemeente {muni}, {greet}, u spreekt met {name}.",
+                 "{Greet}, met {name}, wat kan ik voor u doen?"),
+        opening_no_name=("Gemeente {muni}, goedendag.", "{Greet}, wat kan ik voor u doen?"),
+        intro=("{name}",),  # the templates above say it themselves
+        agent_notice=("Ik moet u even melden dat wij dit gesprek opnemen.",),
+        transfer=("Ik schakel u door naar mijn collega {colleague}.",),
+        caller_first=("Hallo, goedemiddag?",),
+        caller_ask=("{Greet}, ik heb een vraag over bijzondere bijstand.",),
+    ),
+}
+
+MUNICIPALITIES = (
+    "Alkmaar", "Arnhem", "Breda", "Enschede", "Hengelo", "Helmond", "Kampen", "Lelystad",
+    "Meppel", "Oss", "Roermond", "Schagen", "Sittard-Geleen", "Sneek", "Terneuzen", "Uden",
+    "Veenendaal", "Weert", "Zeist", "Zoetermeer", "Harderwijk", "Bunnik", "Purmerend", "Epe",
+)
+FIRST_NAMES = (
+    "Annemiek", "Bram", "Chantal", "Dirk", "Eva", "Freek", "Gerda", "Hugo", "Ilse", "Jasper",
+    "Karin", "Lars", "Mirjam", "Niels", "Olga", "Rik", "Saskia", "Tim", "Vera", "Wim", "Yara",
+    "Ahmed", "Femke", "Luuk",
+)
+SURNAMES = (
+    "de Jong", "van den Broek", "Willems", "Verhoeven", "Koster", "Prins", "van der Meer",
+    "Schouten", "Kuipers", "van Vliet", "Timmermans", "Hoekstra", "de Haan", "Maas", "Bosman",
+    "van Wijk", "Kramer", "Veenstra", "Akkerman", "Vermeulen",
+)
+GREETINGS = ("goedemorgen", "goedemiddag", "goedendag")
+
+
+# --------------------------------------------------------------------------------------------
+# Families, shapes, channels
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    engine: str  # "espeak", "mbrola" or "mbrola+human"
+    phrasing: str
+    shapes: dict[str, float]  # shape -> weight
+    held_back: bool = False
+
+
+SHAPES = ("menu_hold", "notice_direct", "ringback", "direct", "long_queue", "lookalike",
+          "transfer", "no_agent", "caller_first")
+_EVEN = dict.fromkeys(SHAPES, 1.0)
+FAMILIES = {
+    f.name: f for f in (
+        Family("espeak-a", "espeak", "A", _EVEN),
+        Family("mbrola-b", "mbrola", "B", _EVEN),
+        Family("human-a", "mbrola+human", "A", {**_EVEN, "direct": 2.0, "ringback": 2.0}),
+        Family("held-back", "mbrola+human", "C",
+               {**_EVEN, "long_queue": 1.5, "transfer": 1.5, "caller_first": 1.5},
+               held_back=True),
+    )
+}
+# (label, sample rate, codec, channels, caller channel)
+CHANNELS = (
+    ("wb16-mono", 16000, "pcm16", 1, 0),
+    ("wb16-stereo-L", 16000, "pcm16", 2, 0),
+    ("mulaw8-mono", 8000, "mu-law", 1, 0),
+    ("mulaw8-stereo-R", 8000, "mu-law", 2, 1),
+    ("alaw8-mono", 8000, "a-law", 1, 0),
+    ("alaw8-stereo-L", 8000, "a-law", 2, 0),
+    ("gsm8-mono", 8000, "gsm", 1, 0),
+    ("gsm8-stereo-R", 8000, "gsm", 2, 1),
+)
+
+
+def _voices(engine: str, rng: random.Random) -> dict[str, g.Voice]:
+    """IVR, agent, colleague and caller voices for one call (pitch and speed drawn)."""
+    if engine == "espeak":
+        pick = lambda pool: rng.choice(pool)  # noqa: E731
+        return {"ivr": pick(["nl+f2", "nl+m6"]), "agent": pick(["nl+f5", "nl+m2", "nl+f1"]),
+                "colleague": pick(["nl+m3", "nl+f4"]), "caller": pick(["nl+m4", "nl+f3"])}
+    names = ["mb-nl2", "mb-nl3"]
+    ivr = rng.choice(names)
+    agent = rng.choice(names)
+    return {"ivr": ivr, "agent": agent, "colleague": names[1 - names.index(agent)],
+            "caller": rng.choice(names)}
+
+
+def _voice(name: str, rng: random.Random, engine: str) -> g.Voice:
+    if engine == "espeak":
+        return g.Voice(name, rng.randint(35, 60), rng.randint(128, 150), rng.choice([4, 5]))
+    return g.Voice(name, rng.randint(30, 70), rng.randint(135, 175), rng.choice([0, 1, 2]))
+
+
+# --------------------------------------------------------------------------------------------
+# One call
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Ctx:
+    rng: random.Random
+    ph: Phrasing
+    muni: str
+    greet: str
+    human: list[Clip] | None  # real speech for the caller and the conversation, when used
+
+    def fill(self, template: str, **kw: str) -> str:
+        kw = {"muni": self.muni, "greet": self.greet, **kw}
+        text = template.format(**kw, **{k.capitalize(): v[:1].upper() + v[1:]
+                                        for k, v in kw.items()})
+        return text[:1].upper() + text[1:]
+
+    def pick(self, options: tuple[str, ...], **kw: str) -> str:
+        return self.fill(self.rng.choice(options), **kw)
+
+    def caller_line(self, text: str) -> g.Caller:
+        """A caller turn: real speech (any recorded line) when the family has it."""
+        if self.human:
+            clip = self.rng.choice(self.human)
+            return g.Caller(clip.text, clip=clip.path)
+        return g.Caller(text)
+
+
+def _intro(ctx: _Ctx, kind: str) -> tuple[str, g.Intro]:
+    first, last = ctx.rng.choice(FIRST_NAMES), ctx.rng.choice(SURNAMES)
+    intro = {"first": g.Intro(first=first), "last": g.Intro(last=last),
+             "full": g.Intro(first=first, last=last)}[kind]
+    said = {"first": first, "last": ("mevrouw " if ctx.rng.random() < 0.3 else "") + last,
+            "full": f"{first} {last}"}[kind]
+    return said, intro
+
+
+def _opening(ctx: _Ctx, kind: str) -> g.Agent:
+    if kind == "none":
+        return g.Agent(ctx.pick(ctx.ph.opening_no_name), intro=g.Intro())
+    said, intro = _intro(ctx, kind)
+    name_phrase = ctx.rng.choice(ctx.ph.intro).format(name=said)
+    return g.Agent(ctx.pick(ctx.ph.opening, intro=name_phrase, name=said), intro=intro)
+
+
+def _conversation(ctx: _Ctx, turns: int) -> list[g.Part]:
+    """The caller's question and ``turns`` exchanges after the agent's opening."""
+    parts: list[g.Part] = []
+    for k in range(turns):
+        q, a1, c2, a2 = ctx.rng.choice(g.TOPICS)
+        ask = ctx.pick(ctx.ph.caller_ask) if k == 0 else q
+        parts += [ctx.caller_line(ask), g.Agent(a1), ctx.caller_line(c2), g.Agent(a2)]
+    return parts
+
+
+def build_spec(idx: int, family: Family, rng: random.Random, human: list[Clip] | None,
+               channels_allowed: tuple[tuple, ...] = CHANNELS) -> tuple[g.CallSpec, str, str]:
+    """The spec of call ``idx``, its shape and channel label."""
+    shapes = list(family.shapes)
+    shape = rng.choices(shapes, weights=[family.shapes[s] for s in shapes])[0]
+    channel, rate, codec, channels, caller_ch = rng.choice(channels_allowed)
+    caller_clips = None
+    if human and family.engine.endswith("human"):  # one voice actor is the caller
+        speaker = rng.choice(sorted({c.speaker for c in human if c.speaker in "mv"}))
+        caller_clips = [c for c in human if c.speaker == speaker]
+    ctx = _Ctx(rng, PHRASING[family.phrasing], rng.choice(MUNICIPALITIES),
+               rng.choice(GREETINGS), caller_clips)
+    ph = ctx.ph
+    name_kind = rng.choice(["none", "first", "last", "full", "full"])
+    notice = shape == "notice_direct" or rng.random() < 0.5
+    parts: list[g.Part] = []
+    ivr = lambda key: g.Ivr(ctx.pick(getattr(ph, key)), notice=key == "notice")  # noqa: E731
+    if shape in ("menu_hold", "notice_direct", "long_queue", "lookalike", "transfer",
+                 "no_agent"):
+        parts.append(g.Ringback(cycles=rng.randint(1, 2), last_off_s=rng.uniform(0.5, 2.0)))
+        parts.append(ivr("welcome"))
+        if shape == "lookalike":
+            parts.append(ivr("lookalike"))
+            notice = False
+        elif notice and shape != "no_agent":
+            parts.append(ivr("notice"))
+    if shape == "no_agent":
+        parts.append(ivr("closed"))
+        return _spec(idx, family, parts, rng, channel, rate, codec, channels, caller_ch), \
+            shape, channel
+    if shape in ("menu_hold", "transfer"):
+        parts += [ivr("menu"), g.Dtmf(rng.choice("123"), on_caller=True), ivr("connect"),
+                  g.Music(rng.uniform(4.0, 15.0))]
+    elif shape == "long_queue":
+        total = rng.uniform(30.0, 60.0)
+        pieces = rng.randint(3, 4)
+        for k in range(pieces):
+            parts.append(g.Music(total / pieces))
+            if k < pieces - 1:
+                parts.append(g.Ivr(ctx.pick(ph.queue)))
+    elif shape == "lookalike":
+        parts.append(g.Music(rng.uniform(3.0, 10.0)))
+    elif shape == "ringback":
+        parts.append(g.Ringback(cycles=rng.randint(2, 3), last_off_s=rng.uniform(0.3, 1.5)))
+    elif shape == "caller_first":
+        parts.append(g.Ringback(cycles=rng.randint(1, 2), last_off_s=rng.uniform(1.0, 2.0)))
+        parts.append(g.Caller(ctx.pick(ph.caller_first)))
+    opening = _opening(ctx, name_kind)
+    if shape != "lookalike" and rng.random() < 0.15:
+        opening = replace(opening, text=opening.text + " " + ctx.pick(ph.agent_notice),
+                          notice=True)
+    parts.append(opening)
+    if shape == "transfer":
+        parts.append(ctx.caller_line(ctx.pick(ph.caller_ask)))
+        colleague, _ = _intro(ctx, "full")
+        parts += [g.Agent(ctx.pick(ph.transfer, colleague=colleague)), g.Music(rng.uniform(3, 8))]
+        parts.append(g.Agent(ctx.fill("{Greet}, met {name}.", name=colleague),
+                             voice=_voice(_voices(family.engine, rng)["colleague"], rng,
+                                          family.engine)))
+        parts += _conversation(ctx, 1)[1:]
+    else:
+        parts += _conversation(ctx, rng.randint(1, 2))
+    return _spec(idx, family, parts, rng, channel, rate, codec, channels, caller_ch), \
+        shape, channel
+
+
+def _spec(idx: int, family: Family, parts: list[g.Part], rng: random.Random, channel: str,
+          rate: int, codec: str, channels: int, caller_ch: int) -> g.CallSpec:
+    v = _voices(family.engine, rng)
+    voice = {k: _voice(n, rng, family.engine) for k, n in v.items()}
+    return g.CallSpec(
+        stem=f"{family.name}_{idx:04d}", parts=tuple(parts), ivr_voice=voice["ivr"],
+        agent_voice=voice["agent"], caller_voice=voice["caller"], channels=channels,
+        caller_channel=caller_ch, rate=rate, fmt="wav", codec=codec,
+        noise_dbfs=rng.choice([None, None, -52.0, -46.0, -40.0]),
+        line_gain_db=rng.uniform(-6.0, 3.0), caller_gain_db=rng.uniform(-10.0, 0.0),
+        description=f"{family.name}; {channel}")
+
+
+# --------------------------------------------------------------------------------------------
+# The corpus
+# --------------------------------------------------------------------------------------------
+
+
+def build(out: Path, calls: int, families: list[str], seed: int = SEED,
+          progress: Callable[[int, int], None] | None = None,
+          channels: list[str] | None = None) -> list[dict[str, str]]:
+    """Write ``calls`` calls spread over ``families`` under ``out`` (channel conditions drawn
+    from ``channels``, default all); returns the label rows."""
+    fams = [FAMILIES[f] for f in families]
+    allowed = tuple(c for c in CHANNELS if channels is None or c[0] in channels)
+    if any(f.engine.startswith("mbrola") for f in fams) and not have_mbrola():
+        raise CorpusError(MBROLA_HINT)
+    human = fillets_clips() if any(f.engine.endswith("human") for f in fams) else None
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        tts = g.Tts(work)
+        for k in range(calls):
+            family = fams[k % len(fams)]
+            rng = random.Random(zlib.crc32(f"{seed}/{family.name}/{k}".encode()))
+            spec, shape, channel = build_spec(k // len(fams), family, rng, human, allowed)
+            rendered = g.render(spec, tts)
+            rel = Path("calls") / family.name / spec.filename
+            written = g.write_call(rendered, out / rel, out / "rttm" / f"{spec.stem}.rttm",
+                                   out / "transcripts" / f"{spec.stem}.txt", work, rel_to=out)
+            rows.append({**written.labels, "shape": shape, "family": family.name,
+                         "channel": channel})
+            if progress:
+                progress(k + 1, calls)
+    g.write_csv(out / "labels.csv", LABEL_HEADER, rows)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("corpus"))
+    parser.add_argument("--calls", type=int, default=240, help="calls in all (default 240)")
+    parser.add_argument("--families", nargs="*", default=list(FAMILIES),
+                        choices=list(FAMILIES), help="families to build (default all)")
+    parser.add_argument("--channels", nargs="*", choices=[c[0] for c in CHANNELS],
+                        help="channel conditions to draw from (default all)")
+    parser.add_argument("--seed", type=int, default=SEED)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        rows = build(args.out, args.calls, args.families, args.seed,
+                     lambda k, n: log.info("%d/%d", k, n) if k % 20 == 0 or k == n else None,
+                     args.channels)
+    except (CorpusError, g.GenerateError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"{len(rows)} calls -> {args.out}/labels.csv", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
