@@ -788,8 +788,10 @@ def _notice_from(ev: _Evidence, trig: Span, kind: str, announcement: bool) -> No
     elif announcement and kind == "verb" and (aux := _passive_aux(ev, trig.start)) is not None:
         # a phone system's "ter verbetering van onze dienst kunnen [gesprekken] worden
         # opgenomen" with the subject misheard; only in announcements: a person's "zij wordt
-        # morgen opgenomen" is no notice. Nothing recorded is named: just above the bar
-        confidence = 0.55
+        # morgen opgenomen" is no notice. Nothing recorded is named, and on calls made
+        # independently "wijzigingen worden opgenomen in [a misheard register]" read the same:
+        # just below the bar, so it is flagged for review, never asserted
+        confidence = 0.45
         reasons += [f"passive={doc[aux].lower_}", "no_call_word"]
     else:
         confidence = 0.3

@@ -348,11 +348,16 @@ def test_pipeline_without_ruler_is_refused() -> None:
         analyze_opening("Met Pieter.", spacy.blank("nl"))
 
 
-def test_passive_without_what_is_recorded_is_a_notice_only_in_an_announcement(nlp) -> None:
+def test_passive_without_what_is_recorded_is_weak_evidence_only_in_an_announcement(nlp) -> None:
+    """An announcement's "... kan [misheard] worden opgenomen" is found, below the bar of a
+    notice (flagged for review, never asserted: on independent calls "wijzigingen worden
+    opgenomen in [a misheard register]" reads the same); a person's is not even found."""
     text = "om u beter van dienst te zijn kan het geheel hier worden opgenomen"
     assert has_notice(text, nlp) is None
-    notice = has_notice(text, nlp, announcement=True)
-    assert notice is not None and "passive=" in notice.reason
+    assert has_notice(text, nlp, announcement=True) is None
+    weak = [c for c in find_notices(text, nlp, announcement=True) if "passive=" in c.reason]
+    assert weak and weak[0].confidence < 0.5
+    assert not [c for c in find_notices(text, nlp) if "passive=" in c.reason]
     # an offer or a question to the caller is no passive; look-alikes stay rejected
     assert has_notice("Wat kan ik voor u doen, opgenomen", nlp, announcement=True) is None
     for look_alike in ("Uw terugbelverzoek wordt opgenomen.",

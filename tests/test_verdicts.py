@@ -155,16 +155,16 @@ def test_agent_first_words_at_an_unrounded_time_open_the_agent_turn(nlp):
     assert v.agent_start_s == 0.216  # rounded where written out
 
 
-def test_a_passive_recording_with_the_subject_misheard_counts_only_in_an_announcement(nlp):
-    """"... kunnen [gesprekken] worden opgenomen" with the subject lost to ASR is a notice when
-    the phone system plays it; the same words from the agent are not ("die kan dan worden
-    opgenomen" is about something else), and stay as weak evidence."""
+def test_a_passive_recording_with_the_subject_misheard_is_flagged_not_asserted(nlp):
+    """"... kunnen [gesprekken] worden opgenomen" with the subject lost to ASR may be a notice
+    when the phone system plays it, or a look-alike ("wijzigingen worden opgenomen in [a
+    misheard register]"): the call goes to review with the evidence, the verdict stays "no"."""
     misheard = "Ter info, de strek kan worden opgenomen."
     tl = call(["Welkom bij de gemeente Zwolle.", misheard],
               ["Gemeente Zwolle, goedemorgen, u spreekt met Sanne Jansen."],
               ["Goedemorgen, ik heb een vraag over afval."])
     v = decide(tl, nlp=nlp)
-    assert v.notice_before_agent == "yes" and v.notice_source == "ivr"
+    assert v.notice_before_agent == "no" and "weak_notice_evidence" in v.review_reasons
     assert "passive=worden" in v.notice_evidence[0].detail
     tl = call(["Welkom bij de gemeente Zwolle."],
               ["Gemeente Zwolle, goedemorgen, u spreekt met Sanne Jansen."],
