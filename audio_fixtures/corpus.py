@@ -388,7 +388,9 @@ def build_spec(idx: int, family: Family, rng: random.Random, human: list[Clip] |
     ivr = lambda key: g.Ivr(ctx.pick(getattr(ph, key)), notice=key == "notice")  # noqa: E731
     if shape in ("menu_hold", "notice_direct", "long_queue", "lookalike", "transfer",
                  "no_agent"):
-        parts.append(g.Ringback(cycles=rng.randint(1, 2), last_off_s=rng.uniform(0.5, 2.0)))
+        if rng.random() < 0.6:  # many recordings start only when the line connects
+            parts.append(g.Ringback(cycles=rng.randint(1, 2),
+                                    last_off_s=rng.uniform(0.5, 2.0)))
         parts.append(ivr("welcome"))
         if shape == "lookalike":
             parts.append(ivr("lookalike"))

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from .agent_model import agent_start_model
 from .audio import Audio, AudioError, load_audio
 from .roles import RoleTimeline, assign_roles
 from .types import AudioInfo, Event, Segment, Transcript
@@ -200,6 +201,9 @@ class CallAnalyzer:
             if self.config.analysis.diarize:
                 models["diarization"] = asdict(self.diarizer.model_info())
             models["language"] = _spacy_model_info(self.nlp)
+            agent = agent_start_model(self.config.roles.agent_start_model)
+            models["agent_start"] = {"name": agent.name, "sha256": agent.sha256,
+                                     "threshold": agent.threshold}
             self._provenance = {"callcheck": __version__, "models": models,
                                 "config_fingerprint": self.config.fingerprint(),
                                 "config": self.config.to_dict()}

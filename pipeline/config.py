@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .agent_model import agent_start_model
 from .analyze import AnalysisOptions
 from .audio import AudioOptions
 from .diarize import DiarizationOptions
@@ -45,7 +46,10 @@ class PipelineConfig:
 
     def fingerprint(self) -> str:
         """Short hash of the resolved config: results made with another config differ."""
-        blob = json.dumps(self.to_dict(), sort_keys=True, default=str).encode()
+        # the agent-start model is named by the config but is a file: its content counts
+        model = agent_start_model(self.roles.agent_start_model)
+        data = {**self.to_dict(), "agent_start_model_sha256": model.sha256}
+        blob = json.dumps(data, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
 

@@ -26,6 +26,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
+from .agent_model import agent_start_model
 from .transcribe import normalise_text
 from .types import Event, Role, Segment, Transcript, Turn
 
@@ -85,7 +86,11 @@ class RoleOptions:
     pickup_window_s: float = 4.0  # speech this soon after hold music/ringback ends = pick-up
     menu_window_s: float = 8.0  # speech this soon before DTMF or hold music is IVR-like
     fuzzy_ratio: float = 0.8  # difflib ratio for a misheard phrase to still count
-    agent_threshold: float = 1.5  # score a candidate needs to be taken as the agent start
+    # which agent-start model scores the candidates: "default" (the shipped learned model),
+    # "rules" (the first hand-set weights) or a model file (pipeline.agent_model)
+    agent_start_model: str = "default"
+    # probability the first agent candidate needs; None: the model's own threshold
+    agent_threshold: float | None = None
     caller_channel: int | None = None  # stereo: the caller's channel; None = detect
     # pauses shorter than this between two stretches of the same role (and channel) belong
     # to the turn: the recogniser's segments leave gaps at commas and breaths that are no
@@ -110,8 +115,9 @@ class AgentCandidate:
     """One utterance considered as the agent's first words, with its evidence."""
 
     utterance: Utterance
-    score: float
+    score: float  # 0..1: the agent-start model's probability that these are the first words
     reasons: tuple[str, ...]
+    features: dict[str, float] = field(default_factory=dict)  # AGENT_FEATURES that fire
 
 
 @dataclass(frozen=True)
@@ -126,6 +132,8 @@ class RoleTimeline:
     caller_channel: int | None = None
     reasons: tuple[str, ...] = ()  # evidence for the agent start, or why none was found
     utterances: tuple[tuple[Utterance, Role], ...] = field(default=(), repr=False)
+    # every line utterance scored as the agent's first words, in time order
+    candidates: tuple[AgentCandidate, ...] = field(default=(), repr=False)
 
     def turns_of(self, role: Role) -> tuple[Turn, ...]:
         return tuple(t for t in self.turns if t.role == role)
@@ -411,11 +419,25 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
 
     # with one voice cluster in the whole line, "the IVR's voice" says nothing about anyone
     voices_differ = len({u.speaker for u in line if u.speaker is not None}) > 1
+    hold_ends = [e.end for e in events if e.kind in ("music", "dtmf")]
+    last_hold_end = max(hold_ends, default=None)
+    first_after_hold = next((u for u in line if last_hold_end is not None
+                             and u.start >= last_hold_end - 0.5), None)
+    @functools.cache
+    def strong_greeting_at(i: int) -> bool:
+        return bool([g for g in greeting_wording(line[i].text, options.fuzzy_ratio)
+                     if g not in GREETING_WORDS])
+
+    index = {id(w): i for i, w in enumerate(line)}
+
+    def greeting_strength(w: Utterance) -> bool:
+        return strong_greeting_at(index[id(w)])
+
     candidates = []
     seen_speakers: set[str | None] = set()
-    for u in line:
+    for k, u in enumerate(line):
+        f: dict[str, float] = {}
         reasons: list[str] = []
-        score = 0.0
         ivr = ivr_wording(u.text, options.fuzzy_ratio)
         greet = greeting_wording(u.text, options.fuzzy_ratio)
         if not ivr and not [g for g in greet if g not in GREETING_WORDS]:
@@ -430,45 +452,86 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
         if ivr:
             # a single IVR word ("kies" heard in "Erik hier") is weak evidence against a
             # greeting; a menu choice or two IVR phrases are strong
-            score -= 2.0 if strong_ivr else 1.0
+            f["ivr_strong" if strong_ivr else "ivr_weak"] = 1.0
             reasons.append("ivr_words:" + ",".join(ivr[:3]))
         strong_greet = [g for g in greet if g not in GREETING_WORDS]
         if strong_greet:
-            score += 2.0
+            f["greeting"] = 1.0
             reasons.append("greeting:" + ",".join(strong_greet[:3]))
         elif greet and not strong_ivr:
-            score += 0.75
+            f["greeting_word"] = 1.0
             reasons.append("greeting_word:" + greet[0])
         # someone else answers soon after: a live exchange, not an announcement
         replied = answered(u)
         if replied:
-            score += 1.0
+            f["answered"] = 1.0
             reasons.append("answered")
         elif leads_to_hold(u):
-            score -= 1.5
+            f["followed_by_keys_or_hold"] = 1.0
             reasons.append("followed_by_keys_or_hold")
-        if any(0.0 <= u.start - p <= options.pickup_window_s for p in pickups):
-            score += 0.75
+        after_pickup = any(0.0 <= u.start - p <= options.pickup_window_s for p in pickups)
+        if after_pickup:
+            f["after_hold_or_ringback"] = 1.0
             reasons.append("after_hold_or_ringback")
         if u.speaker is not None and voices_differ:
             if ivr_speakers.get(u.speaker, 0) > 0:
                 # a live answer right after hold music or ringback is a person even when the
                 # clustering merged their voice with the IVR's (alike voices, narrowband)
-                picked_up = replied and "after_hold_or_ringback" in reasons
-                score -= 0.25 if picked_up else 1.0
+                f["same_voice_as_ivr_picked_up" if replied and after_pickup
+                  else "same_voice_as_ivr"] = 1.0
                 reasons.append("same_voice_as_ivr")
             elif ivr_speakers and u.speaker not in seen_speakers:
-                score += 0.75
+                f["new_voice_after_ivr"] = 1.0
                 reasons.append("new_voice_after_ivr")
         if not u.text:
-            score -= 0.25  # speech the recogniser rejected: wording cannot confirm it
+            f["no_text"] = 1.0  # speech the recogniser rejected: wording cannot confirm it
             reasons.append("no_text")
         if u.end - u.start < options.min_reply_s:
-            score -= 1.0  # a blip (a split-off piece of another voice's turn), not a greeting
+            f["too_short"] = 1.0  # a blip (a split-off piece of another voice's turn)
             reasons.append("too_short")
-        candidates.append(AgentCandidate(u, score, tuple(reasons)))
+        # evidence that does not rest on what the recogniser heard
+        if any(h > u.end for h in holds):
+            f["before_later_hold"] = 1.0  # a queue or menu goes on after it
+        if u is first_after_hold:
+            f["first_after_last_hold"] = 1.0
+        if k == 0:
+            f["first_line_speech"] = 1.0
+        if k > 0 and u.speaker is not None and u.speaker not in seen_speakers:
+            f["new_voice"] = 1.0
+        if any(_other_voice(o, u) and 0.0 <= u.start - o.end <= 3.0
+               and o.end - o.start >= options.min_reply_s for o in others):
+            f["after_other_voice"] = 1.0  # answers someone ("hallo?", a caller's question)
+        if _back_and_forth(u, line, others):
+            f["voice_returns"] = 1.0
+        if not any(w.start >= u.end for w in line):
+            f["last_line_speech"] = 1.0  # nothing follows: a closed-office message
+        if not strong_greet and any(
+                w.start > u.end and w.start - u.start <= 30.0 and w.speaker is not None
+                and u.speaker is not None and w.speaker != u.speaker
+                and greeting_strength(w) for w in line):
+            f["greeting_later_other_voice"] = 1.0  # the live greeting comes after it
+        if announcement_wording(u.text, options.fuzzy_ratio):
+            f["announcement_words"] = 1.0
+        if caller_wording(u.text):
+            f["caller_words"] = 1.0
+        candidates.append(AgentCandidate(u, 0.0, tuple(reasons), f))
         seen_speakers.add(u.speaker)
-    return candidates
+    model = agent_start_model(options.agent_start_model)
+    return [replace(c, score=model.probability(c.features)) for c in candidates]
+
+
+def _back_and_forth(u: Utterance, line: list[Utterance], others: list[Utterance]) -> bool:
+    """Whether ``u``'s voice speaks again after another voice answered it: a conversation,
+    which a recorded announcement never has."""
+    if u.speaker is None and u.channel is None:
+        return False
+    for o in others:
+        if o.start < u.end - 0.5 or not _other_voice(o, u):
+            continue
+        if any(w.start > o.end and w is not u and w.speaker == u.speaker
+               and w.channel == u.channel for w in line):
+            return True
+    return False
 
 
 def _strong_ivr(hits: list[str]) -> bool:
@@ -482,12 +545,6 @@ def _other_voice(a: Utterance, b: Utterance) -> bool:
     if a.channel is not None and b.channel is not None and a.channel != b.channel:
         return True
     return a.speaker is not None and b.speaker is not None and a.speaker != b.speaker
-
-
-def _confidence(score: float, threshold: float) -> float:
-    import math
-
-    return round(1.0 / (1.0 + math.exp(-1.5 * (score - threshold + 0.5))), 3)
 
 
 # ------------------------------------------------------------------------------- decide
@@ -523,7 +580,10 @@ def assign_roles(
 
     candidates = score_agent_candidates(line, caller if caller_channel is not None else line,
                                         events, options)
-    chosen = next((c for c in candidates if c.score >= options.agent_threshold), None)
+    threshold = options.agent_threshold
+    if threshold is None:
+        threshold = agent_start_model(options.agent_start_model).threshold
+    chosen = next((c for c in candidates if c.score >= threshold), None)
     labelled: list[tuple[Utterance, Role]] = [(u, Role.CALLER) for u in caller]
     if chosen is None:
         reasons = ("no_agent_found",) if line else ("no_speech",)
@@ -532,12 +592,12 @@ def assign_roles(
         if candidates:
             best = max(candidates, key=lambda c: c.score)
             reasons += (f"best_candidate@{best.utterance.start:.2f}s:" + ";".join(best.reasons),)
-            confidence = round(1.0 - _confidence(best.score, options.agent_threshold), 3)
+            confidence = round(1.0 - best.score, 3)
     else:
         # exact (rounded only where written out): the chosen utterance is not "before" it
         agent_start = chosen.utterance.start
         agent_speaker = chosen.utterance.speaker
-        confidence = _confidence(chosen.score, options.agent_threshold)
+        confidence = round(chosen.score, 3)
         reasons = chosen.reasons
         before_speakers = {u.speaker for u in line if u.start < agent_start}
         for u in line:
@@ -570,6 +630,7 @@ def assign_roles(
         turns=tuple(turns), duration_s=duration_s, agent_start_s=agent_start,
         agent_start_confidence=confidence, agent_speaker=agent_speaker,
         caller_channel=caller_channel, reasons=tuple(reasons), utterances=tuple(labelled),
+        candidates=tuple(candidates),
     )
 
 

@@ -79,7 +79,7 @@ def test_eval_metrics_on_hand_made_labels_are_exact():
     assert m["agent_start"] == {"mean_abs_error_s": pytest.approx(0.833, abs=1e-3),
                                 "within_1s": 0.5}
     assert set(m) == {"n_calls", "n_failed", "notice_before_agent", "notice_by_agent",
-                      "agent_name", "agent_name_text", "agent_start"}
+                      "agent_name", "agent_name_text", "agent_start", "agent_found", "decided"}
     assert any("d: failed" in x for x in misses)
 
 

@@ -1,0 +1,213 @@
+"""Train the agent-start model (``models/roles/agent_start.json``) on analysed corpus calls.
+
+    python -m pipeline.roles_train --analysed out/eval-corpus --corpus corpus \\
+        --families espeak-a mbrola-b human-a
+
+Each labelled call of the given (tuning) families that ``callcheck eval`` analysed into
+``--analysed`` is replayed through the role stage on its own events, speaker turns and
+transcript, and every candidate utterance up to the true agent start gives one example: its
+features (``pipeline.agent_model.AGENT_FEATURES``) and whether it is the agent's first words
+(within 1 s of the labelled start). Candidates after the true start are left out: the decision
+takes the *first* candidate at or above the threshold, so only those before it matter. In a
+call without an agent every candidate is a negative example.
+
+The regularisation and the threshold are chosen by leave-one-family-out cross-validation
+(train on all tuning families but one, measure the decision on the one left out), so they are
+chosen on calls of another generator than the ones they were fitted to. The held-back family
+is never read here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .agent_model import AGENT_FEATURES, AgentStartModel
+from .types import Event, ModelInfo, Segment, Transcript, Word
+
+logger = logging.getLogger(__name__)
+
+THRESHOLDS = tuple(round(0.05 * k, 2) for k in range(4, 19))  # 0.20 .. 0.90
+C_VALUES = (0.1, 0.3, 1.0, 3.0)
+
+
+@dataclass(frozen=True)
+class CallExamples:
+    """The candidates of one call: (start s, features) in time order, and the label."""
+
+    file: str
+    family: str
+    agent_start_s: float | None  # labelled; None: no agent in the call
+    candidates: tuple[tuple[float, dict[str, float]], ...]
+
+    def examples(self) -> list[tuple[dict[str, float], int]]:
+        out = []
+        for start, feats in self.candidates:
+            hit = self.agent_start_s is not None and abs(start - self.agent_start_s) <= 1.0
+            out.append((feats, int(hit)))
+            if hit:
+                break
+        return out
+
+
+def transcript_from_dict(d: dict) -> Transcript:
+    """The per-call JSON's transcript as the pipeline's type (kept segments only)."""
+    segs = tuple(
+        Segment(s["start"], s["end"], s["text"],
+                tuple(Word(w["start"], w["end"], w["text"], w["probability"])
+                      for w in s.get("words") or ()),
+                s.get("channel"), s.get("avg_logprob", 0.0), s.get("no_speech_prob", 0.0),
+                s.get("compression_ratio", 1.0))
+        for s in d["segments"])
+    return Transcript(segs, d.get("language", "nl"), d["duration_s"],
+                      ModelInfo("replayed", None, "replayed"))
+
+
+def replay_candidates(result: dict, audio, role_options) -> tuple:
+    """The role stage's candidates for one analysed call (its JSON and loaded audio)."""
+    from .analyze import ChannelTurn, nonspeech_levels
+    from .roles import assign_roles
+
+    events = [Event(**e) for e in result["events"]]
+    turns = [ChannelTurn(**t) for t in result["speaker_turns"]]
+    tl = assign_roles(audio.duration, events, transcript_from_dict(result["transcript"]),
+                      turns, role_options, nonspeech_levels(audio, events))
+    return tl.candidates
+
+
+def load_calls(analysed: Path, corpus: Path, labels: list[dict[str, str]],
+               role_options) -> list[CallExamples]:
+    from .audio import AudioError, load_audio
+
+    calls = []
+    for lab in labels:
+        path = analysed / "calls" / f"{lab['file']}.json"
+        if not path.exists():
+            continue
+        result = json.loads(path.read_text(encoding="utf-8"))
+        if result.get("error") or not result.get("transcript"):
+            continue
+        try:
+            audio = load_audio(corpus / lab["file"])
+        except AudioError as e:
+            logger.warning("%s: %s", lab["file"], e)
+            continue
+        cands = replay_candidates(result, audio, role_options)
+        start = float(lab["agent_start_s"]) if lab.get("agent_start_s") else None
+        calls.append(CallExamples(lab["file"], lab.get("family", ""), start,
+                                  tuple((c.utterance.start, dict(c.features)) for c in cands)))
+    return calls
+
+
+def _matrix(examples: list[tuple[dict[str, float], int]]):
+    import numpy as np
+
+    x = np.array([[f.get(k, 0.0) for k in AGENT_FEATURES] for f, _ in examples], dtype=float)
+    y = np.array([t for _, t in examples], dtype=int)
+    return x, y
+
+
+def fit(calls: list[CallExamples], c: float, threshold: float = 0.5,
+        name: str = "learned") -> AgentStartModel:
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = _matrix([e for call in calls for e in call.examples()])
+    clf = LogisticRegression(C=c, max_iter=2000).fit(x, y)
+    weights = {k: round(float(w), 4) for k, w in zip(AGENT_FEATURES, clf.coef_[0], strict=True)
+               if abs(w) > 1e-6}
+    return AgentStartModel(name, weights, round(float(clf.intercept_[0]), 4), threshold)
+
+
+def decide(model: AgentStartModel, call: CallExamples, threshold: float) -> bool:
+    """Whether the first candidate at or above ``threshold`` is right (or, in a call without
+    an agent, that no candidate reaches it)."""
+    chosen = next((s for s, f in call.candidates if model.probability(f) >= threshold), None)
+    if call.agent_start_s is None:
+        return chosen is None
+    return chosen is not None and abs(chosen - call.agent_start_s) <= 1.0
+
+
+def accuracy(model: AgentStartModel, calls: list[CallExamples], threshold: float) -> float:
+    return sum(decide(model, c, threshold) for c in calls) / len(calls) if calls else 0.0
+
+
+def cross_validate(calls: list[CallExamples]) -> dict:
+    """Leave-one-family-out: for each C and threshold, the decision accuracy on each family
+    when trained on the others."""
+    families = sorted({c.family for c in calls})
+    table = {}
+    for c in C_VALUES:
+        per_family = {}
+        for held in families:
+            model = fit([x for x in calls if x.family != held], c)
+            test = [x for x in calls if x.family == held]
+            per_family[held] = {str(t): round(accuracy(model, test, t), 4) for t in THRESHOLDS}
+        table[str(c)] = per_family
+    return table
+
+
+def choose(cv: dict) -> tuple[float, float, float]:
+    """(C, threshold, mean accuracy over the left-out families) of the best setting; the
+    worst family breaks ties, so a setting that fails one generator is not taken."""
+    best = None
+    for c, per_family in cv.items():
+        for t in THRESHOLDS:
+            accs = [per_family[f][str(t)] for f in per_family]
+            key = (round(sum(accs) / len(accs), 4), min(accs))
+            if best is None or key > best[0]:
+                best = (key, float(c), t)
+    return best[1], best[2], best[0][0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .config import PipelineConfig
+
+    parser = argparse.ArgumentParser(prog="python -m pipeline.roles_train",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--analysed", type=Path, required=True,
+                        help="output folder of `callcheck eval` on the corpus")
+    parser.add_argument("--corpus", type=Path, required=True, help="the corpus folder")
+    parser.add_argument("--families", nargs="+", required=True, help="tuning families")
+    parser.add_argument("--out", type=Path, default=Path("models/roles/agent_start.json"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    with open(args.corpus / "labels.csv", newline="", encoding="utf-8") as f:
+        labels = [r for r in csv.DictReader(f) if r.get("family") in args.families]
+    # the features do not depend on the model; the rules keep a stale model file out of it
+    role_options = replace(PipelineConfig().roles, agent_start_model="rules")
+    calls = load_calls(args.analysed, args.corpus, labels, role_options)
+    if len({c.family for c in calls}) < 2:
+        print("error: need analysed calls of at least two tuning families", file=sys.stderr)
+        return 2
+    cv = cross_validate(calls)
+    c, threshold, cv_acc = choose(cv)
+    model = fit(calls, c, threshold, name="learned")
+    from .agent_model import RULES
+
+    meta = {
+        "trained": time.strftime("%Y-%m-%d"),
+        "families": sorted({x.family for x in calls}),
+        "calls": len(calls),
+        "examples": sum(len(x.examples()) for x in calls),
+        "C": c,
+        "cross_validated_accuracy": cv_acc,
+        "per_family_left_out": {f: cv[str(c)][f][str(threshold)] for f in cv[str(c)]},
+        "rules_accuracy_same_calls": round(accuracy(RULES, calls, RULES.threshold), 4),
+        "learned_accuracy_training_calls": round(accuracy(model, calls, threshold), 4),
+    }
+    model = AgentStartModel(model.name, model.weights, model.bias, threshold, meta=meta)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(model.to_json(), encoding="utf-8")
+    print(json.dumps(meta, indent=1))
+    print(f"written: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""The agent-start model: the hand-set rules as a logistic model, the shipped learned model,
+and its training (leave-one-family-out, first candidate at or above the threshold)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pipeline.agent_model import (
+    AGENT_FEATURES,
+    DEFAULT_MODEL,
+    RULE_WEIGHTS,
+    RULES,
+    AgentStartModel,
+    ModelError,
+    agent_start_model,
+)
+from pipeline.roles_train import CallExamples, accuracy, choose, cross_validate, decide, fit
+
+
+def test_the_rules_model_takes_a_score_of_1_5_as_before():
+    at = {"greeting": 1.0, "after_hold_or_ringback": 1.0, "answered": 1.0, "ivr_weak": 1.0,
+          "same_voice_as_ivr": 1.0}  # 2 + 0.75 + 1 - 1 - 1 = 1.75
+    assert RULES.probability(at) >= RULES.threshold
+    below = {"greeting": 1.0, "followed_by_keys_or_hold": 1.0, "answered": 0.0,
+             "after_hold_or_ringback": 1.0}  # 2 - 1.5 + 0.75 = 1.25
+    assert RULES.probability(below) < RULES.threshold
+    exactly = {"greeting": 1.0, "no_text": 1.0, "ivr_weak": 1.0,
+               "after_hold_or_ringback": 1.0}  # 2 - 0.25 - 1 + 0.75 = 1.5: taken
+    assert sum(RULE_WEIGHTS[k] for k in exactly) == 1.5
+    assert RULES.probability(exactly) >= RULES.threshold
+    assert RULES.probability({**exactly, "same_voice_as_ivr_picked_up": 1.0}) < RULES.threshold
+    assert set(RULE_WEIGHTS) <= set(AGENT_FEATURES)
+
+
+def test_a_model_file_round_trips_and_refuses_unknown_features(tmp_path):
+    model = AgentStartModel("m", {"greeting": 2.0, "answered": 1.0}, -1.0, 0.6,
+                            meta={"families": ["a"]})
+    path = tmp_path / "m.json"
+    path.write_text(model.to_json())
+    loaded = agent_start_model(str(path))
+    assert loaded.weights == model.weights and loaded.threshold == 0.6 and loaded.sha256
+    data = json.loads(path.read_text())
+    data["weights"]["loudness"] = 1.0
+    path.write_text(json.dumps(data))
+    with pytest.raises(ModelError, match="loudness"):
+        AgentStartModel.load(path)
+    with pytest.raises(ModelError, match="cannot load"):
+        AgentStartModel.load(tmp_path / "missing.json")
+
+
+def _call(file, family, start, *cands):
+    return CallExamples(file, family, start, tuple(cands))
+
+
+GREET = {"greeting": 1.0, "answered": 1.0}
+IVR = {"ivr_strong": 1.0, "followed_by_keys_or_hold": 1.0}
+PICKUP = {"after_hold_or_ringback": 1.0, "answered": 1.0, "no_text": 1.0}
+
+
+def _calls():
+    calls = []
+    for fam in ("a", "b", "c"):
+        for k in range(6):
+            calls.append(_call(f"{fam}{k}", fam, 20.0, (2.0, IVR), (20.0, GREET),
+                               (25.0, {"caller_words": 1.0})))
+            calls.append(_call(f"{fam}{k}p", fam, 30.0, (3.0, IVR), (30.0, PICKUP)))
+            calls.append(_call(f"{fam}{k}n", fam, None, (1.0, IVR), (6.0, {"ivr_weak": 1.0})))
+    return calls
+
+
+def test_training_learns_from_the_candidates_up_to_the_true_start():
+    calls = _calls()
+    assert [t for _, t in calls[0].examples()] == [0, 1]  # the caller's turn after is left out
+    assert [t for _, t in calls[2].examples()] == [0, 0]  # no agent: all negative
+    model = fit(calls, 1.0)
+    assert model.weights["greeting"] > 0 > model.weights["ivr_strong"]
+    assert accuracy(model, calls, 0.5) == 1.0
+    assert decide(model, calls[2], 0.5)  # nothing taken in a call without an agent
+
+
+def test_cross_validation_leaves_each_family_out_and_picks_a_setting():
+    cv = cross_validate(_calls())
+    assert set(cv["1.0"]) == {"a", "b", "c"}
+    c, threshold, acc = choose(cv)
+    assert acc == 1.0 and 0.2 <= threshold <= 0.9
+
+
+def test_the_shipped_model_was_trained_without_the_held_back_family():
+    if not DEFAULT_MODEL.exists():
+        pytest.fail(f"{DEFAULT_MODEL} is missing: train it with python -m pipeline.roles_train")
+    model = agent_start_model("default")
+    assert model.name == "learned" and model.sha256
+    assert "held-back" not in model.meta["families"] and len(model.meta["families"]) >= 2
+    assert 0.0 < model.threshold < 1.0
