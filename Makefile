@@ -6,6 +6,7 @@
 #   make eval | bench | lint | train-ner | fixtures
 #   make corpus                  240 labelled calls nobody tuned to (MBROLA, real speech) -> corpus/
 #   make eval-corpus             callcheck eval on it, per shape, family and channel
+#   make train-roles             the agent-start model from eval-corpus (tuning families only)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -21,7 +22,7 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 
 .PHONY: install models test test-fast analyze review transcribe eval bench lint train-ner fixtures \
-	corpus eval-corpus clean
+	corpus eval-corpus train-roles clean
 
 # The venv is rebuilt only when pyproject.toml changes; pip's cache makes a rebuild fast.
 $(VENV)/.installed: pyproject.toml
@@ -60,6 +61,11 @@ corpus: install
 eval-corpus: install
 	$(VENV)/bin/callcheck eval "$(CORPUS)" --labels "$(CORPUS)/labels.csv" \
 		--out "$(OUT)/eval-corpus" $(ARGS)
+
+# Never the held-back family: it measures what the tuning did not see.
+train-roles: install
+	$(PY) -m pipeline.roles_train --analysed "$(OUT)/eval-corpus" --corpus "$(CORPUS)" \
+		--families espeak-a mbrola-b human-a $(ARGS)
 
 bench: install
 	$(PY) -m pipeline.bench $(ARGS)

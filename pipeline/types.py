@@ -131,7 +131,7 @@ REASON_CONCERNS: dict[str, Concern] = {
     **dict.fromkeys((
         "negated_notice_heard", "weak_notice_evidence", "notice_words_not_heard",
         "low_asr_confidence_notice", "announcements_poorly_heard", "negated_notice",
-        "notice_low_confidence"), Concern.NOTICE),
+        "notice_low_confidence", "agent_speech_poorly_heard"), Concern.NOTICE),
     **dict.fromkeys((
         "caller_like_turn", "multiple_names", "name_low_confidence",
         "name_ambiguous_first_or_last", "name_not_in_lexicon", "name_fuzzy_lexicon",

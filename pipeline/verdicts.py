@@ -229,8 +229,11 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
     elif agent_start is not None:
         reasons.append("agent_opening_not_transcribed")
     heard = _mean_probability(opening)
-    if category == "none" and heard is not None and heard < options.min_heard_for_none:
-        reasons.append("opening_poorly_heard")
+    if heard is not None and heard < options.min_heard_for_none:
+        if category == "none":
+            reasons.append("opening_poorly_heard")
+        if not by_agent:  # an agent's notice may hide in the same garbled words
+            reasons.append("agent_speech_poorly_heard")
 
     return Verdicts(
         notice_before_agent="yes" if before else "no",

@@ -6,7 +6,15 @@ import pytest
 
 from pipeline.diarize import SpeakerTurn
 from pipeline.roles import assign_roles
-from pipeline.types import Event, ModelInfo, Role, Segment, Transcript, Word
+from pipeline.types import (
+    Event,
+    ModelInfo,
+    Role,
+    Segment,
+    Transcript,
+    Word,
+    decisions_in_doubt,
+)
 from pipeline.verdicts import decide
 
 
@@ -184,6 +192,9 @@ def test_a_none_or_no_from_speech_heard_poorly_needs_review(nlp):
     v = decide(call(ivr, agent, caller, prob=0.35), nlp=nlp)
     assert (v.notice_before_agent, v.agent_name) == ("no", "none")
     assert {"opening_poorly_heard", "announcements_poorly_heard"} <= set(v.review_reasons)
+    # the agent's "no notice" rests on the same garbled words: unsettled too
+    assert "agent_speech_poorly_heard" in v.review_reasons
+    assert {"notice_by_agent", "agent_name"} <= decisions_in_doubt(v.review_reasons)
     clear = decide(call(ivr, agent, caller, prob=0.9), nlp=nlp)
     assert (clear.notice_before_agent, clear.agent_name) == ("no", "none")
     assert not clear.needs_review, clear.review_reasons
