@@ -423,16 +423,9 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
     last_hold_end = max(hold_ends, default=None)
     first_after_hold = next((u for u in line if last_hold_end is not None
                              and u.start >= last_hold_end - 0.5), None)
-    @functools.cache
-    def strong_greeting_at(i: int) -> bool:
-        return bool([g for g in greeting_wording(line[i].text, options.fuzzy_ratio)
-                     if g not in GREETING_WORDS])
-
-    index = {id(w): i for i, w in enumerate(line)}
-
-    def greeting_strength(w: Utterance) -> bool:
-        return strong_greeting_at(index[id(w)])
-
+    # whether each line utterance has live-greeting wording beyond a greeting word
+    greets = [any(g not in GREETING_WORDS for g in greeting_wording(w.text, options.fuzzy_ratio))
+              for w in line]
     candidates = []
     seen_speakers: set[str | None] = set()
     for k, u in enumerate(line):
@@ -505,10 +498,10 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
             f["voice_returns"] = 1.0
         if not any(w.start >= u.end for w in line):
             f["last_line_speech"] = 1.0  # nothing follows: a closed-office message
-        if not strong_greet and any(
-                w.start > u.end and w.start - u.start <= 30.0 and w.speaker is not None
-                and u.speaker is not None and w.speaker != u.speaker
-                and greeting_strength(w) for w in line):
+        if not strong_greet and u.speaker is not None and any(
+                greets[j] and w.start > u.end and w.start - u.start <= 30.0
+                and w.speaker is not None and w.speaker != u.speaker
+                for j, w in enumerate(line[k + 1:], k + 1)):
             f["greeting_later_other_voice"] = 1.0  # the live greeting comes after it
         if announcement_wording(u.text, options.fuzzy_ratio):
             f["announcement_words"] = 1.0
