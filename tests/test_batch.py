@@ -154,14 +154,18 @@ def test_cli_exit_code_and_kill_9_resume(tmp_path):
            "--quiet"]
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, start_new_session=True)
+    def finished() -> list[Path]:
+        # a call's JSON once renamed into place; ".tmp-*.json" is a write still under way
+        return [p for p in (out / "calls").glob("*.json") if not p.name.startswith(".tmp-")]
+
     deadline = time.time() + 300
-    while time.time() < deadline and not list((out / "calls").glob("*.json")):
+    while time.time() < deadline and not finished():
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    done_before = {p.name for p in (out / "calls").glob("*.json")}
+    done_before = {p.name for p in finished()}
     assert 1 <= len(done_before) < 3
-    for p in (out / "calls").glob("*.json"):
+    for p in finished():
         json.loads(p.read_text())  # every JSON present is complete
     result = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
