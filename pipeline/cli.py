@@ -337,9 +337,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "stable pseudonyms (agent-1, ...): they are employees' names")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("models", help="install, verify or list the offline default models")
-    p.add_argument("action", choices=["install", "verify", "list"])
-    p.add_argument("names", nargs="*", help="models (default: all)")
+    p = sub.add_parser("models", help="install, verify or list the offline default models; "
+                       "`models add NAME PATH` registers a local CTranslate2 Whisper directory "
+                       "to use as --model NAME")
+    p.add_argument("action", choices=["install", "verify", "list", "add"])
+    p.add_argument("names", nargs="*", help="models (default: all); for add: NAME PATH")
     p.set_defaults(func=cmd_models)
     return parser
 

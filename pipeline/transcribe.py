@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, replace
@@ -215,13 +216,27 @@ class Backend(Protocol):
 
 
 def resolve_model(name: str) -> tuple[str, str | None]:
-    """-> (path or hub name, recorded sha256 of the weights when it is the default)."""
-    if name == "default":
-        from .models import model_dir, recorded_sha256
+    """-> (path or hub name, recorded sha256 of the weights when known): ``default``, a name
+    registered with ``callcheck models add``, a local directory, or a hub name, which is
+    refused with what to do where model hubs are off (``HF_HUB_OFFLINE``)."""
+    from .models import model_dir, recorded_sha256, registered
 
+    if name == "default":
         path = model_dir("whisper-base")
         return str(path), recorded_sha256("whisper-base-ct2/model.bin")
-    return name, None
+    entry = registered().get(name)
+    if entry is not None:
+        if not Path(entry["path"]).is_dir():
+            raise TranscriptionError(f"model {name!r} is registered at {entry['path']}, which "
+                                     "is gone: register it again with `callcheck models add`")
+        return entry["path"], entry["sha256"]
+    if Path(name).exists() or os.environ.get("HF_HUB_OFFLINE", "") not in ("1", "true", "True"):
+        return name, None
+    raise TranscriptionError(
+        f"model {name!r} is not on this machine and model hubs are off (HF_HUB_OFFLINE=1). "
+        f"Use the offline default (--model default), a local CTranslate2 directory (--model "
+        f"/path/to/dir), or register one by name: callcheck models add {name} /path/to/dir; "
+        f"with internet, unset HF_HUB_OFFLINE and faster-whisper downloads {name!r} once.")
 
 
 def _content_frames(features: np.ndarray) -> int:
