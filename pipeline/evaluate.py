@@ -34,7 +34,17 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .types import Event, ModelInfo, Role, Segment, Transcript, Turn, Word, decisions_in_doubt
+from .types import (
+    Event,
+    ModelInfo,
+    Role,
+    Segment,
+    Transcript,
+    Turn,
+    Word,
+    decisions_in_doubt,
+    parse_reasons,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -167,8 +177,7 @@ def coverage_and_risk(labels: list[dict[str, str]], results: dict[str, dict[str,
             row = results.get(lab["file"])
             if row is None or row.get("error"):
                 continue
-            reasons = [r for r in (row.get("review_reasons") or "").split(";") if r]
-            if decision in decisions_in_doubt(reasons):
+            if decision in decisions_in_doubt(parse_reasons(row.get("review_reasons"))):
                 continue
             decided += 1
             wrong += _wrong(decision, lab, row)

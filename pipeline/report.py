@@ -18,7 +18,7 @@ from typing import Any
 
 from . import store
 from .batch import atomic_write
-from .types import decisions_in_doubt
+from .types import decisions_in_doubt, parse_reasons
 
 MAX_GROUPS = 20  # metadata columns with more distinct values are not broken down
 NAME_CATEGORIES = ("none", "first", "last", "full")
@@ -85,7 +85,7 @@ def decision_states(conn) -> dict[str, dict[str, str]]:
     reviews = store.latest_reviews(conn)
     states: dict[str, dict[str, str]] = {}
     for r in conn.execute("SELECT file, review_reasons FROM calls WHERE status = 'ok'"):
-        doubt = decisions_in_doubt([x for x in (r["review_reasons"] or "").split(";") if x])
+        doubt = decisions_in_doubt(parse_reasons(r["review_reasons"]))
         states[r["file"]] = {
             d: REVIEWED if (r["file"], d) in reviews else AWAITING if d in doubt else DECIDED
             for d in store.DECISIONS}

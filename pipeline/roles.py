@@ -419,10 +419,8 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
 
     # with one voice cluster in the whole line, "the IVR's voice" says nothing about anyone
     voices_differ = len({u.speaker for u in line if u.speaker is not None}) > 1
-    hold_ends = [e.end for e in events if e.kind in ("music", "dtmf")]
-    last_hold_end = max(hold_ends, default=None)
-    first_after_hold = next((u for u in line if last_hold_end is not None
-                             and u.start >= last_hold_end - 0.5), None)
+    first_after_hold = next((u for u in line if last_hold is not None
+                             and u.start >= last_hold - 0.5), None)
     # whether each line utterance has live-greeting wording beyond a greeting word
     greets = [any(g not in GREETING_WORDS for g in greeting_wording(w.text, options.fuzzy_ratio))
               for w in line]

@@ -152,6 +152,11 @@ DECISION_CONCERNS: dict[str, Concern] = {
 }
 
 
+def parse_reasons(stored: str | None) -> tuple[str, ...]:
+    """Review reasons from their stored form (``results.csv``, the store: ``a;b;c``)."""
+    return tuple(r for r in (stored or "").split(";") if r)
+
+
 def decisions_in_doubt(reasons: tuple[str, ...] | list[str]) -> frozenset[str]:
     """The decisions that a call's review reasons leave unsettled. A doubt about the agent
     start unsettles every decision (the notice's timing and the opening hang on it), and so

@@ -41,6 +41,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import store
+from ..types import parse_reasons
 from . import media, reviews, views
 from .export import export_csv
 from .security import LOCAL_HOSTS, Guard, is_local_host
@@ -191,7 +192,7 @@ def create_app(out: str | Path, token: str | None = None,
         machine = {r["name"]: {"value": r["value"], "confidence": r["confidence"]}
                    for r in conn.execute("SELECT name, value, confidence FROM decisions "
                                          "WHERE file = ?", (file,))}
-        review_reasons = [x for x in (call["review_reasons"] or "").split(";") if x]
+        review_reasons = list(parse_reasons(call["review_reasons"]))
         hist = reviews.history(conn, file)
         duration = views.duration_of(call["duration_s"], turns, segments)
         meta = {r["column"]: r["value"] for r in conn.execute(

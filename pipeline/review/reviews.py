@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import store
+from ..types import parse_reasons
 
 MAX_REVIEWER = 80  # characters of a reviewer's name
 MAX_COMMENT = 2000  # characters of a comment
@@ -434,7 +435,7 @@ def queue(conn: sqlite3.Connection, flt: QueueFilter) -> Queue:
     rows = [QueueRow(
         file=c["file"], status=c["status"], error=c["error"], error_code=c["error_code"],
         needs_review=bool(c["needs_review"]),
-        review_reasons=tuple(x for x in (c["review_reasons"] or "").split(";") if x),
+        review_reasons=parse_reasons(c["review_reasons"]),
         duration_s=c["duration_s"], machine=machine.get(c["file"], {}),
         reviewed=latest.get(c["file"], {}), metadata=meta.get(c["file"], {}))
         for c in conn.execute("SELECT file, status, error, error_code, needs_review, "
