@@ -7,6 +7,8 @@
 #   make corpus                  240 labelled calls nobody tuned to (MBROLA, real speech) -> corpus/
 #   make eval-corpus             callcheck eval on it, per shape, family and channel
 #   make train-roles             the agent-start model from eval-corpus (tuning families only)
+#   make eval-asr                WER/CER on real human speech through telephone channels, beside
+#                                plain faster-whisper; with the corpus, its openings too
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -22,7 +24,7 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 
 .PHONY: install models test test-fast analyze review transcribe eval bench lint train-ner fixtures \
-	corpus eval-corpus train-roles clean
+	corpus eval-corpus train-roles eval-asr clean
 
 # The venv is rebuilt only when pyproject.toml changes; pip's cache makes a rebuild fast.
 $(VENV)/.installed: pyproject.toml
@@ -66,6 +68,11 @@ eval-corpus: install
 train-roles: install
 	$(PY) -m pipeline.roles_train --analysed "$(OUT)/eval-corpus" --corpus "$(CORPUS)" \
 		--families espeak-a mbrola-b human-a $(ARGS)
+
+# Needs sox and Debian's fillets-ng-data-nl (tuning levels only); the corpus part only if built.
+eval-asr: install
+	$(PY) -m pipeline.asr_eval --out "$(OUT)/eval-asr" \
+		$(if $(wildcard $(CORPUS)/labels.csv),--corpus "$(CORPUS)" --limit 60) $(ARGS)
 
 bench: install
 	$(PY) -m pipeline.bench $(ARGS)

@@ -145,13 +145,15 @@ class Agent:
 
     ``intro`` is set on the opening turn only (``Intro()`` when no name is given); ``notice``
     marks a recording notice said by the agent; ``voice`` overrides the call's agent voice
-    (a colleague after a transfer).
+    (a colleague after a transfer); ``clip``: a recording of ``text`` to play in place of
+    the synthetic voice (real human speech).
     """
 
     text: str
     notice: bool = False
     intro: Intro | None = None
     voice: Voice | None = None
+    clip: str = ""
 
 
 @dataclass(frozen=True)
@@ -1186,12 +1188,14 @@ def fixture_specs(seed: int = SEED) -> list[CallSpec]:
 
 
 def build_long_call(
-    seconds: float = 180.0, out: Path | str | None = None, seed: int = SEED + 1
+    seconds: float = 180.0, out: Path | str | None = None, seed: int = SEED + 1,
+    conversation: Sequence[tuple[str, str]] = (),
 ) -> Rendered:
     """Build a call of at least ``seconds`` from the same parts as the fixtures.
 
     IVR with a notice, hold music, the agent's opening (full name) and then a long caller/agent
-    conversation. Returns the :class:`Rendered` call: ``audio()`` at :data:`SR`, and
+    conversation: synthetic, or with ``conversation`` ((text, recording) pairs, e.g. real
+    speech from fillets-ng) the caller and the agent take turns reading those. Returns the :class:`Rendered` call: ``audio()`` at :data:`SR`, and
     ``labels()``, ``rttm()`` and ``transcript()`` give its references. With ``out`` (e.g.
     ``long.wav``; the suffix sets the format, 16 kHz mono) the audio is also written, with
     ``<stem>.rttm``, ``<stem>.txt`` and ``<stem>.labels.csv`` beside it.
@@ -1209,13 +1213,18 @@ def build_long_call(
         tts = Tts(Path(tmp))
         k = 0
         while True:
-            q, a1, c2, a2 = TOPICS[k % len(TOPICS)]
-            head += [
-                Caller(("En dan nog iets. " if k else "") + q),
-                Agent(a1),
-                Caller(c2),
-                Agent(a2),
-            ]
+            if conversation:
+                lines = [conversation[(4 * k + i) % len(conversation)] for i in range(4)]
+                head += [(Caller if i % 2 == 0 else Agent)(text, clip=clip)
+                         for i, (text, clip) in enumerate(lines)]
+            else:
+                q, a1, c2, a2 = TOPICS[k % len(TOPICS)]
+                head += [
+                    Caller(("En dan nog iets. " if k else "") + q),
+                    Agent(a1),
+                    Caller(c2),
+                    Agent(a2),
+                ]
             k += 1
             spec = replace(
                 base,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from .agent_model import agent_start_model
 from .audio import Audio, AudioError, load_audio
+from .names import decide_with_snaps
 from .roles import RoleTimeline, assign_roles
 from .types import AudioInfo, Event, Segment, Transcript
 from .verdicts import Verdicts, decide
@@ -52,6 +53,11 @@ class AnalysisOptions:
     # each keep about one core busy (CTranslate2 was no faster with 2 threads than with 1 on
     # these machines, and the diarization runs on 1), so a 2-core machine does both at once
     parallel_diarization: bool = True
+    # > 1: the agent's opening (from just before the agent start to ``after_agent_s`` past
+    # it) is decoded again with this beam width once the agent is found. Off: it cost half
+    # again the time and gained nothing measurable (docs/decisions/transcription.md)
+    opening_beam_size: int = 1
+    opening_pad_s: float = 0.5  # the re-decode starts this long before the agent start
 
 
 @dataclass(frozen=True)
@@ -182,6 +188,10 @@ class CallAnalyzer:
 
         t = time.perf_counter()
         verdicts = decide(timeline, self.config.verdicts, nlp=self.nlp)
+        # misheard names snapped to lexicon names only where the audio supports them
+        scorer = getattr(self.transcriber, "scorer", lambda: None)()
+        verdicts = decide_with_snaps(timeline, verdicts, mono, scorer, self.nlp,
+                                     self.config.verdicts, self.config.names)
         timings["verdicts"] = time.perf_counter() - t
         # wall time: with parallel diarization its seconds are inside transcribe_and_roles
         timings["total"] = sum(v for k, v in timings.items()
@@ -262,6 +272,9 @@ class CallAnalyzer:
                 agent = timeline.agent_start_s
                 done_opening = agent is not None and agent + opts.after_agent_s <= end
                 if end >= limit or (done_opening and not opts.full_transcript):
+                    transcript, timeline = self._beam_opening(
+                        audio, transcript, timeline, end, events, speaker_turns, levels,
+                        organisation, skip)
                     return transcript, timeline, speaker_turns
                 start = end
                 # with the agent found, only the rest of the opening is needed
@@ -272,6 +285,41 @@ class CallAnalyzer:
         finally:
             if pool is not None:
                 pool.shutdown(wait=True)
+
+    def _beam_opening(self, audio: Audio, transcript: Transcript, timeline: RoleTimeline,
+                      end: float, events: list[Event], speaker_turns, levels,
+                      organisation: str | None, skip: tuple[tuple[float, float], ...]
+                      ) -> tuple[Transcript, RoleTimeline]:
+        """The agent's opening decoded again with ``opening_beam_size`` and the roles
+        labelled again on it; segments that straddle its edges are decoded again whole."""
+        opts = self.config.analysis
+        agent = timeline.agent_start_s
+        if opts.opening_beam_size <= self.config.transcribe.beam_size or agent is None:
+            return transcript, timeline
+        a = max(0.0, agent - opts.opening_pad_s)
+        b = min(end, agent + opts.after_agent_s)
+        for s in (*transcript.segments, *transcript.dropped):
+            if s.start < a < s.end:
+                a = max(0.0, s.start, agent - 5.0)
+            if s.start < b < s.end:
+                b = min(end, s.end)
+        if b - a < 0.5:
+            return transcript, timeline
+        part = self.transcriber.transcribe(audio.samples, audio.sample_rate, start=a, end=b,
+                                           organisation=organisation, skip=skip,
+                                           beam_size=opts.opening_beam_size)
+        outside = [s for s in transcript.segments if s.start < a or s.start >= b]
+        dropped = [s for s in transcript.dropped if s.start < a or s.start >= b]
+        segments = sorted([*outside, *part.segments],
+                          key=lambda s: (s.start, s.channel if s.channel is not None else -1))
+        dropped = sorted([*dropped, *part.dropped], key=lambda s: s.start)
+        options = {**transcript.options, "opening_beam": [round(a, 3), round(b, 3),
+                                                          opts.opening_beam_size]}
+        transcript = replace(transcript, segments=tuple(segments), dropped=tuple(dropped),
+                             options=options)
+        timeline = assign_roles(audio.duration, events, transcript, speaker_turns,
+                                self.config.roles, levels)
+        return transcript, timeline
 
     def _opening_step(self, part: Transcript, segments: list[Segment], dropped: list[Segment],
                       end: float, duration: float, events: list[Event], speaker_turns,

@@ -14,8 +14,12 @@ Each configuration runs in its own process (so peak RSS is its own) over the sam
   two are compared call by call.
 
 * ``cli``: ``callcheck analyze`` timed as a whole process, as a user times it, over a folder
-  with one copy of the ~3-minute call and over one with ``--cli-calls`` copies: the first call
-  (imports and model loading included) and each further call once the models are loaded.
+  with one copy of a ~3-minute call (the fixture opening, then real human conversation from
+  fillets-ng) and over one with ``--cli-calls`` copies: the first call (imports and model
+  loading included) and each further call once the models are loaded; beside it, plain
+  faster-whisper transcribing the same files whole (greedy, same model, loading included).
+* ``asr``: word and character error rates on real human speech through telephone channels,
+  callcheck's transcriber beside plain faster-whisper (``pipeline.asr_eval``, 40 utterances).
 
 Real-time factor (RTF) = processing seconds / audio seconds (lower is faster). Model loading
 is timed apart and not part of the RTF, except in ``cli``.
@@ -48,6 +52,7 @@ CONFIGS = {
     "analyze:callcheck": {},
     "analyze:whisperx-style": {"full_transcript": True},
     "cli": {},
+    "asr": {},
 }
 VERDICT_KEYS = ("notice_before_agent", "notice_by_agent", "notice_source", "agent_name",
                 "agent_first", "agent_last")
@@ -55,6 +60,7 @@ VERDICT_KEYS = ("notice_before_agent", "notice_by_agent", "notice_source", "agen
 TARGET_SPEEDUP = 20.0  # x faster than real time, end to end
 TARGET_VS_BASELINE = 3.0  # x faster than the whole-call baseline
 TARGET_RSS_MB = 2048  # per worker
+TARGET_VS_PLAIN = 3.0  # x faster than plain whole-file transcription, as a user times it
 
 
 def _calls(limit: int | None) -> list[Path]:
@@ -139,16 +145,42 @@ def _summary(result: dict, files: list[str]) -> dict:
             "rtf": round(proc_s / audio_s, 4) if audio_s else None}
 
 
-def build_long_call(folder: Path) -> Path:
-    """The ~3-minute benchmark call, made from fixture parts (needs espeak-ng and sox)."""
+def build_long_call(folder: Path, real: bool = False) -> Path:
+    """The ~3-minute benchmark call, made from fixture parts (needs espeak-ng and sox);
+    ``real``: after the opening, real human conversation from fillets-ng's tuning levels
+    (Debian ``fillets-ng-data-nl``), as a user's calls have."""
     sys.path.insert(0, str(FIXTURES))
     try:
         from generate import build_long_call as build
+
+        conversation = ()
+        if real:
+            from corpus import fillets_clips
+
+            clips = fillets_clips()
+            by = {who: [c for c in clips if c.speaker == who] for who in "mv"}
+            conversation = tuple((c.text, c.path) for pair in zip(by["m"], by["v"], strict=False)
+                                 for c in pair)
     finally:
         sys.path.pop(0)
-    path = folder / "long_call.wav"
-    build(180.0, path)
+    path = folder / ("long_call_real.wav" if real else "long_call.wav")
+    build(180.0, path, conversation=conversation)
     return path
+
+
+def plain_transcription(files: list[str], threads: int) -> None:
+    """Whole-file transcription with plain faster-whisper (greedy, the same offline model):
+    the baseline a user would otherwise run."""
+    from faster_whisper import WhisperModel
+
+    from .transcribe import resolve_model
+
+    name, _ = resolve_model("default")
+    model = WhisperModel(name, device="cpu", compute_type="int8", cpu_threads=threads)
+    for f in files:
+        segments, _ = model.transcribe(f, language="nl", beam_size=1)
+        for _ in segments:
+            pass
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,10 +200,14 @@ def main(argv: list[str] | None = None) -> int:
                         "(default 3)")
     parser.add_argument("--cli-calls", type=int, default=4,
                         help="copies of the ~3-minute call in the cli timing (default 4)")
+    parser.add_argument("--plain", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--repeat-files", nargs="*", default=[], help=argparse.SUPPRESS)
     parser.add_argument("--files", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.plain:
+        plain_transcription(args.files, args.threads)
+        return 0
     if args.worker:
         print(json.dumps(_worker(args.worker, args.files, args.threads,
                                  tuple(args.repeat_files), max(1, args.repeat))))
@@ -181,13 +217,21 @@ def main(argv: list[str] | None = None) -> int:
     names = args.only or list(CONFIGS)
     long_files: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
-        if any(n.startswith("analyze") for n in names) and not args.no_long or "cli" in names:
+        if any(n.startswith("analyze") for n in names) and not args.no_long:
             long_files = [str(build_long_call(Path(tmp)))]
         results = {}
         for name in names:
+            if name == "asr":
+                from .asr_eval import Systems, real_speech_eval
+                from .transcribe import TranscribeOptions
+
+                systems = Systems(TranscribeOptions(cpu_threads=args.threads))
+                results[name] = real_speech_eval(systems, clips=40)
+                print(f"  done {name}", file=sys.stderr)
+                continue
             if name == "cli":
-                results[name] = time_cli(Path(long_files[0]), max(2, args.cli_calls),
-                                         Path(tmp), args.threads)
+                real = build_long_call(Path(tmp), real=True)
+                results[name] = time_cli(real, max(2, args.cli_calls), Path(tmp), args.threads)
                 print(f"  done {name}", file=sys.stderr)
                 continue
             run_files = files + long_files if name.startswith("analyze") else files
@@ -229,8 +273,17 @@ def time_cli(call: Path, copies: int, tmp: Path, threads: int) -> dict:
                        env={**os.environ, "HF_HUB_OFFLINE": "1"})
         wall[n] = time.perf_counter() - t0
     per_call = (wall[copies] - wall[1]) / (copies - 1)
+    # the same files transcribed whole by plain faster-whisper, also a fresh process
+    files = [str(p) for p in sorted((tmp / f"cli-{copies}").glob("*.wav"))]
+    cmd = [sys.executable, "-m", "pipeline.bench", "--plain", "--threads", str(threads),
+           "--files", *files]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True, cwd=REPO,
+                   env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    plain = time.perf_counter() - t0
     return {"audio_s": audio_s, "copies": copies, "first_call_s": wall[1],
-            "batch_s": wall[copies], "per_call_loaded_s": per_call}
+            "batch_s": wall[copies], "per_call_loaded_s": per_call,
+            "plain_whole_file_s": plain, "vs_plain": plain / wall[copies]}
 
 
 def _cli_lines(r: dict) -> list[str]:
@@ -240,7 +293,11 @@ def _cli_lines(r: dict) -> list[str]:
             f"  {n} calls: {r['batch_s']:.1f} s wall ({n * a / r['batch_s']:.1f}x real time)",
             f"  each call once the models are loaded: {r['per_call_loaded_s']:.1f} s "
             f"({a / r['per_call_loaded_s']:.1f}x real time); loading and start-up: "
-            f"{r['first_call_s'] - r['per_call_loaded_s']:.1f} s"]
+            f"{r['first_call_s'] - r['per_call_loaded_s']:.1f} s",
+            f"  plain faster-whisper, whole files, greedy, same model, {n} calls: "
+            f"{r['plain_whole_file_s']:.1f} s wall: callcheck is {r['vs_plain']:.1f}x faster "
+            f"({'met' if r['vs_plain'] >= TARGET_VS_PLAIN else 'NOT met'}: target "
+            f">= {TARGET_VS_PLAIN:.0f}x, model loading included)"]
 
 
 def _report(results: dict, files: list[str], long_files: list[str], threads: int) -> dict:
@@ -252,6 +309,12 @@ def _report(results: dict, files: list[str], long_files: list[str], threads: int
     for name, r in results.items():
         if name == "cli":
             lines += _cli_lines(r)
+            data.append({"name": name, **r})
+            continue
+        if name == "asr":
+            from .asr_eval import markdown
+
+            lines += ["", markdown(r)]
             data.append({"name": name, **r})
             continue
         sets = [("fixtures", files)] + ([("long", long_files)] if long_files

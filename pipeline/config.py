@@ -20,6 +20,7 @@ from .analyze import AnalysisOptions
 from .audio import AudioOptions
 from .diarize import DiarizationOptions
 from .events import EventOptions
+from .names import NameOptions
 from .roles import RoleOptions
 from .transcribe import TranscribeOptions
 from .verdicts import VerdictOptions
@@ -39,6 +40,7 @@ class PipelineConfig:
     transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
     roles: RoleOptions = field(default_factory=RoleOptions)
     verdicts: VerdictOptions = field(default_factory=VerdictOptions)
+    names: NameOptions = field(default_factory=NameOptions)
     analysis: AnalysisOptions = field(default_factory=AnalysisOptions)
 
     def to_dict(self) -> dict[str, Any]:

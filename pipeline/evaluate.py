@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from .names import decide_with_snaps
 from .types import (
     Event,
     ModelInfo,
@@ -332,12 +333,14 @@ def asr_noise(text: str, rate: float, rng) -> list[tuple[str, float]]:
 
 def replay_with_reference(result: dict[str, Any], lines: list[ReferenceLine], audio, config,
                           nlp=None, noise: tuple[float, int] | None = None,
-                          kinds: tuple[str, ...] = REPLAY_KINDS) -> dict[str, dict[str, str]]:
+                          kinds: tuple[str, ...] = REPLAY_KINDS,
+                          scorer=None) -> dict[str, dict[str, str]]:
     """Verdict rows (``results.csv`` form) for one analysed call replayed with the reference
     text (``reference_text``) and with the reference text and roles
     (``reference_text_and_roles``); ``result`` is the call's JSON, ``audio`` its loaded audio.
     ``noise``: (word error rate, seed) of :func:`asr_noise` put on the reference text;
-    ``kinds``: the replays wanted."""
+    ``kinds``: the replays wanted; ``scorer``: a ``names.WhisperScorer`` to snap misheard
+    names as ``analyze`` does (None: names as written)."""
     from .analyze import ChannelTurn, nonspeech_levels, with_channels
     from .batch import result_row
     from .roles import RoleTimeline, Utterance, assign_roles
@@ -367,6 +370,9 @@ def replay_with_reference(result: dict[str, Any], lines: list[ReferenceLine], au
         if key not in kinds:
             continue
         verdicts = decide(tl, config.verdicts, nlp=nlp)
+        if scorer is not None:
+            verdicts = decide_with_snaps(tl, verdicts, audio.mono(), scorer, nlp,
+                                         config.verdicts, config.names)
         rows[key] = result_row({"file": result["file"], "verdicts": asdict(verdicts),
                                 "audio": result.get("audio")})
     return rows
@@ -449,7 +455,7 @@ def replay_calls(calls: list[ReplayCall], config, nlp=None
 
 
 def robustness(calls: list[ReplayCall], labels: list[dict[str, str]], config,
-               rates: tuple[float, ...], seeds: int = 4, nlp=None
+               rates: tuple[float, ...], seeds: int = 4, nlp=None, scorer=None
                ) -> dict[str, dict[str, float]]:
     """How the verdicts hold up as the text gets worse: the reference-text replay with
     :func:`asr_noise` at each word error rate, ``seeds`` draws each; -> {rate: mean metrics}."""
@@ -460,7 +466,8 @@ def robustness(calls: list[ReplayCall], labels: list[dict[str, str]], config,
         for seed in range(seeds):
             rows = {c.file: replay_with_reference(c.result, c.lines, c.audio, config, nlp,
                                                   noise=(rate, seed),
-                                                  kinds=("reference_text",))["reference_text"]
+                                                  kinds=("reference_text",),
+                                                  scorer=scorer)["reference_text"]
                     for c in calls}
             runs.append(compute_metrics(replayed, rows)[0])
         def mean(get, runs=runs) -> float:
@@ -508,8 +515,13 @@ def run_eval(root: str | Path, labels_path: str | Path, out: str | Path, config=
         calls = load_replayable(root, out, labels, transcripts, config)
         attribution = attribute_misses(labels, results, replay_calls(calls, config))
         if asr_noise_rates:
+            scorer = None
+            if config.names.snap:
+                from .transcribe import Transcriber
+
+                scorer = Transcriber(config.transcribe).scorer()
             attribution["robustness"] = robustness(calls, labels, config,
-                                                   tuple(asr_noise_rates))
+                                                   tuple(asr_noise_rates), scorer=scorer)
         (out / "attribution.json").write_text(json.dumps(attribution, indent=2) + "\n")
     else:
         (out / "attribution.json").unlink(missing_ok=True)  # not one of an earlier run

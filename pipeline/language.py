@@ -127,6 +127,31 @@ class Lexicons:
             index.setdefault(name, set()).add(name)
         return {k: frozenset(v) for k, v in index.items()}
 
+    @functools.cached_property
+    def _common_deletes(self) -> frozenset[str]:
+        """Common words and spaCy's Dutch stop words of five letters or more, and their
+        one-letter deletions."""
+        from spacy.lang.nl.stop_words import STOP_WORDS
+
+        phrase_words = {w for table in (INTRO_PHRASES, LINE_PHRASES, ANSWER_SENSE,
+                                        CALLER_CUES, DEPARTMENTS, GREETINGS)
+                        for phrase in table for w in phrase.split()}
+        out: set[str] = set()
+        for w in self.common_words | STOP_WORDS | STOP | phrase_words:
+            if len(w) >= 5:
+                out.add(w)
+                out.update(w[:i] + w[i + 1 :] for i in range(len(w)))
+        return frozenset(out)
+
+    def near_common(self, word: str) -> bool:
+        """Whether ``word`` is one letter away from a common word of five letters or more
+        (Whisper's "waarmeeh" for "waarmee" is no surname)."""
+        w = word.lower()
+        if len(w) < 5:
+            return False
+        deletes = self._common_deletes
+        return w in deletes or any(w[:i] + w[i + 1 :] in deletes for i in range(len(w)))
+
     def near(self, word: str) -> frozenset[str]:
         """Lexicon names within one edit of ``word`` (misheard names: "sanna", "jansn")."""
         from spacy.matcher.levenshtein import levenshtein
@@ -276,7 +301,7 @@ INTRO_PHRASES = {
     "hier met": "met",
     "met": "met",
 }
-LINE_PHRASES = ("aan de lijn", "aan de telefoon", "aan de lijn.", "aan t lijn")
+LINE_PHRASES = ("aan de lijn", "aan de telefoon", "aan de lijn.", "aan t lijn", "aan lijn")
 # bare "met" is an introduction only after one of these (or at the start / after punctuation)
 MET_OK_BEFORE = frozenset(
     "ja hallo hoi dag goed oké ok zeg eh uh ehm euh nou hier yes jazeker".split()
@@ -389,6 +414,9 @@ def _ruler_patterns(lex: Lexicons) -> list[dict]:
     pats.append({"label": "INTRO", "id": "mijn_naam_is", "pattern": [
         {"LOWER": {"IN": ["mijn", "m'n", "mn"]}}, {"LOWER": {"FUZZY1": "naam"}},
         {"LOWER": "is"}]})
+    # "naam" lost ("mijn is Iris"): taken only with a name from the lexicons
+    pats.append({"label": "INTRO", "id": "mijn_is", "pattern": [
+        {"LOWER": {"IN": ["mijn", "m'n", "mn"]}}, {"LOWER": "is"}]})
     phrases("LINE", LINE_PHRASES)
     phrases("CALLER_CUE", CALLER_CUES)
     phrases("DEPT", DEPARTMENTS)
@@ -402,6 +430,9 @@ def _ruler_patterns(lex: Lexicons) -> list[dict]:
     # "morgen" and "middag" alone mean tomorrow / afternoon; greetings only as "goede morgen"
     single = sorted(set(GREETINGS) - {"morgen", "middag"})
     pats.append({"label": "GREETING", "pattern": [{"LOWER": {"IN": single}}]})
+    # a long greeting misheard by one letter ("goedewndag"); short ones would catch other words
+    pats += [{"label": "GREETING", "pattern": [{"LOWER": {"FUZZY1": g}}]}
+             for g in sorted(set(GREETINGS.values())) if len(g) >= 9]
     for a, b in (
         ("goede", "morgen"),
         ("goeie", "morgen"),
@@ -515,7 +546,8 @@ def load_nlp(path: str | Path | None = None) -> Language:
     return _build_nlp(Path(path) if path is not None else DEFAULT_MODEL_DIR)
 
 
-def _lexicons_for(nlp: Language) -> Lexicons:
+def lexicons_of(nlp: Language) -> Lexicons:
+    """The name lexicons that go with the loaded pipeline ``nlp``."""
     base = Path(nlp.path) if getattr(nlp, "path", None) else DEFAULT_MODEL_DIR
     if not (base / LEXICON_SUBDIR).exists():
         base = DEFAULT_MODEL_DIR
@@ -553,7 +585,7 @@ def _doc_and_evidence(text: str, nlp: Language | None) -> _Evidence:
             "load it with pipeline.language.load_nlp()"
         )
     doc = nlp(text)
-    lex = _lexicons_for(nlp)
+    lex = lexicons_of(nlp)
     by_label: dict[str, list[Span]] = {}
     starts: dict[int, dict[str, Span]] = {}
     covered: dict[int, set[str]] = {}
@@ -937,7 +969,7 @@ def _name_like(ev: _Evidence, i: int, *, strong_slot: bool, after_name: bool) ->
         ):
             return reasons + (["capitalised"] if capital else [])
         return None  # "bos", "groen", "wil": ordinary words unless something says name
-    if common:
+    if common or (not capital and ev.lex.near_common(low)):
         return None
     if capital and (strong_slot or per or after_name):
         return ["not_in_lexicon", "capitalised"]
@@ -1106,6 +1138,7 @@ def _boundary_before(ev: _Evidence, i: int) -> bool:
             and _boundary_before(ev, j - 1))
         or tok.lower_ in MET_OK_BEFORE
         or tok.lower_ in GREETINGS
+        or "MUNI" in ev.labels(j)  # "Dordrecht, met Kees" with the comma lost
     )
 
 
@@ -1214,6 +1247,10 @@ def _introductions(ev: _Evidence) -> list[NameCandidate]:
                     or doc[p.start].lower_ in LANGUAGES or _is_question(ev, None, p.end)):
                 continue
             pattern = "u_spreekt_met"
+        if pattern == "mijn_is":
+            if not any(r.startswith("lexicon") for r in p.reasons):
+                continue  # without "naam" only a known name
+            pattern, scale = "mijn_naam_is", 0.9
         out.append(_make_candidate(ev, p, pattern, scale))
         used.update(range(p.start, p.end))
 

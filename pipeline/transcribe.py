@@ -76,12 +76,15 @@ class TranscribeOptions:
     repetition_penalty: float = 1.1  # >1 penalises tokens already generated
     no_repeat_ngram_size: int = 4  # forbid repeating any 4-gram within a window (0 = off)
     word_timestamps: bool = True
-    vad_filter: bool = True  # skip non-speech with Silero VAD before decoding
-    # decode each stretch of speech (Silero VAD, merged up to this many seconds) on its own;
-    # one 30 s window with several utterances often ends early and loses the rest (measured
-    # on the fixtures: whole agent openings missing). 0 = hand the whole signal to the backend
-    chunk_s: float = 20.0
-    vad_threshold: float = 0.5  # Silero speech probability (0..1) for chunking
+    # Silero VAD: only speech is decoded, joined into 30 s windows (faster-whisper's own
+    # handling, which keeps the context between utterances)
+    vad_filter: bool = True
+    # > 0: decode each stretch of speech (merged up to this many seconds) on its own instead.
+    # Off: short chunks lose Whisper's context (docs/decisions/transcription.md)
+    chunk_s: float = 0.0
+    # Silero speech probability (0..1); band-limited telephone speech scores low, and at 0.5
+    # whole utterances were lost (docs/decisions/transcription.md)
+    vad_threshold: float = 0.25
     chunk_pad_s: float = 0.2  # seconds of context kept around each speech chunk
     # speech stretches closer than this are decoded together. Each chunk costs one 30 s
     # encoder pass (~0.9 s on 2 cores) however short it is, but merging across longer pauses
@@ -112,6 +115,9 @@ class TranscribeOptions:
         "kwaliteitsdoeleinden", "trainingsdoeleinden",
     )
     initial_prompt: str | None = None  # overrides the generated domain prompt when set
+    # the prompt primes every 30 s window, not only the first (faster-whisper's hotwords);
+    # off: no gain on the fixtures, 0.46 -> 0.47 WER on real speech (docs/decisions)
+    prompt_every_window: bool = False
     # a segment that is mostly a run of the prompt's own words heard at a mean word
     # probability (0..1) below this is Whisper writing out its prompt over audio it cannot
     # make out, not speech: dropped as "prompt_copy". Copied words scored near 0.005, heard
@@ -119,6 +125,10 @@ class TranscribeOptions:
     # 0 = off
     prompt_copy_max_probability: float = 0.05
     per_channel: bool | None = None  # stereo: transcribe channels apart; None = when stereo
+    # a segment whose words pause longer than this (seconds) is split there: Whisper's
+    # segments over VAD-joined speech run across turns, and the role stage needs the turns
+    # apart (0 = keep Whisper's segments)
+    split_gap_s: float = 0.5
 
 
 def build_prompt(options: TranscribeOptions, organisation: str | None = None) -> str | None:
@@ -316,12 +326,14 @@ class FasterWhisperBackend:
             no_repeat_ngram_size=options.no_repeat_ngram_size,
             word_timestamps=options.word_timestamps,
             vad_filter=options.vad_filter,
+            vad_parameters={"threshold": options.vad_threshold} if options.vad_filter else None,
             # faster-whisper's own VAD defaults: with min_silence_duration_ms=500 it returned
             # no segments at all on some calls (faster-whisper 1.2.1)
             no_speech_threshold=options.no_speech_threshold,
             log_prob_threshold=options.log_prob_threshold,
             compression_ratio_threshold=options.compression_ratio_threshold,
-            initial_prompt=prompt,
+            initial_prompt=None if options.prompt_every_window else prompt,
+            hotwords=prompt if options.prompt_every_window else None,
             without_timestamps=False,
         )
         out = []
@@ -430,6 +442,18 @@ class Transcriber:
     def model_info(self) -> ModelInfo:
         return self.backend.model_info
 
+    def scorer(self):
+        """A :class:`pipeline.names.WhisperScorer` on this model (None: the backend cannot
+        score texts against audio)."""
+        model = getattr(self.backend, "model", None)
+        if model is None or not hasattr(getattr(model, "model", None), "align"):
+            return None
+        if getattr(self, "_scorer", None) is None:
+            from .names import WhisperScorer
+
+            self._scorer = WhisperScorer(model, self.options.language or "nl")
+        return self._scorer
+
     @property
     def _decode_options(self) -> TranscribeOptions:
         # chunks are speech already: the backend's own VAD would only cut them again
@@ -475,6 +499,7 @@ class Transcriber:
         organisation: str | None = None,
         channels: tuple[int, ...] | None = None,
         skip: tuple[tuple[float, float], ...] = (),
+        beam_size: int | None = None,
     ) -> Transcript:
         """Transcribe ``samples`` (shape (n,) or (channels, n), 16 kHz float32).
 
@@ -483,8 +508,12 @@ class Transcriber:
         speech, e.g. hold music found by the events stage; voice activity inside them is not
         decoded (Whisper turns music into subtitles that never were). A stereo input is transcribed per channel
         when ``options.per_channel`` allows (segments then carry their channel) and mixed
-        otherwise. ``channels`` limits which channels are transcribed.
+        otherwise. ``channels`` limits which channels are transcribed. ``beam_size``: this
+        stretch with another beam width than ``options.beam_size``.
         """
+        decode = self._decode_options
+        if beam_size is not None:
+            decode = replace(decode, beam_size=beam_size)
         if sample_rate != 16000:
             raise TranscriptionError(f"Whisper needs 16 kHz audio, got {sample_rate} Hz")
         x = np.atleast_2d(np.asarray(samples, dtype=np.float32))  # (channels, n)
@@ -509,6 +538,7 @@ class Transcriber:
                 continue
             rel_skip = tuple((s0 - start, s1 - start) for s0, s1 in skip
                              if s1 > start and s0 < end)
+            signal = _muted(signal, sample_rate, rel_skip)
             for c0, c1 in self._chunks(signal, sample_rate, rel_skip):
                 piece = signal[int(c0 * sample_rate):int(c1 * sample_rate)]
                 try:
@@ -516,19 +546,52 @@ class Transcriber:
                     # on OPENBLAS/OMP_NUM_THREADS (Dask sets them to 1 in its workers), and
                     # it is faster (measured 6.3 s against 8.0 s on a 36 s call, 2 cores)
                     with threadpool_limits(limits=1, user_api="blas"):
-                        raw, language = self.backend.transcribe(piece, self._decode_options,
-                                                                prompt)
+                        raw, language = self.backend.transcribe(piece, decode, prompt)
                 except Exception as e:
                     raise TranscriptionError(f"transcription failed: {e}") from e
                 segments.extend(_shift(s, start + c0, channel) for s in raw)
+        if self.options.split_gap_s > 0:
+            segments = [p for s in segments for p in split_at_pauses(s, self.options.split_gap_s)]
         segments.sort(key=lambda s: (s.start, s.channel if s.channel is not None else -1))
         kept, dropped = filter_segments(segments, self.options, prompt)
         used = asdict(self.options)
-        used.update(prompt=prompt, per_channel=bool(per_channel), start_s=start, end_s=end)
+        used.update(prompt=prompt, per_channel=bool(per_channel), start_s=start, end_s=end,
+                    beam_size=decode.beam_size)
         return Transcript(
             segments=tuple(kept), language=language, duration_s=round(end - start, 6),
             model=self.model_info, options=used, dropped=tuple(dropped),
         )
+
+
+def split_at_pauses(segment: Segment, gap_s: float) -> list[Segment]:
+    """``segment`` cut where its words pause longer than ``gap_s``; the pieces keep the
+    segment's scores (they were decoded together)."""
+    words = segment.words
+    if len(words) < 2:
+        return [segment]
+    runs, run = [], [words[0]]
+    for prev, w in zip(words, words[1:], strict=False):
+        if w.start - prev.end > gap_s:
+            runs.append(run)
+            run = []
+        run.append(w)
+    runs.append(run)
+    if len(runs) == 1:
+        return [segment]
+    return [replace(segment, start=r[0].start, end=r[-1].end, words=tuple(r),
+                    text=" ".join(w.text for w in r)) for r in runs]
+
+
+def _muted(signal: np.ndarray, sample_rate: int,
+           spans: tuple[tuple[float, float], ...]) -> np.ndarray:
+    """``signal`` with ``spans`` (seconds) set to silence, so neither the VAD nor Whisper
+    hears hold music or tones there; times stay where they were."""
+    if not spans:
+        return signal
+    out = signal.copy()
+    for s0, s1 in spans:
+        out[max(0, int(s0 * sample_rate)):max(0, int(s1 * sample_rate))] = 0.0
+    return out
 
 
 def _shift(s: Segment, offset: float, channel: int | None) -> Segment:

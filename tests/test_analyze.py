@@ -43,11 +43,15 @@ class ScriptedTranscriber:
 
     def __init__(self):
         self.calls: list[tuple[float, float]] = []
+        self.beam_calls: list[tuple[float, float, int]] = []  # the opening decoded again
 
     def transcribe(self, samples, sample_rate=SR, *, start=0.0, end=None, organisation=None,
-                   channels=None, skip=()):
+                   channels=None, skip=(), beam_size=None):
         end = samples.shape[-1] / sample_rate if end is None else end
-        self.calls.append((start, end))
+        if beam_size is None:
+            self.calls.append((start, end))
+        else:
+            self.beam_calls.append((start, end, beam_size))
         segs = tuple(_segment(t, text) for t, _, text in SCRIPT if start <= t < end)
         return Transcript(segs, "nl", end - start, ModelInfo("scripted", None, "test"))
 
@@ -109,6 +113,24 @@ def test_only_the_opening_of_a_long_call_is_transcribed_and_diarized(nlp):
     assert len(prov["models"]["language"]["sha256"]) == 64
     assert prov["config_fingerprint"] == PipelineConfig().fingerprint()
     assert prov["config"]["analysis"]["after_agent_s"] == opts.after_agent_s
+
+
+def test_the_agents_opening_is_decoded_again_with_a_beam_and_replaces_its_segments(nlp):
+    result, transcriber, _ = _analyze(nlp, opening_beam_size=5)
+    opts = PipelineConfig().analysis
+    ((a, b, beam),) = transcriber.beam_calls
+    assert beam == 5
+    # from just before the agent's first words to the end of the opening (the segment that
+    # straddles it is decoded whole)
+    assert a == pytest.approx(30.0 - opts.opening_pad_s)
+    assert 30.0 + opts.after_agent_s <= b <= transcriber.calls[-1][1]
+    starts = [s.start for s in result.transcript.segments]
+    assert starts == sorted(set(starts))  # no segment twice
+    assert result.transcript.options["opening_beam"][2] == beam
+    # off (the default): no second pass, the same verdicts on this clean script
+    off, transcriber_off, _ = _analyze(nlp)
+    assert transcriber_off.beam_calls == []
+    assert off.verdicts == result.verdicts
 
 
 def test_a_late_agent_extends_both_without_gaps(nlp):

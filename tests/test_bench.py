@@ -31,9 +31,23 @@ def test_long_call_targets_use_the_median_run_and_the_baseline_ratio():
 
 def test_cli_timing_reports_first_call_and_each_loaded_call():
     cli = {"audio_s": 180.0, "copies": 4, "first_call_s": 18.0, "batch_s": 39.0,
-           "per_call_loaded_s": 7.0}
+           "per_call_loaded_s": 7.0, "plain_whole_file_s": 78.0, "vs_plain": 2.0}
     text = _report({"cli": cli}, ["f.wav"], ["long.wav"], 2)["text"]
     assert "1 call:  18.0 s wall (10.0x real time)" in text
     assert "4 calls: 39.0 s wall (18.5x real time)" in text  # 720 / 39
     assert "each call once the models are loaded: 7.0 s (25.7x real time)" in text
     assert "loading and start-up: 11.0 s" in text
+    assert "4 calls: 78.0 s wall: callcheck is 2.0x faster (NOT met: target >= 3x" in text
+    cli.update(plain_whole_file_s=120.0, vs_plain=120.0 / 39.0)
+    assert "callcheck is 3.1x faster (met: target >= 3x" in _report(
+        {"cli": cli}, ["f.wav"], ["long.wav"], 2)["text"]
+
+
+def test_asr_section_prints_the_error_rate_table():
+    row = {"wer": 0.45, "cer": 0.2, "rtf": 0.05}
+    asr = {"real_speech_set": {"clips": 40, "words": 350, "seconds": 180.0},
+           "real_speech": {"mulaw8": {s: row for s in ("callcheck", "plain-greedy",
+                                                        "plain-beam5-prompt")}}}
+    text = _report({"asr": asr}, ["f.wav"], [], 2)["text"]
+    assert "Real speech: 40 fillets-ng utterances, 350 words" in text
+    assert "| mulaw8 | 0.450 / 0.200 / 0.05 | 0.450 / 0.200 / 0.05 |" in text

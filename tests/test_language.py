@@ -374,3 +374,36 @@ def test_an_introduction_misheard_by_a_letter_or_without_met(nlp) -> None:
     assert _category("gemeente ede u spreekt wouter waarmee kan ik u helpen", nlp) == "first"
     assert _category("Goedemorgen, u spreekt Engels?", nlp) == "none"
     assert _category("u spreekt nederlands toch", nlp) == "none"
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "first", "last"),
+    [
+        # a long greeting misheard by a letter still opens the clause before "met"
+        ("gemeente tilburg goedewndag met joost waarmee kan ik u helpen", "first", "joost",
+         None),
+        # one letter from a common word is no surname
+        ("gemeente tilburg goedendag met joost waarmeeh kan ik u helpen", "first", "joost",
+         None),
+        # small words lost by the recogniser
+        ("goedemorgen gemeente emmen u heeft thijs dijkstra aan lijn", "full", "thijs",
+         "dijkstra"),
+        ("klantcontactcentrum gemeente zutphen mijn is iris goedemiddag", "first", "iris", None),
+        ("goedemorgen dordrecht met kees", "first", "kees", None),
+    ],
+)
+def test_introductions_survive_recogniser_errors(text, category, first, last, nlp) -> None:
+    a = analyze_opening(text, nlp)
+    assert (a.name_category, a.name.first, a.name.last) == (category, first, last)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mijn is het niet duidelijk",  # no name after "mijn is"
+        "gemeente tilburg goedendag met waarmee kan ik u helpen",
+        "u heeft een vraag aan lijn drie",
+    ],
+)
+def test_the_looser_patterns_still_need_a_name(text, nlp) -> None:
+    assert analyze_opening(text, nlp).name_category == "none"

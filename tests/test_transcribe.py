@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -36,9 +37,13 @@ class FakeBackend:
     def __init__(self, segments: list[Segment]):
         self.segments = segments
         self.calls: list[tuple[int, str | None]] = []
+        self.signals: list[np.ndarray] = []
+        self.beams: list[int] = []
 
     def transcribe(self, samples, options, prompt):
         self.calls.append((len(samples), prompt))
+        self.signals.append(np.array(samples))
+        self.beams.append(options.beam_size)
         return list(self.segments), "nl"
 
 
@@ -152,7 +157,8 @@ def test_skipped_spans_are_not_decoded_and_nearby_speech_is_decoded_together():
     audio = load_audio(FIXTURES / "calls" / "call01_ivr_notice_full.flac")
     x = audio.mono()
     backend = FakeBackend([])
-    t = Transcriber(TranscribeOptions(), backend=backend)
+    chunked = TranscribeOptions(chunk_s=20.0, vad_threshold=0.5)
+    t = Transcriber(chunked, backend=backend)
     chunks = t._chunks(x, 16000)
     assert len(chunks) >= 2
     first = chunks[0]
@@ -161,9 +167,24 @@ def test_skipped_spans_are_not_decoded_and_nearby_speech_is_decoded_together():
     t.transcribe(audio.samples, start=0.0, end=audio.duration, skip=(first,))
     assert len(backend.calls) == len(chunks) - 1
     # a merge gap of 0 decodes every pause-separated utterance apart: more encoder passes
-    apart = Transcriber(TranscribeOptions(chunk_merge_gap_s=0.0), backend=backend)
+    apart = Transcriber(replace(chunked, chunk_merge_gap_s=0.0), backend=backend)
     assert len(apart._chunks(x, 16000)) > len(chunks)
     assert all(b - a <= t.options.chunk_s + 2 * t.options.chunk_pad_s for a, b in chunks)
+
+
+def test_skipped_spans_are_silence_when_the_whole_stretch_is_decoded():
+    """The default hands the whole stretch to faster-whisper (its VAD joins the speech);
+    hold music in a ``skip`` span reaches neither the VAD nor Whisper, and times stay."""
+    backend = FakeBackend([seg("hallo", 0.2, 0.8)])
+    x = np.full(16000 * 10, 0.1, np.float32)
+    t = Transcriber(TranscribeOptions(), backend=backend).transcribe(
+        x, start=2.0, skip=((4.0, 6.0), (20.0, 30.0)))
+    (piece,) = [call for call in backend.signals]
+    assert piece.size == 8 * 16000
+    assert not piece[2 * 16000:4 * 16000].any()  # 4-6 s of the recording
+    assert piece[:2 * 16000].all() and piece[4 * 16000:].all()
+    assert x.all()  # the caller's array is untouched
+    assert t.segments[0].start == pytest.approx(2.2)
 
 
 def test_stereo_is_transcribed_per_channel_by_default():
