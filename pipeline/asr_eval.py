@@ -195,8 +195,12 @@ def eval_openings(transcriber: Transcriber, corpus: Path, families: list[str] | 
         labels = list(csv.DictReader(f))
     if families:
         labels = [r for r in labels if r["family"] in families]
-    if limit:
-        labels = labels[:: max(1, len(labels) // limit)][:limit]
+    if limit:  # spread evenly over each family (rows of a corpus interleave the families)
+        groups: dict[str, list[dict[str, str]]] = {}
+        for row in labels:
+            groups.setdefault(row["family"], []).append(row)
+        share = max(1, limit // len(groups))
+        labels = [r for rows in groups.values() for r in rows[:: max(1, len(rows) // share)][:share]]
     per: dict[str, dict[str, list[int]]] = {}
     misses: list[dict[str, str]] = []
     for row in labels:

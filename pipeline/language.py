@@ -1367,6 +1367,56 @@ def _greeting(ev: _Evidence) -> str | None:
     return None
 
 
+# introductions that are one whatever follows (bare "met", "ik ben", "dit is" are not)
+STRONG_INTROS = frozenset({"u_spreekt_met", "u_spreekt", "mijn_naam_is", "ik_heet", "u_heeft"})
+
+
+def _name_hints(ev: _Evidence) -> list[str]:
+    """What in a turn without a readable introduction looks like one: an unambiguous
+    introduction phrase followed by no organisation ("mijn naam is verhaald"), or, within three
+    words after "met", a frequent first name or surname that is no ordinary word, a capitalised
+    lexicon name or a word after a two-word interfix ("besprikkt met Jasper van Kermere").
+    Not where a title or a question shows someone else is meant ("spreek ik met mevrouw ...?",
+    "ik verbind u door met mevrouw Gerritsen")."""
+    doc, lex = ev.doc, ev.lex
+    hints = []
+    for span in ev.by_label.get("INTRO", []):
+        j = span.end
+        while j < len(doc) and (doc[j].lower_ in FILLERS or doc[j].lower_ in {"met", "mee"}):
+            j += 1
+        word = doc[j].lower_ if j < len(doc) else ""
+        other = j < len(doc) and (
+            j in ev.org_tokens or word in DETERMINERS or word in LANGUAGES
+            or word.endswith(("zaken", "loket", "centrum", "balie", "dienst"))
+            or bool(ev.labels(j) & {"DEPT", "ORG_HEAD", "LINE", "MUNI"}))
+        if span.id_ in STRONG_INTROS and j < len(doc) and not other:
+            hints.append(span.text)
+    for m, tok in enumerate(doc):
+        if tok.lower_ != "met" or _is_question(ev, None, m + 1):
+            continue
+        before = {t.lower_ for t in doc[max(0, m - 3):m]}
+        if before & {"door", "contact", "samen", "werkt"}:
+            continue  # a transfer, an earlier contact, a partner: someone else
+        for i in range(m + 1, min(len(doc), m + 4)):
+            tok = doc[i]
+            if "TITLE" in ev.labels(i) or tok.is_punct:
+                break
+            n = _interfix_at(ev, i)
+            if n >= 2 and i + n < len(doc) and doc[i + n].is_alpha:
+                hints.append(" ".join(t.text for t in doc[i : i + n + 1]))
+                break
+            low = tok.lower_
+            if (_is_blocked(ev, i) or "MUNI" in ev.labels(i) or low in lex.common_words
+                    or not tok.is_alpha or len(low) < 3):
+                continue
+            capital = ev.cased and tok.text[:1].isupper() and not tok.is_sent_start
+            if (low in lex.first_rank or low in lex.surname_rank
+                    or (capital and (low in lex.first_names or low in lex.surnames))):
+                hints.append(tok.text)
+                break
+    return hints
+
+
 def analyze_opening(text: str, nlp: Language | None = None) -> OpeningAnalysis:
     """Decide notice, name and name category for the agent's opening turn ``text``."""
     ev = _doc_and_evidence(text, nlp)
@@ -1392,6 +1442,10 @@ def analyze_opening(text: str, nlp: Language | None = None) -> OpeningAnalysis:
         for r in ("ambiguous_first_or_last", "not_in_lexicon", "fuzzy_lexicon"):
             if r in name.reasons:
                 reasons.append(f"name_{r}")
+    elif _name_hints(ev):
+        # no introduction found, but a name may be there with its trigger misheard
+        # ("besprikkt met Jasper van Kermere"): "none" is not asserted on such a turn
+        reasons.append("possible_name_missed")
     if any(h in text.lower() for h in HALLUCINATIONS):
         reasons.append("asr_hallucination_text")
     return OpeningAnalysis(

@@ -136,7 +136,8 @@ REASON_CONCERNS: dict[str, Concern] = {
         "caller_like_turn", "multiple_names", "name_low_confidence",
         "name_ambiguous_first_or_last", "name_not_in_lexicon", "name_fuzzy_lexicon",
         "asr_hallucination_text", "low_asr_confidence_name", "name_not_heard",
-        "name_too_weak_to_count", "opening_poorly_heard"), Concern.NAME),
+        "name_too_weak_to_count", "opening_poorly_heard", "possible_name_missed"),
+        Concern.NAME),
     **dict.fromkeys((
         "no_agent_found", "unclear_agent_start", "agent_opening_not_transcribed"),
         Concern.AGENT_START),

@@ -407,3 +407,31 @@ def test_introductions_survive_recogniser_errors(text, category, first, last, nl
 )
 def test_the_looser_patterns_still_need_a_name(text, nlp) -> None:
     assert analyze_opening(text, nlp).name_category == "none"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "goedemorgen, mijn naam is verhaald, waarmee kan ik u helpen",  # the name misheard
+        "toen morgen besprikkt met Jasper van Kermere",  # the trigger misheard
+        "goedemorgen goedpreked met win van der meer",
+    ],
+)
+def test_none_is_not_asserted_where_a_name_may_have_been_misheard(text, nlp) -> None:
+    a = analyze_opening(text, nlp)
+    assert a.name_category == "none" and "possible_name_missed" in a.review_reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Goedemorgen, u spreekt met de gemeente Zuidplas, waarmee kan ik u helpen?",
+        "Goedendag, u spreekt met het Zorgloket.",
+        "Gemeente Lisse, hallo. Ik verbind u door met mevrouw Gerritsen.",
+        "gemeente sluis, goedenavond, spreek ik met mevrouw van der jongh?",
+        "Goedemiddag, waarmee kan ik u helpen?",
+    ],
+)
+def test_a_turn_without_a_name_of_its_speaker_is_plain_none(text, nlp) -> None:
+    a = analyze_opening(text, nlp)
+    assert a.name_category == "none" and "possible_name_missed" not in a.review_reasons
