@@ -16,8 +16,11 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 
-from .types import Segment
+from .types import Role, Segment
+from .verdicts import decide
 
 logger = logging.getLogger(__name__)
 
@@ -87,9 +90,6 @@ class WhisperScorer:
 
 def lexicon_candidates(word: str, names: list[str], options: NameOptions) -> list[str]:
     """Lexicon names within ``max_edits`` of ``word`` (lower case), closest first."""
-    from rapidfuzz import process
-    from rapidfuzz.distance import Levenshtein
-
     edits = options.max_edits if len(word) >= options.long_word else min(1, options.max_edits)
     hits = process.extract(word.lower(), names, scorer=Levenshtein.distance,
                            score_cutoff=edits, limit=options.max_candidates)
@@ -175,8 +175,6 @@ def snap_opening(timeline, verdicts, audio: np.ndarray, scorer, lexicons,
     names snapped where the audio supports it (see :func:`snap_word`); -> (timeline, snaps).
     ``verdicts``: the decisions made on ``timeline``, whose name evidence says where to look;
     ``lexicons``: ``language.Lexicons``."""
-    from .types import Role
-
     if not options.snap or not verdicts.name_evidence:
         return timeline, ()
     ev = verdicts.name_evidence[0]
@@ -226,8 +224,7 @@ def decide_with_snaps(timeline, verdicts, audio: np.ndarray, scorer, nlp, verdic
                       options: NameOptions, sample_rate: int = 16000):
     """``verdicts`` decided again after :func:`snap_opening` (unchanged when nothing was
     snapped); the name evidence says what was snapped and on what scores."""
-    from .language import lexicons_of
-    from .verdicts import decide
+    from .language import lexicons_of  # spaCy: loaded only when a name is to be checked
 
     if scorer is None or not options.snap or not verdicts.name_evidence:
         return verdicts
