@@ -281,7 +281,8 @@ def _parse_set(items: list[str]) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.asr_eval", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--clips", type=int, default=60, help="real utterances (default 60)")
+    parser.add_argument("--clips", type=int, default=120,
+                        help="real utterances (default 120: fewer did not separate close settings)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--conditions", nargs="*", default=list(CONDITIONS), choices=CONDITIONS)
     parser.add_argument("--systems", nargs="*", default=list(SYSTEMS), choices=SYSTEMS)
