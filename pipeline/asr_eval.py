@@ -108,6 +108,18 @@ def error_rates(reference: str, hypothesis: str) -> dict[str, float]:
             "deletions": words.deletions, "insertions": words.insertions}
 
 
+def plain_whisper(options: TranscribeOptions):
+    """Plain faster-whisper ``WhisperModel`` on the same weights as callcheck's transcriber:
+    the baseline of ``make eval-asr`` and of ``make bench``."""
+    from faster_whisper import WhisperModel
+
+    from .transcribe import resolve_model
+
+    name, _ = resolve_model(options.model)
+    return WhisperModel(name, device=options.device, compute_type=options.compute_type,
+                        cpu_threads=options.cpu_threads, local_files_only=Path(name).is_dir())
+
+
 class Systems:
     """The recognisers under test, sharing one loaded model where they can."""
 
@@ -119,15 +131,7 @@ class Systems:
     @property
     def plain(self):
         if self._plain is None:
-            from faster_whisper import WhisperModel
-
-            from .transcribe import resolve_model
-
-            name, _ = resolve_model(self.options.model)
-            self._plain = WhisperModel(name, device=self.options.device,
-                                       compute_type=self.options.compute_type,
-                                       cpu_threads=self.options.cpu_threads,
-                                       local_files_only=Path(name).is_dir())
+            self._plain = plain_whisper(self.options)
         return self._plain
 
     def run(self, system: str, samples: np.ndarray) -> str:
@@ -188,6 +192,7 @@ def eval_openings(transcriber: Transcriber, corpus: Path, families: list[str] | 
                   limit: int | None = None) -> dict[str, Any]:
     """Per family: share of notice recording words and of agent names (first, last) heard in
     the span where the reference has them; the opening only (up to 20 s past the agent)."""
+    from .analyze import NONSPEECH_EVENTS
     from .audio import load_audio
     from .events import detect_events
 
@@ -208,8 +213,7 @@ def eval_openings(transcriber: Transcriber, corpus: Path, families: list[str] | 
         agent = float(row["agent_start_s"]) if row["agent_start_s"] else None
         end = min(audio.duration, (agent + 20.0) if agent is not None else 60.0)
         events = detect_events(audio.mono(), audio.sample_rate)
-        skip = tuple((e.start, e.end) for e in events
-                     if e.kind in ("music", "ringback", "busy", "dtmf", "tone"))
+        skip = tuple((e.start, e.end) for e in events if e.kind in NONSPEECH_EVENTS)
         tr = transcriber.transcribe(audio.samples, audio.sample_rate, end=end, skip=skip)
         words = [(w.start, w.end, t) for s in tr.segments for w in s.words
                  for t in normalise_text(w.text).split()]

@@ -171,12 +171,10 @@ def build_long_call(folder: Path, real: bool = False) -> Path:
 def plain_transcription(files: list[str], threads: int) -> None:
     """Whole-file transcription with plain faster-whisper (greedy, the same offline model):
     the baseline a user would otherwise run."""
-    from faster_whisper import WhisperModel
+    from .asr_eval import plain_whisper
+    from .transcribe import TranscribeOptions
 
-    from .transcribe import resolve_model
-
-    name, _ = resolve_model("default")
-    model = WhisperModel(name, device="cpu", compute_type="int8", cpu_threads=threads)
+    model = plain_whisper(TranscribeOptions(cpu_threads=threads))
     for f in files:
         segments, _ = model.transcribe(f, language="nl", beam_size=1)
         for _ in segments:

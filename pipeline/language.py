@@ -128,6 +128,12 @@ class Lexicons:
         return {k: frozenset(v) for k, v in index.items()}
 
     @functools.cached_property
+    def name_list(self) -> list[str]:
+        """First names and surnames (alphabetic, three letters or more) as one sorted list:
+        the candidates of ``pipeline.names`` (built once, on first use)."""
+        return sorted(n for n in self.first_names | self.surnames if n.isalpha() and len(n) >= 3)
+
+    @functools.cached_property
     def _common_deletes(self) -> frozenset[str]:
         """Common words and spaCy's Dutch stop words of five letters or more, and their
         one-letter deletions."""

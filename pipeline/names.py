@@ -180,11 +180,11 @@ def snap_opening(timeline, verdicts, audio: np.ndarray, scorer, lexicons,
     ev = verdicts.name_evidence[0]
     wanted = {t.strip(" .,!?;:").lower() for t in ev.text.split()}
     interfixes = {w for seq in lexicons.interfixes for w in seq}
-    known = lexicons.first_names | lexicons.surnames | lexicons.common_words | interfixes
-    wanted = {t for t in wanted if t and t not in known}
+    wanted = {t for t in wanted if t and t not in interfixes and t not in lexicons.first_names
+              and t not in lexicons.surnames and t not in lexicons.common_words}
     if not wanted:
         return timeline, ()
-    names = _name_list(lexicons)
+    names = lexicons.name_list
     snaps: list[Snap] = []
     utterances = list(timeline.utterances)
     for ui, (u, role) in enumerate(utterances):
@@ -206,18 +206,6 @@ def snap_opening(timeline, verdicts, audio: np.ndarray, scorer, lexicons,
     if not snaps:
         return timeline, ()
     return replace(timeline, utterances=tuple(utterances)), tuple(snaps)
-
-
-_NAMES: dict[int, list[str]] = {}
-
-
-def _name_list(lexicons) -> list[str]:
-    """First names and surnames of ``lexicons`` as one sorted list (built once)."""
-    key = id(lexicons)
-    if key not in _NAMES:
-        _NAMES[key] = sorted(n for n in lexicons.first_names | lexicons.surnames
-                             if n.isalpha() and len(n) >= 3)
-    return _NAMES[key]
 
 
 def decide_with_snaps(timeline, verdicts, audio: np.ndarray, scorer, nlp, verdict_options,

@@ -472,26 +472,32 @@ class Transcriber:
         total = signal.size / sample_rate
         if self.options.chunk_s <= 0 or not self.options.vad_filter:
             return [(0.0, total)]
-        from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-        speech = get_speech_timestamps(
-            signal, VadOptions(threshold=self.options.vad_threshold,
-                               max_speech_duration_s=self.options.chunk_s,
-                               min_silence_duration_ms=300, speech_pad_ms=0),
-            sampling_rate=sample_rate)
         pad = self.options.chunk_pad_s
         chunks: list[list[float]] = []
-        for ts in speech:
-            a, b = ts["start"] / sample_rate, ts["end"] / sample_rate
-            inside = sum(max(0.0, min(b, s1) - max(a, s0)) for s0, s1 in skip)
-            if inside > 0.5 * (b - a):
-                continue
+        for a, b in self._speech(signal, sample_rate, self.options.chunk_s, skip):
             if (chunks and b - chunks[-1][0] <= self.options.chunk_s
                     and a - chunks[-1][1] < self.options.chunk_merge_gap_s):
                 chunks[-1][1] = b
             else:
                 chunks.append([a, b])
         return [(max(0.0, a - pad), min(total, b + pad)) for a, b in chunks]
+
+    def _speech(self, signal: np.ndarray, sample_rate: int, max_s: float,
+                away: tuple[tuple[float, float], ...] = ()) -> list[tuple[float, float]]:
+        """Stretches of speech (Silero VAD at ``vad_threshold``, at most ``max_s`` long;
+        seconds) that no span in ``away`` covers by half."""
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        speech = get_speech_timestamps(
+            signal, VadOptions(threshold=self.options.vad_threshold, max_speech_duration_s=max_s,
+                               min_silence_duration_ms=300, speech_pad_ms=0),
+            sampling_rate=sample_rate)
+        out = []
+        for ts in speech:
+            a, b = ts["start"] / sample_rate, ts["end"] / sample_rate
+            if sum(max(0.0, min(b, s1) - max(a, s0)) for s0, s1 in away) <= 0.5 * (b - a):
+                out.append((a, b))
+        return out
 
     def _decode(self, signal: np.ndarray, sample_rate: int, c0: float, c1: float,
                 decode: TranscribeOptions, prompt: str | None) -> tuple[list[Segment], str]:
@@ -509,24 +515,11 @@ class Transcriber:
                    covered: list[tuple[float, float]],
                    skip: tuple[tuple[float, float], ...]) -> list[tuple[float, float]]:
         """Stretches of speech (Silero VAD) of at least ``fill_gaps_s`` that no segment in
-        ``covered`` overlaps by half, nor a ``skip`` span (seconds)."""
-        from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-        speech = get_speech_timestamps(
-            signal, VadOptions(threshold=self.options.vad_threshold, max_speech_duration_s=20.0,
-                               min_silence_duration_ms=300, speech_pad_ms=0),
-            sampling_rate=sample_rate)
+        ``covered`` overlaps by half, nor a ``skip`` span (seconds), padded."""
         pad, total = self.options.chunk_pad_s, signal.size / sample_rate
-        out = []
-        for ts in speech:
-            a, b = ts["start"] / sample_rate, ts["end"] / sample_rate
-            if b - a < self.options.fill_gaps_s:
-                continue
-            if sum(max(0.0, min(b, s1) - max(a, s0)) for s0, s1 in (*covered, *skip)) \
-                    > 0.5 * (b - a):
-                continue
-            out.append((max(0.0, a - pad), min(total, b + pad)))
-        return out
+        return [(max(0.0, a - pad), min(total, b + pad))
+                for a, b in self._speech(signal, sample_rate, 20.0, (*covered, *skip))
+                if b - a >= self.options.fill_gaps_s]
 
     def transcribe(
         self,
