@@ -24,7 +24,7 @@ from .agent_model import agent_start_model
 from .audio import Audio, AudioError, load_audio
 from .names import decide_with_snaps
 from .roles import RoleTimeline, assign_roles
-from .types import AudioInfo, Event, Segment, Transcript
+from .types import AudioInfo, Event, Role, Segment, Transcript
 from .verdicts import Verdicts, decide
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: the verdicts about recording talk (pipeline.dialogue)
 # events that are not speech: not decoded by Whisper, and the channel levels of stereo calls
 NONSPEECH_EVENTS = ("music", "ringback", "busy", "dtmf", "tone")
 
@@ -58,6 +58,15 @@ class AnalysisOptions:
     # again the time and gained nothing measurable (docs/decisions/transcription.md)
     opening_beam_size: int = 1
     opening_pad_s: float = 0.5  # the re-decode starts this long before the agent start
+    # past the opening, look for the caller's question about recording ("wordt dit gesprek
+    # opgenomen?") and own notice this long after the agent start (0: opening only); the
+    # transcription stops once the question is found and answered
+    question_search_s: float = 120.0
+    # "caller": decode only speech not of the agent's speaker while searching, and the
+    # agent's reply once a question or notice is found (the search costs the caller's speech,
+    # not the call's); "all": decode everything (docs/decisions/recording-talk.md)
+    question_search_speech: str = "caller"
+    search_window_s: float = 30.0  # the search goes on this much at a time (it stops after)
 
 
 @dataclass(frozen=True)
@@ -187,7 +196,10 @@ class CallAnalyzer:
             timings["transcribe_and_roles"] -= timings.get("diarize", 0.0)
 
         t = time.perf_counter()
-        verdicts = decide(timeline, self.config.verdicts, nlp=self.nlp)
+        searched = transcript.options.get("end_s")
+        verdicts = decide(timeline, self.config.verdicts, nlp=self.nlp,
+                          transcribed_s=None if searched is None or searched >= audio.duration
+                          else searched)
         # misheard names snapped to lexicon names only where the audio supports them
         scorer = getattr(self.transcriber, "scorer", lambda: None)()
         verdicts = decide_with_snaps(timeline, verdicts, mono, scorer, self.nlp,
@@ -275,7 +287,9 @@ class CallAnalyzer:
                     transcript, timeline = self._beam_opening(
                         audio, transcript, timeline, end, events, speaker_turns, levels,
                         organisation, skip)
-                    return transcript, timeline, speaker_turns
+                    return self._search_talk(audio, mono, events, transcript, timeline,
+                                             speaker_turns, levels, organisation, skip, end,
+                                             diarized_until, timings)
                 start = end
                 # with the agent found, only the rest of the opening is needed
                 target, forward = start + opts.window_s, False
@@ -285,6 +299,94 @@ class CallAnalyzer:
         finally:
             if pool is not None:
                 pool.shutdown(wait=True)
+
+    def _search_talk(self, audio: Audio, mono: np.ndarray | None, events: list[Event],
+                     transcript: Transcript, timeline: RoleTimeline, speaker_turns, levels,
+                     organisation: str | None, skip: tuple[tuple[float, float], ...],
+                     end: float, diarized_until: float, timings: dict[str, float]
+                     ) -> tuple[Transcript, RoleTimeline, tuple[ChannelTurn, ...]]:
+        """Transcribe on past the opening until the caller's question about recording is
+        found and its answer decoded, or ``question_search_s`` past the agent start. In
+        "caller" mode the agent's speaker is muted while searching, and the reply window
+        (``VerdictOptions.answer_s``) after a question or the caller's own notice is decoded
+        again with everyone."""
+        opts = self.config.analysis
+        agent = timeline.agent_start_s
+        if opts.question_search_s <= 0 or agent is None:
+            return transcript, timeline, speaker_turns
+        t0 = time.perf_counter()
+        duration = audio.duration
+        limit = min(duration, opts.max_transcribe_s, agent + opts.question_search_s)
+        answer_s = self.config.verdicts.answer_s
+        caller_only = (opts.question_search_speech == "caller" and mono is not None
+                       and timeline.agent_speaker is not None)
+        if caller_only and diarized_until < limit:
+            speaker_turns = self._diarize_until(audio, mono, limit, timings)
+            timeline = assign_roles(duration, events, transcript, speaker_turns,
+                                    self.config.roles, levels)
+        silences = [e for e in events if e.kind == "silence"]
+        segments, dropped = list(transcript.segments), list(transcript.dropped)
+        pos, replied = end, end  # searched up to; everyone decoded up to (from the start)
+        done: set[tuple[float, str]] = set()  # replies decoded: (time, what)
+        while True:
+            for what, u in self._talk_found(timeline):
+                b = min(duration, u.end + answer_s)
+                if (u.end, what) in done or b <= replied:
+                    continue
+                a = max(u.end, replied)
+                part = self.transcriber.transcribe(audio.samples, audio.sample_rate, start=a,
+                                                   end=b, organisation=organisation, skip=skip)
+                done.add((u.end, what))
+                segments = [s for s in segments if not a <= s.start < b] + list(part.segments)
+                segments.sort(key=lambda s: (s.start, s.channel if s.channel is not None else -1))
+                dropped.extend(part.dropped)
+                pos = max(pos, b)
+                transcript, timeline = self._talk_step(transcript, segments, dropped, pos,
+                                                       duration, events, speaker_turns, levels)
+            if any(what == "question" for what, _ in self._talk_found(timeline)) or pos >= limit:
+                break
+            stop = max(_cut_point(pos + opts.search_window_s, silences, limit),
+                       min(limit, pos + 1.0))
+            mute = skip
+            if caller_only:
+                mute = skip + tuple((t.start, t.end) for t in speaker_turns
+                                    if t.speaker == timeline.agent_speaker and t.end > pos)
+            part = self.transcriber.transcribe(audio.samples, audio.sample_rate, start=pos,
+                                               end=stop, organisation=organisation, skip=mute)
+            if not caller_only:
+                replied = stop
+            segments.extend(part.segments)
+            dropped.extend(part.dropped)
+            pos = stop
+            transcript, timeline = self._talk_step(transcript, segments, dropped, pos, duration,
+                                                   events, speaker_turns, levels)
+        timings["question_search"] = time.perf_counter() - t0
+        return transcript, timeline, speaker_turns
+
+    def _talk_found(self, timeline: RoleTimeline) -> list[tuple[str, Any]]:
+        """The first caller question about recording and the first caller notice found so
+        far: [("question" | "caller_notice", utterance)]."""
+        from . import dialogue
+
+        found: dict[str, Any] = {}
+        for u, role in timeline.utterances:
+            if role == Role.IVR or not u.text:
+                continue
+            if "question" not in found and dialogue.find_question(u.text, self.nlp):
+                found["question"] = u
+            if "caller_notice" not in found and dialogue.find_caller_notice(u.text, self.nlp):
+                found["caller_notice"] = u
+        return list(found.items())
+
+    def _talk_step(self, transcript: Transcript, segments: list[Segment],
+                   dropped: list[Segment], end: float, duration: float, events: list[Event],
+                   speaker_turns, levels) -> tuple[Transcript, RoleTimeline]:
+        transcript = replace(transcript, segments=tuple(segments), dropped=tuple(dropped),
+                             duration_s=round(end, 3),
+                             options={**transcript.options, "end_s": end})
+        timeline = assign_roles(duration, events, transcript, speaker_turns,
+                                self.config.roles, levels)
+        return transcript, timeline
 
     def _beam_opening(self, audio: Audio, transcript: Transcript, timeline: RoleTimeline,
                       end: float, events: list[Event], speaker_turns, levels,

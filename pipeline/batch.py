@@ -39,13 +39,16 @@ from typing import Any
 
 from .audio import AUDIO_SUFFIXES, is_audio_path, sha256_of
 from .config import PipelineConfig, to_toml
+from .store import DIALOGUE_DECISIONS
 
 logger = logging.getLogger(__name__)
 
+# what caller and agent say of recording: empty in the rows of older results
+DIALOGUE_COLUMNS = DIALOGUE_DECISIONS
 RESULT_COLUMNS = (
     "file", "notice_before_agent", "notice_by_agent", "notice_source", "agent_name",
     "agent_first", "agent_last", "agent_start_s", "agent_start_confidence", "organisation_named",
-    "greeting", "needs_review", "review_reasons", "duration_s", "error",
+    "greeting", *DIALOGUE_COLUMNS, "needs_review", "review_reasons", "duration_s", "error",
 )
 
 
@@ -199,6 +202,9 @@ def result_row(result: dict[str, Any]) -> dict[str, str]:
         "agent_start_confidence": fmt(v.get("agent_start_confidence")),
         "organisation_named": fmt(v.get("organisation_named")),
         "greeting": fmt(v.get("greeting")),
+        # absent from results made before these decisions, None for agent_objected when the
+        # caller announced nothing: both empty
+        **{k: fmt(v.get(k)) for k in DIALOGUE_COLUMNS},
         "needs_review": fmt(v.get("needs_review")) if v else "",
         "review_reasons": ";".join(v.get("review_reasons") or ()),
         "duration_s": fmt(audio.get("duration_s")),

@@ -160,14 +160,42 @@ def _num(x: float | None, width: int = 6) -> str:
     return f"{'–':>{width}s}" if x is None else f"{x:{width}.2f}"
 
 
+def _print_dialogue(metrics: dict) -> None:
+    """The scores of the decisions about recording talk that the labels have."""
+    from .store import DIALOGUE_DECISIONS
+
+    keys = [k for k in DIALOGUE_DECISIONS if k in metrics]
+    if not keys:
+        return
+    print("\nwhat caller and agent say of recording (labelled calls only):")
+    for key in keys:
+        m = metrics[key]
+        d = m["decided"]
+        print(f"  {key:26s} acc {m['accuracy']:.3f}  n {m['n']}  coverage {d['coverage']}  "
+              f"risk {d['risk']}")
+        if "question_detection" in m:
+            q = m["question_detection"]
+            print(f"  {'  question asked':26s} P {q['precision']:.3f}  R {q['recall']:.3f}  "
+                  f"F1 {q['f1']:.3f}")
+        if "exact_match" in m:
+            print(f"  {'  exact match (as sets)':26s} {m['exact_match']:.3f}")
+        for label, row in m["confusion"].items():
+            cells = ", ".join(f"{p} {n}" for p, n in row.items())
+            print(f"    {label:24s} -> {cells}")
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluate import run_eval
+    from .evaluate import LabelsError, run_eval
 
     config = _analysis_config(args)
-    metrics, misses = run_eval(args.dir, args.labels, args.out, config, workers=args.workers,
-                               metadata=args.metadata, quiet=args.quiet,
-                               transcripts_dir=args.transcripts,
-                               asr_noise_rates=args.asr_noise)
+    try:
+        metrics, misses = run_eval(args.dir, args.labels, args.out, config,
+                                   workers=args.workers, metadata=args.metadata,
+                                   quiet=args.quiet, transcripts_dir=args.transcripts,
+                                   asr_noise_rates=args.asr_noise)
+    except LabelsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     print(f"calls {metrics['n_calls']}  failed {metrics['n_failed']}")
     for key in ("notice_before_agent", "notice_by_agent"):
         m = metrics[key]
@@ -184,6 +212,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for key, d in metrics["decided"].items():
         print(f"  {key:22s} coverage {d['coverage']}  risk {d['risk']}  "
               f"({d['wrong']} wrong of {d['decided']} decided, {d['n']} calls)")
+    _print_dialogue(metrics)
     for column, values in metrics.get("slices", {}).items():
         print(f"\nby {column}:")
         print(f"  {'':18s} {'n':>4s} {'nb F1':>6s} {'name':>6s} {'start':>6s} {'missed':>7s} "

@@ -10,6 +10,15 @@ found, no_agent_right: share of calls without an agent where none was found}) an
 the error rate of what was decided). Failed calls count as wrong answers (and are left out of
 the agent-start error). Where the labels have ``shape``, ``family`` or ``channel`` columns,
 ``slices`` holds the same figures per value (:func:`slice_metrics`).
+Where the labels have columns for what caller and agent say of recording (``agent_knows_recording``,
+``notice_contradicted``, ``notice_purpose``, ``caller_announced_recording``,
+``agent_objected``; an empty cell: not labelled for that call), ``metrics.json`` also holds,
+per such decision labelled in at least one call, :func:`dialogue_metrics`: ``n`` (calls
+labelled), ``accuracy``, ``confusion`` (label -> predicted -> count), ``decided`` (coverage and
+risk as above), for ``agent_knows_recording`` also ``question_detection`` (precision, recall,
+F1 of finding that the caller asked: any value but ``not_asked``), for ``notice_purpose``
+``exact_match`` (the purposes compared as sets; the same as its accuracy) and ``per_purpose``
+(precision, recall, F1 of each purpose).
 Role-level DER (pyannote.metrics) against reference RTTMs goes to ``roles.json``.
 
 Where reference transcripts exist (``transcripts/<stem>.txt``: ``start\tend\tROLE\ttext``),
@@ -35,7 +44,11 @@ from pathlib import Path
 from typing import Any
 
 from .names import decide_with_snaps
+from .store import DIALOGUE_DECISIONS, canonical_purpose
 from .types import (
+    KNOWS_VALUES,
+    OBJECTED_VALUES,
+    PURPOSES,
     Event,
     ModelInfo,
     Role,
@@ -54,11 +67,127 @@ VERDICT_KEYS = ("notice_before_agent", "notice_by_agent", "agent_name")
 CAUSES = ("asr", "roles", "rules")
 SLICE_COLUMNS = ("shape", "family", "channel")  # label columns that split the metrics
 REPLAY_KINDS = ("reference_text", "reference_text_and_roles")
+# the values a label of each decision about recording talk may have ("none" for
+# agent_objected: the caller announced nothing; notice_purpose: see ``canonical_purpose``)
+DIALOGUE_VALUES: dict[str, tuple[str, ...] | None] = {
+    "agent_knows_recording": KNOWS_VALUES,
+    "notice_contradicted": ("yes", "no"),
+    "notice_purpose": None,
+    "caller_announced_recording": ("yes", "no"),
+    "agent_objected": (*OBJECTED_VALUES, "none"),
+}
+FAILED = "error"  # the predicted value of a call whose analysis failed
+
+
+class LabelsError(ValueError):
+    """A labels CSV that cannot be scored against."""
 
 
 def read_labels(path: str | Path) -> list[dict[str, str]]:
+    """The rows of a labels CSV; a value outside the vocabulary of a decision about
+    recording talk raises :class:`LabelsError` (before any call is analysed)."""
     with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
+        labels = list(csv.DictReader(f))
+    for line, lab in enumerate(labels, start=2):
+        for key in DIALOGUE_DECISIONS:
+            try:
+                _dialogue_label(key, lab.get(key))
+            except ValueError as e:
+                raise LabelsError(f"{path}:{line}: {key}: {e}") from None
+    return labels
+
+
+def _dialogue_label(key: str, raw: str | None) -> str | None:
+    """A label of a decision about recording talk in its canonical form; None: not labelled.
+    Raises ``ValueError`` for a value outside the decision's vocabulary."""
+    text = (raw or "").strip().lower()
+    if not text:
+        return None
+    if key == "notice_purpose":
+        return canonical_purpose(text)
+    if text not in DIALOGUE_VALUES[key]:
+        raise ValueError(f"{raw!r} is not one of {', '.join(DIALOGUE_VALUES[key])}")
+    return text
+
+
+def _dialogue_prediction(key: str, row: dict[str, str] | None) -> str:
+    """What the pipeline said, comparable with :func:`_dialogue_label`: ``error`` for a failed
+    call, ``none`` where the row has nothing (agent_objected when the caller announced
+    nothing, or results made before these decisions)."""
+    if row is None or row.get("error"):
+        return FAILED
+    value = (row.get(key) or "").strip()
+    if not value:
+        return "none"
+    if key == "notice_purpose":
+        try:
+            return canonical_purpose(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _confusion(pairs: list[tuple[str, str]], order: tuple[str, ...]) -> dict[str, dict[str, int]]:
+    """label -> predicted -> count of the pairs, both in ``order`` (others after, sorted)."""
+    def rank(v: str) -> tuple[int, str]:
+        return (order.index(v) if v in order else len(order), v)
+
+    out: dict[str, dict[str, int]] = {}
+    for t in sorted({t for t, _ in pairs}, key=rank):
+        preds = [p for tt, p in pairs if tt == t]
+        out[t] = {p: preds.count(p) for p in sorted(set(preds), key=rank)}
+    return out
+
+
+def dialogue_metrics(labels: list[dict[str, str]], results: dict[str, dict[str, str]],
+                     misses: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """The scores of the decisions about recording talk (see the module docstring), for each
+    labelled in at least one call; only calls with a label for the decision count. Failed
+    calls count as wrong (predicted ``error``). ``misses``: wrong calls are appended."""
+    out: dict[str, dict[str, Any]] = {}
+    for key in DIALOGUE_DECISIONS:
+        pairs: list[tuple[str, str]] = []
+        decided = wrong_decided = 0
+        for lab in labels:
+            truth = _dialogue_label(key, lab.get(key))
+            if truth is None:
+                continue
+            row = results.get(lab["file"])
+            pred = _dialogue_prediction(key, row)
+            pairs.append((truth, pred))
+            if pred != truth and pred != FAILED and misses is not None:
+                misses.append(f"{lab['file']}: {key} {truth} -> {pred}")
+            if pred != FAILED and key not in decisions_in_doubt(
+                    parse_reasons(row.get("review_reasons"))):
+                decided += 1
+                wrong_decided += pred != truth
+        if not pairs:
+            continue
+        n = len(pairs)
+        order = (*PURPOSES, "none_stated", "no_notice") if key == "notice_purpose" \
+            else DIALOGUE_VALUES[key]
+        m: dict[str, Any] = {
+            "n": n,
+            "accuracy": round(sum(t == p for t, p in pairs) / n, 4),
+            "confusion": _confusion(pairs, (*order, "none", FAILED)),
+            "decided": {"n": n, "decided": decided, "wrong": wrong_decided,
+                        "coverage": round(decided / n, 4),
+                        "risk": round(wrong_decided / decided, 4) if decided else None},
+        }
+        if key == "agent_knows_recording":
+            m["question_detection"] = _binary(
+                [("yes" if t != "not_asked" else "no",
+                  "yes" if p not in ("not_asked", "none", FAILED) else "no") for t, p in pairs])
+        if key == "notice_purpose":
+            m["exact_match"] = m["accuracy"]  # canonical form: equal strings are equal sets
+            m["per_purpose"] = {
+                purpose: {k: v for k, v in _binary(
+                    [("yes" if purpose in t.split(";") else "no",
+                      "yes" if purpose in p.split(";") else "no") for t, p in pairs]).items()
+                    if k != "accuracy"}
+                for purpose in PURPOSES}
+        out[key] = m
+    return out
 
 
 def _binary(pairs: list[tuple[str, str | None]]) -> dict[str, float]:
@@ -149,6 +278,8 @@ def compute_metrics(labels: list[dict[str, str]], results: dict[str, dict[str, s
                                if without else None),
         },
         "decided": coverage_and_risk(labels, results),
+        # only where the labels have them: the decisions about recording talk
+        **dialogue_metrics(labels, results, misses),
     }
     for lab in without:
         if found(lab):

@@ -69,6 +69,12 @@ class NoticeCandidate:
     confidence: float  # 0..1, strength of the evidence that recording is being announced
     negated: bool  # "gesprekken worden niet opgenomen": about recording, but says it is not done
     reason: str  # compact evidence, e.g. "verb=opgenomen call=gesprek purpose=kwaliteit"
+    # the same evidence as fields, for rules built on top of these candidates
+    trigger: str = ""  # "verb", "sep" (a separable "neemt ... op") or "noun"
+    trigger_start: int = 0  # characters of the trigger itself in the text
+    trigger_end: int = 0
+    recorded: str | None = None  # what is said to be recorded: "call", "data" or None (unsaid)
+    rejected: str = ""  # why it is a look-alike ("question", "contact_opnemen", ...); "" if not
 
 
 @dataclass(frozen=True)
@@ -322,7 +328,8 @@ LANGUAGES = frozenset(
 # -- notices --
 RECORD_VERBS = tuple(
     """opgenomen opgenoemen opgenome opgenomme opgenommen opgenomem vastgelegd vastgelegt
-    vastgelecht opgeslagen geregistreerd opnemen opneemt opnam recorded""".split()
+    vastgelecht opgeslagen geregistreerd opnemen opneemt opneem opnam vastleggen vastlegt
+    recorded""".split()
 )
 RECORD_NOUNS = tuple(
     """opname opnames opnamen geluidsopname geluidsopnamen geluidsopnames gespreksopname
@@ -717,6 +724,10 @@ def _nearest_noun(ev: _Evidence, rng: Iterable[int]) -> tuple[str, int] | None:
         if _is_call_noun(ev, i):
             return "call", i
         if _is_data_noun(ev.doc[i].lower_):
+            # a compound the recogniser split: "telefoon gesprek" is a call, not a phone
+            if (ev.doc[i].lower_ == "telefoon" and i + 1 < len(ev.doc)
+                    and _is_call_noun(ev, i + 1)):
+                return "call", i + 1
             return "data", i
     return None
 
@@ -841,8 +852,9 @@ def _notice_from(ev: _Evidence, trig: Span, kind: str, announcement: bool) -> No
     s_tok, e_tok = min(idx), max(idx)
     start, end = doc[s_tok].idx, doc[e_tok].idx + len(doc[e_tok])
     return NoticeCandidate(
-        start, end, doc.text[start:end], round(confidence, 3), neg is not None, " ".join(reasons)
-    )
+        start, end, doc.text[start:end], round(confidence, 3), neg is not None, " ".join(reasons),
+        trigger=kind, trigger_start=trig.start_char, trigger_end=trig.end_char,
+        recorded=noun[0] if noun else None, rejected=rejected)
 
 
 def _notices(ev: _Evidence, announcement: bool = False) -> list[NoticeCandidate]:

@@ -7,7 +7,8 @@ Tables (one row per input file in ``calls``; the others reference ``calls.file``
 * ``turns``      the role timeline (start, end seconds; role; speaker; channel);
 * ``segments``   the transcript (start, end, text, channel, mean word probability);
 * ``decisions``  one row per decision (name, machine value, confidence);
-* ``evidence``   what each decision rests on (text, start, end, role, confidence, detail);
+* ``evidence``   what the decisions rest on, by kind (``EVIDENCE_KINDS``: notice, name,
+                 question, purpose, caller_notice; text, start, end, role, confidence, detail);
 * ``metadata``   the ``--metadata`` CSV columns as (file, column, value);
 * ``reviews``    QA verdicts (append-only audit trail; see ``pipeline.review``).
 
@@ -22,18 +23,73 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+from .types import KNOWS_VALUES, OBJECTED_VALUES, PURPOSE_VALUES, PURPOSES
 
 STORE_NAME = "results.sqlite"
 STORE_VERSION = 1
 
+# what caller and agent say of recording (``verdicts.Verdicts``); absent from older results
+DIALOGUE_DECISIONS = (
+    "agent_knows_recording", "notice_contradicted", "notice_purpose",
+    "caller_announced_recording", "agent_objected",
+)
 DECISIONS = (
     "notice_before_agent", "notice_by_agent", "notice_source", "agent_name", "agent_first",
-    "agent_last", "organisation_named", "greeting", "agent_start_s",
+    "agent_last", "organisation_named", "greeting", "agent_start_s", *DIALOGUE_DECISIONS,
 )
-# decisions a reviewer can confirm or override, with the values allowed (None: free text)
+# the kinds of evidence (the ``evidence`` table's ``decision`` column) and the verdicts'
+# list each comes from
+EVIDENCE_KINDS = {
+    "notice": "notice_evidence",  # the recording notices
+    "name": "name_evidence",  # the agent's self-introduction
+    "question": "question_evidence",  # the caller's question about recording, the answer
+    "purpose": "purpose_evidence",  # the purpose words of the notices
+    "caller_notice": "caller_notice_evidence",  # the caller's own notice, the response
+}
+# which kind of evidence each decision rests on
+DECISION_EVIDENCE = {
+    "notice_before_agent": "notice", "notice_by_agent": "notice", "notice_source": "notice",
+    "agent_name": "name", "agent_first": "name", "agent_last": "name",
+    "agent_knows_recording": "question", "notice_contradicted": "question",
+    "notice_purpose": "purpose",
+    "caller_announced_recording": "caller_notice", "agent_objected": "caller_notice",
+}
+NONE_WORDS = ("", "none", "-")  # a reviewer's value that means "there is none"
+
+
+def canonical_purpose(raw: str) -> str:
+    """A ``notice_purpose`` value in its stored form: a ``;``-joined subset of
+    ``types.PURPOSES`` (any order and spacing in, ``PURPOSES`` order out, no repeats), or
+    ``none_stated`` or ``no_notice`` alone. Raises ``ValueError`` for anything else."""
+    parts = {p.strip().lower() for p in raw.split(";")} - {""}
+    if not parts:
+        raise ValueError("empty; give purposes joined by ';', none_stated or no_notice")
+    unknown = sorted(parts - set(PURPOSE_VALUES))
+    if unknown:
+        raise ValueError(f"{', '.join(map(repr, unknown))} is not one of "
+                         f"{', '.join(PURPOSE_VALUES)}")
+    if len(parts) > 1 and parts - set(PURPOSES):
+        raise ValueError("none_stated and no_notice stand alone, not with purposes")
+    return ";".join(p for p in PURPOSE_VALUES if p in parts)
+
+
+def optional_objection(raw: str) -> str | None:
+    """An ``agent_objected`` value: yes / no / unclear, or None (empty, ``none``, ``-``: the
+    caller did not announce a recording). Raises ``ValueError`` for anything else."""
+    value = raw.strip().lower()
+    if value in NONE_WORDS:
+        return None
+    if value not in OBJECTED_VALUES:
+        raise ValueError(f"{raw!r} is not one of {', '.join(OBJECTED_VALUES)} or none")
+    return value
+
+
+# decisions a reviewer can confirm or override, with the values the review form offers
+# (None: free text)
 REVIEWABLE: dict[str, tuple[str, ...] | None] = {
     "notice_before_agent": ("yes", "no"),
     "notice_by_agent": ("yes", "no"),
@@ -42,6 +98,17 @@ REVIEWABLE: dict[str, tuple[str, ...] | None] = {
     "agent_first": None,
     "agent_last": None,
     "agent_start_s": None,
+    "agent_knows_recording": KNOWS_VALUES,
+    "notice_contradicted": ("yes", "no"),
+    "notice_purpose": PURPOSE_VALUES,  # offered one by one; a subset of PURPOSES may be joined
+    "caller_announced_recording": ("yes", "no"),
+    "agent_objected": ("none", *OBJECTED_VALUES),
+}
+# decisions whose reviewed value is not simply one of the values offered: the reviewer's text
+# -> the stored value (None: there is none); a ValueError says why the text is refused
+REVIEW_VALIDATORS: dict[str, Callable[[str], str | None]] = {
+    "notice_purpose": canonical_purpose,
+    "agent_objected": optional_objection,
 }
 
 SCHEMA = """
@@ -174,15 +241,24 @@ def _yes_no(v: Any) -> Any:
 
 
 def _decision_confidence(name: str, v: Mapping[str, Any]) -> float | None:
+    """The rule confidence of a decision: that of its best evidence where any one item
+    suffices (notices, names, purposes, the caller's own notice); that of its weakest where
+    it needs all (a question and its answer, an announcement and the response to it); None
+    without evidence."""
     if name == "agent_start_s":
         return v.get("agent_start_confidence")
-    if name.startswith("notice"):
-        ev = v.get("notice_evidence") or ()
-        return max((e.get("confidence") or 0.0 for e in ev), default=None)
-    if name.startswith("agent_"):
-        ev = v.get("name_evidence") or ()
-        return max((e.get("confidence") or 0.0 for e in ev), default=None)
-    return None
+    kind = DECISION_EVIDENCE.get(name)
+    if kind is None:
+        return None
+    ev = v.get(EVIDENCE_KINDS[kind]) or ()
+    confidences = [e.get("confidence") or 0.0 for e in ev]
+    if name == "caller_announced_recording":
+        confidences = [e.get("confidence") or 0.0 for e in ev if e.get("role") == "CALLER"]
+    elif name == "agent_objected" and v.get("agent_objected") is None:
+        return None  # nothing announced, nothing to object to
+    if name in ("agent_knows_recording", "notice_contradicted", "agent_objected"):
+        return min(confidences, default=None)
+    return max(confidences, default=None)
 
 
 def put_call(conn: sqlite3.Connection, result: Mapping[str, Any],
@@ -214,11 +290,13 @@ def put_call(conn: sqlite3.Connection, result: Mapping[str, Any],
                              sum(probs) / len(probs) if probs else None))
         conn.executemany("INSERT INTO segments VALUES (?,?,?,?,?,?,?)", seg_rows)
         if v:
+            # a decision that an older result lacks gets no row (no machine value)
             conn.executemany(
                 "INSERT INTO decisions VALUES (?,?,?,?)",
                 [(file, name, None if v.get(name) is None else str(_yes_no(v.get(name))),
-                  _decision_confidence(name, v)) for name in DECISIONS])
-            for decision, key in (("notice", "notice_evidence"), ("name", "name_evidence")):
+                  _decision_confidence(name, v)) for name in DECISIONS
+                 if name in v or name not in DIALOGUE_DECISIONS])
+            for decision, key in EVIDENCE_KINDS.items():
                 conn.executemany(
                     "INSERT INTO evidence VALUES (?,?,?,?,?,?,?,?,?,?)",
                     [(file, decision, i, e["text"], e.get("start"), e.get("end"),

@@ -124,6 +124,15 @@ class Concern(StrEnum):
     NOTICE = "notice"
     NAME = "name"
     AGENT_START = "agent_start"
+    QUESTION = "question"  # the caller's question about recording and the agent's answer
+    CALLER_NOTICE = "caller_notice"  # the caller's own notice and the agent's response
+
+
+# values of the decisions about what caller and agent say of recording (``pipeline.dialogue``)
+KNOWS_VALUES = ("yes", "no", "unsure", "no_answer", "not_asked")
+PURPOSES = ("quality", "training", "service", "complaints", "other")  # in this order when joined
+PURPOSE_VALUES = (*PURPOSES, "none_stated", "no_notice")
+OBJECTED_VALUES = ("yes", "no", "unclear")
 
 
 # every review reason the verdict stage gives, with what it puts in doubt
@@ -141,12 +150,21 @@ REASON_CONCERNS: dict[str, Concern] = {
     **dict.fromkeys((
         "no_agent_found", "unclear_agent_start", "agent_opening_not_transcribed"),
         Concern.AGENT_START),
+    "purpose_unclear": Concern.NOTICE,
+    **dict.fromkeys((
+        "question_not_from_caller", "question_uncertain", "answer_unclear", "answer_mixed",
+        "answer_poorly_heard", "answer_not_transcribed"), Concern.QUESTION),
+    **dict.fromkeys((
+        "caller_notice_not_from_caller", "objection_unclear", "response_not_transcribed"),
+        Concern.CALLER_NOTICE),
 }
 
 # the call-level decisions (as in results.csv and the store), with what each rests on
 DECISION_CONCERNS: dict[str, Concern] = {
-    **dict.fromkeys(("notice_before_agent", "notice_by_agent", "notice_source"),
-                    Concern.NOTICE),
+    **dict.fromkeys(("notice_before_agent", "notice_by_agent", "notice_source",
+                     "notice_purpose"), Concern.NOTICE),
+    **dict.fromkeys(("agent_knows_recording", "notice_contradicted"), Concern.QUESTION),
+    **dict.fromkeys(("caller_announced_recording", "agent_objected"), Concern.CALLER_NOTICE),
     **dict.fromkeys(("agent_name", "agent_first", "agent_last", "organisation_named",
                      "greeting"), Concern.NAME),
     "agent_start_s": Concern.AGENT_START,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from . import dialogue
 from .roles import RoleTimeline, Utterance
 from .types import Role, Word
 
@@ -48,6 +49,10 @@ class VerdictOptions:
     # ("opening_poorly_heard", "announcements_poorly_heard"). Whisper's words on clear speech
     # mostly score above 0.8; on the fixtures' espeak voices the means were 0.26-0.60
     min_heard_for_none: float = 0.6
+    # the agent's answer to the caller's question about recording, and the agent's response to
+    # the caller's own notice, are read from agent speech starting within this long after it
+    answer_s: float = 15.0
+    min_question_confidence: float = 0.8  # a weaker question ("wordt het opgenomen") is flagged
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,16 @@ class Verdicts:
     opening_text: str  # the agent's opening turn as recognised
     needs_review: bool
     review_reasons: tuple[str, ...]
+    # what caller and agent say of recording past the opening (``pipeline.dialogue``)
+    agent_knows_recording: str = "not_asked"  # types.KNOWS_VALUES
+    notice_contradicted: str = "no"  # "yes": a notice was given and the agent said no/unsure
+    notice_purpose: str = "no_notice"  # ";"-joined types.PURPOSES, "none_stated", "no_notice"
+    caller_announced_recording: str = "no"  # "yes" | "no"
+    agent_objected: str | None = None  # "yes" | "no" | "unclear"; None: caller did not announce
+    question_evidence: tuple[Evidence, ...] = ()  # the caller's question, the agent's answer
+    purpose_evidence: tuple[Evidence, ...] = ()  # the purpose words of the notices
+    caller_notice_evidence: tuple[Evidence, ...] = ()  # the caller's notice, the response
+    searched_until_s: float | None = None  # the question was looked for up to here (seconds)
 
 
 @dataclass(frozen=True)
@@ -145,8 +160,10 @@ def opening_turn(timeline: RoleTimeline, opening_s: float) -> list[Utterance]:
     return out
 
 
-def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=None) -> Verdicts:
-    """Verdicts for one call from its role timeline (utterances carry the transcript)."""
+def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=None,
+           transcribed_s: float | None = None) -> Verdicts:
+    """Verdicts for one call from its role timeline (utterances carry the transcript);
+    ``transcribed_s``: how far the transcript goes (seconds; None: all of it)."""
     from . import language
 
     options = options or VerdictOptions()
@@ -158,11 +175,17 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
     elif timeline.agent_start_confidence < options.min_agent_start_confidence:
         reasons.append("unclear_agent_start")
 
+    # --- what caller and agent say of recording past the opening -------------------------------
+    talk = _talk(timeline, options, nlp, transcribed_s)
+    reasons.extend(talk.reasons)
+
     # --- notices: every non-caller utterance, in time order -----------------------------------
     notice_ev: list[Evidence] = []  # every candidate, for the record
     counted: list[Evidence] = []  # the ones that count as a notice
+    purpose_ev: list[Evidence] = []
     for u, role in timeline.utterances:
-        if role == Role.CALLER or not u.text:
+        # the agent's answer to the caller's question is no notice of the agent's own
+        if role == Role.CALLER or not u.text or u in talk.answers:
             continue
         text = _as_text([u])
         for cand in language.find_notices(text.text, nlp, announcement=role == Role.IVR):
@@ -173,7 +196,7 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
             if cand.negated:
                 reasons.append("negated_notice_heard")
                 continue
-            if "rejected:" in cand.reason:
+            if cand.rejected:
                 continue  # a look-alike ("gegevens opgenomen in ons systeem"): kept as evidence
             if cand.confidence < options.min_notice_confidence:
                 reasons.append("weak_notice_evidence")
@@ -184,6 +207,13 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
             if asr is not None and asr < options.min_word_probability:
                 reasons.append("low_asr_confidence_notice")
             counted.append(ev)
+            a, b = dialogue.purpose_scope(text.text, cand.start_char, cand.end_char)
+            for h in dialogue.notice_purposes(text.text[a:b]):
+                p0, p1, p_asr = text.times(a + h.start_char, a + h.end_char)
+                purpose_ev.append(Evidence(h.word, p0, p1, role, 0.5 if h.unclear else 0.85,
+                                           p_asr, h.purpose + (" (unclear)" if h.unclear else "")))
+                if h.unclear:
+                    reasons.append("purpose_unclear")
     # the agent's own words are never "before the agent"
     before = any(e.role != Role.AGENT and (agent_start is None or e.start < agent_start)
                  for e in counted)
@@ -235,6 +265,8 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
         if not by_agent:  # an agent's notice may hide in the same garbled words
             reasons.append("agent_speech_poorly_heard")
 
+    purposes = {e.detail.split()[0] for e in purpose_ev}
+    contradicted = (before or by_agent) and talk.knows in ("no", "unsure")
     return Verdicts(
         notice_before_agent="yes" if before else "no",
         notice_by_agent="yes" if by_agent else "no",
@@ -252,4 +284,110 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
         opening_text=text.text,
         needs_review=bool(reasons),
         review_reasons=tuple(dict.fromkeys(reasons)),
+        agent_knows_recording=talk.knows,
+        notice_contradicted="yes" if contradicted else "no",
+        notice_purpose=dialogue.purpose_value(purposes) if counted else "no_notice",
+        caller_announced_recording="yes" if talk.announced else "no",
+        agent_objected=talk.objected,
+        question_evidence=talk.question_evidence,
+        purpose_evidence=tuple(purpose_ev),
+        caller_notice_evidence=talk.caller_notice_evidence,
+        searched_until_s=None if transcribed_s is None else round(transcribed_s, 3),
     )
+
+
+@dataclass(frozen=True)
+class _Talk:
+    """The caller's question and the agent's answer; the caller's notice and the response."""
+
+    knows: str = "not_asked"
+    announced: bool = False
+    objected: str | None = None
+    answers: frozenset[Utterance] = frozenset()  # agent utterances read as the answer
+    question_evidence: tuple[Evidence, ...] = ()
+    caller_notice_evidence: tuple[Evidence, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+
+def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
+          transcribed_s: float | None) -> _Talk:
+    """Find the first question about recording and the caller's first own notice (in speech
+    not from the IVR), and read the other side's reply in the turns that follow."""
+    reasons: list[str] = []
+    question = notice = None
+    for u, role in timeline.utterances:
+        if role == Role.IVR or not u.text:
+            continue
+        text = _as_text([u])
+        if question is None and (hit := dialogue.find_question(text.text, nlp)) is not None:
+            question = _found(u, role, text, hit, "question")
+        if notice is None and (hit := dialogue.find_caller_notice(text.text, nlp)) is not None:
+            notice = _found(u, role, text, hit, "caller_notice")
+        if question is not None and notice is not None:
+            break
+    knows, q_ev, answers = "not_asked", (), frozenset()
+    if question is not None:
+        u, ev = question
+        if ev.role != Role.CALLER:
+            reasons.append("question_not_from_caller")
+        if ev.confidence < options.min_question_confidence:
+            reasons.append("question_uncertain")
+        value, reply, used, why = _reply(timeline, u, ev.role, options, transcribed_s,
+                                         dialogue.classify_answer, "no_answer")
+        knows, q_ev, answers = value, (ev, *reply), used
+        reasons += ["answer_" + w for w in why]
+    objected, n_ev = None, ()
+    if notice is not None:
+        u, ev = notice
+        if ev.role != Role.CALLER:
+            reasons.append("caller_notice_not_from_caller")
+        objected, reply, _, why = _reply(timeline, u, ev.role, options, transcribed_s,
+                                         dialogue.classify_objection, "unclear")
+        n_ev = (ev, *reply)
+        reasons += ["response_not_transcribed" if w == "not_transcribed" else "objection_unclear"
+                    for w in why]
+    return _Talk(knows, notice is not None, objected, answers, q_ev, n_ev,
+                 tuple(dict.fromkeys(reasons)))
+
+
+def _found(u: Utterance, role: Role, text: _Text, hit: dialogue.Hit, what: str
+           ) -> tuple[Utterance, Evidence]:
+    start, end, asr = text.times(hit.start_char, hit.end_char)
+    return u, Evidence(hit.text, start, end, role, hit.confidence, asr, f"{what}: {hit.detail}")
+
+
+def _reply(timeline: RoleTimeline, asked: Utterance, asker: Role, options: VerdictOptions,
+           transcribed_s: float | None, classify, fallback: str
+           ) -> tuple[str, tuple[Evidence, ...], frozenset[Utterance], tuple[str, ...]]:
+    """The other side's reply to ``asked``: (value, evidence, utterances read, doubts). The
+    reply is the speech of any role but the asker's and the IVR's that starts within
+    ``answer_s`` of the end of ``asked``; the first utterance with a cue decides."""
+    window = [(u, role) for u, role in timeline.utterances
+              if asked.end - 0.05 <= u.start <= asked.end + options.answer_s
+              and u is not asked and role not in (asker, Role.IVR) and u.text]
+    used = frozenset(u for u, _ in window)
+    doubts: list[str] = []
+    for u, role in window:
+        text = _as_text([u])
+        hit = classify(text.text)
+        if hit is None or hit.detail == fallback:
+            continue
+        start, end, asr = text.times(hit.start_char, hit.end_char)
+        ev = Evidence(u.text, u.start, u.end, role, hit.confidence, asr,
+                      f"reply={hit.detail}: {hit.text}")
+        if asr is not None and asr < options.min_word_probability:
+            doubts.append("poorly_heard")
+        if classify is dialogue.classify_answer and len(dialogue.answer_values(
+                " ".join(w.text for w, _ in window))) > 1:
+            doubts.append("mixed")
+        return hit.detail, (ev,), used, tuple(doubts)
+    # nothing in the reply decides it: look at it, unless it was said clearly
+    evidence = tuple(Evidence(u.text, u.start, u.end, role, 0.5, _mean_probability([u]),
+                              "reply: no cue") for u, role in window)
+    if not window and transcribed_s is not None and transcribed_s < asked.end + options.answer_s:
+        doubts.append("not_transcribed")
+    else:
+        heard = _mean_probability([u for u, _ in window])
+        doubts.append("poorly_heard" if heard is not None and heard < options.min_heard_for_none
+                      else "unclear")
+    return fallback, evidence, used, tuple(doubts)

@@ -4,7 +4,9 @@ Real fixture recordings are copied into ``<tmp>/in`` (a mono FLAC, an 8 kHz mu-l
 and an MP3 under a sub-folder with a non-ASCII, spaced name), and each gets a hand-made result
 of the per-call JSON schema (turns, segments with words, verdicts with evidence), written to
 ``OUT/calls/<file>.json`` and into ``results.sqlite`` exactly as the batch does. One more call
-is a failed analysis, and a metadata CSV column set is stored.
+is a failed analysis, and a metadata CSV column set is stored. The FLAC's notice states its
+purpose; in the WAV the caller asks whether the call is recorded and announces recording it;
+the MP3's result is of the format from before those decisions (it lacks them).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ MP3 = "sub/gesprek één 5.mp3"  # copy of call05: a folder, a space and non-ASC
 FAILED = "broken.wav"
 
 AGENT_START = 32.696  # seconds
+QUESTION_START = 14.5  # seconds: the WAV caller asks whether the call is recorded
 
 
 def _words(start: float, text: str, step: float = 0.4, prob: float = 0.8
@@ -67,6 +70,7 @@ def flac_result() -> dict[str, Any]:
     # name words: "Marike van Meijel." -> the last three words of the agent segment
     name_words = agent["words"][-3:]
     notice_words = ivr["words"][1:6]  # "gesprek kan worden opgenomen voor"
+    purpose_word = ivr["words"][6]  # "trainingsdoeleinden."
     return {
         "schema_version": "1.0", "file": FLAC, "key": "k-flac", "error": None,
         "error_code": None, "audio": _audio(FLAC, 53.42, 16000, 1, "flac"),
@@ -105,24 +109,50 @@ def flac_result() -> dict[str, Any]:
                 "asr_confidence": 0.4, "detail": "met: fuzzy_lexicon"}],
             "opening_text": agent["text"], "needs_review": True,
             "review_reasons": ["name_fuzzy_lexicon", "low_asr_confidence_name"],
+            "agent_knows_recording": "not_asked", "notice_contradicted": "no",
+            "notice_purpose": "training", "caller_announced_recording": "no",
+            "agent_objected": None, "question_evidence": [],
+            "purpose_evidence": [{
+                "text": "trainingsdoeleinden", "start": purpose_word["start"],
+                "end": purpose_word["end"], "role": "IVR", "confidence": 0.9,
+                "asr_confidence": 0.8, "detail": "purpose=training"}],
+            "caller_notice_evidence": [], "searched_until_s": 53.0,
         },
     }
 
 
+def _evidence(segment: dict[str, Any], role: str, confidence: float, detail: str
+              ) -> dict[str, Any]:
+    """A whole segment as evidence."""
+    return {"text": segment["text"], "start": segment["start"], "end": segment["end"],
+            "role": role, "confidence": confidence, "asr_confidence": 0.8, "detail": detail}
+
+
 def wav_result() -> dict[str, Any]:
-    """Stereo 8 kHz mu-law: no IVR, the agent answers with a first name (not flagged)."""
+    """Stereo 8 kHz mu-law: no IVR, the agent answers with a first name (not flagged); later
+    the caller asks whether the call is recorded (the agent: no) and announces recording it
+    (the agent does not object)."""
     agent = _segment(3.0, "gemeente Tilburg, goedemiddag met Joyce.", channel=1, step=0.6)
     name = agent["words"][-1]
+    question = _segment(QUESTION_START, "Wordt dit gesprek opgenomen?", channel=0)
+    answer = _segment(17.5, "Nee, dat doen wij niet.", channel=1)
+    announced = _segment(20.5, "Ik neem dit gesprek zelf op voor mijn onderzoek.", channel=0)
+    response = _segment(25.0, "Dat is prima.", channel=1)
     return {
         "schema_version": "1.0", "file": WAV, "key": "k-wav", "error": None, "error_code": None,
         "audio": _audio(WAV, 43.65, 8000, 2, "pcm_mulaw"),
         "roles": {"agent_start_s": 3.0, "agent_start_confidence": 0.9, "reasons": ["answered"],
                   "turns": [_turn(0.43, 1.45, "TONE"), _turn(3.0, 6.4, "AGENT", "S0", 1),
                             _turn(6.9, 9.8, "CALLER", "S1", 0),
-                            _turn(10.0, 14.0, "AGENT", "S0", 1)]},
+                            _turn(10.0, 14.0, "AGENT", "S0", 1),
+                            _turn(14.5, 16.2, "CALLER", "S1", 0),
+                            _turn(17.5, 19.5, "AGENT", "S0", 1),
+                            _turn(20.5, 24.2, "CALLER", "S1", 0),
+                            _turn(25.0, 26.5, "AGENT", "S0", 1)]},
         "transcript": {"segments": [
             agent, _segment(6.9, "Hallo, ik bel over de afvalkalender.", channel=0),
-            _segment(10.0, "Dat kan ik voor u opzoeken.", channel=1)]},
+            _segment(10.0, "Dat kan ik voor u opzoeken.", channel=1),
+            question, answer, announced, response]},
         "verdicts": {
             "notice_before_agent": "no", "notice_by_agent": "no", "notice_source": "none",
             "agent_name": "first", "agent_first": "joyce", "agent_last": None,
@@ -133,6 +163,16 @@ def wav_result() -> dict[str, Any]:
                                "role": "AGENT", "confidence": 0.9, "asr_confidence": 0.8,
                                "detail": "met"}],
             "opening_text": agent["text"], "needs_review": False, "review_reasons": [],
+            "agent_knows_recording": "no", "notice_contradicted": "no",
+            "notice_purpose": "no_notice", "caller_announced_recording": "yes",
+            "agent_objected": "no",
+            "question_evidence": [_evidence(question, "CALLER", 0.9, "question"),
+                                  _evidence(answer, "AGENT", 0.75, "answer: no")],
+            "purpose_evidence": [],
+            "caller_notice_evidence": [_evidence(announced, "CALLER", 0.85, "caller notice"),
+                                       _evidence(response, "AGENT", 0.7,
+                                                 "response: no objection")],
+            "searched_until_s": 43.65,
         },
     }
 
@@ -165,6 +205,7 @@ def failed_result() -> dict[str, Any]:
 # where the hand-made evidence lies (seconds), for assertions
 NOTICE_START: float = flac_result()["verdicts"]["notice_evidence"][0]["start"]
 NAME_START: float = flac_result()["verdicts"]["name_evidence"][0]["start"]
+PURPOSE_START: float = flac_result()["verdicts"]["purpose_evidence"][0]["start"]
 
 METADATA = {
     FLAC: {"organisation": "gemeente Oisterwijk", "province": "Noord-Brabant"},

@@ -37,12 +37,15 @@ def _segment(start: float, text: str) -> Segment:
 
 
 class ScriptedTranscriber:
-    """Returns the script's segments that start inside the requested stretch."""
+    """Returns the script's segments that start inside the requested stretch and outside
+    the muted spans."""
 
     model_info = ModelInfo("scripted", None, "test")
 
-    def __init__(self):
+    def __init__(self, script=None):
+        self.script = SCRIPT if script is None else script
         self.calls: list[tuple[float, float]] = []
+        self.skips: list[tuple[tuple[float, float], ...]] = []
         self.beam_calls: list[tuple[float, float, int]] = []  # the opening decoded again
 
     def transcribe(self, samples, sample_rate=SR, *, start=0.0, end=None, organisation=None,
@@ -50,16 +53,19 @@ class ScriptedTranscriber:
         end = samples.shape[-1] / sample_rate if end is None else end
         if beam_size is None:
             self.calls.append((start, end))
+            self.skips.append(tuple(skip))
         else:
             self.beam_calls.append((start, end, beam_size))
-        segs = tuple(_segment(t, text) for t, _, text in SCRIPT if start <= t < end)
+        segs = tuple(_segment(t, text) for t, _, text in self.script if start <= t < end
+                     and not any(a <= t < b for a, b in skip))
         return Transcript(segs, "nl", end - start, ModelInfo("scripted", None, "test"))
 
 
 class ScriptedDiarizer:
     """Speaker turns of the script, cut at the length of the audio it is given."""
 
-    def __init__(self, fail: bool = False):
+    def __init__(self, fail: bool = False, script=None):
+        self.script = SCRIPT if script is None else script
         self.lengths: list[float] = []
         self.threads: list[str] = []
         self.fail = fail
@@ -74,7 +80,7 @@ class ScriptedDiarizer:
         if self.fail:
             raise RuntimeError("diarization broke")
         turns = [SimpleNamespace(start=t, end=min(t + 4.0, length), speaker=spk)
-                 for t, spk, _ in SCRIPT if t < length]
+                 for t, spk, _ in self.script if t < length]
         return SimpleNamespace(turns=turns)
 
 
@@ -85,10 +91,12 @@ def _audio() -> Audio:
     return Audio(samples=samples, sample_rate=SR, info=info)
 
 
-def _analyze(nlp, diarizer=None, **analysis):
+def _analyze(nlp, diarizer=None, script=None, **analysis):
     config = PipelineConfig()
+    analysis = {"question_search_s": 0.0, **analysis}  # opening only, unless a test searches
     config = replace(config, analysis=replace(config.analysis, **analysis))
-    transcriber, diarizer = ScriptedTranscriber(), diarizer or ScriptedDiarizer()
+    transcriber = ScriptedTranscriber(script)
+    diarizer = diarizer or ScriptedDiarizer(script=script)
     analyzer = CallAnalyzer(config, transcriber=transcriber, diarizer=diarizer, nlp=nlp)
     result = analyzer.analyze_audio(_audio(), "long.wav")
     return result, transcriber, diarizer
@@ -111,8 +119,45 @@ def test_only_the_opening_of_a_long_call_is_transcribed_and_diarized(nlp):
     assert prov["models"]["diarization"]["sha256"] == "ab" * 32
     assert prov["models"]["transcription"]["name"] == "scripted"
     assert len(prov["models"]["language"]["sha256"]) == 64
-    assert prov["config_fingerprint"] == PipelineConfig().fingerprint()
+    config = PipelineConfig()
+    config = replace(config, analysis=replace(config.analysis, question_search_s=0.0))
+    assert prov["config_fingerprint"] == config.fingerprint()
     assert prov["config"]["analysis"]["after_agent_s"] == opts.after_agent_s
+
+
+def test_nobody_asks_the_search_decodes_the_callers_side_up_to_its_limit(nlp):
+    opts = PipelineConfig().analysis
+    result, transcriber, diarizer = _analyze(nlp, question_search_s=opts.question_search_s)
+    limit = 30.0 + opts.question_search_s
+    assert transcriber.calls[-1][1] == pytest.approx(limit)
+    assert diarizer.lengths[-1] == pytest.approx(limit)  # diarized as far as it searched
+    # past the opening the agent's speaker is muted: the search costs the caller's speech
+    late = [s for s in result.transcript.segments if s.start > 30.0 + opts.after_agent_s + 5]
+    assert late and all(s.start in {t for t, spk, _ in SCRIPT if spk == "S2"} for s in late)
+    v = result.verdicts
+    assert v.agent_knows_recording == "not_asked"
+    assert v.searched_until_s == pytest.approx(limit)
+    assert result.timings["question_search"] >= 0
+
+
+def test_a_question_stops_the_search_once_its_answer_is_decoded(nlp):
+    script = [*(x for x in SCRIPT if x[0] < 60.0),
+              (62.0, "S2", "wordt dit gesprek eigenlijk opgenomen"),
+              (67.0, "S1", "ja dat klopt alle gesprekken worden opgenomen"),
+              *(x for x in SCRIPT if x[0] > 72.0)]
+    result, transcriber, _ = _analyze(nlp, script=script, question_search_s=120.0)
+    v = result.verdicts
+    assert v.agent_knows_recording == "yes"
+    question, answer = v.question_evidence
+    assert question.role == Role.CALLER and answer.role == Role.AGENT
+    assert answer.start == pytest.approx(67.0, abs=0.5)
+    # the agent's reply was muted in the search and decoded again with everyone; then it stopped
+    opts = PipelineConfig().analysis
+    assert max(b for _, b in transcriber.calls) <= 62.0 + opts.search_window_s
+    assert any(a <= 67.0 < b and not any(x <= 67.0 < y for x, y in skip)
+               for (a, b), skip in zip(transcriber.calls, transcriber.skips, strict=True))
+    assert v.notice_contradicted == "no" and v.notice_before_agent == "yes"
+    assert v.notice_by_agent == "no"  # an answer is no notice of the agent's own
 
 
 def test_the_agents_opening_is_decoded_again_with_a_beam_and_replaces_its_segments(nlp):

@@ -13,8 +13,17 @@ import time
 from pathlib import Path
 
 import pytest
+from review_helpers import flac_result, mp3_result, wav_result
 
-from pipeline.batch import OutputPathError, atomic_write, find_audio, output_path, run_batch
+from pipeline.batch import (
+    RESULT_COLUMNS,
+    OutputPathError,
+    atomic_write,
+    find_audio,
+    output_path,
+    result_row,
+    run_batch,
+)
 from pipeline.evaluate import compute_metrics
 
 FIXTURES = Path(__file__).resolve().parent.parent / "audio_fixtures"
@@ -41,6 +50,29 @@ def test_find_audio_is_recursive_and_skips_other_files(tmp_path):
         (tmp_path / name).write_bytes(b"x")
     assert [p.relative_to(tmp_path).as_posix() for p in find_audio(tmp_path)] == [
         "a.wav", "sub/b.MP3"]
+
+
+RECORDING_TALK = ("agent_knows_recording", "notice_contradicted", "notice_purpose",
+                  "caller_announced_recording", "agent_objected")
+
+
+def test_results_rows_carry_what_caller_and_agent_say_of_recording():
+    cols = list(RESULT_COLUMNS)
+    assert cols[cols.index("greeting") + 1: cols.index("needs_review")] == list(RECORDING_TALK)
+    wav = result_row(wav_result())
+    assert [wav[c] for c in RECORDING_TALK] == ["no", "no", "no_notice", "yes", "no"]
+    flac = result_row(flac_result())
+    assert [flac[c] for c in RECORDING_TALK] == ["not_asked", "no", "training", "no", ""]
+    assert set(wav) == set(RESULT_COLUMNS)
+
+
+def test_results_rows_of_older_results_leave_the_new_decisions_empty():
+    old = result_row(mp3_result())  # a per-call JSON from before these decisions
+    assert "agent_knows_recording" not in mp3_result()["verdicts"]
+    assert [old[c] for c in RECORDING_TALK] == [""] * 5
+    assert old["agent_name"] == "none" and old["needs_review"] == "no"
+    failed = result_row({"file": "x.wav", "error": "not audio", "verdicts": None})
+    assert [failed[c] for c in RECORDING_TALK] == [""] * 5
 
 
 def test_eval_metrics_on_hand_made_labels_are_exact():

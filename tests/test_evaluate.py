@@ -216,3 +216,124 @@ def test_coverage_and_risk_count_only_what_was_decided_without_review():
     assert slices["shape"]["direct"]["role_error_rate"] == 0.05
     assert slices["shape"]["no_agent"]["agent_found"]["no_agent_right"] == 0.5
     assert slices["shape"]["no_agent"]["role_error_rate"] is None
+
+
+# ------------------------------------------------------------------ what is said of recording
+
+TALK = ("agent_knows_recording", "notice_contradicted", "notice_purpose",
+        "caller_announced_recording", "agent_objected")
+
+
+def _talk_label(file, knows="", contradicted="", purpose="", announced="", objected=""):
+    return {**LABEL, "file": file, "agent_knows_recording": knows,
+            "notice_contradicted": contradicted, "notice_purpose": purpose,
+            "caller_announced_recording": announced, "agent_objected": objected}
+
+
+def _talk_row(knows, contradicted, purpose, announced, objected, reasons="", **kw):
+    return _row(agent_knows_recording=knows, notice_contradicted=contradicted,
+                notice_purpose=purpose, caller_announced_recording=announced,
+                agent_objected=objected, review_reasons=reasons, **kw)
+
+
+def test_recording_talk_metrics_on_hand_made_labels_are_exact():
+    from pipeline.evaluate import compute_metrics
+
+    labels = [
+        _talk_label("a", "no", "yes", "training;quality", "no", ""),
+        _talk_label("b", "yes", "no", "none_stated", "yes", "no"),
+        _talk_label("c", "not_asked", "no", "no_notice", "yes", "yes"),
+        _talk_label("d", "unsure", "", "quality", "no", ""),
+        _talk_label("e"),  # not labelled for any of them
+        _talk_label("f", "yes", "no", "", "", ""),  # its analysis failed
+    ]
+    results = {
+        "a": _talk_row("no", "yes", "quality;training", "no", ""),  # purposes: same set
+        "b": _talk_row("not_asked", "no", "none_stated", "yes", "unclear",
+                       reasons="objection_unclear"),  # the question missed
+        "c": _talk_row("yes", "no", "quality", "yes", "yes"),  # a question where none was
+        "d": _talk_row("unsure", "no", "quality", "no", ""),
+        "e": _talk_row("yes", "no", "quality", "no", ""),
+        "f": {"file": "f", "error": "corrupt_audio"},
+    }
+    m, misses = compute_metrics(labels, results)
+    knows = m["agent_knows_recording"]
+    assert (knows["n"], knows["accuracy"]) == (5, 0.4)  # a and d of a, b, c, d, f
+    assert knows["confusion"] == {"yes": {"not_asked": 1, "error": 1}, "no": {"no": 1},
+                                  "unsure": {"unsure": 1}, "not_asked": {"yes": 1}}
+    # asked in a, b, d, f; found asked in a, c, d: TP 2, FP 1, FN 2
+    assert knows["question_detection"] == {"precision": 0.6667, "recall": 0.5, "f1": 0.5714,
+                                           "accuracy": 0.4}
+    purpose = m["notice_purpose"]
+    assert (purpose["n"], purpose["exact_match"], purpose["accuracy"]) == (4, 0.75, 0.75)
+    assert purpose["confusion"]["quality;training"] == {"quality;training": 1}
+    assert purpose["confusion"]["no_notice"] == {"quality": 1}
+    assert purpose["per_purpose"]["training"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0}
+    assert purpose["per_purpose"]["quality"]["precision"] == 0.6667
+    contradicted = m["notice_contradicted"]
+    assert (contradicted["n"], contradicted["accuracy"]) == (4, 0.75)  # f failed; d unlabelled
+    objected = m["agent_objected"]  # labelled in b and c only
+    assert objected["n"] == 2 and objected["accuracy"] == 0.5
+    assert objected["confusion"] == {"no": {"unclear": 1}, "yes": {"yes": 1}}
+    # b's objection was flagged for review: decided only in c, and right there
+    assert objected["decided"] == {"n": 2, "decided": 1, "wrong": 0, "coverage": 0.5,
+                                   "risk": 0.0}
+    announced = m["caller_announced_recording"]
+    assert announced["n"] == 4 and announced["accuracy"] == 1.0
+    assert "b: agent_knows_recording yes -> not_asked" in misses
+    assert "c: agent_objected yes -> yes" not in misses
+    # the existing figures are still there, under the same keys
+    assert {"n_calls", "n_failed", "notice_before_agent", "agent_name", "decided"} <= set(m)
+    assert set(m["decided"]) == {"notice_before_agent", "notice_by_agent", "agent_name",
+                                 "agent_start_s"}
+
+
+def test_recording_talk_metrics_only_for_the_decisions_labelled():
+    from pipeline.evaluate import compute_metrics
+
+    labels = [_talk_label("a", knows="no")]
+    m, _ = compute_metrics(labels, {"a": _row()})  # a row of results from before them
+    assert set(TALK) & set(m) == {"agent_knows_recording"}
+    assert m["agent_knows_recording"]["confusion"] == {"no": {"none": 1}}
+    m, _ = compute_metrics([LABEL], {"a.wav": _row()})
+    assert not set(TALK) & set(m)
+
+
+def test_labels_with_values_outside_the_vocabulary_are_refused(tmp_path):
+    from pipeline.evaluate import LabelsError, read_labels
+
+    path = tmp_path / "labels.csv"
+    path.write_text("file,agent_knows_recording,notice_purpose,agent_objected\n"
+                    "a.wav,no,quality; training,\n"
+                    "b.wav,not_asked,no_notice,none\n")
+    assert [lab["notice_purpose"] for lab in read_labels(path)] == ["quality; training",
+                                                                    "no_notice"]
+    path.write_text("file,agent_knows_recording,notice_purpose\na.wav,no,quality\n"
+                    "b.wav,perhaps,quality\n")
+    with pytest.raises(LabelsError, match=r"labels\.csv:3: agent_knows_recording"):
+        read_labels(path)
+    path.write_text("file,notice_purpose\na.wav,quality;no_notice\n")
+    with pytest.raises(LabelsError, match="notice_purpose"):
+        read_labels(path)
+
+
+def test_eval_prints_the_recording_talk_scores(tmp_path, monkeypatch, capsys):
+    from pipeline import evaluate
+    from pipeline.cli import main
+
+    labels = [_talk_label("a", "no", "no", "quality", "yes", "no")]
+    metrics, _ = evaluate.compute_metrics(labels, {"a": _talk_row("no", "no", "training",
+                                                                  "yes", "no")})
+    monkeypatch.setattr(evaluate, "run_eval", lambda *a, **kw: (metrics, []))
+    assert main(["eval", str(tmp_path), "--labels", "l.csv", "--out", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    assert "agent_knows_recording      acc 1.000  n 1" in text
+    assert "question asked" in text and "exact match (as sets)" in text
+    assert "quality                  -> training 1" in text
+
+    def bad(*a, **kw):
+        raise evaluate.LabelsError("l.csv:2: agent_objected: 'maybe' is not one of ...")
+
+    monkeypatch.setattr(evaluate, "run_eval", bad)
+    assert main(["eval", str(tmp_path), "--labels", "l.csv", "--out", str(tmp_path)]) == 2
+    assert "agent_objected" in capsys.readouterr().err

@@ -16,7 +16,7 @@ from urllib.parse import quote
 import pytest
 import soundfile as sf
 from fastapi.testclient import TestClient
-from review_helpers import FAILED, FLAC, MP3, WAV, build_out, flac_result
+from review_helpers import FAILED, FLAC, MP3, WAV, build_out, flac_result, wav_result
 
 from pipeline import store
 from pipeline.batch import RESULT_COLUMNS
@@ -127,11 +127,27 @@ def test_reviewed_calls_move_down_the_queue(client):
     ("q=" + quote("één"), [MP3]),  # the file name is searched too
     ("q=100%25", []),  # % is literal, not a wildcard
     ("notice_source=&needs_review=", [FLAC, WAV, MP3, FAILED]),  # empty means any
+    ("agent_knows_recording=no", [WAV]),
+    ("agent_knows_recording=not_asked", [FLAC]),  # the MP3's older result lacks it
+    ("notice_contradicted=yes", []),
+    ("notice_purpose=training", [FLAC]),
+    ("notice_purpose=no_notice", [WAV]),
+    ("caller_announced_recording=yes", [WAV]),
+    ("agent_objected=no", [WAV]),
+    ("agent_objected=none", [FLAC, MP3]),  # nothing announced (or not decided): no failed call
 ])
 def test_queue_filters_and_search(client, query, expected):
     r = client.get("/?" + query)
     assert r.status_code == 200
     assert rows_in_queue(r.text) == expected
+
+
+def test_queue_purpose_filter_matches_one_purpose_of_several(client):
+    data = review_form(client, WAV, notice_purpose=("override", "service;quality", ""))
+    assert post(client, WAV, data).status_code == 303
+    assert rows_in_queue(client.get("/?notice_purpose=service").text) == [WAV]
+    assert rows_in_queue(client.get("/?notice_purpose=quality").text) == [WAV]
+    assert rows_in_queue(client.get("/?notice_purpose=no_notice").text) == []
 
 
 def test_queue_verdict_filter_uses_the_reviewed_value(client):
@@ -143,7 +159,8 @@ def test_queue_verdict_filter_uses_the_reviewed_value(client):
 @pytest.mark.parametrize("query", [
     "notice_before_agent=maybe", "meta.nosuchcolumn=x", "foo=1", "needs_review=1",
     "state=done", "page=0", "page=abc", "q=" + "x" * 500, "agent_first=joyce",
-    "needs_review=yes&needs_review=no",
+    "needs_review=yes&needs_review=no", "agent_knows_recording=maybe",
+    "notice_purpose=" + quote("quality;training"), "agent_objected=maybe",
 ])
 def test_queue_refuses_bad_filters(client, query):
     assert client.get("/?" + query).status_code == 400
@@ -168,6 +185,63 @@ def test_call_page_shows_timeline_transcript_and_highlighted_evidence(client):
     assert 'id="d-agent_first"' in html and "marike" in html and "conf 0.80" in html
     assert "name fuzzy lexicon" in html and "after hold or ringback" in html
     assert 'name="csrf"' in html and 'name="base.notice_before_agent" value="0"' in html
+
+
+def _block(html: str, decision: str) -> str:
+    return html.split(f'id="d-{decision}"')[1].split("</tbody>")[0]
+
+
+def test_call_page_shows_question_and_answer_with_times_and_roles(client):
+    html = client.get(_url(WAV)).text
+    v = wav_result()["verdicts"]
+    question, answer = v["question_evidence"]
+    for d in ("agent_knows_recording", "notice_contradicted"):
+        block = _block(html, d)
+        assert '<b class="machine-value">no</b>' in block
+        assert (f'<button type="button" class="ev-question seek" data-start="{question["start"]}">'
+                f'▶ 14.5–16.1 s</button> “{question["text"]}”') in block
+        assert f'data-start="{answer["start"]}">▶ 17.5–19.5 s</button> “{answer["text"]}”' \
+            in block
+        assert "CALLER, conf 0.90" in block and "AGENT, conf 0.75" in block
+        assert "answer: no" in block
+    assert "conf 0.75" in _block(html, "agent_knows_recording")  # the weaker of the two
+    block = _block(html, "agent_objected")
+    assert "“Ik neem dit gesprek zelf op voor mijn onderzoek.”" in block
+    assert "“Dat is prima.”" in block and "response: no objection" in block
+    assert '<option selected>no</option>' in block and "<option >none</option>" in block
+    block = _block(html, "caller_announced_recording")
+    assert '<b class="machine-value">yes</b>' in block and "ev-caller_notice" in block
+    # the words are highlighted in the transcript, and marked on the timeline
+    assert (f'<mark class="ev-question seek" data-start="{question["start"]}">Wordt dit '
+            "gesprek opgenomen?</mark>") in html
+    assert '<mark class="ev-caller_notice seek" data-start="25.0">Dat is prima.</mark>' in html
+    assert 'class="marker ev-question seek"' in html
+    assert 'name="base.agent_knows_recording" value="0"' in html
+
+
+def test_call_page_shows_the_purpose_of_the_notice(client):
+    html = client.get(_url(FLAC)).text
+    purpose = flac_result()["verdicts"]["purpose_evidence"][0]
+    block = _block(html, "notice_purpose")
+    assert '<b class="machine-value">training</b>' in block and "purpose=training" in block
+    assert f'class="ev-purpose seek" data-start="{purpose["start"]}"' in block
+    # several purposes may be joined: a text field suggesting each, not a single choice
+    assert 'name="value.notice_purpose" class="value" value="training"' in block
+    assert '<datalist id="values-notice_purpose">' in block and "none_stated" in block
+    assert f'<mark class="ev-purpose seek" data-start="{purpose["start"]}">' \
+        "trainingsdoeleinden.</mark>" in html
+    # the notice's own highlight is unchanged
+    assert ">gesprek kan worden opgenomen voor</mark>" in html
+    block = _block(html, "agent_objected")  # the caller announced nothing
+    assert '<b class="machine-value">(none)</b>' in block
+    assert 'name="machine.agent_objected" value=""' in block
+
+
+def test_call_page_of_an_older_result_shows_the_new_decisions_undecided(client):
+    html = client.get(_url(MP3)).text
+    for d in ("agent_knows_recording", "notice_purpose", "agent_objected"):
+        block = _block(html, d)
+        assert f'name="machine.{d}" value=""' in block and "not reviewed" in block
 
 
 def test_call_page_of_failed_call_shows_error_and_no_form(client):
@@ -291,7 +365,71 @@ def test_override_to_the_machine_value_is_a_confirmation(client, out):
     assert got == {"agent_first": ("confirm", "marike"), "agent_start_s": ("confirm", "32.696")}
 
 
+def test_recording_talk_decisions_are_reviewed_with_the_same_audit_trail(client, out):
+    data = review_form(client, WAV,
+                       agent_knows_recording=("override", "unsure", "she hesitated"),
+                       notice_purpose=("override", " training ;  quality", ""),
+                       agent_objected=("override", "none", "that was not an objection"),
+                       caller_announced_recording=("confirm", "", ""),
+                       notice_contradicted=("override", "no", ""))
+    assert post(client, WAV, data).status_code == 303
+    got = {r["decision"]: (r["machine_value"], r["human_value"], r["action"], r["comment"])
+           for r in all_reviews(out)}
+    assert got == {
+        "agent_knows_recording": ("no", "unsure", "override", "she hesitated"),
+        "notice_purpose": ("no_notice", "quality;training", "override", ""),  # canonical
+        "agent_objected": ("no", None, "override", "that was not an objection"),
+        "caller_announced_recording": ("yes", "yes", "confirm", ""),
+        "notice_contradicted": ("no", "no", "confirm", ""),  # override to the machine's
+    }
+    page = client.get(_url(WAV)).text
+    block = _block(page, "notice_purpose")
+    assert '<b class="human-value">quality;training</b>' in block
+    assert '<b class="machine-value">no_notice</b>' in block
+    first = {r["decision"]: r["id"] for r in all_reviews(out)}
+    # a later review supersedes the earlier one; both stay
+    data = review_form(client, WAV, reviewer="Bo",
+                       notice_purpose=("override", "quality;training", "same set"),
+                       agent_objected=("override", "unclear", ""))
+    assert post(client, WAV, data).status_code == 303
+    later = all_reviews(out)[-2:]
+    assert [(r["decision"], r["human_value"], r["supersedes"]) for r in later] == [
+        ("notice_purpose", "quality;training", first["notice_purpose"]),
+        ("agent_objected", "unclear", first["agent_objected"])]
+    assert "history (2)" in _block(client.get(_url(WAV)).text, "notice_purpose")
+
+
+def test_override_to_the_same_purposes_in_another_order_is_a_confirmation(client, out):
+    conn = store.connect(out / store.STORE_NAME)
+    changed = wav_result()
+    changed["verdicts"]["notice_purpose"] = "quality;training"
+    store.put_call(conn, changed)
+    conn.close()
+    data = review_form(client, WAV, notice_purpose=("override", "training;quality", ""))
+    assert post(client, WAV, data).status_code == 303
+    [row] = all_reviews(out)
+    assert (row["action"], row["human_value"]) == ("confirm", "quality;training")
+
+
+def test_a_reanalysed_answer_conflicts_with_a_review_of_the_old_one(client, out):
+    data = review_form(client, WAV, agent_knows_recording=("confirm", "", ""))
+    changed = wav_result()
+    changed["verdicts"]["agent_knows_recording"] = "yes"
+    conn = store.connect(out / store.STORE_NAME)
+    store.put_call(conn, changed)
+    conn.close()
+    r = post(client, WAV, data)
+    assert r.status_code == 409 and "analysis was re-run" in r.text
+    assert all_reviews(out) == []
+
+
 @pytest.mark.parametrize(("decisions", "reviewer", "message"), [
+    ({"agent_knows_recording": ("override", "maybe", "")}, "Ann", "is not one of"),
+    ({"notice_purpose": ("override", "marketing", "")}, "Ann", "is not one of"),
+    ({"notice_purpose": ("override", "quality;no_notice", "")}, "Ann", "stand alone"),
+    ({"notice_purpose": ("override", "", "")}, "Ann", "notice_purpose: empty"),
+    ({"agent_objected": ("override", "maybe", "")}, "Ann", "agent_objected"),
+    ({"caller_announced_recording": ("override", "unclear", "")}, "Ann", "is not one of"),
     ({"bogus": ("confirm", "", "")}, "Ann", "not a reviewable decision"),
     ({"organisation_named": ("override", "no", "")}, "Ann", "not a reviewable decision"),
     ({"notice_source": ("override", "maybe", "")}, "Ann", "is not one of"),
@@ -443,14 +581,33 @@ def test_export_adds_reviewed_columns(client, out):
     assert list(rows) == sorted(rows)  # results.csv order
 
 
+def test_export_carries_the_recording_talk_decisions_and_their_reviews(client, out):
+    data = review_form(client, WAV, reviewer="Ann",
+                       notice_purpose=("override", "training;quality", ""),
+                       agent_objected=("override", "none", ""))
+    assert post(client, WAV, data).status_code == 303
+    rows = {r["file"]: r for r in _read_csv(write_export(out))}
+    wav, flac, mp3 = rows[WAV], rows[FLAC], rows[MP3]
+    assert (wav["agent_knows_recording"], wav["notice_contradicted"],
+            wav["caller_announced_recording"], wav["agent_objected"]) == ("no", "no", "yes", "no")
+    assert (wav["notice_purpose"], wav["notice_purpose_reviewed"]) == ("no_notice",
+                                                                       "quality;training")
+    assert wav["agent_objected_reviewed"] == "none"  # the reviewer said there is none
+    assert wav["agent_knows_recording_reviewed"] == ""  # not reviewed
+    assert (flac["notice_purpose"], flac["agent_objected"]) == ("training", "")
+    assert mp3["agent_knows_recording"] == "" and mp3["notice_purpose"] == ""  # older result
+
+
 def test_pseudonymised_export_hides_agent_names(client, out, tmp_path):
     data = review_form(client, WAV, agent_first=("override", "Marike", "same person as call01"))
     assert post(client, WAV, data).status_code == 303
     target = tmp_path / "shared.csv"
     assert write_export(out, target, pseudonymise=True) == target
     text = target.read_text()
-    for secret in ("marike", "meijel", "joyce", "opgenomen", "same person"):
+    for secret in ("marike", "meijel", "joyce", "opgenomen", "same person",
+                   "onderzoek", "prima", "trainingsdoeleinden"):  # no evidence text at all
         assert secret not in text.lower()
+    assert "notice_purpose_reviewed" in text.splitlines()[0]
     rows = {r["file"]: r for r in _read_csv(text)}
     flac, wav = rows[FLAC], rows[WAV]
     assert flac["agent_first"].startswith("agent-") and flac["agent_last"].startswith("agent-")
@@ -534,6 +691,18 @@ def test_serve_refuses_a_non_local_bind_without_token(out, capsys, monkeypatch):
     assert serve(out) == 0
     assert started == [("0.0.0.0", 8123), ("127.0.0.1", 8000)]
     assert os.environ.get("CALLCHECK_REVIEW_TOKEN") is None
+
+
+def test_question_and_caller_notice_reasons_are_shown_with_their_decisions():
+    from pipeline.review.views import reasons_for
+
+    reasons = ("answer_mixed", "objection_unclear", "purpose_unclear")
+    assert reasons_for("agent_knows_recording", reasons) == ("answer_mixed",)
+    assert reasons_for("notice_contradicted", reasons) == ("answer_mixed",)
+    assert reasons_for("agent_objected", reasons) == ("objection_unclear",)
+    assert reasons_for("caller_announced_recording", reasons) == ("objection_unclear",)
+    assert reasons_for("notice_purpose", reasons) == ("purpose_unclear",)
+    assert reasons_for("agent_name", reasons) == ()
 
 
 def test_poorly_heard_reasons_are_shown_with_the_decision_they_concern():

@@ -18,7 +18,16 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from review_helpers import AGENT_START, FLAC, NAME_START, NOTICE_START, WAV, build_out
+from review_helpers import (
+    AGENT_START,
+    FLAC,
+    NAME_START,
+    NOTICE_START,
+    PURPOSE_START,
+    QUESTION_START,
+    WAV,
+    build_out,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -140,6 +149,8 @@ def test_queue_call_page_play_seek_override_and_reload(server, page):
     _assert_seeked(page, NAME_START)
     page.locator(".transcript mark.ev-notice").click()
     _assert_seeked(page, NOTICE_START)
+    page.locator(".transcript mark.ev-purpose").click()
+    _assert_seeked(page, PURPOSE_START)
     # ... from the role timeline (the agent's first turn)
     page.locator("rect.turn.role-AGENT").first.click()
     _assert_seeked(page, AGENT_START)
@@ -186,4 +197,14 @@ def test_stereo_mulaw_call_plays_and_seeks(server, page):
     box = page.locator("#timeline").bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] - 3)
     _assert_seeked(page, duration * 0.5)
+    # the caller's question about recording, from its decision's evidence and the transcript
+    page.locator("#d-agent_knows_recording button.ev-question").first.click()
+    _assert_seeked(page, QUESTION_START)
+    page.locator(".transcript mark.ev-caller_notice").first.click()
+    _assert_seeked(page, 20.5)
+    # several purposes are typed; typing one sets the action to override
+    block = page.locator("#d-notice_purpose")
+    block.locator("input.value").fill("training;quality")
+    block.locator("input.value").dispatch_event("change")
+    assert block.locator("select.action").input_value() == "override"
     assert page.problems == []

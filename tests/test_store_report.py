@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from review_helpers import build_out, flac_result, mp3_result, wav_result
 
 from pipeline import batch, store
 from pipeline.batch import MetadataError, read_metadata, run_batch
@@ -269,3 +270,88 @@ def test_every_review_reason_of_the_verdicts_says_what_it_concerns():
             written |= {f"name_{x}" for x in re.findall(r'"([a-z_]+)"', r)}
     assert {"no_agent_found", "opening_poorly_heard", "name_fuzzy_lexicon"} <= written
     assert written - set(REASON_CONCERNS) == set()
+
+
+# ------------------------------------------------------------------ what is said of recording
+
+def _decisions(conn: sqlite3.Connection, file: str) -> dict[str, tuple[Any, Any]]:
+    return {r["name"]: (r["value"], r["confidence"]) for r in conn.execute(
+        "SELECT name, value, confidence FROM decisions WHERE file = ?", (file,))}
+
+
+def test_store_holds_the_recording_talk_decisions_and_their_evidence(tmp_path):
+    conn = store.connect(tmp_path / store.STORE_NAME)
+    store.put_call(conn, wav_result())
+    store.put_call(conn, flac_result())
+    wav = _decisions(conn, wav_result()["file"])
+    # a question and its answer: as sure as the weaker of the two
+    assert wav["agent_knows_recording"] == ("no", 0.75)
+    assert wav["notice_contradicted"] == ("no", 0.75)
+    assert wav["notice_purpose"] == ("no_notice", None)  # no notice, no purpose evidence
+    assert wav["caller_announced_recording"] == ("yes", 0.85)  # the caller's own words
+    assert wav["agent_objected"] == ("no", 0.7)
+    flac = _decisions(conn, flac_result()["file"])
+    assert flac["notice_purpose"] == ("training", 0.9)
+    assert flac["agent_objected"] == (None, None)  # the caller announced nothing
+    assert flac["agent_knows_recording"] == ("not_asked", None)
+    assert flac["notice_before_agent"] == ("yes", 0.9)  # the notice's own evidence
+    ev = conn.execute('SELECT decision, idx, text, start, "end", role, detail FROM evidence '
+                      "WHERE file = ? ORDER BY decision, idx", (wav_result()["file"],)).fetchall()
+    kinds = [(r["decision"], r["idx"], r["role"]) for r in ev]
+    assert kinds == [("caller_notice", 0, "CALLER"), ("caller_notice", 1, "AGENT"),
+                     ("name", 0, "AGENT"), ("question", 0, "CALLER"), ("question", 1, "AGENT")]
+    question = next(r for r in ev if r["decision"] == "question" and r["idx"] == 0)
+    assert (question["text"], question["start"]) == ("Wordt dit gesprek opgenomen?", 14.5)
+    purpose = conn.execute("SELECT text, role FROM evidence WHERE decision = 'purpose'"
+                           ).fetchall()
+    assert [tuple(r) for r in purpose] == [("trainingsdoeleinden", "IVR")]
+    assert store.get_info(conn)["version"] == "1"  # no table changed
+    conn.close()
+
+
+def test_older_results_have_no_rows_for_the_new_decisions(tmp_path):
+    conn = store.connect(tmp_path / store.STORE_NAME)
+    store.put_call(conn, mp3_result())  # a per-call JSON from before these decisions
+    names = set(_decisions(conn, mp3_result()["file"]))
+    assert names == set(store.DECISIONS) - set(store.DIALOGUE_DECISIONS)
+    assert not conn.execute("SELECT COUNT(*) FROM evidence").fetchone()[0]
+    conn.close()
+
+
+def test_every_new_decision_is_reviewable_and_rests_on_its_evidence():
+    for d in store.DIALOGUE_DECISIONS:
+        assert d in store.DECISIONS and d in store.REVIEWABLE
+        assert store.EVIDENCE_KINDS[store.DECISION_EVIDENCE[d]] in wav_result()["verdicts"]
+
+
+@pytest.mark.parametrize(("raw", "stored"), [
+    ("training", "training"),
+    ("training; quality", "quality;training"),  # any order in, PURPOSES order out
+    ("OTHER;quality;quality", "quality;other"),
+    ("none_stated", "none_stated"),
+    ("no_notice", "no_notice"),
+])
+def test_notice_purpose_is_stored_as_a_canonical_set(raw, stored):
+    assert store.canonical_purpose(raw) == stored
+
+
+@pytest.mark.parametrize("raw", ["", ";", "marketing", "quality;no_notice",
+                                 "none_stated;no_notice", "quality,training"])
+def test_notice_purpose_outside_the_vocabulary_is_refused(raw):
+    with pytest.raises(ValueError):
+        store.canonical_purpose(raw)
+
+
+def test_objection_may_be_none_but_nothing_else_outside_the_vocabulary():
+    assert [store.optional_objection(x) for x in ("yes", " No ", "unclear", "", "none", "-")] \
+        == ["yes", "no", "unclear", None, None, None]
+    with pytest.raises(ValueError):
+        store.optional_objection("maybe")
+
+
+def test_report_builds_over_calls_with_and_without_the_new_decisions(tmp_path):
+    out = build_out(tmp_path)  # new-format FLAC and WAV results beside an older MP3 one
+    conn = store.connect(out / store.STORE_NAME)
+    data = build_report(conn)
+    conn.close()
+    assert data["n_ok"] == 3 and data["summary"]["notice_before_agent"].k == 1

@@ -184,7 +184,7 @@ def create_app(out: str | Path, token: str | None = None,
                 for s, js in zip(segments, json_segments, strict=True):
                     s["words"] = js.get("words") or []
         roles_info = (result or {}).get("roles") or {}
-        evidence: dict[str, list[dict[str, Any]]] = {"notice": [], "name": []}
+        evidence: dict[str, list[dict[str, Any]]] = {k: [] for k in views.EVIDENCE_KINDS}
         for r in conn.execute('SELECT decision, text, start, "end", role, confidence, '
                               "asr_confidence, detail FROM evidence WHERE file = ? "
                               "ORDER BY decision, idx", (file,)):

@@ -9,7 +9,11 @@ ISO 8601). Rows follow ``results.csv``'s order; calls only in the store come aft
 ``pseudonymise`` is for sharing results outside the QA team: agent names are employees' names,
 so ``agent_first`` / ``agent_last`` (machine and reviewed) become stable pseudonyms
 (``agent-1``, ``agent-2``, ...; the same name, ignoring case and spacing, gets the same
-pseudonym everywhere in one export). Evidence text and review comments are never exported.
+pseudonym everywhere in one export). Evidence text and review comments are never exported:
+the other columns, including what caller and agent say of recording (``agent_knows_recording``,
+``notice_contradicted``, ``notice_purpose``, ``caller_announced_recording``,
+``agent_objected`` and their ``_reviewed``), hold only values from fixed vocabularies, so
+nobody's words leave through them.
 """
 
 from __future__ import annotations

@@ -15,8 +15,11 @@ overwrite each other.
 
 Values are checked against ``store.REVIEWABLE``: a fixed vocabulary for the yes/no and category
 decisions, a person's name (letters, spaces, hyphens, apostrophes, dots) for ``agent_first`` /
-``agent_last``, seconds (a float >= 0) for ``agent_start_s``. For the free-text decisions an
-empty value, ``none`` or ``-`` means "there is none" (stored as NULL).
+``agent_last``, seconds (a float >= 0) for ``agent_start_s``, and ``store.REVIEW_VALIDATORS``
+where a value is more than one of a list: ``notice_purpose`` is a ``;``-joined set of purposes
+(stored in ``types.PURPOSES`` order) or ``none_stated`` / ``no_notice``, ``agent_objected`` may
+be none. For the free-text decisions and ``agent_objected`` an empty value, ``none`` or ``-``
+means "there is none" (stored as NULL).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import store
-from ..types import parse_reasons
+from ..types import KNOWS_VALUES, OBJECTED_VALUES, PURPOSE_VALUES, parse_reasons
 
 MAX_REVIEWER = 80  # characters of a reviewer's name
 MAX_COMMENT = 2000  # characters of a comment
@@ -41,12 +44,19 @@ MAX_AGENT_START_S = 24 * 3600.0  # seconds; far above any call the pipeline acce
 PAGE_SIZE = 100  # calls per queue page
 
 ACTIONS = ("confirm", "override")
-NONE_WORDS = ("", "none", "-")  # free-text values that mean "there is none"
-# decisions the queue can filter on, with their values
+NONE_WORDS = store.NONE_WORDS  # free-text values that mean "there is none"
+# decisions the queue can filter on, with their values; ``notice_purpose`` matches the calls
+# whose purposes include the one chosen, ``agent_objected=none`` those without an objection
+# to decide (the caller announced nothing)
 FILTERABLE: dict[str, tuple[str, ...]] = {
     "notice_before_agent": ("yes", "no"),
     "notice_by_agent": ("yes", "no"),
     "notice_source": ("ivr", "agent", "none"),
+    "notice_purpose": PURPOSE_VALUES,
+    "agent_knows_recording": KNOWS_VALUES,
+    "notice_contradicted": ("yes", "no"),
+    "caller_announced_recording": ("yes", "no"),
+    "agent_objected": (*OBJECTED_VALUES, "none"),
     "agent_name": ("none", "first", "last", "full"),
     "organisation_named": ("yes", "no"),
 }
@@ -130,6 +140,12 @@ def validate_value(decision: str, raw: Any) -> str | None:
         raise ReviewInputError(f"{decision!r} is not a reviewable decision")
     allowed = store.REVIEWABLE[decision]
     text = _clean(raw, decision, MAX_NAME)
+    validator = store.REVIEW_VALIDATORS.get(decision)
+    if validator is not None:
+        try:
+            return validator(text)
+        except ValueError as e:
+            raise ReviewInputError(f"{decision}: {e}") from None
     if allowed is not None:
         value = text.lower()
         if value not in allowed:
@@ -408,6 +424,15 @@ class QueueRow:
         r = self.reviewed.get(decision)
         return r["human_value"] if r is not None else self.machine.get(decision)
 
+    def matches(self, decision: str, value: str) -> bool:
+        """Whether the current value of ``decision`` is ``value`` (a queue filter)."""
+        current = self.current(decision)
+        if current is None:
+            return value == "none" and decision == "agent_objected"
+        if decision == "notice_purpose":
+            return value in current.split(";")
+        return current == value
+
 
 @dataclass(frozen=True)
 class Queue:
@@ -461,7 +486,9 @@ def queue(conn: sqlite3.Connection, flt: QueueFilter) -> Queue:
             return False
         if flt.status is not None and r.status != flt.status:
             return False
-        if any(r.current(d) != v for d, v in flt.verdicts):
+        if flt.verdicts and r.status != "ok":
+            return False  # a failed analysis has no verdicts
+        if not all(r.matches(d, v) for d, v in flt.verdicts):
             return False
         return all(r.metadata.get(c) == v for c, v in flt.metadata)
 

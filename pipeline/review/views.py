@@ -3,11 +3,12 @@
 * The role timeline: one lane per kind of sound (IVR, hold = music and tones, agent, caller),
   bars as percentages of the call's duration, so the template can draw them as SVG rectangles
   (no inline styles, which the Content-Security-Policy forbids) and a click can seek.
-* The transcript: segments split into pieces, the pieces that carry evidence marked ``notice``
-  or ``name``. Evidence is matched by time and text: a word belongs to an evidence span when its
-  middle lies inside the span's times *and* it is one of the span's words (punctuation and case
-  ignored); if no word passes both tests, time alone decides, and without word times the span's
-  text is looked up in the segment's text.
+* The transcript: segments split into pieces, the pieces that carry evidence marked with its
+  kind (``notice``, ``name``, ``question``, ``purpose``, ``caller_notice``). Evidence is
+  matched by time and text: a word belongs to an evidence span when its middle lies inside the
+  span's times *and* it is one of the span's words (punctuation and case ignored); if no word
+  passes both tests, time alone decides, and without word times the span's text is looked up
+  in the segment's text.
 * The decisions: machine value, confidence, evidence, the review reasons that concern each
   one, and the reviews (newest and history).
 """
@@ -21,18 +22,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import store
-from ..types import DECISION_CONCERNS, REASON_CONCERNS
+from ..types import DECISION_CONCERNS, PURPOSE_VALUES, PURPOSES, REASON_CONCERNS
 
 LANES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("IVR", ("IVR",)), ("hold", ("MUSIC", "TONE")), ("agent", ("AGENT",)),
     ("caller", ("CALLER",)),
 )
 SPEECH_ROLES = ("IVR", "AGENT", "CALLER")
-EVIDENCE_KINDS = {"notice": "notice_evidence", "name": "name_evidence"}
-# which evidence each decision rests on
-DECISION_EVIDENCE = {
-    "notice_before_agent": "notice", "notice_by_agent": "notice", "notice_source": "notice",
-    "agent_name": "name", "agent_first": "name", "agent_last": "name",
+EVIDENCE_KINDS = store.EVIDENCE_KINDS  # kind -> the verdicts' evidence list
+DECISION_EVIDENCE = store.DECISION_EVIDENCE  # which kind of evidence each decision rests on
+# decisions whose reviewed value may join several of the values offered (``a;b``), with
+# what the form says of them
+MULTI_VALUED = {
+    "notice_purpose": f"one or more of {', '.join(PURPOSES)} joined by ';', or "
+                      f"{' or '.join(v for v in PURPOSE_VALUES if v not in PURPOSES)}",
 }
 SLACK_S = 0.05  # seconds of tolerance when matching times
 MIN_BAR_PCT = 0.25  # narrowest visible bar, percent of the width
@@ -60,7 +63,7 @@ class Lane:
 class Marker:
     """A point on the timeline (evidence, the agent start); ``at_pct`` percent of the call."""
 
-    kind: str  # "notice", "name" or "agent_start"
+    kind: str  # an evidence kind (``EVIDENCE_KINDS``) or "agent_start"
     start: float  # seconds
     at_pct: float
     label: str
@@ -102,6 +105,8 @@ class DecisionView:
     reviewable: bool
     latest: sqlite3.Row | None
     history: tuple[sqlite3.Row, ...]
+    multiple: bool = False  # the value may join several of ``allowed`` with ";"
+    hint: str = ""  # what the form says of the values (multi-valued decisions)
 
 
 def _pct(t: float, duration: float) -> float:
@@ -231,7 +236,8 @@ def _pieces_from_text(text: str, start: float, end: float,
 def transcript(segments: Sequence[Mapping[str, Any]], turns: Sequence[Mapping[str, Any]],
                evidence: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[SegmentView]:
     """The transcript with evidence marked. ``segments`` as in the per-call JSON (``words``
-    optional); ``evidence`` maps ``notice`` / ``name`` to evidence dicts."""
+    optional); ``evidence`` maps evidence kinds (``notice``, ``name``, ...) to evidence
+    dicts."""
     flat = [(kind, e) for kind, items in evidence.items() for e in items]
     out = []
     for s in segments:
@@ -271,5 +277,6 @@ def decisions(machine: Mapping[str, Mapping[str, Any]], evidence: Mapping[str, A
             evidence=tuple(evidence.get(kind, ())) if kind else (), evidence_kind=kind,
             reasons=reasons_for(name, reasons) + extra,
             allowed=store.REVIEWABLE.get(name), reviewable=name in store.REVIEWABLE,
-            latest=rows[-1] if rows else None, history=rows))
+            latest=rows[-1] if rows else None, history=rows, multiple=name in MULTI_VALUED,
+            hint=MULTI_VALUED.get(name, "")))
     return out

@@ -1,0 +1,492 @@
+"""What caller and agent say about recording after the opening: the caller's question
+("wordt dit gesprek opgenomen?") and the agent's answer, the purpose a notice states, and the
+caller's own notice ("ik neem dit gesprek op") with the agent's response.
+
+Text rules only (match): each function finds a span with the cue that decided it, in
+character offsets of the text it was given. ``pipeline.verdicts`` maps them to times and
+roles and decides (set). The recording words come from the language stage's trigger ruler
+(``language.find_notices``), so fuzzy verbs and misheard call nouns count here as there.
+Rules were written on ``tests/data/recording_talk/dev.jsonl``; ``heldout.jsonl`` measures
+them (``make eval-dialogue``, docs/decisions/recording-talk.md).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from spacy.language import Language
+
+from . import language
+from .types import PURPOSES
+
+# -- the caller's question ---------------------------------------------------------------------
+# finite verbs that open a yes/no question about recording, misheard forms included
+QUESTION_VERBS = frozenset(
+    "wordt word wort worden werd werden neemt neem nemen neme is zijn gaat gaan klopt kan kunt "
+    "kunnen mag moet gaat loopt komt staat".split())
+# words that may stand before a clause-initial question verb without making it a statement
+LEADS = frozenset(
+    "en eh uh uhm ehm euh hm oké oke ok okay ja nee nou dus maar trouwens even nog zeg mevrouw "
+    "meneer hé he hoi dank bedankt prima goed fijn sorry pardon o oh ah toch eerst vraagje "
+    "vraag vragen weten vroeg want tussendoor hallo goedemorgen goeiemorgen goedemiddag "
+    "goeiemiddag goedendag goeiedag dag".split())
+# a subordinate "of" after these asks: "ik wil weten of dit gesprek wordt opgenomen"
+EMBEDDING = re.compile(
+    r"\b(weten|vragen|vraag|vroeg|afvragen|benieuwd|zeggen|vertellen|weet|check|informeren"
+    r"|nagaan|controleren)\b")
+# "klopt het dat ...", "is het zo dat ...": a question whatever the verb order after it
+CHECKS = re.compile(r"\b(klopt het|is het zo|is het waar|het is toch zo|zie ik het goed"
+                    r"|is dat (nu |hier |ook |nog |dan )*zo)\b")
+# a statement made a question by its tag: "dit gesprek wordt toch niet opgenomen, he?"
+TAG = re.compile(r"\b(toch|he|hè|hé|of niet|niet dan)\W*$")
+# idioms for recording a call that the trigger ruler does not know: "gaat dit gesprek op de
+# band?", "loopt er een bandje mee?", "loopt er een opname mee?"
+IDIOMS = re.compile(r"\b(op (de )?band|bandje|(opname|recorder)\w* (nu )?mee|meegeluisterd"
+                    r"|opgenomen (wordt|worden|werd))\b")
+# the call referred to by a pronoun: "neemt u dit op?", "wordt er opgenomen?"
+CALL_PRONOUNS = frozenset({"dit", "er", "dat", "het", "alles"})
+STRONG_PRONOUNS = frozenset({"dit", "er", "alles"})  # "het"/"dat" may mean something else
+FIRST_PERSON = frozenset({"ik", "wij", "we"})
+# a past or another call, not this one: "ik heb het vorige gesprek opgenomen"
+OTHER_CALL = re.compile(r"\b(vorige?|gisteren|eerder|laatst|toen|volgende|volgend|morgen"
+                        r"|straks|vanmorgen)\b")
+# words that may follow a pronoun object ("wordt dit eigenlijk opgenomen"); anything else may
+# be the noun it determines ("wordt dit bedrag opgenomen")
+PRONOUN_FOLLOWERS = frozenset(
+    "eigenlijk ook nu even wel allemaal op wordt worden gewoon altijd dan echt trouwens hier "
+    "soms standaard automatisch nou misschien wat allemaal".split())
+MAKE = frozenset({"maak", "maken", "maakt", "gemaakt", "aangezet", "aanzetten", "zet", "gestart",
+                  "start", "loopt"})
+BY_ME = re.compile(r"\b(door (mij|ons)|aan (mijn|onze) kant|van mijn kant)\b")
+SECOND_PERSON = frozenset({"u", "jullie", "je", "jij"})
+# compounds and separable verbs the recogniser writes apart, joined in place (same length, so
+# character offsets stay those of the text): "op neem" -> "opneem "
+_JOINS = [(re.compile(r"\bop (neem|neemt|nemen)\b", re.I), lambda m: "op" + m.group(1) + " "),
+          (re.compile(r"\btelefoon (gesprek\w*)\b", re.I),
+           lambda m: "telefoon" + m.group(1) + " "),
+          # a participle in pieces: "op genomen", "op ge nomen", "op je nomen"
+          (re.compile(r"\bop (ge|je|che)? ?nomen\b", re.I),
+           lambda m: ("opgenomen" + " " * len(m.group(0)))[:len(m.group(0))]),
+          (re.compile(r"\b(kwaliteits|trainings|opleidings) (\w+)", re.I),
+           lambda m: m.group(1) + m.group(2) + " ")]
+
+
+def _joined(text: str) -> str:
+    """``text`` with split compounds joined, character offsets unchanged."""
+    for rx, repl in _JOINS:
+        text = rx.sub(repl, text)
+    return text
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A stretch of text a rule found, in characters of the text, with its cue."""
+
+    start_char: int
+    end_char: int
+    text: str
+    confidence: float  # 0..1
+    detail: str  # which cue decided it
+
+
+def _tokens(text: str) -> list[tuple[str, int, int]]:
+    """Lower-cased words and punctuation marks with their character offsets."""
+    return [(m.group(0).lower(), m.start(), m.end())
+            for m in re.finditer(r"[\w'’-]+|[?.!,;:]", text)]
+
+
+def _clause_left(words: list[tuple[str, int, int]], i: int) -> list[str]:
+    """Words left of word ``i`` back to the last sentence or clause boundary."""
+    out: list[str] = []
+    for w, _, _ in reversed(words[:i]):
+        if w in {".", "?", "!", ";", ":", ","}:
+            break
+        out.append(w)
+    return out[::-1]
+
+
+def _word_index(words: list[tuple[str, int, int]], char: int) -> int:
+    """Index of the word that holds (or follows) character ``char``."""
+    for k, (_, _, b) in enumerate(words):
+        if b > char:
+            return k
+    return len(words)
+
+
+def _object(text: str, cand: language.NoticeCandidate) -> tuple[str, str] | None:
+    """What the candidate says is recorded, if the call: ("call", noun) or ("pronoun", word)."""
+    if cand.recorded == "call":
+        return "call", cand.text
+    words = _tokens(text)
+    t0 = _word_index(words, cand.trigger_start)
+    t1 = _word_index(words, cand.trigger_end - 1)
+    after = words[t1 + 1][0] if t1 + 1 < len(words) else ""
+    if after in ("met", "in"):
+        return None  # "het opgenomen met ..." (taken up), "dit opnemen in ..." (included)
+    # inside a separable verb ("neemt u dit op"), else the few words before the participle;
+    # a pronoun object there wins over a data noun further off ("een vraag: neemt u dit op")
+    sep = cand.trigger == "sep"
+    span = range(t0 + 1, t1) if sep else range(t0 - 1, max(-1, t0 - 7), -1)
+    for k in span:
+        w = words[k][0]
+        if w in {".", "?", "!", ",", ";", ":"}:
+            break
+        nxt = words[k + 1][0] if k + 1 < len(words) else ""
+        if w in CALL_PRONOUNS and (k + 1 >= (t1 if sep else t0) or nxt in PRONOUN_FOLLOWERS):
+            return "pronoun", w
+    return None
+
+
+def _recorder_is_speaker(text: str, cand: language.NoticeCandidate) -> bool:
+    """The speaker is the one who records: "als ik dit gesprek opneem", "mag ik het gesprek
+    opnemen", "ik heb het gesprek opgenomen" (an active verb or a perfect with "ik")."""
+    words = _tokens(text)
+    t0 = _word_index(words, cand.trigger_start)
+    t1 = _word_index(words, cand.trigger_end - 1)
+    left = _clause_left(words, t0)
+    for k in range(len(left) - 1, -1, -1):
+        if left[k] in ("of", "dat"):
+            left = left[k + 1:]
+            break
+    inside = [w for w, _, _ in words[t0:t1 + 1]] if cand.trigger == "sep" else []
+    active = cand.trigger == "sep" or words[t0][0].startswith(("opne", "vastle", "opna"))
+    if {"wordt", "word", "wort", "worden", "werd", "werden"} & set(left[-6:]):
+        return False  # a passive: "(ik heb een vraag,) wordt dit gesprek opgenomen"
+    if {"heb", "had", "hebben"} & set(left):  # a perfect: "ik heb het gesprek opgenomen"
+        return bool(FIRST_PERSON & set(left))
+    return active and bool(FIRST_PERSON & set(left[-6:] + inside))
+
+
+def _question_cue(text: str, cand: language.NoticeCandidate) -> str | None:
+    """Why the sentence around the candidate asks rather than tells, or None."""
+    words = _tokens(text)
+    t0 = _word_index(words, cand.trigger_start)
+    t1 = _word_index(words, cand.trigger_end - 1)
+    left = _clause_left(words, t0)
+    if cand.trigger == "sep" and words[t0][0] in QUESTION_VERBS:
+        left = [*left, words[t0][0]]
+    if _recorder_is_speaker(text, cand):
+        return None  # "mag ik het gesprek opnemen?" asks leave to record
+    if cand.rejected == "question":
+        return "question_form"
+    rest = [w for w, _, _ in words[t1 + 1:]]
+    end = next((k for k, w in enumerate(rest) if w in {".", "!", "?"}), len(rest))
+    if end < len(rest) and rest[end] == "?":
+        return "question_mark"
+    if CHECKS.search(text.lower()):
+        return "check_phrase"
+    sentence_end = words[t1 + 1 + end][1] if t1 + 1 + end < len(words) else len(text)
+    if TAG.search(text[:sentence_end].lower()):
+        return "tag"
+    if "of" in left:
+        k = len(left) - 1 - left[::-1].index("of")
+        if EMBEDDING.search(" ".join(left[:k])) or k == 0:
+            return "embedded_of"
+    # a clause that opens with a finite question verb: "(en eh) wordt dit gesprek opgenomen";
+    # not an inverted statement ("voor kwaliteitsdoeleinden wordt dit gesprek opgenomen"):
+    # the verb is the first word of the clause or follows a filler or "vragen"
+    # the main clause may ask with the recording in a clause under it: "moet ik er rekening
+    # mee houden dat dit gesprek wordt opgenomen"
+    for k in range(len(left) - 1, max(-1, len(left) - 12), -1):
+        if left[k] in QUESTION_VERBS:
+            if k == 0 or left[k - 1] in LEADS:
+                return "verb_first"
+            if k + 1 < len(left) and left[k + 1] in SECOND_PERSON:
+                return "verb_you"  # "... neemt u dit op": asks the person addressed
+    return None
+
+
+def find_question(text: str, nlp: Language | None = None) -> Hit | None:
+    """The question whether this call is recorded, if ``text`` asks it."""
+    best: Hit | None = None
+    text = _joined(text)
+    for cand in language.find_notices(text, nlp):
+        if not (cand.rejected in ("", "question") or cand.rejected.startswith("data_object")):
+            continue
+        obj = _object(text, cand)
+        if obj is None:
+            continue
+        cue = _question_cue(text, cand)
+        if cue is None:
+            continue
+        strong = obj[0] == "call" or obj[1] in STRONG_PRONOUNS
+        conf = 0.9 if strong else 0.7
+        if cand.reason and "fuzzy_verb" in cand.reason.split():
+            conf -= 0.1
+        hit = Hit(cand.start_char, cand.end_char, cand.text, round(conf, 2),
+                  f"{cue} object={obj[1] if obj[0] == 'pronoun' else 'call'}")
+        if best is None or hit.confidence > best.confidence:
+            best = hit
+    if best is None and (m := IDIOMS.search(text.lower())) and _asks(text):
+        best = Hit(m.start(), m.end(), text[m.start():m.end()], 0.75, "idiom")
+    return best
+
+
+def _asks(text: str) -> bool:
+    """A question by its form alone: a question mark, a check phrase or tag, or a clause that
+    opens with a question verb."""
+    low = text.lower()
+    if "?" in text or CHECKS.search(low) or TAG.search(low):
+        return True
+    words = [w for w, _, _ in _tokens(text)]
+    for k, w in enumerate(words):
+        if w in QUESTION_VERBS:
+            return k == 0 or words[k - 1] in LEADS or words[k - 1] in {",", "."}
+    return False
+
+
+def find_caller_notice(text: str, nlp: Language | None = None) -> Hit | None:
+    """The speaker's own notice that they record this call ("ik neem dit gesprek op")."""
+    text = _joined(text)
+    for cand in language.find_notices(text, nlp):
+        if cand.rejected or cand.negated:
+            continue
+        obj = _object(text, cand)
+        if obj is None or (obj[0] == "pronoun" and obj[1] not in {"dit", "alles", "het"}):
+            continue
+        if _question_cue(text, cand) is not None or OTHER_CALL.search(text.lower()):
+            continue
+        if re.search(r"\b(niet|geen) (dat|of)\b|\bwil(t)? (niet|geen)\b", text.lower()):
+            continue  # "ik wil niet dat dit gesprek wordt opgenomen"
+        words = _tokens(text)
+        t0 = _word_index(words, cand.trigger_start)
+        clause = _clause_left(words, t0)
+        if cand.trigger == "sep":
+            clause = [*clause, *(w for w, _, _ in words[t0:_word_index(words, cand.trigger_end)])]
+        if cand.trigger == "noun" and not MAKE & {w for w, _, _ in words}:
+            continue  # "ik heb een opname van het gesprek aangevraagd" records nothing now
+        mine = (bool((FIRST_PERSON | {"mijn", "m'n"}) & set(clause))
+                or bool(BY_ME.search(text.lower())))
+        if not mine:
+            continue
+        # "wilt u dat ik dit gesprek opneem?" asks for leave; "als ik dit opneem" supposes
+        if {"als", "mag", "mogen", "wilt", "kan", "zou"} & set(clause):
+            continue  # asks leave or supposes: "zou ik dit gesprek mogen opnemen"
+        return Hit(cand.start_char, cand.end_char, cand.text, 0.85,
+                   f"first_person {cand.trigger}")
+    return None
+
+
+# -- answers and responses ---------------------------------------------------------------------
+def _cues(table: Iterable[tuple[str, str]]) -> list[tuple[str, re.Pattern]]:
+    return [(value, re.compile(pattern)) for value, pattern in table]
+
+
+NEG = r"(niet|geen|niets|nooit)"
+FILL = r"^\W*(?:(?:eh|uh|uhm|ehm|euh|nou|oh|o|hm|hmm|ho|wel|tja)\W+)*"  # fillers before a first "ja"/"nee"
+# order matters: a hedge wins over the yes or no it hedges ("ja, ik denk het wel")
+ANSWER_CUES = _cues((
+    ("unsure", r"\b(weet|wet|weten) (ik|we|wij) (het |dat |eigenlijk |zo |eerlijk gezegd |"
+               r"helaas |ook |nu )*(niet|geen)"),
+    ("unsure", r"\b(ik|we|wij) (weet|weten) (het |dat |eigenlijk |zo )*(niet|geen)"),
+    ("unsure", r"\b(geen (flauw )?idee|geen weet|niet (zeker|zo zeker)|niet dat ik weet"
+               r"|niet van op de hoogte|niet van bewust|navragen|vraag (ik|het) (even )?na"
+               r"|even (na)?vragen|ga ik (even )?(na)?vragen|informeer|nagaan|uitzoeken"
+               r"|moet ik (even )?(kijken|checken|vragen)|zou ik (moeten|niet)"
+               r"|kan ik (u )?niet (zeggen|vertellen)|durf ik niet|ben ik niet zeker"
+               r"|niet met zekerheid|geen zekerheid|zoek ik (even )?(voor u )?uit|(op ?)?zoeken"
+               r"|geen antwoord op geven)"),
+    ("unsure", r"\b(denk|dacht|geloof|vermoed|meen|neem aan|ga ervan uit|verwacht) "
+               r"(het |ik |van )?(wel|niet|ja|nee|dat|van)\b"),
+    ("unsure", r"\b(volgens mij|misschien|waarschijnlijk|mogelijk|zou kunnen|kan zijn"
+               r"|in principe|ik neem aan|ik denk|geloof ik|denk ik|meestal|soms)\b"),
+    ("no", FILL + r"(nee+|neen|neej|nej|nope)\b(?! ?hoor,? (dat|alles|alle|het) "
+           r"(wordt|worden) (wel )?opgenomen)"),
+    ("no", r"\bnee+\W*$"),
+    ("no", rf"\b(wordt|worden|nemen|neem|neemt|word)\b[^.?!]{{0,30}}\b{NEG}\b[^.?!]{{0,20}}"
+           r"\b(opge\w+|op|opnemen|vastgelegd)\b"),
+    ("no", rf"\b(er|dat|het) {NEG}\w* (wordt|worden) (opgenomen|vastgelegd)|"
+           rf"\b{NEG} (opgenomen|vastgelegd)\b|\bdoen (we|wij) (dus )?{NEG}\b"
+           rf"|\b(zeker|helemaal|absoluut) {NEG}\b|\bwij nemen {NEG}|\bnemen (we|wij) {NEG}"),
+    # "ja, zegt u het maar" only invites the caller to go on
+    ("no_answer", FILL + r"ja\W+(zegt u het maar|zeg het maar|waarmee|wat kan ik|vertelt u"
+                  r"|vertel|goede\w*|hallo|dag|met|u spreekt|gemeente)\b"),
+    ("yes", FILL + r"(ja|jazeker|jawel|jaja|jawohl|zeker|klopt|inderdaad|correct|yes|jep|jup)\b"),
+    ("yes", r"\b(dat klopt|klopt helemaal|dat is (zo|juist|correct|waar)|jazeker|zeker weten"
+            r"|dat hoorde u|zoals u (hoorde|heeft gehoord)|in het keuzemenu|dat wordt gemeld"
+            r"|(wordt|worden|nemen|neem|neemt)\b[^.?!]{0,40}\b(opgenomen|op|vastgelegd)"
+            r"|dat doen (we|wij)(?! niet)|doen (we|wij) (altijd|standaard|gewoon|wel))\b"),
+))
+OBJECTION_CUES = _cues((
+    ("no", r"\bgeen (enkel )?(probleem|bezwaar)\b(?! (tegen|mee)\b[^.?!]*\bmaar)"),
+    ("unclear", r"\b((weet|wet) (ik )?(niet|eigenlijk niet) of|nadenken|navragen|vraag (ik|het)"
+                r" (even )?na|leidinggevende|even (kijken|overleggen|checken)|geen idee"
+                r"|ik weet (het )?niet)\b"),
+    ("yes", FILL + r"nee\b"),
+    ("yes", rf"\b(mag\b[^.?!,]{{0,12}}\b{NEG}\b|wil (ik )?(echt |absoluut |liever )?{NEG}\b|vind ik (het |dat )?niet|{NEG} verder"
+            rf"|gaan we {NEG}|opname (maar |even )?uit|(houd|hou) ik (het )?(hier )?op|werk ik {NEG} (aan )?mee"
+            rf"|{NEG} mee ?werken|(dat|het) {NEG} (doet|doen)|tegen (ons|het)"
+            rf" beleid|hang (ik )?(nu |dan )?op|{NEG}\b[^.?!]{{0,10}}\bakkoord|is {NEG} toegestaan|{NEG} (toegestaan|de bedoeling|akkoord|prettig"
+            r"|fijn|mee eens)|geen toestemming|(?<!geen )(?<!geen enkel )bezwaar|stop(pen|t)?\b|uit ?zetten"
+            r"|zet (dat|het|die) (even |maar )?uit|beëindig|beeindig|hang ik op|ophangen"
+            rf"|verbreek|wil {NEG} (dat|opgenomen)|liever {NEG}|dat kan {NEG}|kan {NEG} de"
+            rf" bedoeling|{NEG} opnemen|geef ik {NEG})"),
+    ("no", r"\b(prima|geen (enkel )?(probleem|bezwaar|punt)|is goed|dat is goed|helemaal goed"
+           r"|goed hoor|oké|oke|okay|ok|akkoord|dat mag|mag (hoor|gewoon)|uw (goed )?recht|natuurlijk"
+           r"|geen enkel bezwaar|geen moeite|ja hoor|vind ik goed|is toegestaan|maakt (mij )?niet uit"
+           r"|prima hoor|no problem|begrijp ik|doet u maar|doe maar|ga uw gang|gaat u uw gang|geeft niks|geeft niet|vertelt u maar"
+           r"|zegt u het maar|in orde|ga je gang|ga uw gang)\b"),
+))
+
+
+def _classify(text: str, table: list[tuple[str, re.Pattern]]) -> Hit | None:
+    """The first cue of ``table`` (in table order) found in ``text``, lower-cased."""
+    low = re.sub(r"\s+", " ", text.lower()).strip()
+    low = re.sub(r"[\u2019']", "'", low)
+    for value, pattern in table:
+        m = pattern.search(low)
+        if m:
+            return Hit(m.start(), m.end(), text[m.start():m.end()], 0.85, value)
+    return None
+
+
+def classify_answer(text: str) -> Hit | None:
+    """The agent's answer to "is this call recorded?": ``detail`` is yes / no / unsure;
+    None: nothing in ``text`` answers it (no_answer)."""
+    return _classify(text, ANSWER_CUES)
+
+
+def answer_values(text: str) -> set[str]:
+    """Every answer value some cue in ``text`` gives (more than one: a mixed answer)."""
+    low = re.sub(r"\s+", " ", text.lower()).strip()
+    found = {v for v, p in ANSWER_CUES if p.search(low)}
+    return {"unsure"} if "unsure" in found else found
+
+
+def classify_objection(text: str) -> Hit | None:
+    """The agent's response to the caller's own notice: ``detail`` is yes (objects or asks
+    to stop) / no (accepts) / unclear (hedges); None: no cue (unclear, nothing said of it)."""
+    return _classify(text, OBJECTION_CUES)
+
+
+# -- what a notice says the recording is for ---------------------------------------------------
+PURPOSE_WORDS = (
+    ("quality", r"kwalit\w*|\w*kwaliteit\w*|quality|maliteit\w*|kwaliteits?"),
+    ("training", r"\w*training\w*|\w*trainings?\w*|trainen|opleiding\w*|opleidings?\w*|coach\w*"
+                 r"|scholing\w*|instructie\w*|leerdoeleinden|educatie\w*|begeleid\w*|leren"
+                 r"|inwerken"),
+    ("service", r"dienstverlening\w*|dienstver(?!band)\w*|service\w*|klantvriendelijk\w*"
+                r"|klanttevredenheid|klantbeleving|dienst"),
+    ("complaints", r"klacht\w*|geschil\w*|onduidelijkhe\w*|misverstand\w*|meningsverschil\w*"),
+    ("other", r"verificatie\w*|verifi\w*|controle|controleren|administrat\w*|wettelijk\w*"
+              r"|veiligheid\w*|beveilig\w*|bewijs\w*|fraude\w*|onderzoek\w*|statisti\w*"
+              r"|analyse\w*|juridisch\w*|naslag\w*|vastlegging|bescherming"
+              r"|dossiervorming|archivering|vastleggen van afspraken|verantwoording"
+              r"|toezicht|\w*wet|wetgeving|rechtsgeldig\w*|beleidsdoeleinden|verslag\w*|afspraken"),
+)
+_PURPOSE_RE = [(p, re.compile(rf"^({pat})$")) for p, pat in PURPOSE_WORDS]
+# "om u beter van dienst te zijn", "om u beter te helpen": the service given to the caller
+_SERVICE_PHRASE = re.compile(r"\b(dienst ?verlening|(beter|goed)\b[^.?!]{0,20}\b(van dienst|helpen)"
+                             r"|van dienst (te )?(kunnen )?zijn)")
+_TRAINING_PHRASE = re.compile(r"\b(op te leiden|op te leren|in te werken)\b")
+# a clause that states what the recording is for; one whose words fit no purpose above is
+# "other" ("om uw aanvraag correct te kunnen verwerken")
+_PURPOSE_CLAUSE = re.compile(r"\b(om\b[^.?!;]{0,60}?\bte \w+|zodat\b[^.?!;]*|ter \w+[^.?!;,]*"
+                             r"|ten behoeve van[^.?!;,]*|in het kader van[^.?!;,]*|teneinde[^.?!;]*"
+                             r"|opdat[^.?!;]*)")
+_DOELEINDEN = re.compile(r"^(\w{3,}?)s?-?doel(einden|eindes|en)$")
+
+
+@dataclass(frozen=True)
+class PurposeHit:
+    purpose: str  # one of types.PURPOSES
+    start_char: int
+    end_char: int
+    word: str
+    unclear: bool = False  # a "...doeleinden" whose first part is none of the known ones
+
+
+def _purpose_of(word: str) -> str | None:
+    if word in ("dienst",):
+        return None  # only in a phrase ("van dienst"), see _SERVICE_PHRASE
+    for purpose, rx in _PURPOSE_RE:
+        if rx.match(word):
+            return purpose
+    return None
+
+
+def notice_purposes(text: str) -> list[PurposeHit]:
+    """Every purpose word in ``text`` (a notice's sentences), in text order."""
+    hits: list[PurposeHit] = []
+    text = _joined(text)
+    low = text.lower()
+    for m in re.finditer(r"[\w]+(?:-[\w]+)*-?", low):
+        word = m.group(0).strip("-")
+        parts = [word] if "-" not in word else [word, *word.split("-")]
+        purpose = None
+        for w in parts:
+            purpose = _purpose_of(w)
+            if purpose:
+                break
+        if purpose is None and (d := _DOELEINDEN.match(word.replace("-", ""))):
+            purpose = _purpose_of(d.group(1)) or _fuzzy_purpose(d.group(1))
+            if purpose is None:
+                hits.append(PurposeHit("other", m.start(), m.end(), text[m.start():m.end()],
+                                       unclear=True))
+                continue
+        if purpose is None and len(word) >= 8:
+            purpose = _fuzzy_purpose(word)
+        if purpose:
+            hits.append(PurposeHit(purpose, m.start(), m.end(), text[m.start():m.end()]))
+    for rx, purpose in ((_SERVICE_PHRASE, "service"), (_TRAINING_PHRASE, "training")):
+        for m in rx.finditer(low):
+            hits.append(PurposeHit(purpose, m.start(), m.end(), text[m.start():m.end()]))
+    for m in _PURPOSE_CLAUSE.finditer(low):
+        end = re.search(r"[.?!;,]|$", low[m.start():]).start() + m.start()
+        if not any(m.start() <= h.start_char < max(end, m.end()) for h in hits):
+            hits.append(PurposeHit("other", m.start(), m.end(), text[m.start():m.end()]))
+    return sorted(hits, key=lambda h: h.start_char)
+
+
+_FUZZY_STEMS = {"kwaliteit": "quality", "kwaliteits": "quality", "training": "training",
+                "trainings": "training", "opleiding": "training", "opleidings": "training",
+                "dienstverlening": "service", "klachten": "complaints"}
+
+
+def _fuzzy_purpose(word: str) -> str | None:
+    """A purpose word misheard by a letter or two ("kwalitijd", "treinings")."""
+    from rapidfuzz.distance import Levenshtein
+
+    for stem, purpose in _FUZZY_STEMS.items():
+        if len(word) >= 6 and Levenshtein.distance(word, stem) <= (1 if len(stem) < 9 else 2):
+            return purpose
+    return None
+
+
+def purpose_value(purposes: Iterable[str]) -> str:
+    """``notice_purpose`` from the purposes found: canonical order, ";"-joined, or
+    "none_stated" when there are none."""
+    found = set(purposes)
+    return ";".join(p for p in PURPOSES if p in found) or "none_stated"
+
+
+_SENTENCE = re.compile(r"[^.?!]+[.?!]*")
+_REFERS = re.compile(r"^\W*(dit|dat|wij|we|deze|die|om|ter|zodat|voor|hiermee|daarmee|zo|"
+                     r"ten|in het kader|opnames?|gesprekken|de opname|ook)\b", re.I)
+_TO_CALLER = re.compile(r"\b(kunt u|u kunt|terecht|website|formulier)\b", re.I)
+_LEADS_IN = re.compile(r"^\W*(om|ter|voor|zodat|ten|in het kader|teneinde)\b", re.I)
+_MENU = re.compile(r"\b(toets|kies|druk|keuze|optie)\b", re.I)
+
+
+def purpose_scope(text: str, start_char: int, end_char: int) -> tuple[int, int]:
+    """Characters of ``text`` that may state the purpose of the notice at
+    [start_char, end_char): its sentence, the sentence before when it leads in ("Om onze
+    dienstverlening te verbeteren."), the next when it refers back ("Dit doen wij voor ...");
+    never a menu sentence ("Heeft u een klacht, toets 3")."""
+    spans = [(m.start(), m.end()) for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+    k = next((i for i, (a, b) in enumerate(spans) if a <= start_char < b), None)
+    if k is None:
+        return start_char, end_char
+    a, b = spans[k]
+    if k > 0:
+        pa, pb = spans[k - 1]
+        if _LEADS_IN.match(text[pa:pb]) and not _MENU.search(text[pa:pb]):
+            a = pa
+    if k + 1 < len(spans):
+        na, nb = spans[k + 1]
+        if (_REFERS.match(text[na:nb]) and not _MENU.search(text[na:nb])
+                and not _TO_CALLER.search(text[na:nb])):
+            b = nb
+    return a, b
