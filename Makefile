@@ -5,6 +5,7 @@
 #   make test                    the test suite (network blocked, HF_HUB_OFFLINE=1)
 #   make eval | bench | lint | train-ner | fixtures
 #   make corpus                  240 labelled calls nobody tuned to (MBROLA, real speech) -> corpus/
+#   make corpus-sample           the committed espeak-ng sample of it (audio_fixtures/corpus_sample)
 #   make eval-corpus             callcheck eval on it, per shape, family and channel
 #   make train-roles             the agent-start model from eval-corpus (tuning families only)
 #   make eval-asr                WER/CER on real human speech through telephone channels, beside
@@ -24,7 +25,7 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 
 .PHONY: install models test test-fast analyze review transcribe eval bench lint train-ner fixtures \
-	corpus eval-corpus train-roles eval-asr clean
+	corpus corpus-sample eval-corpus train-roles eval-asr clean
 
 # The venv is rebuilt only when pyproject.toml changes; pip's cache makes a rebuild fast.
 $(VENV)/.installed: pyproject.toml
@@ -59,6 +60,11 @@ eval: install
 # Needs espeak-ng, sox and Debian's mbrola-nl2/-nl3 and fillets-ng-data-nl (docs/corpus.md).
 corpus: install
 	$(PY) audio_fixtures/corpus.py --out "$(CORPUS)" --calls $(CORPUS_CALLS) $(ARGS)
+
+# Two espeak-ng calls only (no MBROLA, no fillets-ng audio may be committed: docs/licences.md).
+corpus-sample: install
+	$(PY) audio_fixtures/corpus.py --out audio_fixtures/corpus_sample --calls 2 \
+		--families espeak-a --channels mulaw8-mono
 
 eval-corpus: install
 	$(VENV)/bin/callcheck eval "$(CORPUS)" --labels "$(CORPUS)/labels.csv" \

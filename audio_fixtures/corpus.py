@@ -20,12 +20,17 @@ could fit, family by family:
   presses on the caller's side);
 - **families** (:data:`FAMILIES`): a voice engine, a phrasing set and a shape mix each. Rules are
   tuned on the ``tune`` families; the ``held-back`` family (its own phrasing set, voices and
-  mix) is never looked at while tuning and is reported on its own.
+  mix) is never looked at while tuning and is reported on its own;
+- **recording talk** (:func:`_recording_talk`): the caller asks whether the call is recorded
+  and the agent answers, or the caller announces recording and the agent responds; drawn from
+  a generator of each call's own, so the rest of every call is as it was without it.
 
-Labels are those of ``labels.csv`` plus ``shape``, ``family`` and ``channel``; the reference
-transcripts and RTTM are written as for the fixtures. Audio made from MBROLA voices or
-fillets-ng recordings is never committed (``docs/licences.md``): ``make corpus`` writes to
-``corpus/`` (git-ignored); ``audio_fixtures/corpus_sample`` holds a few espeak-only calls.
+Labels are those of ``labels.csv`` with ``shape``, ``family`` and ``channel`` before the
+recording-talk columns (:data:`LABEL_HEADER`); notice purposes are hand-labelled per phrase
+(:data:`NOTICE_PURPOSES`); the reference transcripts and RTTM are written as for the fixtures.
+Audio made from MBROLA voices or fillets-ng recordings is never committed
+(``docs/licences.md``): ``make corpus`` writes to ``corpus/`` (git-ignored);
+``audio_fixtures/corpus_sample`` holds a few espeak-only calls (``make corpus-sample``).
 
 Usage::
 
@@ -52,7 +57,11 @@ import generate as g  # noqa: E402  (the fixture generator's parts, rendering an
 log = logging.getLogger("corpus")
 
 FILLETS_ROOT = Path("/usr/share/games/fillets-ng")
-LABEL_HEADER = (*g.LABEL_HEADER, "shape", "family", "channel")
+# the fixtures' columns, then shape, family and channel, then the recording-talk columns
+LABEL_HEADER = (*(c for c in g.LABEL_HEADER if c not in g.RECORDING_LABELS),
+                "shape", "family", "channel", *g.RECORDING_LABELS)
+ASK_P = 0.35  # share of calls with an agent in which the caller asks whether it is recorded
+ANNOUNCE_P = 0.15  # share in which the caller announces that they record the call
 SEED = 20261129
 
 
@@ -139,6 +148,14 @@ class Phrasing:
     transfer: tuple[str, ...]  # the agent announces a transfer to {colleague}
     caller_first: tuple[str, ...]
     caller_ask: tuple[str, ...]
+    # recording talk (drawn from each call's own "talk" generator, see build_spec): the
+    # caller's question whether the call is recorded and the agent's answers by kind
+    # (g.KNOWS_KINDS), the caller's own notice and the agent's responses by kind
+    # (g.OBJECTED_KINDS: yes = objects, no = accepts, unclear)
+    rec_question: tuple[str, ...]
+    rec_answer: dict[str, tuple[str, ...]]
+    announce: tuple[str, ...]
+    announce_response: dict[str, tuple[str, ...]]
 
 
 PHRASING = {
@@ -173,6 +190,26 @@ PHRASING = {
         caller_ask=("{Greet}, ik heb een vraag over mijn afvalcontainer.",
                     "Ja, {greet}, ik bel over een vergunning.",
                     "Hallo, ik wil graag iets vragen over de parkeervergunning."),
+        rec_question=("Wordt dit telefoontje opgenomen?",
+                      "Ik wil even iets checken: nemen jullie dit gesprek op?",
+                      "Klopt het dat dit gesprek wordt opgenomen?"),
+        rec_answer={
+            "yes": ("Ja, dat klopt, we nemen alle gesprekken op.",
+                    "Ja, dit gesprek wordt opgenomen."),
+            "no": ("Nee, gesprekken worden bij ons niet opgenomen.", "Nee, we nemen niets op."),
+            "unsure": ("Dat weet ik niet precies.",
+                       "Daar ben ik eerlijk gezegd niet zeker van."),
+            "no_answer": ("Ik ga even verder met uw vraag.",
+                          "Eén moment, ik zoek uw dossier erbij."),
+        },
+        announce=("{Greet}, ik neem dit gesprek overigens op, dat wil ik even melden.",
+                  "Even voor u om te weten: ik neem dit gesprek op."),
+        announce_response={
+            "yes": ("Dat wil ik liever niet, wilt u daarmee stoppen?",
+                    "Daar geef ik geen toestemming voor."),
+            "no": ("Dat is prima.", "Geen probleem, gaat u gerust uw gang."),
+            "unclear": ("O. Nou, waar gaat het over?", "Tja. Wat is uw vraag?"),
+        },
     ),
     "B": Phrasing(
         welcome=("{Greet} en welkom bij gemeente {muni}.",
@@ -204,6 +241,26 @@ PHRASING = {
         caller_first=("Hallo?", "Hallo, is daar iemand?"),
         caller_ask=("{Greet}, ik heb een vraag over de gemeentelijke belastingen.",
                     "Ja, hallo, ik wil een afspraak maken."),
+        rec_question=("Neemt u dit gesprek op?",
+                      "Worden deze telefoongesprekken vastgelegd of opgenomen?",
+                      "Voordat ik het vergeet: wordt dit gesprek opgenomen?"),
+        rec_answer={
+            "yes": ("Ja, wij nemen gesprekken op voor trainingsdoeleinden.",
+                    "Ja hoor, dat wordt opgenomen."),
+            "no": ("Nee hoor, er wordt niets opgenomen.",
+                   "Nee, wij nemen telefoongesprekken niet op."),
+            "unsure": ("Geen idee eigenlijk.", "Dat zou ik niet weten, dat moet ik navragen."),
+            "no_answer": ("Ik kijk even in het systeem voor u.",
+                          "Laten we eerst uw vraag bekijken."),
+        },
+        announce=("U moet weten dat ik dit gesprek opneem.",
+                  "{Greet}, ik neem dit telefoongesprek op, voor mijn eigen administratie."),
+        announce_response={
+            "yes": ("Nee, dat wil ik niet. Ik maak daar bezwaar tegen.",
+                    "Ik heb liever niet dat u dit opneemt."),
+            "no": ("Oké, dat is goed.", "Dat mag, hoor."),
+            "unclear": ("Eh, ja. Wat wilt u weten?", "Hm. Waarmee kan ik u helpen?"),
+        },
     ),
     # held back: used only by the held-back family, never while tuning
     "C": Phrasing(
@@ -232,7 +289,52 @@ PHRASING = {
         transfer=("Ik schakel u door naar mijn collega {colleague}.",),
         caller_first=("Hallo, goedemiddag?",),
         caller_ask=("{Greet}, ik heb een vraag over bijzondere bijstand.",),
+        rec_question=("Zeg, worden onze gesprekken eigenlijk bewaard als opname?",
+                      "Even een vraagje tussendoor: loopt er een opname mee?",
+                      "Neemt de gemeente dit telefoongesprek op?"),
+        rec_answer={
+            "yes": ("Ja, elk gesprek wordt bij ons vastgelegd.",
+                    "Jazeker, er loopt een opname mee."),
+            "no": ("Nee, er loopt geen opname mee.", "Nee, daar doen wij niet aan."),
+            "unsure": ("Dat kan ik u niet met stelligheid zeggen.",
+                       "Hm, misschien wel, dat weet ik eigenlijk niet."),
+            "no_answer": ("Ik ga eerst even uw gegevens na.",
+                          "Zullen we eerst naar uw vraag kijken?"),
+        },
+        announce=("Ik maak van dit gesprek een opname, dat wil ik u even zeggen.",
+                  "{Greet}, ter informatie: ik neem ons gesprek op."),
+        announce_response={
+            "yes": ("Daar ben ik het niet mee eens, ik wil niet opgenomen worden.",
+                    "Dat stel ik niet op prijs, ik verzoek u de opname te stoppen."),
+            "no": ("Akkoord, dat is geen bezwaar.", "Dat is voor mij in orde."),
+            "unclear": ("Juist. Waar belt u over?", "Zo. Wat kan ik voor u betekenen?"),
+        },
     ),
+}
+
+# Hand labels, not a rule on the text: the purposes each notice of every set states (quality =
+# kwaliteit; training = training, opleiding, coaching; service = dienstverlening, service, "u
+# beter van dienst zijn"; complaints = klachten; other = any other purpose; () = none stated).
+NOTICE_PURPOSES: dict[str, tuple[str, ...]] = {
+    # A
+    "Dit telefoongesprek kan worden opgenomen voor opleiding en kwaliteit.":
+        ("training", "quality"),
+    "Wij nemen gesprekken op om u beter van dienst te kunnen zijn.": ("service",),
+    "Om onze service te verbeteren worden gesprekken opgenomen.": ("service",),
+    "Ik laat u even weten dat dit gesprek wordt opgenomen.": (),
+    # B
+    "Let op, dit gesprek wordt opgenomen.": (),
+    "Telefoongesprekken met de gemeente kunnen worden opgenomen voor trainingsdoeleinden.":
+        ("training",),
+    "Gesprekken met onze medewerkers worden vastgelegd en kunnen worden opgenomen voor "
+    "kwaliteitsdoeleinden.": ("quality",),
+    "Voor de volledigheid: dit gesprek wordt opgenomen.": (),
+    # C
+    "Wij wijzen u erop dat dit gesprek kan worden opgenomen voor training en coaching.":
+        ("training",),
+    "Ter verbetering van onze dienstverlening nemen wij telefoongesprekken op.": ("service",),
+    "Dit gesprek wordt opgenomen. Op onze website leest u waarom.": (),
+    "Ik moet u even melden dat wij dit gesprek opnemen.": (),
 }
 
 MUNICIPALITIES = (
@@ -370,8 +472,10 @@ def _conversation(ctx: _Ctx, turns: int) -> list[g.Part]:
 
 
 def build_spec(idx: int, family: Family, rng: random.Random, human: list[Clip] | None,
-               channels_allowed: tuple[tuple, ...] = CHANNELS) -> tuple[g.CallSpec, str, str]:
-    """The spec of call ``idx``, its shape and channel label."""
+               channels_allowed: tuple[tuple, ...] = CHANNELS,
+               talk: random.Random | None = None) -> tuple[g.CallSpec, str, str]:
+    """The spec of call ``idx``, its shape and channel label; with ``talk`` (a generator of
+    its own, so that ``rng`` draws what it drew without it) the recording talk is added."""
     shapes = list(family.shapes)
     shape = rng.choices(shapes, weights=[family.shapes[s] for s in shapes])[0]
     channel, rate, codec, channels, caller_ch = rng.choice(channels_allowed)
@@ -385,7 +489,12 @@ def build_spec(idx: int, family: Family, rng: random.Random, human: list[Clip] |
     name_kind = rng.choice(["none", "first", "last", "full", "full"])
     notice = shape == "notice_direct" or rng.random() < 0.5
     parts: list[g.Part] = []
-    ivr = lambda key: g.Ivr(ctx.pick(getattr(ph, key)), notice=key == "notice")  # noqa: E731
+    def ivr(key: str) -> g.Ivr:
+        text = ctx.pick(getattr(ph, key))
+        if key == "notice":
+            return g.Ivr(text, notice=True, purposes=NOTICE_PURPOSES[text])
+        return g.Ivr(text)
+
     if shape in ("menu_hold", "notice_direct", "long_queue", "lookalike", "transfer",
                  "no_agent"):
         if rng.random() < 0.6:  # many recordings start only when the line connects
@@ -420,8 +529,10 @@ def build_spec(idx: int, family: Family, rng: random.Random, human: list[Clip] |
         parts.append(g.Caller(ctx.pick(ph.caller_first)))
     opening = _opening(ctx, name_kind)
     if shape != "lookalike" and rng.random() < 0.15:
-        opening = replace(opening, text=opening.text + " " + ctx.pick(ph.agent_notice),
-                          notice=True)
+        said = ctx.pick(ph.agent_notice)
+        opening = replace(opening, text=opening.text + " " + said, notice=True,
+                          purposes=NOTICE_PURPOSES[said])
+    at_opening = len(parts)
     parts.append(opening)
     if shape == "transfer":
         parts.append(ctx.caller_line(ctx.pick(ph.caller_ask)))
@@ -433,8 +544,38 @@ def build_spec(idx: int, family: Family, rng: random.Random, human: list[Clip] |
         parts += _conversation(ctx, 1)[1:]
     else:
         parts += _conversation(ctx, rng.randint(1, 2))
+    if talk is not None:
+        parts = _recording_talk(ctx, talk, parts, at_opening)
     return _spec(idx, family, parts, rng, channel, rate, codec, channels, caller_ch), \
         shape, channel
+
+
+def _recording_talk(ctx: _Ctx, talk: random.Random, parts: list[g.Part],
+                    at_opening: int) -> list[g.Part]:
+    """``parts`` with, drawn from ``talk`` only: the caller's question whether the call is
+    recorded after the first or second exchange of the conversation and the agent's answer
+    (:data:`ASK_P`, answer kinds evenly); the caller's own notice as their first turn after
+    the agent's opening, and the agent's response (:data:`ANNOUNCE_P`, kinds evenly). Both are
+    synthetic caller speech, in the families with real callers too (the call's caller voice).
+    Every draw is made in every call, so one call's talk does not depend on another's."""
+    ph = ctx.ph
+    ask, after = talk.random() < ASK_P, talk.choice([1, 2])
+    kind = talk.choice(g.KNOWS_KINDS)
+    question = ctx.fill(talk.choice(ph.rec_question))
+    answer = ctx.fill(talk.choice(ph.rec_answer[kind]))
+    announce, objected = talk.random() < ANNOUNCE_P, talk.choice(g.OBJECTED_KINDS)
+    notice = ctx.fill(talk.choice(ph.announce))
+    response = ctx.fill(talk.choice(ph.announce_response[objected]))
+    first = next(i for i in range(at_opening + 1, len(parts)) if isinstance(parts[i], g.Caller))
+    out = list(parts)
+    if ask:
+        ends = g.exchange_ends(parts, first)
+        at = ends[min(after, len(ends)) - 1]
+        out[at:at] = [g.Caller(question, asks_recording=True), g.Agent(answer, answer=kind)]
+    if announce:
+        out[first:first] = [g.Caller(notice, announces_recording=True),
+                            g.Agent(response, objected=objected)]
+    return out
 
 
 def _spec(idx: int, family: Family, parts: list[g.Part], rng: random.Random, channel: str,
@@ -472,7 +613,8 @@ def build(out: Path, calls: int, families: list[str], seed: int = SEED,
         for k in range(calls):
             family = fams[k % len(fams)]
             rng = random.Random(zlib.crc32(f"{seed}/{family.name}/{k}".encode()))
-            spec, shape, channel = build_spec(k // len(fams), family, rng, human, allowed)
+            talk = random.Random(zlib.crc32(f"{seed}/{family.name}/{k}/talk".encode()))
+            spec, shape, channel = build_spec(k // len(fams), family, rng, human, allowed, talk)
             rendered = g.render(spec, tts)
             rel = Path("calls") / family.name / spec.filename
             written = g.write_call(rendered, out / rel, out / "rttm" / f"{spec.stem}.rttm",

@@ -8,6 +8,9 @@ reference RTTM and the reference transcript, so the labels cannot drift from the
 - ``notice_before_agent`` / ``notice_by_agent`` come from the ``notice`` flag on the parts, never
   from matching the text;
 - ``agent_name`` comes from the :class:`Intro` on the agent's opening turn;
+- the recording-talk labels (:data:`RECORDING_LABELS`) come from the ``asks_recording`` /
+  ``announces_recording`` flags on caller turns, the ``answer`` / ``objected`` kinds on the
+  agent's reply and the hand-labelled ``purposes`` on each notice (:data:`NOTICE_PURPOSES`);
 - every time comes from the rendered timeline, where each espeak-ng utterance is trimmed to its
   voiced onset/offset (measured with numpy) before it is placed.
 
@@ -47,6 +50,14 @@ T = TypeVar("T")
 
 SR = 16000  # Hz; every timeline is built at this rate, 8 kHz files are derived by sox
 SEED = 20240611  # fixed seed: the committed set is reproducible
+# what caller and agent say about recording (see recording_labels); appended to the labels
+RECORDING_LABELS = (
+    "agent_knows_recording",
+    "notice_contradicted",
+    "notice_purpose",
+    "caller_announced_recording",
+    "agent_objected",
+)
 LABEL_HEADER = (
     "file",
     "notice_before_agent",
@@ -55,7 +66,12 @@ LABEL_HEADER = (
     "agent_first",
     "agent_last",
     "agent_start_s",
+    *RECORDING_LABELS,
 )
+# purposes a recording notice can state, in the order notice_purpose joins them
+PURPOSES = ("quality", "training", "service", "complaints", "other")
+KNOWS_KINDS = ("yes", "no", "unsure", "no_answer")  # the agent's answer to the question
+OBJECTED_KINDS = ("yes", "no", "unclear")  # the agent's response to the caller's notice
 MANIFEST_HEADER = (
     "file",
     "format",
@@ -133,10 +149,12 @@ class Music:
 
 @dataclass(frozen=True)
 class Ivr:
-    """A recorded announcement; ``notice`` marks a real (non-negated) recording notice."""
+    """A recorded announcement; ``notice`` marks a real (non-negated) recording notice and
+    ``purposes`` (set on every notice, from a hand-labelled table) the purposes it states."""
 
     text: str
     notice: bool = False
+    purposes: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -146,7 +164,11 @@ class Agent:
     ``intro`` is set on the opening turn only (``Intro()`` when no name is given); ``notice``
     marks a recording notice said by the agent; ``voice`` overrides the call's agent voice
     (a colleague after a transfer); ``clip``: a recording of ``text`` to play in place of
-    the synthetic voice (real human speech).
+    the synthetic voice (real human speech); ``purposes``: set on a notice, what it states
+    (hand-labelled). ``answer`` (one of :data:`KNOWS_KINDS`) marks the agent's reply to the
+    caller's question whether the call is recorded (a reply is never a notice: "ja, alle
+    gesprekken worden opgenomen" has ``notice`` False); ``objected`` (one of
+    :data:`OBJECTED_KINDS`) marks the response to the caller's own recording notice.
     """
 
     text: str
@@ -154,15 +176,21 @@ class Agent:
     intro: Intro | None = None
     voice: Voice | None = None
     clip: str = ""
+    purposes: tuple[str, ...] | None = None
+    answer: str = ""
+    objected: str = ""
 
 
 @dataclass(frozen=True)
 class Caller:
     """A turn of the caller (the researcher); ``clip``: a recording of ``text`` to play in
-    place of the synthetic voice (real human speech)."""
+    place of the synthetic voice (real human speech). ``asks_recording``: the turn asks
+    whether the call is recorded; ``announces_recording``: the caller says they record it."""
 
     text: str
     clip: str = ""
+    asks_recording: bool = False
+    announces_recording: bool = False
 
 
 Part = Ringback | Dtmf | Music | Ivr | Agent | Caller
@@ -252,13 +280,16 @@ class Rendered:
         if first is not None:
             intro = parts[first].intro or Intro()
             start = f"{next(s.start for s in self.segments if s.part == first):.2f}"
+        before_agent = any(isinstance(p, Ivr) and p.notice for p in before)
+        by_agent = any(isinstance(p, Agent) and p.notice for p in parts)
         return {
-            "notice_before_agent": _yes(any(isinstance(p, Ivr) and p.notice for p in before)),
-            "notice_by_agent": _yes(any(isinstance(p, Agent) and p.notice for p in parts)),
+            "notice_before_agent": _yes(before_agent),
+            "notice_by_agent": _yes(by_agent),
             "agent_name": intro.kind,
             "agent_first": intro.first,
             "agent_last": intro.last,
             "agent_start_s": start,
+            **recording_labels(self.spec.stem, parts, before_agent or by_agent),
         }
 
     def rttm(self) -> str:
@@ -276,6 +307,43 @@ class Rendered:
 
 def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
+
+
+def recording_labels(stem: str, parts: Sequence[Part], notice: bool) -> dict[str, str]:
+    """The :data:`RECORDING_LABELS` of a call, from the flags on its parts (never its text).
+
+    ``notice``: the call has a notice before the agent or by the agent. A question must be
+    followed by the agent's answer part (``no_answer`` is a part too: the agent talks past
+    it), a caller's notice by the agent's response part; anything else is a spec error.
+    """
+    notices = [p for p in parts if isinstance(p, Ivr | Agent) and p.notice]
+    if any(p.purposes is None for p in notices):
+        raise GenerateError(f"{stem}: a notice without hand-labelled purposes")
+    stated = {x for p in notices for x in p.purposes or ()}
+    if stated - set(PURPOSES):
+        raise GenerateError(f"{stem}: unknown purposes {sorted(stated - set(PURPOSES))}")
+    purpose = ";".join(x for x in PURPOSES if x in stated) or "none_stated"
+
+    def reply(flag: str, field: str, kinds: tuple[str, ...]) -> str:
+        """The kind on the agent part that follows the caller part with ``flag``, or ""."""
+        asks = [i for i, p in enumerate(parts) if isinstance(p, Caller) and getattr(p, flag)]
+        replies = [i for i, p in enumerate(parts) if isinstance(p, Agent) and getattr(p, field)]
+        if len(asks) > 1 or len(replies) != len(asks) or (asks and replies[0] < asks[0]):
+            raise GenerateError(f"{stem}: {flag} and the agent's {field} do not pair up")
+        kind = getattr(parts[replies[0]], field) if replies else ""
+        if kind and kind not in kinds:
+            raise GenerateError(f"{stem}: {field}={kind!r}, want one of {kinds}")
+        return kind
+
+    knows = reply("asks_recording", "answer", KNOWS_KINDS) or "not_asked"
+    objected = reply("announces_recording", "objected", OBJECTED_KINDS)
+    return {
+        "agent_knows_recording": knows,
+        "notice_contradicted": _yes(notice and knows in ("no", "unsure")),
+        "notice_purpose": purpose if notices else "no_notice",
+        "caller_announced_recording": _yes(bool(objected)),
+        "agent_objected": objected,
+    }
 
 
 class Tts:
@@ -792,6 +860,90 @@ AGENT_NOTICES = [
     "Even voor de duidelijkheid: dit gesprek wordt opgenomen.",
     "Ik wil u erop wijzen dat wij dit gesprek opnemen voor trainingsdoeleinden.",
 ]
+# Notices with purposes the pools above do not state (klachten, other); new calls only, so the
+# draws of the earlier calls stay as they were.
+IVR_NOTICES_MORE = [
+    "Gesprekken kunnen worden opgenomen voor de behandeling van klachten en om onze "
+    "dienstverlening te verbeteren.",
+    "Dit gesprek wordt opgenomen om gemaakte afspraken vast te leggen.",
+    "Wij nemen dit gesprek op voor kwaliteitsdoeleinden en ter voorkoming van fraude.",
+    "Om klachten goed te kunnen afhandelen, worden alle gesprekken opgenomen.",
+]
+# Hand labels, not a rule on the text: the purposes each notice states. quality = kwaliteit;
+# training = training, opleiding, coaching; service = dienstverlening, service, "u beter van
+# dienst zijn"; complaints = klachten; other = any other purpose; () = no purpose stated.
+NOTICE_PURPOSES: dict[str, tuple[str, ...]] = {
+    # IVR_NOTICES
+    "Dit gesprek kan worden opgenomen voor trainings- en kwaliteitsdoeleinden.":
+        ("training", "quality"),
+    "Gesprekken worden opgenomen om onze dienstverlening te verbeteren.": ("service",),
+    "Wij maken u erop attent dat dit telefoongesprek wordt opgenomen.": (),
+    "Ter verbetering van onze dienstverlening kunnen gesprekken worden opgenomen.": ("service",),
+    "Let op: dit gesprek wordt mogelijk opgenomen voor opleidingsdoeleinden.": ("training",),
+    "Voor kwaliteitsdoeleinden worden telefoongesprekken opgenomen. Meer informatie vindt u in "
+    "onze privacyverklaring.": ("quality",),
+    # IVR_NOTICES_MORE
+    "Gesprekken kunnen worden opgenomen voor de behandeling van klachten en om onze "
+    "dienstverlening te verbeteren.": ("complaints", "service"),
+    "Dit gesprek wordt opgenomen om gemaakte afspraken vast te leggen.": ("other",),
+    "Wij nemen dit gesprek op voor kwaliteitsdoeleinden en ter voorkoming van fraude.":
+        ("quality", "other"),
+    "Om klachten goed te kunnen afhandelen, worden alle gesprekken opgenomen.": ("complaints",),
+    # AGENT_NOTICES
+    "Ik meld u even dat dit gesprek wordt opgenomen.": (),
+    "Even voor de duidelijkheid: dit gesprek wordt opgenomen.": (),
+    "Ik wil u erop wijzen dat wij dit gesprek opnemen voor trainingsdoeleinden.": ("training",),
+}
+# The caller asks whether the call is recorded; the agent's answer, by kind (KNOWS_KINDS). An
+# answer is not a notice (Agent.notice stays False), whatever it says.
+RECORDING_QUESTIONS = [
+    "Mag ik u iets vragen: wordt dit gesprek opgenomen?",
+    "Wordt dit gesprek eigenlijk opgenomen?",
+    "Even tussendoor, wordt dit telefoongesprek opgenomen?",
+    "Ik vroeg me af: worden deze gesprekken opgenomen?",
+    "Weet u of dit gesprek wordt opgenomen?",
+]
+RECORDING_ANSWERS = {
+    "yes": ["Ja, alle gesprekken worden opgenomen.",
+            "Ja, dat klopt. Wij nemen onze gesprekken op voor kwaliteitsdoeleinden.",
+            "Ja hoor, dit gesprek wordt opgenomen."],
+    "no": ["Nee, wij nemen geen gesprekken op.",
+           "Nee hoor, dit gesprek wordt niet opgenomen.",
+           "Nee, dat doen wij hier niet."],
+    "unsure": ["Dat weet ik eerlijk gezegd niet.",
+               "Goede vraag. Dat weet ik niet zeker, dat zou ik moeten navragen.",
+               "Ik denk het wel, maar ik weet het niet zeker."],
+    "no_answer": ["Laten we eerst uw vraag afhandelen.",
+                  "Een ogenblik, ik pak even uw gegevens erbij.",
+                  "Daar kom ik straks even op terug."],
+}  # fmt: skip
+# The caller's own notice at the start of their first turn; the agent's response by kind
+# (OBJECTED_KINDS: yes = objects, no = accepts, unclear).
+CALLER_ANNOUNCEMENTS = [
+    "Ik wil u laten weten dat ik dit gesprek opneem.",
+    "Voor de duidelijkheid: ik neem dit gesprek op.",
+    "Ik meld u even dat ik dit telefoongesprek opneem.",
+]
+AGENT_RESPONSES = {
+    "yes": ["Daar ga ik niet mee akkoord. Ik wil niet dat u dit gesprek opneemt.",
+            "Dat vind ik niet prettig. Wilt u de opname stoppen?",
+            "Nee, dat mag niet zonder mijn toestemming."],
+    "no": ["Dat is goed, geen probleem.",
+           "Prima, dat mag. Wat kan ik voor u doen?",
+           "Oké, dat is in orde."],
+    "unclear": ["Hm, oké. Wat is uw vraag?",
+                "Ik weet niet of dat zomaar mag. Zegt u het maar.",
+                "Aha. Nou, vertelt u het maar."],
+}  # fmt: skip
+# Caller questions that sound like the recording question and are not, with the agent's reply
+LOOKALIKE_QUESTIONS = [
+    ("Neemt u contact met mij op als het geregeld is?",
+     "Ja, u krijgt binnen een week bericht van ons."),
+    ("Wordt mijn aanvraag opgenomen in het systeem?", "Ja, die staat er nu in."),
+    ("Neemt u dit ook mee in de beoordeling?", "Ja, dat nemen we mee."),
+    ("Wordt mijn melding ook opgenomen in het dossier?",
+     "Ja hoor, die voeg ik aan uw dossier toe."),
+]  # fmt: skip
 MENUS = [
     "Voor afval, kies 1. Voor paspoorten en rijbewijzen, toets 2. Voor andere vragen, kies 3.",
     "Voor belastingen, toets 1. Voor een melding over de openbare ruimte, toets 2.",
@@ -935,6 +1087,12 @@ class Scenario:
     rate: int = SR
     fmt: str = "wav"
     noise_dbfs: float | None = None
+    # recording talk (calls 21-27): drawn only when set, so the earlier calls stay as they were
+    notice_pool: str = ""  # IVR notices from "" IVR_NOTICES / "more" IVR_NOTICES_MORE
+    ask: str = ""  # the caller asks whether the call is recorded; the answer's kind
+    ask_after: int = 0  # exchanges after the caller's topic turn (0: right after that turn)
+    announce: str = ""  # the caller announces recording; the agent objects: yes / no / unclear
+    lookalike_questions: int = 0  # caller questions that sound like the recording question
 
 
 # fmt: off
@@ -979,6 +1137,26 @@ SCENARIOS: tuple[Scenario, ...] = (
              turns=4, channels=2, fmt="mp3", noise_dbfs=-46.0),
     Scenario("notice_full_hier_8k", name="full", pattern="hier", menu=True,
              agent_female=False, turns=4, rate=8000, fmt="flac"),
+    # the caller asks whether the call is recorded, or announces recording themself
+    Scenario("notice_ask_yes_topic", name="full", pattern="naam", ask="yes", ask_after=0,
+             ringback=0, music_s=2.0, turns=4, fmt="mp3"),
+    Scenario("notice_ask_no_later_8k", name="first", pattern="met", notice_pool="more",
+             ask="no", ask_after=2, agent_female=False, ringback=0, music_s=2.5, closing=False,
+             rate=8000),
+    Scenario("noivr_announce_unclear_ask_unsure_stereo", name="last", pattern="spreekt",
+             title=True, ivr="none", music_s=0, announce="unclear", ask="unsure", ask_after=2,
+             closing=False, channels=2, fmt="mp3"),
+    Scenario("noivr_agentnotice_ask_noanswer_8k", name="none", ivr="none", music_s=0,
+             agent_notice="opening", ask="no_answer", ask_after=0, agent_female=False,
+             rate=8000, fmt="flac"),
+    Scenario("latenotice_announce_objects_noise_8k", name="full", pattern="lijn",
+             ivr="late_notice", notice_pool="more", announce="yes", agent_female=False,
+             ringback=0, turns=4, rate=8000, fmt="mp3", noise_dbfs=-44.0),
+    Scenario("noivr_announce_accepts_stereo_8k", name="first", pattern="hier", ivr="none",
+             music_s=0, announce="no", exchanges=1, channels=2, rate=8000, fmt="mp3"),
+    Scenario("notice_lookalike_questions", name="last", pattern="met", notice_pool="more",
+             lookalike_questions=2, ringback=0, music_s=0, closing=False,
+             agent_female=False, fmt="mp3"),
 )
 # fmt: on
 
@@ -1031,7 +1209,7 @@ def build_spec(sc: Scenario, stem: str, pk: Picker) -> CallSpec:
     if sc.ivr != "none":
         parts.append(Ivr(_fill(pk.pick(IVR_WELCOME), muni=muni, greet=greet)))
         if sc.ivr == "notice":
-            parts.append(Ivr(pk.pick(IVR_NOTICES), notice=True))
+            parts.append(_ivr_notice(sc, pk))
         elif sc.ivr in ("lookalike", "plain"):
             if sc.ivr == "lookalike" or rng.random() < 0.5:
                 parts.append(Ivr(pk.pick(LOOKALIKES)))
@@ -1043,7 +1221,7 @@ def build_spec(sc: Scenario, stem: str, pk: Picker) -> CallSpec:
     if music:
         if sc.ivr == "late_notice":  # notice only in the waiting loop, between music
             half = round(music / 2, 1)
-            parts += [Music(half), Ivr(pk.pick(IVR_NOTICES), notice=True), Music(half)]
+            parts += [Music(half), _ivr_notice(sc, pk), Music(half)]
         else:
             parts.append(Music(music))
 
@@ -1061,7 +1239,8 @@ def build_spec(sc: Scenario, stem: str, pk: Picker) -> CallSpec:
     parts.append(Agent(opening, intro=intro))
     agent_notice = pk.pick(AGENT_NOTICES) if sc.agent_notice else ""
     if sc.agent_notice == "opening":  # a separate sentence right after the introduction
-        parts.append(Agent(f"{agent_notice} Wat kan ik voor u doen?", notice=True))
+        parts.append(Agent(f"{agent_notice} Wat kan ik voor u doen?", notice=True,
+                           purposes=NOTICE_PURPOSES[agent_notice]))
 
     # the caller's question, the answers, the closing
     q, a1, c2, a2 = pk.pick(TOPICS)
@@ -1071,9 +1250,14 @@ def build_spec(sc: Scenario, stem: str, pk: Picker) -> CallSpec:
         lead = _fill(pk.pick(CALLER_SELF), greet=greet, name=cname)
     else:
         lead = _fill(pk.pick(CALLER_OPEN), greet=greet) if rng.random() < 0.7 else ""
+    if sc.announce:  # the caller's own notice opens their first turn; the agent responds
+        parts.append(Caller(lead + pk.pick(CALLER_ANNOUNCEMENTS), announces_recording=True))
+        parts.append(Agent(pk.pick(AGENT_RESPONSES[sc.announce]), objected=sc.announce))
+        lead = ""
+    topic = len(parts)  # the caller's topic turn
     parts.append(Caller(lead + q))
     if sc.agent_notice == "later":
-        parts.append(Agent(agent_notice, notice=True))
+        parts.append(Agent(agent_notice, notice=True, purposes=NOTICE_PURPOSES[agent_notice]))
     if sc.transfer:
         colleague_female = rng.random() < 0.5
         cl = pk.pick(SURNAMES, avoid=[last])
@@ -1113,6 +1297,8 @@ def build_spec(sc: Scenario, stem: str, pk: Picker) -> CallSpec:
         if sc.closing:
             parts += [Caller(pk.pick(CLOSINGS_CALLER)), Agent(pk.pick(CLOSINGS_AGENT))]
 
+    if sc.ask or sc.lookalike_questions:
+        parts = _insert_questions(parts, topic, sc, pk)
     if sc.turns is not None:
         parts = _end_after(parts, sc.turns)
     return CallSpec(
@@ -1127,6 +1313,39 @@ def build_spec(sc: Scenario, stem: str, pk: Picker) -> CallSpec:
         noise_dbfs=sc.noise_dbfs,
         description=describe(sc, muni, music),
     )
+
+
+def _ivr_notice(sc: Scenario, pk: Picker) -> Ivr:
+    """An IVR recording notice with its hand-labelled purposes."""
+    phrase = pk.pick(IVR_NOTICES_MORE if sc.notice_pool == "more" else IVR_NOTICES)
+    return Ivr(phrase, notice=True, purposes=NOTICE_PURPOSES[phrase])
+
+
+def exchange_ends(parts: Sequence[Part], after: int) -> list[int]:
+    """Positions right after each agent reply that closes an exchange, past ``parts[after]``:
+    an agent part followed by a caller part or by the end of the call."""
+    return [i + 1 for i in range(after + 1, len(parts))
+            if isinstance(parts[i], Agent)
+            and (i + 1 == len(parts) or isinstance(parts[i + 1], Caller))]
+
+
+def _insert_questions(parts: list[Part], topic: int, sc: Scenario, pk: Picker) -> list[Part]:
+    """``parts`` with the caller's recording question and the agent's answer (right after the
+    topic turn, or after ``sc.ask_after`` exchanges from the topic turn on), and with
+    look-alike questions after the topic's two exchanges."""
+    ends = exchange_ends(parts, topic)
+    inserts: list[tuple[int, list[Part]]] = []
+    if sc.ask:
+        at = topic + 1 if sc.ask_after == 0 else ends[sc.ask_after - 1]
+        inserts.append((at, [Caller(pk.pick(RECORDING_QUESTIONS), asks_recording=True),
+                             Agent(pk.pick(RECORDING_ANSWERS[sc.ask]), answer=sc.ask)]))
+    pairs = [pk.pick(LOOKALIKE_QUESTIONS) for _ in range(sc.lookalike_questions)]
+    if pairs:
+        inserts.append((ends[1], [part for cq, aa in pairs for part in (Caller(cq), Agent(aa))]))
+    out = list(parts)
+    for at, new in sorted(inserts, key=lambda x: -x[0]):  # stable: the question goes first
+        out[at:at] = new
+    return out
 
 
 def _end_after(parts: list[Part], turns: int) -> list[Part]:
@@ -1173,6 +1392,15 @@ def describe(sc: Scenario, muni: str, music_s: float) -> str:
         bits.append(f"ends {sc.turns} turns after the agent's opening")
     if sc.hard:
         bits.append("hard: same-sex voices")
+    if sc.announce:
+        bits.append("caller announces recording, agent "
+                    + {"yes": "objects", "no": "accepts", "unclear": "neither objects nor accepts"}[
+                        sc.announce])
+    if sc.ask:
+        when = "right after the topic" if sc.ask_after == 0 else f"after {sc.ask_after} exchanges"
+        bits.append(f"caller asks if recorded ({when}), answer {sc.ask}")
+    if sc.lookalike_questions:
+        bits.append("caller questions that are not about recording")
     return "; ".join(bits)
 
 
@@ -1369,7 +1597,8 @@ or from Python: `build_long_call(seconds=180, out="/tmp/long_call.wav")`.
 
 ## Labels (`labels.csv`)
 
-`file,notice_before_agent,notice_by_agent,agent_name,agent_first,agent_last,agent_start_s`
+`file,notice_before_agent,notice_by_agent,agent_name,agent_first,agent_last,agent_start_s,\
+agent_knows_recording,notice_contradicted,notice_purpose,caller_announced_recording,agent_objected`
 
 - `file`: path relative to this folder.
 - `notice_before_agent` (yes/no): a real, non-negated recording notice was played (IVR) before
@@ -1381,6 +1610,22 @@ or from Python: `build_long_call(seconds=180, out="/tmp/long_call.wav")`.
   Jansen" is `last`. The caller's own name, a colleague's name and the municipality are not it.
 - `agent_start_s`: onset of the agent's first word in seconds (2 decimals), equal to the start
   of the first AGENT segment of the RTTM.
+- `agent_knows_recording` (yes/no/unsure/no_answer/not_asked): the agent's answer when the
+  caller asks "wordt dit gesprek opgenomen?"; `no_answer`: the agent talks past the question;
+  `not_asked`: nobody asks (questions that only sound like it, "neemt u contact met mij op?",
+  "wordt mijn aanvraag opgenomen in het systeem?", do not count). The answer ("ja, alle
+  gesprekken worden opgenomen") is not a notice by the agent.
+- `notice_contradicted` (yes/no): the call has a notice (before the agent or by the agent) and
+  the agent answered `no` or `unsure`.
+- `notice_purpose`: the purposes the call's notices state, `;`-joined in the order
+  quality;training;service;complaints;other; `none_stated` when the notices state none;
+  `no_notice` without a notice. Hand-labelled per notice phrase (`NOTICE_PURPOSES` in
+  `generate.py`): kwaliteit; training/opleiding/coaching; dienstverlening/service/"u beter van
+  dienst zijn"; klachten; any other purpose.
+- `caller_announced_recording` (yes/no): the caller says they record the call ("ik wil u laten
+  weten dat ik dit gesprek opneem"), at the start of their first turn.
+- `agent_objected` (yes/no/unclear): the agent's response to that; empty when the caller did
+  not announce.
 
 ## Audio
 
@@ -1404,9 +1649,20 @@ or from Python: `build_long_call(seconds=180, out="/tmp/long_call.wav")`.
 
 ## Calls
 
-| file | notice before agent | notice by agent | agent name | agent start (s) | audio | \
-contents |
-|---|---|---|---|---|---|---|
+Calls 21-27 add what caller and agent say about recording after the opening (appended, so
+calls 01-20 are the same files as before them): the caller asks whether the call is recorded,
+right after their topic or after two exchanges, and the agent answers yes, no, unsure or talks
+past it (`no_answer`); in call 22 the answer contradicts the IVR notice; the caller announces
+that they record the call and the agent objects (25), accepts (26) or neither (23); call 27 has
+caller questions that only sound like the question ("Neemt u contact met mij op als het
+geregeld is?") and nobody asks. The notices of calls 22, 25 and 27 state purposes the others
+do not (klachten, other). Phrasing: `RECORDING_QUESTIONS`, `RECORDING_ANSWERS`,
+`CALLER_ANNOUNCEMENTS`, `AGENT_RESPONSES`, `LOOKALIKE_QUESTIONS`, `IVR_NOTICES_MORE` in
+`generate.py`.
+
+| file | notice before agent | notice by agent | agent name | agent start (s) | knows \
+recording | notice purpose | caller announced | audio | contents |
+|---|---|---|---|---|---|---|---|---|---|
 """
 
 
@@ -1430,10 +1686,14 @@ def readme(written: Sequence[Written]) -> str:
             f"{'stereo' if man['channels'] == '2' else 'mono'}, {man['duration_s']} s"
             + (", noise" if man["noise"] else "")
         )
+        knows = lab["agent_knows_recording"] + (
+            " (contradicts the notice)" if lab["notice_contradicted"] == "yes" else "")
+        announced = lab["caller_announced_recording"] + (
+            f" (objected: {lab['agent_objected']})" if lab["agent_objected"] else "")
         text += (
             f"| `{lab['file']}` | {lab['notice_before_agent']} | {lab['notice_by_agent']} | "
-            f"{name}{f' ({given})' if given else ''} | {lab['agent_start_s']} | {audio} | "
-            f"{man['description']} |\n"
+            f"{name}{f' ({given})' if given else ''} | {lab['agent_start_s']} | {knows} | "
+            f"{lab['notice_purpose']} | {announced} | {audio} | {man['description']} |\n"
         )
     text += "\n## Edge files (`edge/`)\n\n"
     text += "".join(f"- `{name}`: {doc}\n" for name, doc in EDGE_DOC.items())

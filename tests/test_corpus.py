@@ -6,8 +6,11 @@ elsewhere."""
 from __future__ import annotations
 
 import csv
+import random
 import shutil
 import sys
+import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -53,10 +56,112 @@ def test_every_shape_and_channel_is_reachable_and_phrasing_c_is_held_back_only()
     assert {c[4] for c in corpus.CHANNELS if c[3] == 2} == {0, 1}  # caller left and right
 
 
+def _talk_phrases(ph) -> set[str]:
+    """The question, answer, caller-notice and response phrases of a set, as said."""
+    pools = [ph.rec_question, ph.announce, *ph.rec_answer.values(),
+             *ph.announce_response.values()]
+    return {" ".join(x.replace("{Greet}, ", "").lower().rstrip(".?").split())
+            for pool in pools for x in pool}
+
+
+def test_phrasing_sets_are_hand_labelled_and_the_held_back_talk_is_its_own():
+    for name, ph in corpus.PHRASING.items():
+        for phrase in (*ph.notice, *ph.agent_notice):  # every notice has hand-labelled purposes
+            assert set(corpus.NOTICE_PURPOSES[phrase]) <= set(generate.PURPOSES), phrase
+        for phrase in (*ph.lookalike, *_talk_phrases(ph)):  # no look-alike is labelled
+            assert phrase not in corpus.NOTICE_PURPOSES, (name, phrase)
+        assert set(ph.rec_answer) == set(generate.KNOWS_KINDS)
+        assert set(ph.announce_response) == set(generate.OBJECTED_KINDS)
+        pools = [ph.rec_question, ph.announce, *ph.rec_answer.values(),
+                 *ph.announce_response.values()]
+        assert all(len(pool) >= 2 for pool in pools), name  # several phrasings each
+    notices = {p for ph in corpus.PHRASING.values() for p in (*ph.notice, *ph.agent_notice)}
+    assert set(corpus.NOTICE_PURPOSES) == notices
+    fixtures = {" ".join(x.lower().rstrip(".?").split()) for pool in (
+        generate.RECORDING_QUESTIONS, generate.CALLER_ANNOUNCEMENTS,
+        *generate.RECORDING_ANSWERS.values(), *generate.AGENT_RESPONSES.values()) for x in pool}
+    held = _talk_phrases(corpus.PHRASING["C"])
+    tuned = _talk_phrases(corpus.PHRASING["A"]) | _talk_phrases(corpus.PHRASING["B"])
+    assert not held & (tuned | fixtures)
+    assert not _talk_phrases(corpus.PHRASING["A"]) & _talk_phrases(corpus.PHRASING["B"])
+
+
+def _specs(family: corpus.Family, n: int, human=None, talk=True):
+    for k in range(n):
+        rng = random.Random(zlib.crc32(f"{corpus.SEED}/{family.name}/{k}".encode()))
+        t = random.Random(zlib.crc32(f"{corpus.SEED}/{family.name}/{k}/talk".encode()))
+        yield corpus.build_spec(k, family, rng, human, talk=t if talk else None)
+
+
+def test_recording_talk_is_labelled_from_its_parts_and_changes_nothing_else():
+    """Spec level (no audio): where the question and the caller's notice go, what the labels
+    say, and that every other part of every call is what it is without them."""
+    human = [corpus.Clip(f"/nonexistent/{w}{i}.ogg", f"Regel {i}.", w) for w in "mv"
+             for i in range(5)]  # the specs only name the recordings
+    asked = announced = calls = 0
+    kinds, objections = set(), set()
+    for family in corpus.FAMILIES.values():
+        ph = corpus.PHRASING[family.phrasing]
+        clips = human if family.engine.endswith("human") else None
+        plain = list(_specs(family, 80, clips, talk=False))
+        for (spec, shape, _), (bare, _, _) in zip(_specs(family, 80, clips), plain,
+                                                  strict=True):
+            parts = spec.parts
+            talk = [p for p in parts if getattr(p, "asks_recording", False)
+                    or getattr(p, "announces_recording", False)
+                    or getattr(p, "answer", "") or getattr(p, "objected", "")]
+            assert tuple(p for p in parts if p not in talk) == bare.parts
+            assert replace(spec, parts=bare.parts) == bare  # voices, channel, levels too
+            notice = any(getattr(p, "notice", False) for p in parts)
+            labels = generate.recording_labels(spec.stem, parts, notice)
+            if shape == "no_agent":
+                assert not talk
+                continue
+            calls += 1
+            for p in parts:  # notices: purposes from the hand table; answers: no notices
+                if getattr(p, "notice", False):
+                    said = [x for x in corpus.NOTICE_PURPOSES if p.text.endswith(x)]
+                    assert said and p.purposes == corpus.NOTICE_PURPOSES[said[0]]
+                if getattr(p, "answer", "") or getattr(p, "objected", ""):
+                    assert not p.notice
+            opening = next(i for i, p in enumerate(parts) if isinstance(p, generate.Agent))
+            first = next(i for i in range(opening + 1, len(parts))
+                         if isinstance(parts[i], generate.Caller))
+            q = [i for i, p in enumerate(parts) if isinstance(p, generate.Caller)
+                 and p.asks_recording]
+            if q:
+                asked += 1
+                answer = parts[q[0] + 1]
+                assert labels["agent_knows_recording"] == answer.answer
+                assert answer.text in ph.rec_answer[answer.answer]
+                assert parts[q[0]].text in ph.rec_question and not parts[q[0]].clip
+                kinds.add(answer.answer)
+                topic = first + 2 if parts[first].announces_recording else first
+                done = [i for i in range(topic, q[0]) if isinstance(parts[i], generate.Agent)
+                        and isinstance(parts[i + 1], generate.Caller)]
+                assert isinstance(parts[q[0] - 1], generate.Agent) and 1 <= len(done) <= 2
+            else:
+                assert labels["agent_knows_recording"] == "not_asked"
+            if parts[first].announces_recording:
+                announced += 1
+                response = parts[first + 1]
+                assert labels["agent_objected"] == response.objected
+                assert labels["caller_announced_recording"] == "yes"
+                assert not parts[first].clip  # synthetic, in the human families too
+                assert response.text in ph.announce_response[response.objected]
+                objections.add(response.objected)
+            else:
+                assert labels["caller_announced_recording"] == "no"
+                assert labels["agent_objected"] == ""
+    assert 0.25 < asked / calls < 0.45 and 0.08 < announced / calls < 0.25
+    assert kinds == set(generate.KNOWS_KINDS) and objections == set(generate.OBJECTED_KINDS)
+
+
 @needs_tools
 def test_espeak_family_builds_labelled_calls_that_match_their_audio(tmp_path):
     rows = corpus.build(tmp_path, 12, ["espeak-a"])
     assert len(rows) == 12 == len(_rows(tmp_path))
+    assert list(_rows(tmp_path)[0])[-5:] == list(generate.RECORDING_LABELS)  # appended
     for row in rows:
         assert row["family"] == "espeak-a" and row["shape"] in corpus.SHAPES
         stem = Path(row["file"]).stem
@@ -72,6 +177,14 @@ def test_espeak_family_builds_labelled_calls_that_match_their_audio(tmp_path):
             assert row["notice_before_agent"] == "no"
         if row["shape"] == "notice_direct":
             assert row["notice_before_agent"] == "yes"
+        ph = corpus.PHRASING["A"]
+        text = (tmp_path / "transcripts" / f"{stem}.txt").read_text()
+        asked = any(q in text for q in ph.rec_question)
+        assert (row["agent_knows_recording"] != "not_asked") == asked
+        if asked:
+            assert any(a in text for a in ph.rec_answer[row["agent_knows_recording"]])
+        if row["notice_before_agent"] == row["notice_by_agent"] == "no":
+            assert row["notice_purpose"] == "no_notice"
 
 
 @needs_tools

@@ -1,7 +1,8 @@
 """The committed synthetic call set is consistent: labels, audio, RTTM and transcripts agree.
 
-These tests read the committed files only (stdlib; no regeneration, no decoding). The set is
-written by ``audio_fixtures/generate.py``; see ``audio_fixtures/README.md``.
+These tests read the committed files only (no regeneration, no decoding; the generator module
+is imported for its phrase tables). The set is written by ``audio_fixtures/generate.py``; see
+``audio_fixtures/README.md``.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import csv
 import re
 import struct
+import sys
 import wave
 from dataclasses import dataclass
 from functools import cache
@@ -17,6 +19,9 @@ from pathlib import Path
 import pytest
 
 FIXTURES = Path(__file__).resolve().parents[1] / "audio_fixtures"
+sys.path.insert(0, str(FIXTURES))
+import generate  # noqa: E402  (the phrase tables and the hand-labelled notice purposes)
+
 LABEL_HEADER = [
     "file",
     "notice_before_agent",
@@ -25,10 +30,17 @@ LABEL_HEADER = [
     "agent_first",
     "agent_last",
     "agent_start_s",
+    "agent_knows_recording",
+    "notice_contradicted",
+    "notice_purpose",
+    "caller_announced_recording",
+    "agent_objected",
 ]
+KNOWS = ("yes", "no", "unsure", "no_answer", "not_asked")
+PURPOSES = ("quality", "training", "service", "complaints", "other")
 ROLES = {"IVR", "AGENT", "CALLER", "MUSIC", "TONE"}
 SPEECH_ROLES = {"IVR", "AGENT", "CALLER"}
-MAX_TOTAL_BYTES = 10_000_000  # the committed set stays small enough for git
+MAX_TOTAL_BYTES = 12_000_000  # the committed set stays small enough for git
 MAX_SAMPLE_BYTES = 1_500_000
 EDGE_FILES = [
     "empty.wav",
@@ -165,8 +177,8 @@ def test_labels_header_is_exact():
     assert first_line == ",".join(LABEL_HEADER)
 
 
-def test_about_twenty_calls_are_labelled():
-    assert 15 <= len(labels()) <= 25
+def test_about_twenty_five_calls_are_labelled():
+    assert 20 <= len(labels()) <= 30
     assert len({row["file"] for row in labels()}) == len(labels())
 
 
@@ -180,6 +192,21 @@ def test_label_values_are_valid(row):
     assert bool(first) == (kind in ("first", "full"))
     assert bool(last) == (kind in ("last", "full"))
     assert re.fullmatch(r"\d+\.\d\d", row["agent_start_s"])
+    assert row["agent_knows_recording"] in KNOWS
+    notice = "yes" in (row["notice_before_agent"], row["notice_by_agent"])
+    contradicted = notice and row["agent_knows_recording"] in ("no", "unsure")
+    assert row["notice_contradicted"] == ("yes" if contradicted else "no")
+    purpose = row["notice_purpose"]
+    if not notice:
+        assert purpose == "no_notice"
+    elif purpose != "none_stated":
+        named = purpose.split(";")
+        assert named == [p for p in PURPOSES if p in named], purpose  # known, in order, once
+    assert row["caller_announced_recording"] in ("yes", "no")
+    if row["caller_announced_recording"] == "yes":
+        assert row["agent_objected"] in ("yes", "no", "unclear")
+    else:
+        assert row["agent_objected"] == ""
 
 
 def test_labels_cover_every_case():
@@ -190,6 +217,15 @@ def test_labels_cover_every_case():
     # an agent notice without an advance notice: a notice, but not an advance one
     assert any(r["notice_by_agent"] == "yes" and r["notice_before_agent"] == "no" for r in rows)
     assert any(" " in r["agent_last"] for r in rows), "no surname with an interfix"
+    assert {r["agent_knows_recording"] for r in rows} == set(KNOWS)
+    assert {r["notice_contradicted"] for r in rows} == {"yes", "no"}
+    assert {r["caller_announced_recording"] for r in rows} == {"yes", "no"}
+    assert {r["agent_objected"] for r in rows} == {"yes", "no", "unclear", ""}
+    stated = {p for r in rows for p in r["notice_purpose"].split(";")}
+    assert stated == {*PURPOSES, "none_stated", "no_notice"}
+    asked = [r for r in rows if r["agent_knows_recording"] != "not_asked"]
+    assert any(r["notice_contradicted"] == "yes" and r["notice_before_agent"] == "yes"
+               for r in asked), "no IVR notice that the agent's answer contradicts"
     files = manifest()
     assert {m["channels"] for m in files.values()} == {"1", "2"}
     assert {m["sample_rate"] for m in files.values()} == {"8000", "16000"}
@@ -239,6 +275,69 @@ def test_first_agent_turn_says_the_labelled_name(row):
     first_agent = next(text for _, _, role, text in read_transcript(stem(row)) if role == "AGENT")
     for name in (row["agent_first"], row["agent_last"]):
         assert name.lower() in first_agent.lower()
+
+
+def _has(text: str, pool) -> bool:
+    return any(phrase in text for phrase in pool)
+
+
+def test_phrase_tables_are_hand_labelled_and_apart():
+    notices = [*generate.IVR_NOTICES, *generate.IVR_NOTICES_MORE, *generate.AGENT_NOTICES]
+    assert sorted(generate.NOTICE_PURPOSES) == sorted(notices)  # every notice, nothing else
+    assert all(set(p) <= set(PURPOSES) for p in generate.NOTICE_PURPOSES.values())
+    assert set(generate.RECORDING_ANSWERS) == {"yes", "no", "unsure", "no_answer"}
+    assert set(generate.AGENT_RESPONSES) == {"yes", "no", "unclear"}
+    pools = [generate.RECORDING_QUESTIONS, generate.CALLER_ANNOUNCEMENTS,
+             *generate.RECORDING_ANSWERS.values(), *generate.AGENT_RESPONSES.values()]
+    assert all(len(pool) >= 3 for pool in pools)  # several phrasings each
+    talk = [x for pool in pools for x in pool]
+    assert len(set(talk)) == len(talk)  # no phrase in two pools (kinds stay apart)
+    # neither a look-alike nor anything said about recording after the opening is a notice
+    for text in (*generate.LOOKALIKES, *talk, *(x for pair in generate.LOOKALIKE_QUESTIONS
+                                                 for x in pair)):
+        assert not _has(text, generate.NOTICE_PURPOSES), text
+
+
+@pytest.mark.parametrize("row", labels(), ids=stem)
+def test_recording_labels_agree_with_the_transcript(row):
+    lines = read_transcript(stem(row))
+    # notices, and their purposes, only from the hand table
+    ivr = [t for _, _, role, t in lines if role == "IVR" and t in generate.NOTICE_PURPOSES]
+    agent = [p for _, _, role, t in lines if role == "AGENT" for p in generate.AGENT_NOTICES
+             if p in t]
+    assert (row["notice_by_agent"] == "yes") == bool(agent)
+    stated = {x for phrase in ivr + agent for x in generate.NOTICE_PURPOSES[phrase]}
+    want = ";".join(p for p in PURPOSES if p in stated) or "none_stated"
+    assert row["notice_purpose"] == (want if ivr + agent else "no_notice")
+    # the question and the answer: the caller line asks, the next agent line answers
+    asks = [k for k, (_, _, role, t) in enumerate(lines)
+            if role == "CALLER" and t in generate.RECORDING_QUESTIONS]
+    kind = row["agent_knows_recording"]
+    assert len(asks) == (kind != "not_asked")
+    if asks:
+        reply = next(t for _, _, role, t in lines[asks[0]:] if role == "AGENT")
+        assert reply in generate.RECORDING_ANSWERS[kind]
+    answers = [t for _, _, role, t in lines if role == "AGENT"
+               and any(t in pool for pool in generate.RECORDING_ANSWERS.values())]
+    assert len(answers) == len(asks)
+    # the caller's own notice opens their first turn after the agent's; the agent responds
+    caller = [t for _, _, role, t in lines if role == "CALLER"]
+    announced = [k for k, (_, _, role, t) in enumerate(lines)
+                 if role == "CALLER" and _has(t, generate.CALLER_ANNOUNCEMENTS)]
+    assert (row["caller_announced_recording"] == "yes") == bool(announced)
+    if announced:
+        assert lines[announced[0]][3] == caller[0]
+        reply = lines[announced[0] + 1]
+        assert reply[2] == "AGENT" and reply[3] in generate.AGENT_RESPONSES[row["agent_objected"]]
+
+
+def test_lookalike_caller_questions_are_not_the_question():
+    rows = {stem(r): r for r in labels()}
+    with_lookalikes = [s for s in rows
+                       if any(t in [q for q, _ in generate.LOOKALIKE_QUESTIONS]
+                              for _, _, _, t in read_transcript(s))]
+    assert with_lookalikes
+    assert all(rows[s]["agent_knows_recording"] == "not_asked" for s in with_lookalikes)
 
 
 @pytest.mark.parametrize("row", labels(), ids=stem)
