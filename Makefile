@@ -8,6 +8,8 @@
 #   make corpus-sample           the committed espeak-ng sample of it (audio_fixtures/corpus_sample)
 #   make eval-corpus             callcheck eval on it, per shape, family and channel
 #   make train-roles             the agent-start model from eval-corpus (tuning families only)
+#   make eval-dialogue           the recording-talk rules on labelled text (dev sets, held-out set)
+#   make train-dialogue          the recording-talk model from the dev text sets (never heldout)
 #   make eval-asr                WER/CER on real human speech through telephone channels, beside
 #                                plain faster-whisper; with the corpus, its openings too
 
@@ -25,7 +27,7 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 
 .PHONY: install models test test-fast analyze review transcribe eval bench lint train-ner fixtures \
-	corpus corpus-sample eval-corpus train-roles eval-asr clean
+	corpus corpus-sample eval-corpus train-roles eval-asr eval-dialogue train-dialogue clean
 
 # The venv is rebuilt only when pyproject.toml changes; pip's cache makes a rebuild fast.
 $(VENV)/.installed: pyproject.toml
@@ -76,6 +78,12 @@ train-roles: install
 		--families espeak-a mbrola-b human-a $(ARGS)
 
 # Needs sox and Debian's fillets-ng-data-nl (tuning levels only); the corpus part only if built.
+train-dialogue: install
+	$(PY) -m pipeline.dialogue_model
+
+eval-dialogue: install
+	$(PY) -m pipeline.dialogue_eval --out "$(OUT)/eval-dialogue.json" $(ARGS)
+
 eval-asr: install
 	$(PY) -m pipeline.asr_eval --out "$(OUT)/eval-asr" \
 		$(if $(wildcard $(CORPUS)/labels.csv),--corpus "$(CORPUS)" --limit 60) $(ARGS)

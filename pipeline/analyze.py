@@ -61,11 +61,11 @@ class AnalysisOptions:
     # past the opening, look for the caller's question about recording ("wordt dit gesprek
     # opgenomen?") and own notice this long after the agent start (0: opening only); the
     # transcription stops once the question is found and answered
-    question_search_s: float = 120.0
-    # "caller": decode only speech not of the agent's speaker while searching, and the
-    # agent's reply once a question or notice is found (the search costs the caller's speech,
-    # not the call's); "all": decode everything (docs/decisions/recording-talk.md)
-    question_search_speech: str = "caller"
+    question_search_s: float = 90.0
+    # "all": decode everything while searching, diarize on only to read a reply; "caller":
+    # diarize ahead and mute the agent's speaker (slower on 2 cores: the diarization costs
+    # more than the muting saves; docs/decisions/recording-talk.md)
+    question_search_speech: str = "all"
     search_window_s: float = 30.0  # the search goes on this much at a time (it stops after)
 
 
@@ -197,17 +197,18 @@ class CallAnalyzer:
 
         t = time.perf_counter()
         searched = transcript.options.get("end_s")
-        verdicts = decide(timeline, self.config.verdicts, nlp=self.nlp,
-                          transcribed_s=None if searched is None or searched >= audio.duration
-                          else searched)
+        searched = None if searched is None or searched >= audio.duration else searched
+        verdicts = decide(timeline, self.config.verdicts, nlp=self.nlp, transcribed_s=searched)
         # misheard names snapped to lexicon names only where the audio supports them
         scorer = getattr(self.transcriber, "scorer", lambda: None)()
         verdicts = decide_with_snaps(timeline, verdicts, mono, scorer, self.nlp,
-                                     self.config.verdicts, self.config.names)
+                                     self.config.verdicts, self.config.names,
+                                     transcribed_s=searched)
         timings["verdicts"] = time.perf_counter() - t
         # wall time: with parallel diarization its seconds are inside transcribe_and_roles
-        timings["total"] = sum(v for k, v in timings.items()
-                               if k != "diarize" or not self.config.analysis.parallel_diarization)
+        # (the question search is part of transcribe_and_roles)
+        timings["total"] = sum(v for k, v in timings.items() if k != "question_search" and (
+            k != "diarize" or not self.config.analysis.parallel_diarization))
         return CallResult(file=name, audio=audio.info, events=tuple(events),
                           speaker_turns=tuple(speaker_turns), transcript=transcript,
                           timeline=timeline, verdicts=verdicts, timings=timings,
@@ -289,7 +290,7 @@ class CallAnalyzer:
                         organisation, skip)
                     return self._search_talk(audio, mono, events, transcript, timeline,
                                              speaker_turns, levels, organisation, skip, end,
-                                             diarized_until, timings)
+                                             diarized_until, timings, pool)
                 start = end
                 # with the agent found, only the rest of the opening is needed
                 target, forward = start + opts.window_s, False
@@ -303,13 +304,15 @@ class CallAnalyzer:
     def _search_talk(self, audio: Audio, mono: np.ndarray | None, events: list[Event],
                      transcript: Transcript, timeline: RoleTimeline, speaker_turns, levels,
                      organisation: str | None, skip: tuple[tuple[float, float], ...],
-                     end: float, diarized_until: float, timings: dict[str, float]
+                     end: float, diarized_until: float, timings: dict[str, float],
+                     pool: ThreadPoolExecutor | None = None
                      ) -> tuple[Transcript, RoleTimeline, tuple[ChannelTurn, ...]]:
-        """Transcribe on past the opening until the caller's question about recording is
-        found and its answer decoded, or ``question_search_s`` past the agent start. In
-        "caller" mode the agent's speaker is muted while searching, and the reply window
-        (``VerdictOptions.answer_s``) after a question or the caller's own notice is decoded
-        again with everyone."""
+        """Transcribe on past the opening, ``search_window_s`` at a time, until the caller's
+        question about recording is found and its answer decoded, or ``question_search_s``
+        past the agent start. Diarization goes ahead in ``pool`` as in the opening; in
+        "caller" mode a window it covers is decoded with the agent's speaker muted, and the
+        reply window (``VerdictOptions.answer_s``) after a question or the caller's own
+        notice is decoded again with everyone."""
         opts = self.config.analysis
         agent = timeline.agent_start_s
         if opts.question_search_s <= 0 or agent is None:
@@ -318,43 +321,65 @@ class CallAnalyzer:
         duration = audio.duration
         limit = min(duration, opts.max_transcribe_s, agent + opts.question_search_s)
         answer_s = self.config.verdicts.answer_s
-        caller_only = (opts.question_search_speech == "caller" and mono is not None
-                       and timeline.agent_speaker is not None)
-        if caller_only and diarized_until < limit:
-            speaker_turns = self._diarize_until(audio, mono, limit, timings)
-            timeline = assign_roles(duration, events, transcript, speaker_turns,
-                                    self.config.roles, levels)
+        caller_mode = opts.question_search_speech == "caller" and mono is not None
         silences = [e for e in events if e.kind == "silence"]
         segments, dropped = list(transcript.segments), list(transcript.dropped)
-        pos, replied = end, end  # searched up to; everyone decoded up to (from the start)
+        pos, covered = end, diarized_until  # searched up to; speaker turns in hand up to
+        full = [(0.0, end)]  # stretches decoded with everyone
         done: set[tuple[float, str]] = set()  # replies decoded: (time, what)
         while True:
             for what, u in self._talk_found(timeline):
-                b = min(duration, u.end + answer_s)
-                if (u.end, what) in done or b <= replied:
+                if (u.end, what) in done:
                     continue
-                a = max(u.end, replied)
-                part = self.transcriber.transcribe(audio.samples, audio.sample_rate, start=a,
-                                                   end=b, organisation=organisation, skip=skip)
                 done.add((u.end, what))
-                segments = [s for s in segments if not a <= s.start < b] + list(part.segments)
+                reply_end = min(duration, u.end + answer_s)
+                if mono is not None and diarized_until < reply_end:
+                    # who answers: the speaker turns past the question, beside the decoding
+                    until = min(duration, reply_end + opts.diarize_margin_s)
+                    pending = (pool.submit(self._diarize_until, audio, mono, until, timings)
+                               if pool is not None else None)
+                    if pending is None:
+                        speaker_turns = self._diarize_until(audio, mono, until, timings)
+                    diarized_until = covered = until
+                else:
+                    pending = None
+                for a, b in _uncovered(u.end, reply_end, full):
+                    part = self.transcriber.transcribe(
+                        audio.samples, audio.sample_rate, start=a, end=b,
+                        organisation=organisation, skip=skip)
+                    segments = [s for s in segments if not a <= s.start < b] + list(
+                        part.segments)
+                    dropped.extend(part.dropped)
+                    full.append((a, b))
+                    pos = max(pos, b)
+                if pending is not None:
+                    speaker_turns = pending.result()
                 segments.sort(key=lambda s: (s.start, s.channel if s.channel is not None else -1))
-                dropped.extend(part.dropped)
-                pos = max(pos, b)
                 transcript, timeline = self._talk_step(transcript, segments, dropped, pos,
                                                        duration, events, speaker_turns, levels)
             if any(what == "question" for what, _ in self._talk_found(timeline)) or pos >= limit:
                 break
             stop = max(_cut_point(pos + opts.search_window_s, silences, limit),
                        min(limit, pos + 1.0))
+            pending: Future | None = None
+            if caller_mode and diarized_until < min(duration, stop):
+                # ahead to the end of the search at once, beside the decoding
+                until = min(duration, max(limit + opts.diarize_margin_s, 2 * diarized_until))
+                if pool is not None:
+                    pending = pool.submit(self._diarize_until, audio, mono, until, timings)
+                else:
+                    speaker_turns, covered = self._diarize_until(audio, mono, until, timings), until
+                diarized_until = until
             mute = skip
-            if caller_only:
+            if caller_mode and covered >= stop and timeline.agent_speaker is not None:
                 mute = skip + tuple((t.start, t.end) for t in speaker_turns
                                     if t.speaker == timeline.agent_speaker and t.end > pos)
+            else:
+                full.append((pos, stop))
             part = self.transcriber.transcribe(audio.samples, audio.sample_rate, start=pos,
                                                end=stop, organisation=organisation, skip=mute)
-            if not caller_only:
-                replied = stop
+            if pending is not None:
+                speaker_turns, covered = pending.result(), diarized_until
             segments.extend(part.segments)
             dropped.extend(part.dropped)
             pos = stop
@@ -372,10 +397,10 @@ class CallAnalyzer:
         for u, role in timeline.utterances:
             if role == Role.IVR or not u.text:
                 continue
-            if "question" not in found and dialogue.find_question(u.text, self.nlp):
-                found["question"] = u
-            if "caller_notice" not in found and dialogue.find_caller_notice(u.text, self.nlp):
-                found["caller_notice"] = u
+            for what, find in (("question", dialogue.find_question),
+                               ("caller_notice", dialogue.find_caller_notice)):
+                if what not in found and (hit := find(u.text, self.nlp)) and hit.counted:
+                    found[what] = u
         return list(found.items())
 
     def _talk_step(self, transcript: Transcript, segments: list[Segment],
@@ -497,6 +522,21 @@ def nonspeech_levels(audio: Audio, events: list[Event]) -> dict[str, dict[int, f
     return {kind: {c: rms_dbfs(np.concatenate([audio.crop(e.start, e.end)[c] for e in es]))
                    for c in range(2)}
             for kind, es in spans.items()}
+
+
+def _uncovered(a: float, b: float, spans: list[tuple[float, float]]
+               ) -> list[tuple[float, float]]:
+    """The parts of [a, b) that no span covers (seconds), each at least 0.5 s long."""
+    out, t = [], a
+    for s0, s1 in sorted(spans):
+        if s1 <= t or s0 >= b:
+            continue
+        if s0 > t:
+            out.append((t, s0))
+        t = max(t, s1)
+    if t < b:
+        out.append((t, b))
+    return [(x, y) for x, y in out if y - x >= 0.5]
 
 
 def _cut_point(target: float, silences: list[Event], limit: float,

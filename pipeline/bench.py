@@ -9,7 +9,9 @@ Each configuration runs in its own process (so peak RSS is its own) over the sam
 * ``analyze``: the whole pipeline per call, callcheck's way (events, then transcription and
   diarization of the call's start only, window by window, until the agent's opening is covered)
   against the WhisperX-style baseline that transcribes and diarizes the whole call and then
-  decides (``--full-transcript``). Both run over the fixture calls and over a ~3-minute call
+  decides (``--full-transcript``); beside them the opening alone (no search for the caller's
+  question about recording) and the search decoding both sides. All run over the fixture
+  calls and over a ~3-minute call
   built from fixture parts (``audio_fixtures/generate.py --long``), and the verdicts of the
   two are compared call by call.
 
@@ -50,6 +52,10 @@ CONFIGS = {
     "diarize": {},
     "events": {},
     "analyze:callcheck": {},
+    # the cost of looking for the caller's question past the opening (docs/decisions/
+    # recording-talk.md): opening only, and the search decoding everyone, not the caller alone
+    "analyze:opening-only": {"question_search_s": 0.0},
+    "analyze:search-all": {"question_search_speech": "all"},
     "analyze:whisperx-style": {"full_transcript": True},
     "cli": {},
     "asr": {},

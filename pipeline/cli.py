@@ -133,6 +133,13 @@ def _print_attribution(a: dict) -> None:
         print(f"  {what:32s} notice_before_agent F1 {m['notice_before_agent']['f1']:.3f}  "
               f"notice_by_agent F1 {m['notice_by_agent']['f1']:.3f}  "
               f"agent_name acc {m['agent_name']['accuracy']:.3f}")
+    for kind, m in (a.get("dialogue") or {}).items():
+        knows = m.get("agent_knows_recording")
+        if knows:
+            q = knows["question_detection"]
+            print(f"  {kind:32s} question found P {q['precision']:.3f} R {q['recall']:.3f} "
+                  f"F1 {q['f1']:.3f}  agent_knows_recording acc {knows['accuracy']:.3f} "
+                  f"(n={knows['n']})")
     print("misses by cause (asr / roles / rules):")
     for key, counts in a["misses_by_cause"].items():
         print(f"  {key:22s} " + " / ".join(str(counts[c]) for c in ("asr", "roles", "rules")))

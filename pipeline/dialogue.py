@@ -14,22 +14,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from spacy.language import Language
 
-from . import language
+from . import dialogue_model, language
 from .types import PURPOSES
 
 # -- the caller's question ---------------------------------------------------------------------
 # finite verbs that open a yes/no question about recording, misheard forms included
 QUESTION_VERBS = frozenset(
     "wordt word wort worden werd werden neemt neem nemen neme is zijn gaat gaan klopt kan kunt "
-    "kunnen mag moet gaat loopt komt staat".split())
+    "kunnen mag moet gaat loopt komt staat bewaren bewaart heeft hebben maakt maken doen doet "
+    "luistert luisteren legt leggen slaat slaan".split())
 # words that may stand before a clause-initial question verb without making it a statement
 LEADS = frozenset(
     "en eh uh uhm ehm euh hm oké oke ok okay ja nee nou dus maar trouwens even nog zeg mevrouw "
-    "meneer hé he hoi dank bedankt prima goed fijn sorry pardon o oh ah toch eerst vraagje "
+    "meneer hé he hee hey hoi dank bedankt sorry pardon o oh ah toch eerst vraagje of "
     "vraag vragen weten vroeg want tussendoor hallo goedemorgen goeiemorgen goedemiddag "
     "goeiemiddag goedendag goeiedag dag".split())
 # a subordinate "of" after these asks: "ik wil weten of dit gesprek wordt opgenomen"
@@ -38,15 +39,21 @@ EMBEDDING = re.compile(
     r"|nagaan|controleren)\b")
 # "klopt het dat ...", "is het zo dat ...": a question whatever the verb order after it
 CHECKS = re.compile(r"\b(klopt het|is het zo|is het waar|het is toch zo|zie ik het goed"
+                    r"|als ik het goed begrijp|begrijp ik (het )?goed"
                     r"|is dat (nu |hier |ook |nog |dan )*zo)\b")
 # a statement made a question by its tag: "dit gesprek wordt toch niet opgenomen, he?"
 TAG = re.compile(r"\b(toch|he|hè|hé|of niet|niet dan)\W*$")
 # idioms for recording a call that the trigger ruler does not know: "gaat dit gesprek op de
 # band?", "loopt er een bandje mee?", "loopt er een opname mee?"
-IDIOMS = re.compile(r"\b(op (de )?band|bandje|(opname|recorder)\w* (nu )?mee|meegeluisterd"
-                    r"|opgenomen (wordt|worden|werd))\b")
+IDIOMS = re.compile(r"\b(op (de |een )?band|bandje|(opname|recorder)\w* (nu )?mee|meegeluisterd"
+                    r"|opgenomen (wordt|worden|werd)|getaped|getapet|tapen|tapet)\b")
+# a clause under these is not what a question verb before them asks about
+SUBCLAUSE = frozenset({"als", "wanneer", "omdat", "zodat", "want", "dan"})
+# another call than this one: "de opname van mijn vorige gesprek"
+OTHER_CALL_NOUN = re.compile(r"\b(vorige?|volgende|eerdere|laatste|andere)( \w+)? (telefoon)?"
+                             r"gespre")
 # the call referred to by a pronoun: "neemt u dit op?", "wordt er opgenomen?"
-CALL_PRONOUNS = frozenset({"dit", "er", "dat", "het", "alles"})
+CALL_PRONOUNS = frozenset({"dit", "er", "dat", "het", "alles", "hier", "stem"})
 STRONG_PRONOUNS = frozenset({"dit", "er", "alles"})  # "het"/"dat" may mean something else
 FIRST_PERSON = frozenset({"ik", "wij", "we"})
 # a past or another call, not this one: "ik heb het vorige gesprek opgenomen"
@@ -61,6 +68,7 @@ MAKE = frozenset({"maak", "maken", "maakt", "gemaakt", "aangezet", "aanzetten", 
                   "start", "loopt"})
 BY_ME = re.compile(r"\b(door (mij|ons)|aan (mijn|onze) kant|van mijn kant)\b")
 SECOND_PERSON = frozenset({"u", "jullie", "je", "jij"})
+FIRST_PERSON_ANY = re.compile(r"\b(ik|mijn|m'n|mij|wij|we)\b")
 # compounds and separable verbs the recogniser writes apart, joined in place (same length, so
 # character offsets stay those of the text): "op neem" -> "opneem "
 _JOINS = [(re.compile(r"\bop (neem|neemt|nemen)\b", re.I), lambda m: "op" + m.group(1) + " "),
@@ -88,7 +96,11 @@ class Hit:
     end_char: int
     text: str
     confidence: float  # 0..1
-    detail: str  # which cue decided it
+    detail: str  # which cue decided it (the value, for answers and responses)
+    # the rules and the learned model (pipeline.dialogue_model) disagreed: what the other
+    # said; the hit stands for the side that was surer, and the call goes to review
+    doubt: str = ""
+    counted: bool = True  # False: a question or notice the rules found, overruled
 
 
 def _tokens(text: str) -> list[tuple[str, int, int]]:
@@ -118,6 +130,8 @@ def _word_index(words: list[tuple[str, int, int]], char: int) -> int:
 def _object(text: str, cand: language.NoticeCandidate) -> tuple[str, str] | None:
     """What the candidate says is recorded, if the call: ("call", noun) or ("pronoun", word)."""
     if cand.recorded == "call":
+        if OTHER_CALL_NOUN.search(text[cand.start_char:cand.end_char + 30].lower()):
+            return None
         return "call", cand.text
     words = _tokens(text)
     t0 = _word_index(words, cand.trigger_start)
@@ -150,13 +164,16 @@ def _recorder_is_speaker(text: str, cand: language.NoticeCandidate) -> bool:
         if left[k] in ("of", "dat"):
             left = left[k + 1:]
             break
-    inside = [w for w, _, _ in words[t0:t1 + 1]] if cand.trigger == "sep" else []
-    active = cand.trigger == "sep" or words[t0][0].startswith(("opne", "vastle", "opna"))
+    if cand.trigger == "sep":  # the subject stands next to the finite verb: "ik neem",
+        # "neem ik"; not "nemen jullie" after "wat ik wou vragen"
+        near = {words[t0 + 1][0] if t0 + 1 < len(words) else "", left[-1] if left else ""}
+        return bool(FIRST_PERSON & near)
     if {"wordt", "word", "wort", "worden", "werd", "werden"} & set(left[-6:]):
         return False  # a passive: "(ik heb een vraag,) wordt dit gesprek opgenomen"
     if {"heb", "had", "hebben"} & set(left):  # a perfect: "ik heb het gesprek opgenomen"
         return bool(FIRST_PERSON & set(left))
-    return active and bool(FIRST_PERSON & set(left[-6:] + inside))
+    active = words[t0][0].startswith(("opne", "vastle", "opna"))
+    return active and bool(FIRST_PERSON & set(left[-6:])) and not SECOND_PERSON & set(left[-6:])
 
 
 def _question_cue(text: str, cand: language.NoticeCandidate) -> str | None:
@@ -190,6 +207,8 @@ def _question_cue(text: str, cand: language.NoticeCandidate) -> str | None:
     # the main clause may ask with the recording in a clause under it: "moet ik er rekening
     # mee houden dat dit gesprek wordt opgenomen"
     for k in range(len(left) - 1, max(-1, len(left) - 12), -1):
+        if left[k] in SUBCLAUSE:
+            break
         if left[k] in QUESTION_VERBS:
             if k == 0 or left[k - 1] in LEADS:
                 return "verb_first"
@@ -199,11 +218,52 @@ def _question_cue(text: str, cand: language.NoticeCandidate) -> str | None:
 
 
 def find_question(text: str, nlp: Language | None = None) -> Hit | None:
-    """The question whether this call is recorded, if ``text`` asks it."""
+    """The question whether this call is recorded, if ``text`` asks it (rules and model; a
+    hit with ``counted`` False: the rules' question, overruled by a confident model)."""
+    return _detect("question", text, question_rules(text, nlp), nlp)
+
+
+def find_caller_notice(text: str, nlp: Language | None = None) -> Hit | None:
+    """The speaker's own notice that they record this call ("ik neem dit gesprek op")."""
+    return _detect("caller_notice", text, caller_notice_rules(text, nlp), nlp)
+
+
+def _mentions_recording(text: str, nlp: Language | None) -> bool:
+    """Recording words at all (a trigger of the language stage or an idiom): the model is
+    asked about these utterances only, never about the rest of a call's talk."""
+    return bool(IDIOMS.search(text.lower()) or language.find_notices(_joined(text), nlp))
+
+
+def _detect(task: str, text: str, rule: Hit | None, nlp: Language | None) -> Hit | None:
+    """A detection of the rules, checked with the model where the text talks of recording."""
+    model = dialogue_model.load()
+    if model is None or not _mentions_recording(text, nlp):
+        return rule
+    said, p = model.predict(task, text)
+    yes = said == "True"
+    if rule is not None and yes:
+        return rule
+    if rule is not None:  # the model says no
+        return replace(rule, doubt=f"model: no ({p:.2f})", counted=p < dialogue_model.CONFIDENT)
+    # the model alone adds only what has the form: a question asks ("?", a clause opening
+    # with its verb, ...); the speaker's own notice is a statement in the first person
+    if not yes:
+        return None
+    if task == "question" and not _asks(text):
+        return None
+    if task == "caller_notice" and (_asks(text) or not FIRST_PERSON_ANY.search(text.lower())):
+        return None
+    return Hit(0, len(text), text, round(p, 2), f"model ({p:.2f})", doubt="rules: no",
+               counted=p >= dialogue_model.CONFIDENT)
+
+
+def question_rules(text: str, nlp: Language | None = None) -> Hit | None:
+    """The question whether this call is recorded, by the rules alone."""
     best: Hit | None = None
     text = _joined(text)
     for cand in language.find_notices(text, nlp):
-        if not (cand.rejected in ("", "question") or cand.rejected.startswith("data_object")):
+        if not (cand.rejected in ("", "question") or cand.rejected.startswith("data_object")
+                or (cand.rejected == "answer_sense" and cand.trigger == "noun")):
             continue
         obj = _object(text, cand)
         if obj is None:
@@ -230,6 +290,8 @@ def _asks(text: str) -> bool:
     low = text.lower()
     if "?" in text or CHECKS.search(low) or TAG.search(low):
         return True
+    if re.search(EMBEDDING.pattern + r"\b[^.?!]{0,20}\bof\b", low):
+        return True
     words = [w for w, _, _ in _tokens(text)]
     for k, w in enumerate(words):
         if w in QUESTION_VERBS:
@@ -237,17 +299,25 @@ def _asks(text: str) -> bool:
     return False
 
 
-def find_caller_notice(text: str, nlp: Language | None = None) -> Hit | None:
-    """The speaker's own notice that they record this call ("ik neem dit gesprek op")."""
+def caller_notice_rules(text: str, nlp: Language | None = None) -> Hit | None:
+    """The speaker's own notice that they record this call, by the rules alone."""
     text = _joined(text)
     for cand in language.find_notices(text, nlp):
         if cand.rejected or cand.negated:
             continue
         obj = _object(text, cand)
-        if obj is None or (obj[0] == "pronoun" and obj[1] not in {"dit", "alles", "het"}):
+        words = _tokens(text)
+        inside = {w for w, _, _ in words[_word_index(words, cand.trigger_start) + 1:
+                                         _word_index(words, cand.trigger_end - 1)]}
+        if obj is None and cand.trigger == "sep" and "u" in inside:
+            obj = ("pronoun", "u")  # "ik neem u op": records the person addressed
+        if obj is None or (obj[0] == "pronoun" and obj[1] not in {"dit", "alles", "het", "u"}):
             continue
-        if _question_cue(text, cand) is not None or OTHER_CALL.search(text.lower()):
-            continue
+        cue = _question_cue(text, cand)
+        if (cue is not None and cue != "tag") or OTHER_CALL.search(text.lower()):
+            continue  # a tag after "ik neem u op, he" asks nothing of the agent
+        if re.search(r"\b(wou|wilde|wilden)\b.*\bmaar\b", text.lower()):
+            continue  # "ik wou dit gesprek opnemen, maar mijn telefoon doet het niet"
         if re.search(r"\b(niet|geen) (dat|of)\b|\bwil(t)? (niet|geen)\b", text.lower()):
             continue  # "ik wil niet dat dit gesprek wordt opgenomen"
         words = _tokens(text)
@@ -266,6 +336,10 @@ def find_caller_notice(text: str, nlp: Language | None = None) -> Hit | None:
             continue  # asks leave or supposes: "zou ik dit gesprek mogen opnemen"
         return Hit(cand.start_char, cand.end_char, cand.text, 0.85,
                    f"first_person {cand.trigger}")
+    low = text.lower()
+    if ((m := IDIOMS.search(low)) and re.search(r"\b(bij mij|mijn|ik)\b", low)
+            and not _asks(text) and not OTHER_CALL.search(low)):
+        return Hit(m.start(), m.end(), text[m.start():m.end()], 0.7, "idiom first_person")
     return None
 
 
@@ -278,8 +352,7 @@ NEG = r"(niet|geen|niets|nooit)"
 FILL = r"^\W*(?:(?:eh|uh|uhm|ehm|euh|nou|oh|o|hm|hmm|ho|wel|tja)\W+)*"  # fillers before a first "ja"/"nee"
 # order matters: a hedge wins over the yes or no it hedges ("ja, ik denk het wel")
 ANSWER_CUES = _cues((
-    ("unsure", r"\b(weet|wet|weten) (ik|we|wij) (het |dat |eigenlijk |zo |eerlijk gezegd |"
-               r"helaas |ook |nu )*(niet|geen)"),
+    ("unsure", r"\b(weet|wet|weten) (ik|we|wij)( \w+){0,3} (niet|geen)\b"),
     ("unsure", r"\b(ik|we|wij) (weet|weten) (het |dat |eigenlijk |zo )*(niet|geen)"),
     ("unsure", r"\b(geen (flauw )?idee|geen weet|niet (zeker|zo zeker)|niet dat ik weet"
                r"|niet van op de hoogte|niet van bewust|navragen|vraag (ik|het) (even )?na"
@@ -287,14 +360,19 @@ ANSWER_CUES = _cues((
                r"|moet ik (even )?(kijken|checken|vragen)|zou ik (moeten|niet)"
                r"|kan ik (u )?niet (zeggen|vertellen)|durf ik niet|ben ik niet zeker"
                r"|niet met zekerheid|geen zekerheid|zoek ik (even )?(voor u )?uit|(op ?)?zoeken"
-               r"|geen antwoord op geven)"),
+               r"|geen antwoord|vraag ik me (\w+ )*af|niet bekend|geen zicht op|geen uitsluitsel"
+               r"|(zou|zal) het (\w+ )?niet weten|informeren|navraag|niet weten)"),
     ("unsure", r"\b(denk|dacht|geloof|vermoed|meen|neem aan|ga ervan uit|verwacht) "
                r"(het |ik |van )?(wel|niet|ja|nee|dat|van)\b"),
-    ("unsure", r"\b(volgens mij|misschien|waarschijnlijk|mogelijk|zou kunnen|kan zijn"
-               r"|in principe|ik neem aan|ik denk|geloof ik|denk ik|meestal|soms)\b"),
+    # weak hedges count in the first clause only: "nee, dat is niet zo, misschien haalt u het
+    # door elkaar" is a no
+    ("unsure", r"^[^.?!;,]*(,[^.?!;,]*)?\b(volgens mij|misschien|waarschijnlijk|mogelijk"
+               r"|zou kunnen|kan zijn|in principe|ik neem aan|ik denk|geloof ik|denk ik)\b"),
     ("no", FILL + r"(nee+|neen|neej|nej|nope)\b(?! ?hoor,? (dat|alles|alle|het) "
            r"(wordt|worden) (wel )?opgenomen)"),
     ("no", r"\bnee+\W*$"),
+    ("no", FILL + r"helaas\W+(niet|nee)\b"),
+    ("no", rf"\b{NEG} (\w+ )?(bandje|opname|band)\b|\bniet meer\b|tegenwoordig niet"),
     ("no", rf"\b(wordt|worden|nemen|neem|neemt|word)\b[^.?!]{{0,30}}\b{NEG}\b[^.?!]{{0,20}}"
            r"\b(opge\w+|op|opnemen|vastgelegd)\b"),
     ("no", rf"\b(er|dat|het) {NEG}\w* (wordt|worden) (opgenomen|vastgelegd)|"
@@ -302,22 +380,23 @@ ANSWER_CUES = _cues((
            rf"|\b(zeker|helemaal|absoluut) {NEG}\b|\bwij nemen {NEG}|\bnemen (we|wij) {NEG}"),
     # "ja, zegt u het maar" only invites the caller to go on
     ("no_answer", FILL + r"ja\W+(zegt u het maar|zeg het maar|waarmee|wat kan ik|vertelt u"
-                  r"|vertel|goede\w*|hallo|dag|met|u spreekt|gemeente)\b"),
+                  r"|vertel|goede\w*|goeie\w*|hallo|dag|met|u spreekt|gemeente|waar kan ik)\b"),
     ("yes", FILL + r"(ja|jazeker|jawel|jaja|jawohl|zeker|klopt|inderdaad|correct|yes|jep|jup)\b"),
     ("yes", r"\b(dat klopt|klopt helemaal|dat is (zo|juist|correct|waar)|jazeker|zeker weten"
             r"|dat hoorde u|zoals u (hoorde|heeft gehoord)|in het keuzemenu|dat wordt gemeld"
-            r"|(wordt|worden|nemen|neem|neemt)\b[^.?!]{0,40}\b(opgenomen|op|vastgelegd)"
+            r"|(wordt|worden)\b[^.?!]{0,40}\b(opgenomen|vastgelegd)"
+            r"|(nemen|neem|neemt)\b[^.?!]{0,40}\bop\b|op te nemen|dat gebeurt(?! niet)|, ja\W*$"
             r"|dat doen (we|wij)(?! niet)|doen (we|wij) (altijd|standaard|gewoon|wel))\b"),
 ))
 OBJECTION_CUES = _cues((
-    ("no", r"\bgeen (enkel )?(probleem|bezwaar)\b(?! (tegen|mee)\b[^.?!]*\bmaar)"),
+    ("no", r"\b(geen (enkel )?(probleem|problemen|bezwaar)|(ga|gaat) (je|uw) gang)\b(?! (tegen|mee)\b[^.?!]*\bmaar)"),
     ("unclear", r"\b((weet|wet) (ik )?(niet|eigenlijk niet) of|nadenken|navragen|vraag (ik|het)"
                 r" (even )?na|leidinggevende|even (kijken|overleggen|checken)|geen idee"
                 r"|ik weet (het )?niet)\b"),
     ("yes", FILL + r"nee\b"),
     ("yes", rf"\b(mag\b[^.?!,]{{0,12}}\b{NEG}\b|wil (ik )?(echt |absoluut |liever )?{NEG}\b|vind ik (het |dat )?niet|{NEG} verder"
             rf"|gaan we {NEG}|opname (maar |even )?uit|(houd|hou) ik (het )?(hier )?op|werk ik {NEG} (aan )?mee"
-            rf"|{NEG} mee ?werken|(dat|het) {NEG} (doet|doen)|tegen (ons|het)"
+            rf"|{NEG} mee ?werken|{NEG} (van )?gediend|maar zo {NEG}|zonder (de |een )?opname|(dat|het) {NEG} (doet|doen)|tegen (ons|het)"
             rf" beleid|hang (ik )?(nu |dan )?op|{NEG}\b[^.?!]{{0,10}}\bakkoord|is {NEG} toegestaan|{NEG} (toegestaan|de bedoeling|akkoord|prettig"
             r"|fijn|mee eens)|geen toestemming|(?<!geen )(?<!geen enkel )bezwaar|stop(pen|t)?\b|uit ?zetten"
             r"|zet (dat|het|die) (even |maar )?uit|beëindig|beeindig|hang ik op|ophangen"
@@ -343,9 +422,26 @@ def _classify(text: str, table: list[tuple[str, re.Pattern]]) -> Hit | None:
 
 
 def classify_answer(text: str) -> Hit | None:
-    """The agent's answer to "is this call recorded?": ``detail`` is yes / no / unsure;
-    None: nothing in ``text`` answers it (no_answer)."""
-    return _classify(text, ANSWER_CUES)
+    """The agent's answer to "is this call recorded?": ``detail`` is yes / no / unsure /
+    no_answer; None: nothing in ``text`` answers it, by rules or model."""
+    return _second_opinion("answer", text, _classify(text, ANSWER_CUES), "no_answer")
+
+
+def _second_opinion(task: str, text: str, rule: Hit | None, fallback: str) -> Hit | None:
+    """The rules' reading of a reply checked with the model: agreed, or the surer side's
+    value with the other's in ``doubt``."""
+    model = dialogue_model.load()
+    if model is None or not text.strip():
+        return rule
+    said, p = model.predict(task, text)
+    ruled = rule.detail if rule is not None else fallback
+    if said == ruled:
+        return rule
+    if p >= dialogue_model.CONFIDENT:
+        return Hit(0, len(text), text, round(p, 2), said, doubt=f"rules: {ruled}")
+    if rule is None:
+        return Hit(0, len(text), text, 0.5, fallback, doubt=f"model: {said} ({p:.2f})")
+    return replace(rule, doubt=f"model: {said} ({p:.2f})")
 
 
 def answer_values(text: str) -> set[str]:
@@ -358,7 +454,7 @@ def answer_values(text: str) -> set[str]:
 def classify_objection(text: str) -> Hit | None:
     """The agent's response to the caller's own notice: ``detail`` is yes (objects or asks
     to stop) / no (accepts) / unclear (hedges); None: no cue (unclear, nothing said of it)."""
-    return _classify(text, OBJECTION_CUES)
+    return _second_opinion("objection", text, _classify(text, OBJECTION_CUES), "unclear")
 
 
 # -- what a notice says the recording is for ---------------------------------------------------
@@ -369,21 +465,27 @@ PURPOSE_WORDS = (
                  r"|inwerken"),
     ("service", r"dienstverlening\w*|dienstver(?!band)\w*|service\w*|klantvriendelijk\w*"
                 r"|klanttevredenheid|klantbeleving|dienst"),
-    ("complaints", r"klacht\w*|geschil\w*|onduidelijkhe\w*|misverstand\w*|meningsverschil\w*"),
+    ("complaints", r"klacht\w*|geschil\w*|onduidelijkhe\w*|misverstand\w*|meningsverschil\w*"
+                   r"|discussie\w*|onenigheid\w*"),
     ("other", r"verificatie\w*|verifi\w*|controle|controleren|administrat\w*|wettelijk\w*"
               r"|veiligheid\w*|beveilig\w*|bewijs\w*|fraude\w*|onderzoek\w*|statisti\w*"
               r"|analyse\w*|juridisch\w*|naslag\w*|vastlegging|bescherming"
               r"|dossiervorming|archivering|vastleggen van afspraken|verantwoording"
-              r"|toezicht|\w*wet|wetgeving|rechtsgeldig\w*|beleidsdoeleinden|verslag\w*|afspraken"),
+              r"|toezicht|\w*wet|wetgeving|rechtsgeldig\w*|beleidsdoeleinden|verslag\w*|afspraken"
+              r"|verwerking\w*"),
 )
 _PURPOSE_RE = [(p, re.compile(rf"^({pat})$")) for p, pat in PURPOSE_WORDS]
 # "om u beter van dienst te zijn", "om u beter te helpen": the service given to the caller
-_SERVICE_PHRASE = re.compile(r"\b(dienst ?verlening|(beter|goed)\b[^.?!]{0,20}\b(van dienst|helpen)"
+_SERVICE_PHRASE = re.compile(r"\b(dienst ?verlening|(beter|goed|sneller)\b[^.?!]{0,30}\b(van dienst|helpen)"
                              r"|van dienst (te )?(kunnen )?zijn)")
 _TRAINING_PHRASE = re.compile(r"\b(op te leiden|op te leren|in te werken)\b")
+# handling the caller's own request is another purpose; handling complaints is not
+_OTHER_PHRASE = re.compile(r"\b(afhandeling|behandeling) van (uw|je|jouw|de|het) (melding|aanvraag"
+                           r"|vraag|verzoek|zaak|dossier)")
 # a clause that states what the recording is for; one whose words fit no purpose above is
 # "other" ("om uw aanvraag correct te kunnen verwerken")
-_PURPOSE_CLAUSE = re.compile(r"\b(om\b[^.?!;]{0,60}?\bte \w+|zodat\b[^.?!;]*|ter \w+[^.?!;,]*"
+_PURPOSE_CLAUSE = re.compile(r"\b(om\b[^.?!;]{0,60}?\bte \w+|zodat\b[^.?!;]*"
+                             r"|ter (?!info\b|informatie\b|kennisgeving\b)\w+[^.?!;,]*"
                              r"|ten behoeve van[^.?!;,]*|in het kader van[^.?!;,]*|teneinde[^.?!;]*"
                              r"|opdat[^.?!;]*)")
 _DOELEINDEN = re.compile(r"^(\w{3,}?)s?-?doel(einden|eindes|en)$")
@@ -430,7 +532,8 @@ def notice_purposes(text: str) -> list[PurposeHit]:
             purpose = _fuzzy_purpose(word)
         if purpose:
             hits.append(PurposeHit(purpose, m.start(), m.end(), text[m.start():m.end()]))
-    for rx, purpose in ((_SERVICE_PHRASE, "service"), (_TRAINING_PHRASE, "training")):
+    for rx, purpose in ((_SERVICE_PHRASE, "service"), (_TRAINING_PHRASE, "training"),
+                        (_OTHER_PHRASE, "other")):
         for m in rx.finditer(low):
             hits.append(PurposeHit(purpose, m.start(), m.end(), text[m.start():m.end()]))
     for m in _PURPOSE_CLAUSE.finditer(low):

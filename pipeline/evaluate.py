@@ -538,8 +538,12 @@ def attribute_misses(labels: list[dict[str, str]], results: dict[str, dict[str, 
         kind: compute_metrics(replayed, {f: r[kind] for f, r in replays.items()})[0]
         for kind in REPLAY_KINDS
     }
+    # the decisions about recording talk with the reference text: what the rules reach when
+    # the recogniser hears every word (the question found, the answer read)
+    dialogue = {kind: dialogue_metrics(replayed, {f: r[kind] for f, r in replays.items()})
+                for kind in REPLAY_KINDS}
     return {"n_replayed": len(replayed), "misses_by_cause": counts, "per_call": per_call,
-            **metrics}
+            **metrics, "dialogue": dialogue}
 
 
 @dataclass(frozen=True)

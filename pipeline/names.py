@@ -209,9 +209,11 @@ def snap_opening(timeline, verdicts, audio: np.ndarray, scorer, lexicons,
 
 
 def decide_with_snaps(timeline, verdicts, audio: np.ndarray, scorer, nlp, verdict_options,
-                      options: NameOptions, sample_rate: int = 16000):
+                      options: NameOptions, sample_rate: int = 16000,
+                      transcribed_s: float | None = None):
     """``verdicts`` decided again after :func:`snap_opening` (unchanged when nothing was
-    snapped); the name evidence says what was snapped and on what scores."""
+    snapped); the name evidence says what was snapped and on what scores. ``transcribed_s``:
+    as for :func:`verdicts.decide`."""
     from .language import lexicons_of  # spaCy: loaded only when a name is to be checked
 
     if scorer is None or not options.snap or not verdicts.name_evidence:
@@ -220,7 +222,7 @@ def decide_with_snaps(timeline, verdicts, audio: np.ndarray, scorer, nlp, verdic
                                   options, sample_rate)
     if not snaps:
         return verdicts
-    again = decide(snapped, verdict_options, nlp=nlp)
+    again = decide(snapped, verdict_options, nlp=nlp, transcribed_s=transcribed_s)
     note = "; ".join(s.describe() for s in snaps)
     evidence = tuple(replace(e, detail=f"{e.detail}; {note}" if e.detail else note)
                      for e in again.name_evidence)

@@ -155,7 +155,8 @@ REASON_CONCERNS: dict[str, Concern] = {
         "question_not_from_caller", "question_uncertain", "answer_unclear", "answer_mixed",
         "answer_poorly_heard", "answer_not_transcribed"), Concern.QUESTION),
     **dict.fromkeys((
-        "caller_notice_not_from_caller", "objection_unclear", "response_not_transcribed"),
+        "caller_notice_not_from_caller", "caller_notice_uncertain", "objection_unclear",
+        "response_not_transcribed"),
         Concern.CALLER_NOTICE),
 }
 

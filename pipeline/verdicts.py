@@ -315,14 +315,28 @@ def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
     not from the IVR), and read the other side's reply in the turns that follow."""
     reasons: list[str] = []
     question = notice = None
+    overruled: list[Evidence] = []  # what the rules took for a question or notice, overruled
     for u, role in timeline.utterances:
         if role == Role.IVR or not u.text:
             continue
         text = _as_text([u])
-        if question is None and (hit := dialogue.find_question(text.text, nlp)) is not None:
-            question = _found(u, role, text, hit, "question")
-        if notice is None and (hit := dialogue.find_caller_notice(text.text, nlp)) is not None:
-            notice = _found(u, role, text, hit, "caller_notice")
+        for what, find, reason in (
+                ("question", dialogue.find_question, "question_uncertain"),
+                ("caller_notice", dialogue.find_caller_notice, "caller_notice_uncertain")):
+            if (question if what == "question" else notice) is not None:
+                continue
+            hit = find(text.text, nlp)
+            if hit is None:
+                continue
+            found = _found(u, role, text, hit, what)
+            if hit.doubt:
+                reasons.append(reason)
+            if not hit.counted:
+                overruled.append(found[1])
+            elif what == "question":
+                question = found
+            else:
+                notice = found
         if question is not None and notice is not None:
             break
     knows, q_ev, answers = "not_asked", (), frozenset()
@@ -336,6 +350,7 @@ def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
                                          dialogue.classify_answer, "no_answer")
         knows, q_ev, answers = value, (ev, *reply), used
         reasons += ["answer_" + w for w in why]
+    q_ev = (*q_ev, *(e for e in overruled if e.detail.startswith("question")))
     objected, n_ev = None, ()
     if notice is not None:
         u, ev = notice
@@ -346,6 +361,7 @@ def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
         n_ev = (ev, *reply)
         reasons += ["response_not_transcribed" if w == "not_transcribed" else "objection_unclear"
                     for w in why]
+    n_ev = (*n_ev, *(e for e in overruled if e.detail.startswith("caller_notice")))
     return _Talk(knows, notice is not None, objected, answers, q_ev, n_ev,
                  tuple(dict.fromkeys(reasons)))
 
@@ -353,7 +369,10 @@ def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
 def _found(u: Utterance, role: Role, text: _Text, hit: dialogue.Hit, what: str
            ) -> tuple[Utterance, Evidence]:
     start, end, asr = text.times(hit.start_char, hit.end_char)
-    return u, Evidence(hit.text, start, end, role, hit.confidence, asr, f"{what}: {hit.detail}")
+    detail = f"{what}: {hit.detail}" + (f" ({hit.doubt})" if hit.doubt else "")
+    if not hit.counted:
+        detail += " (not counted)"
+    return u, Evidence(hit.text, start, end, role, hit.confidence, asr, detail)
 
 
 def _reply(timeline: RoleTimeline, asked: Utterance, asker: Role, options: VerdictOptions,
@@ -370,17 +389,20 @@ def _reply(timeline: RoleTimeline, asked: Utterance, asker: Role, options: Verdi
     for u, role in window:
         text = _as_text([u])
         hit = classify(text.text)
+        if hit is not None and hit.doubt:
+            doubts.append("unclear")  # rules and model read it differently
         if hit is None or hit.detail == fallback:
             continue
         start, end, asr = text.times(hit.start_char, hit.end_char)
         ev = Evidence(u.text, u.start, u.end, role, hit.confidence, asr,
-                      f"reply={hit.detail}: {hit.text}")
+                      f"reply={hit.detail}: {hit.text}"
+                      + (f" ({hit.doubt})" if hit.doubt else ""))
         if asr is not None and asr < options.min_word_probability:
             doubts.append("poorly_heard")
         if classify is dialogue.classify_answer and len(dialogue.answer_values(
                 " ".join(w.text for w, _ in window))) > 1:
             doubts.append("mixed")
-        return hit.detail, (ev,), used, tuple(doubts)
+        return hit.detail, (ev,), used, tuple(dict.fromkeys(doubts))
     # nothing in the reply decides it: look at it, unless it was said clearly
     evidence = tuple(Evidence(u.text, u.start, u.end, role, 0.5, _mean_probability([u]),
                               "reply: no cue") for u, role in window)
@@ -390,4 +412,4 @@ def _reply(timeline: RoleTimeline, asked: Utterance, asker: Role, options: Verdi
         heard = _mean_probability([u for u, _ in window])
         doubts.append("poorly_heard" if heard is not None and heard < options.min_heard_for_none
                       else "unclear")
-    return fallback, evidence, used, tuple(doubts)
+    return fallback, evidence, used, tuple(dict.fromkeys(doubts))

@@ -125,19 +125,30 @@ def test_only_the_opening_of_a_long_call_is_transcribed_and_diarized(nlp):
     assert prov["config"]["analysis"]["after_agent_s"] == opts.after_agent_s
 
 
-def test_nobody_asks_the_search_decodes_the_callers_side_up_to_its_limit(nlp):
+def test_nobody_asks_the_search_goes_to_its_limit_without_more_diarization(nlp):
     opts = PipelineConfig().analysis
     result, transcriber, diarizer = _analyze(nlp, question_search_s=opts.question_search_s)
     limit = 30.0 + opts.question_search_s
     assert transcriber.calls[-1][1] == pytest.approx(limit)
-    assert diarizer.lengths[-1] == pytest.approx(limit)  # diarized as far as it searched
-    # past the opening the agent's speaker is muted: the search costs the caller's speech
-    late = [s for s in result.transcript.segments if s.start > 30.0 + opts.after_agent_s + 5]
-    assert late and all(s.start in {t for t, spk, _ in SCRIPT if spk == "S2"} for s in late)
+    assert len(diarizer.lengths) == 1  # the opening's diarization only: no reply to read
     v = result.verdicts
     assert v.agent_knows_recording == "not_asked"
     assert v.searched_until_s == pytest.approx(limit)
     assert result.timings["question_search"] >= 0
+
+
+def test_caller_mode_diarizes_ahead_and_mutes_the_agent(nlp):
+    opts = PipelineConfig().analysis
+    result, transcriber, diarizer = _analyze(nlp, question_search_s=opts.question_search_s,
+                                             question_search_speech="caller")
+    limit = 30.0 + opts.question_search_s
+    # diarized as far as it searched, beside the decoding of the first search window
+    assert diarizer.lengths[-1] >= limit and len(diarizer.lengths) == 2
+    # once diarized, the agent's speaker is muted: the search costs the caller's speech
+    opening_end = transcriber.calls[0][1]
+    late = [s for s in result.transcript.segments
+            if s.start > opening_end + opts.search_window_s + 5]
+    assert late and all(s.start in {t for t, spk, _ in SCRIPT if spk == "S2"} for s in late)
 
 
 def test_a_question_stops_the_search_once_its_answer_is_decoded(nlp):
@@ -145,17 +156,16 @@ def test_a_question_stops_the_search_once_its_answer_is_decoded(nlp):
               (62.0, "S2", "wordt dit gesprek eigenlijk opgenomen"),
               (67.0, "S1", "ja dat klopt alle gesprekken worden opgenomen"),
               *(x for x in SCRIPT if x[0] > 72.0)]
-    result, transcriber, _ = _analyze(nlp, script=script, question_search_s=120.0)
+    result, transcriber, diarizer = _analyze(nlp, script=script, question_search_s=120.0)
     v = result.verdicts
     assert v.agent_knows_recording == "yes"
     question, answer = v.question_evidence
     assert question.role == Role.CALLER and answer.role == Role.AGENT
     assert answer.start == pytest.approx(67.0, abs=0.5)
-    # the agent's reply was muted in the search and decoded again with everyone; then it stopped
+    # the search stopped after the window with the question; the reply was diarized
     opts = PipelineConfig().analysis
     assert max(b for _, b in transcriber.calls) <= 62.0 + opts.search_window_s
-    assert any(a <= 67.0 < b and not any(x <= 67.0 < y for x, y in skip)
-               for (a, b), skip in zip(transcriber.calls, transcriber.skips, strict=True))
+    assert diarizer.lengths[-1] >= 66.0 + PipelineConfig().verdicts.answer_s
     assert v.notice_contradicted == "no" and v.notice_before_agent == "yes"
     assert v.notice_by_agent == "no"  # an answer is no notice of the agent's own
 

@@ -93,12 +93,12 @@ def test_caller_notice(nlp):
     assert dialogue.find_caller_notice("Wordt dit gesprek opgenomen?", nlp) is None
 
 
-@pytest.mark.parametrize("name", ["dev.jsonl", "dev-b.jsonl"])
+@pytest.mark.parametrize("name", ["dev.jsonl", "dev-b.jsonl", "dev-c.jsonl", "dev-d.jsonl"])
 def test_rules_on_the_development_text(name, nlp):
-    """The sets the rules were written on: they must keep what they reached (not the
-    held-out measure, which is docs/decisions/recording-talk.md)."""
-    res = dialogue_eval.evaluate(dialogue_eval.load(DATA / name), nlp)
-    assert res["question"]["f1"] >= 0.97
+    """The sets the rules were written on, rules alone: they must keep what they reached
+    (not the held-out measure, which is docs/decisions/recording-talk.md)."""
+    res = dialogue_eval.evaluate(dialogue_eval.load(DATA / name), nlp, rules_only=True)
+    assert res["question"]["f1"] >= 0.96
     assert res["answer"]["accuracy"] >= 0.97
     assert res["purpose"]["accuracy"] >= 0.97
     assert res["caller_notice"]["f1"] >= 0.95
@@ -166,3 +166,23 @@ def test_new_reasons_and_decisions_have_concerns():
     assert DECISION_CONCERNS["agent_objected"] is Concern.CALLER_NOTICE
     assert decisions_in_doubt(("objection_unclear",)) == {"caller_announced_recording",
                                                           "agent_objected"}
+
+
+def test_the_model_is_a_second_opinion_that_flags_disagreement(nlp):
+    """A paraphrase the rules do not know is read by the model, with the doubt recorded; a
+    statement is never made a question by the model alone."""
+    hit = dialogue.classify_answer("Dat is mij eerlijk gezegd niet bekend.")
+    assert hit is not None and hit.detail == "unsure"
+    assert dialogue.find_question("Voor kwaliteitsdoeleinden wordt dit gesprek opgenomen.",
+                                  nlp) is None
+
+
+def test_the_model_file_is_trained_on_dev_sets_only():
+    import json
+
+    from pipeline import dialogue_model
+
+    data = json.loads(dialogue_model.DEFAULT_MODEL.read_text())
+    assert data["trained_on"] and all(n.startswith("dev") for n in data["trained_on"])
+    assert set(data["tasks"]) == set(dialogue_model.TASKS)
+    assert dialogue_model.main(["--out", "/dev/null", str(DATA / "heldout.jsonl")]) == 2
