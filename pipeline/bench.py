@@ -10,7 +10,7 @@ Each configuration runs in its own process (so peak RSS is its own) over the sam
   diarization of the call's start only, window by window, until the agent's opening is covered)
   against the WhisperX-style baseline that transcribes and diarizes the whole call and then
   decides (``--full-transcript``); beside them the opening alone (no search for the caller's
-  question about recording) and the search decoding both sides. All run over the fixture
+  question about recording) and the search that mutes the agent's speaker. All run over the fixture
   calls and over a ~3-minute call
   built from fixture parts (``audio_fixtures/generate.py --long``), and the verdicts of the
   two are compared call by call.
@@ -53,9 +53,9 @@ CONFIGS = {
     "events": {},
     "analyze:callcheck": {},
     # the cost of looking for the caller's question past the opening (docs/decisions/
-    # recording-talk.md): opening only, and the search decoding everyone, not the caller alone
+    # recording-talk.md): the opening only, and the search muting the agent's speaker
     "analyze:opening-only": {"question_search_s": 0.0},
-    "analyze:search-all": {"question_search_speech": "all"},
+    "analyze:search-caller": {"question_search_speech": "caller"},
     "analyze:whisperx-style": {"full_transcript": True},
     "cli": {},
     "asr": {},

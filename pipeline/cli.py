@@ -284,6 +284,123 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_store(out: Path):
+    """The results store of ``out`` (migrated to the current version), or None with an
+    error printed."""
+    from .store import STORE_NAME, connect
+
+    if not (out / STORE_NAME).is_file():
+        print(f"error: {out / STORE_NAME} not found (run `callcheck analyze` first)",
+              file=sys.stderr)
+        return None
+    return connect(out / STORE_NAME)
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from .review.audit import AuditError, draw_sample
+
+    conn = _open_store(args.out)
+    if conn is None:
+        return 2
+    mode = "add" if args.add else "redraw" if args.redraw else "draw"
+    try:
+        draw = draw_sample(conn, args.rate, seed=args.seed, by=args.by, mode=mode)
+    except AuditError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        conn.close()
+    run = draw.run
+    print(f"audit run {run.id} ({run.action}): {len(draw.files)} call(s) drawn, seed "
+          f"{run.seed}, rate {run.rate:g}" + (f", by {run.by}" if run.by else "")
+          + f"; {draw.n_sample} call(s) in the sample", file=sys.stderr)
+    if run.by:
+        for stratum, (n, k) in draw.strata.items():
+            print(f"  {stratum or '(none)':24s} {k:5d} of {n} unflagged", file=sys.stderr)
+    for file in draw.files:
+        print(file)
+    return 0
+
+
+def cmd_reviews(args: argparse.Namespace) -> int:
+    from .review.reviews_csv import (
+        ReviewImportError,
+        export_reviews,
+        import_reviews,
+        read_text,
+    )
+
+    conn = _open_store(args.out)
+    if conn is None:
+        return 2
+    try:
+        if args.action == "export":
+            if args.file is None:
+                n = export_reviews(conn, sys.stdout)
+            else:
+                import io
+
+                from .batch import atomic_write
+
+                buf = io.StringIO()
+                n = export_reviews(conn, buf)
+                atomic_write(args.file, buf.getvalue())
+            print(f"{n} review(s) exported" + (f" to {args.file}" if args.file else ""),
+                  file=sys.stderr)
+            return 0
+        if args.file is None:
+            print("error: reviews import needs the CSV file", file=sys.stderr)
+            return 2
+        try:
+            summary = import_reviews(conn, read_text(args.file))
+        except OSError as e:
+            print(f"error: cannot read {args.file}: {e}", file=sys.stderr)
+            return 2
+        except ReviewImportError as e:
+            for r in e.refused:
+                print(f"{args.file}:{r.line}: {r.reason}", file=sys.stderr)
+            print(f"error: nothing imported: {len(e.refused)} row(s) refused"
+                  + (f" of {e.n_rows}" if e.n_rows else ""), file=sys.stderr)
+            return 2
+        print(f"{summary.n_rows} review(s) imported ({summary.n_confirm} confirmed, "
+              f"{summary.n_override} overridden)", file=sys.stderr)
+        return 0
+    finally:
+        conn.close()
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from .batch import atomic_write
+    from .calibrate import CALIBRATED_NAME, CalibrationError, calibrate, calibrated_toml
+    from .config import ConfigError, PipelineConfig, load_config
+
+    conn = _open_store(args.out)
+    if conn is None:
+        return 2
+    try:
+        run_config = args.out / "config.toml"
+        config = load_config(run_config) if run_config.is_file() else PipelineConfig()
+        if not run_config.is_file():
+            print(f"warning: no {run_config}: the run's thresholds taken as the defaults",
+                  file=sys.stderr)
+        decisions = args.decisions.split(",") if args.decisions else None
+        cal = calibrate(conn, args.out, config.verdicts, args.target_error,
+                        decisions=decisions, upper=args.upper_bound)
+    except (CalibrationError, ConfigError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        conn.close()
+    from .calibrate import format_report
+
+    print(format_report(cal))
+    path = args.output or args.out / CALIBRATED_NAME
+    atomic_write(path, calibrated_toml(cal, config, args.out))
+    print(f"wrote {path}: pass it to `callcheck analyze --config` to use these thresholds; "
+          "nothing changes until then", file=sys.stderr)
+    return 0 if cal.met else 1
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     from .models import main as models_main
 
@@ -372,6 +489,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pseudonymise", action="store_true", help="replace agent names by "
                    "stable pseudonyms (agent-1, ...): they are employees' names")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("audit", help="draw a random sample of the calls that were not "
+                       "flagged into the review queue, to measure the machine's error rate")
+    p.add_argument("out", type=Path, help="output folder of `callcheck analyze`")
+    p.add_argument("--rate", type=float, required=True,
+                   help="fraction of the unflagged calls to draw in each stratum, e.g. 0.1 "
+                   "(at least one call of each non-empty stratum)")
+    p.add_argument("--seed", type=int, help="random seed (default: a random one, printed and "
+                   "recorded); the same seed over the same calls draws the same sample")
+    p.add_argument("--by", metavar="COLUMN", help="stratify by this --metadata column (the "
+                   "same rate in each of its values)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--add", action="store_true", help="draw more calls, from those not "
+                   "sampled yet, into the existing sample")
+    g.add_argument("--redraw", action="store_true", help="replace the existing sample by a "
+                   "new draw (the old one stays on record)")
+    p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("reviews", help="import reviews from a CSV (file,decision,value,"
+                       "reviewer,comment[,reviewed_at]) or export the audit trail as one")
+    p.add_argument("action", choices=["import", "export"])
+    p.add_argument("out", type=Path, help="output folder of `callcheck analyze`")
+    p.add_argument("file", type=Path, nargs="?", help="CSV to import (required), or to write "
+                   "(export; default: stdout)")
+    p.set_defaults(func=cmd_reviews)
+
+    p = sub.add_parser("calibrate", help="propose review thresholds from the reviews of the "
+                       "audit sample and the flagged calls; writes a config for analyze --config")
+    p.add_argument("out", type=Path, help="output folder of `callcheck analyze`")
+    p.add_argument("--target-error", type=float, default=0.02, metavar="RATE",
+                   help="the audited error rate (0..1) not to exceed in any decision, with as "
+                   "few calls flagged as possible (default 0.02)")
+    p.add_argument("--upper-bound", action="store_true", help="keep the upper end of the 95%% "
+                   "interval under the target, not the estimate")
+    p.add_argument("--decisions", metavar="D1,D2", help="only these decisions' errors count "
+                   "(default: every decision the audit sample has reviews of)")
+    p.add_argument("-o", "--output", type=Path, help="config file to write (default "
+                   "OUT/calibrated.toml)")
+    p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser("models", help="install, verify or list the offline default models; "
                        "`models add NAME PATH` registers a local CTranslate2 Whisper directory "

@@ -158,7 +158,6 @@ def _recorder_is_speaker(text: str, cand: language.NoticeCandidate) -> bool:
     opnemen", "ik heb het gesprek opgenomen" (an active verb or a perfect with "ik")."""
     words = _tokens(text)
     t0 = _word_index(words, cand.trigger_start)
-    t1 = _word_index(words, cand.trigger_end - 1)
     left = _clause_left(words, t0)
     for k in range(len(left) - 1, -1, -1):
         if left[k] in ("of", "dat"):

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import re
 import statistics
 import time
@@ -42,8 +41,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import store
+from . import accuracy, store
 from .batch import ORGANISATION_COLUMNS, atomic_write
+from .stats import wilson  # here since the first release; tests and callers import it from here
 from .types import PURPOSES, decisions_in_doubt, parse_reasons
 
 MAX_GROUPS = 20  # metadata columns with more distinct values are not broken down
@@ -70,19 +70,6 @@ STUDY_RULES = {
     "reviews": "reviewed values count in place of the machine's; verdicts awaiting review "
                "are left out of k and n and counted beside (awaiting, awaiting_k)",
 }
-
-
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval of the proportion k/n (default z: 95 %), as fractions in [0, 1].
-    Unlike the normal approximation it stays inside [0, 1] and is sensible for k = 0 or k = n
-    and small n, which per-size-class figures often are."""
-    if n <= 0 or not 0 <= k <= n:
-        raise ValueError(f"need 0 <= k <= n and n > 0, got k={k}, n={n}")
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 DECIDED, REVIEWED, AWAITING = "decided", "reviewed", "awaiting"
@@ -473,6 +460,8 @@ def build_report(conn) -> dict[str, Any]:
         # how the municipality-level figures count: by this metadata column (None: per call)
         "units": {"column": unit_column, "n": summary["study"]["municipality"]["n"],
                   "calls_without": alone},
+        # the machine against the reviews (``accuracy.measure``; also ``accuracy.json``)
+        "accuracy": accuracy.measure(conn),
     }
 
 
@@ -500,8 +489,9 @@ def study_document(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_report(out: str | Path) -> Path:
-    """Write ``OUT/report.html`` and ``OUT/study.json`` (the study's figures, machine-readable)
-    from ``OUT/results.sqlite``; returns the report's path."""
+    """Write ``OUT/report.html``, ``OUT/study.json`` (the study's figures, machine-readable)
+    and ``OUT/accuracy.json`` (the machine against the reviews) from ``OUT/results.sqlite``;
+    returns the report's path."""
     import jinja2
 
     out = Path(out)
@@ -516,11 +506,18 @@ def write_report(out: str | Path) -> Path:
     env.filters["pct"] = lambda r: "–" if r.pct is None else f"{r.pct:.0f}%"
     env.filters["ci"] = lambda r: ("no interval" if r.ci is None
                                    else f"95% CI {r.ci[0]:.0f}–{r.ci[1]:.0f}%")
+    # an ``accuracy.Estimate``: error rate and interval in percent
+    env.filters["err"] = lambda e: ("–" if e.rate is None else f"{100 * e.rate:.1f}% "
+                                    f"({100 * e.ci95[0]:.1f}–{100 * e.ci95[1]:.1f}%)")
     html = env.get_template("report.html").render(
         data=data, plots={**_plots(data["summary"]), **_study_plots(data)}, out=out.name,
-        purposes=PURPOSES, generated=time.strftime("%Y-%m-%d %H:%M"))
+        purposes=PURPOSES, generated=time.strftime("%Y-%m-%d %H:%M"),
+        acc_min=accuracy.MIN_REVIEWS)
     atomic_write(out / STUDY_NAME, json.dumps(study_document(data), ensure_ascii=False,
                                               indent=1) + "\n")
+    atomic_write(out / accuracy.ACCURACY_NAME,
+                 json.dumps(accuracy.accuracy_document(data["accuracy"]), ensure_ascii=False,
+                            indent=1) + "\n")
     path = out / "report.html"
     atomic_write(path, html)
     return path

@@ -10,11 +10,17 @@ Tables (one row per input file in ``calls``; the others reference ``calls.file``
 * ``evidence``   what the decisions rest on, by kind (``EVIDENCE_KINDS``: notice, name,
                  question, purpose, caller_notice; text, start, end, role, confidence, detail);
 * ``metadata``   the ``--metadata`` CSV columns as (file, column, value);
-* ``reviews``    QA verdicts (append-only audit trail; see ``pipeline.review``).
+* ``reviews``    QA verdicts (append-only audit trail; see ``pipeline.review``), with where
+                 each came from (``source``: the app or a CSV import);
+* ``audit_runs``, ``audit``, ``audit_strata``  the audit sample of unflagged calls
+                 (``callcheck audit``, ``pipeline.review.audit``): each draw with its rate,
+                 seed, stratifying column and time; the calls it drew, by stratum; and per
+                 stratum how many unflagged calls there were to draw from.
 
 The machine tables are rewritten per call from its JSON (the JSON files stay the source of
-truth); ``reviews`` is never touched by the batch, so re-running an analysis keeps every
-human verdict. Writes are transactions, and the file uses WAL so the review app can read
+truth); ``reviews`` and the audit tables are never touched by the batch, so re-running an
+analysis keeps every human verdict and the audit sample. A store of an older version is
+migrated in place when opened with ``create=True``. Writes are transactions, and the file uses WAL so the review app can read
 while a batch writes.
 """
 
@@ -24,13 +30,14 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .types import KNOWS_VALUES, OBJECTED_VALUES, PURPOSE_VALUES, PURPOSES
 
 STORE_NAME = "results.sqlite"
-STORE_VERSION = 1
+STORE_VERSION = 2  # 2: reviews.source, the audit tables
 
 # what caller and agent say of recording (``verdicts.Verdicts``); absent from older results
 DIALOGUE_DECISIONS = (
@@ -185,10 +192,47 @@ CREATE TABLE IF NOT EXISTS reviews (
     comment TEXT NOT NULL DEFAULT '',
     reviewer TEXT NOT NULL,
     created_at REAL NOT NULL,
-    supersedes INTEGER REFERENCES reviews(id)
+    supersedes INTEGER REFERENCES reviews(id),
+    source TEXT NOT NULL DEFAULT 'app' CHECK (source IN ('app', 'import'))
 );
 CREATE INDEX IF NOT EXISTS reviews_by_call ON reviews(file, decision, id);
+CREATE TABLE IF NOT EXISTS audit_runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    action TEXT NOT NULL CHECK (action IN ('draw', 'add', 'redraw')),
+    rate REAL NOT NULL,
+    seed INTEGER NOT NULL,
+    by_column TEXT,
+    drawn_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit_strata (
+    run INTEGER NOT NULL REFERENCES audit_runs(id),
+    stratum TEXT NOT NULL,
+    n_unflagged INTEGER NOT NULL,
+    n_drawn INTEGER NOT NULL,
+    PRIMARY KEY (run, stratum)
+);
+CREATE TABLE IF NOT EXISTS audit (
+    run INTEGER NOT NULL REFERENCES audit_runs(id),
+    file TEXT NOT NULL,
+    stratum TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    rate REAL NOT NULL,
+    drawn_at REAL NOT NULL,
+    PRIMARY KEY (run, file)
+);
 """
+# ``audit.file`` has no foreign key on ``calls``: ``put_call`` deletes and re-inserts a call's
+# row, and a cascade would drop the call from the sample. ``stratum`` is the value of the
+# stratifying metadata column ('' for none, or when not stratified).
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring an older store up to ``STORE_VERSION`` (inside the schema transaction; the new
+    tables come from ``SCHEMA``'s ``IF NOT EXISTS``)."""
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(reviews)")}
+    if "source" not in columns:  # version 1
+        conn.execute("ALTER TABLE reviews ADD COLUMN source TEXT NOT NULL DEFAULT 'app' "
+                     "CHECK (source IN ('app', 'import'))")
 
 
 def connect(path: str | Path, *, create: bool = True,
@@ -202,8 +246,11 @@ def connect(path: str | Path, *, create: bool = True,
     conn.execute("PRAGMA busy_timeout=30000")
     if create:
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
         with transaction(conn):
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            _migrate(conn)
             conn.execute("INSERT OR REPLACE INTO store_info VALUES ('version', ?)",
                          (str(STORE_VERSION),))
     return conn
@@ -380,3 +427,145 @@ def metadata_table(conn: sqlite3.Connection) -> dict[str, dict[str, str]]:
     for r in conn.execute('SELECT file, "column", value FROM metadata'):
         table.setdefault(r["file"], {})[r["column"]] = r["value"]
     return table
+
+
+def same_value(decision: str, a: str | None, b: str | None) -> bool:
+    """Whether two stored values of ``decision`` mean the same (``3.0`` == ``3``; names
+    ignore case)."""
+    if a is None or b is None:
+        return a is None and b is None
+    if decision == "agent_start_s":
+        try:
+            return abs(float(a) - float(b)) < 5e-4
+        except ValueError:
+            return a == b
+    if REVIEWABLE.get(decision) is None:
+        return a.casefold() == b.casefold()
+    return a == b
+
+
+# ------------------------------------------------------------------------------ audit sample
+
+@dataclass(frozen=True)
+class AuditRun:
+    """One ``callcheck audit`` draw (a row of ``audit_runs``)."""
+
+    id: int
+    action: str  # "draw" (the first), "add" (more calls) or "redraw" (replaces the sample)
+    rate: float  # fraction of each stratum's unflagged calls drawn, 0..1
+    seed: int
+    by: str | None  # the stratifying metadata column (None: one stratum, '')
+    drawn_at: float  # Unix time, seconds
+
+
+@dataclass(frozen=True)
+class AuditStratum:
+    """One stratum of the current audit sample."""
+
+    n_unflagged: int  # unflagged calls analysed ok in the stratum at the latest draw
+    n_sampled: int  # sampled calls of the stratum that are in the store, analysed ok
+    n_unreviewed: int  # of those, calls without any review
+
+
+@dataclass(frozen=True)
+class AuditTally:
+    """The audit sample's reviews of one decision (in one stratum, or over all)."""
+
+    n_reviewed: int  # sampled calls with a review of the decision
+    n_wrong: int  # of those, where the newest review's value differs from the machine's
+    n_unreviewed: int  # sampled calls with a machine value for it and no review of it
+
+    @property
+    def error_rate(self) -> float | None:
+        return self.n_wrong / self.n_reviewed if self.n_reviewed else None
+
+
+@dataclass(frozen=True)
+class AuditCounts:
+    """What the audit sample says so far (``audit_counts``)."""
+
+    runs: tuple[AuditRun, ...]  # the draws that make up the current sample, oldest first
+    by: str | None  # the stratifying column of the sample
+    strata: dict[str, AuditStratum]  # stratum -> counts ('' when not stratified)
+    decisions: dict[str, AuditTally]  # reviewable decision -> tally over all strata
+    by_stratum: dict[str, dict[str, AuditTally]]  # decision -> stratum -> tally
+
+    @property
+    def n_sampled(self) -> int:
+        return sum(s.n_sampled for s in self.strata.values())
+
+    @property
+    def n_unreviewed(self) -> int:
+        return sum(s.n_unreviewed for s in self.strata.values())
+
+
+def audit_runs(conn: sqlite3.Connection, current: bool = True) -> list[AuditRun]:
+    """The audit draws, oldest first; ``current``: only those of the sample in force (the
+    latest ``draw`` or ``redraw`` and the ``add`` runs after it)."""
+    runs = [AuditRun(r["id"], r["action"], r["rate"], r["seed"], r["by_column"], r["drawn_at"])
+            for r in conn.execute("SELECT * FROM audit_runs ORDER BY id")]
+    if current:
+        start = max((i for i, r in enumerate(runs) if r.action != "add"), default=0)
+        runs = runs[start:]
+    return runs
+
+
+def audit_sample(conn: sqlite3.Connection) -> dict[str, str]:
+    """``{file: stratum}`` of the current audit sample (files may since have left ``calls``)."""
+    runs = audit_runs(conn)
+    if not runs:
+        return {}
+    return {r["file"]: r["stratum"] for r in conn.execute(
+        "SELECT file, stratum FROM audit WHERE run >= ? ORDER BY run, file", (runs[0].id,))}
+
+
+def audit_counts(conn: sqlite3.Connection, *,
+                 machine: Mapping[str, Mapping[str, str | None]] | None = None,
+                 latest: Mapping[str, Mapping[str, sqlite3.Row]] | None = None
+                 ) -> AuditCounts:
+    """Per reviewable decision, how many calls of the current audit sample were reviewed and
+    how many of those the machine got wrong (newest review's value vs. the machine value in
+    the store now, ``same_value``), over all and per stratum; and per stratum how many
+    unflagged calls there were to draw from (for weighting back to the batch: stratum weight
+    ``n_unflagged / sum(n_unflagged)``). Sampled calls no longer in the store, or whose
+    analysis now failed, are left out; a decision the call has no machine value for (an older
+    result) is not counted. Empty when there is no sample. ``machine`` (``decision_table``)
+    and ``latest`` (``reviews_by_file``): already read, to save reading them again."""
+    runs = audit_runs(conn)
+    if not runs:
+        return AuditCounts((), None, {}, {d: AuditTally(0, 0, 0) for d in REVIEWABLE}, {})
+    sample = audit_sample(conn)
+    unflagged: dict[str, int] = {}
+    for r in conn.execute("SELECT stratum, n_unflagged FROM audit_strata WHERE run >= ? "
+                          "ORDER BY run", (runs[0].id,)):
+        unflagged[r["stratum"]] = r["n_unflagged"]  # the latest run's count wins
+    machine = decision_table(conn) if machine is None else machine  # calls analysed ok
+    latest = reviews_by_file(conn) if latest is None else latest
+    strata: dict[str, list[int]] = {s: [0, 0] for s in unflagged}
+    tallies: dict[str, dict[str, list[int]]] = {d: {} for d in REVIEWABLE}
+    for file, stratum in sample.items():
+        if file not in machine:
+            continue
+        reviewed = latest.get(file, {})
+        counts = strata.setdefault(stratum, [0, 0])
+        counts[0] += 1
+        counts[1] += not reviewed
+        for decision in REVIEWABLE:
+            if decision not in machine[file]:
+                continue
+            t = tallies[decision].setdefault(stratum, [0, 0, 0])
+            r = reviewed.get(decision)
+            if r is None:
+                t[2] += 1
+            else:
+                t[0] += 1
+                t[1] += not same_value(decision, r["human_value"], machine[file][decision])
+    by_stratum = {d: {s: AuditTally(*t) for s, t in sorted(per.items())}
+                  for d, per in tallies.items()}
+    totals = {d: AuditTally(*(sum(t[i] for t in per.values()) for i in range(3)))
+              for d, per in tallies.items()}
+    return AuditCounts(
+        runs=tuple(runs), by=runs[-1].by,
+        strata={s: AuditStratum(unflagged.get(s, 0), n, u)
+                for s, (n, u) in sorted(strata.items())},
+        decisions=totals, by_stratum=by_stratum)

@@ -119,6 +119,8 @@ def test_reviewed_calls_move_down_the_queue(client):
     ("agent_name=first", [WAV]),
     ("needs_review=yes", [FLAC]),
     ("needs_review=no", [WAV, MP3]),
+    ("kind=flagged", [FLAC]),
+    ("kind=audit", []),  # no audit sample drawn
     ("status=error", [FAILED]),
     ("meta.province=Noord-Brabant", [FLAC, WAV]),
     ("meta.province=Utrecht&agent_name=none", [MP3]),

@@ -186,6 +186,31 @@ def test_rerun_keeps_reviews_and_follows_the_inputs(calls_dir, tmp_path, fake_mo
         assert len(list(csv.DictReader(f))) == 4
 
 
+def test_rerun_keeps_the_audit_sample(calls_dir, tmp_path, fake_models):
+    from pipeline.review.audit import draw_sample
+
+    out = tmp_path / "out"
+    run_batch(calls_dir, out, quiet=True, metadata=tmp_path / "meta.csv")
+    conn = store.connect(out / store.STORE_NAME)
+    draw = draw_sample(conn, 1.0, seed=5, by="size_class")
+    # unflagged and analysed ok: a.wav, sub/c.wav (large) and d.wav (small); b.wav is flagged
+    assert store.audit_sample(conn) == {"a.wav": "large", "sub/c.wav": "large",
+                                        "d.wav": "small"}
+    conn.close()
+    (calls_dir / "a.wav").write_text("no;full;Sanne;Jansen;12.5")  # new content: re-analysed
+    summary = run_batch(calls_dir, out, quiet=True, metadata=tmp_path / "meta.csv")
+    assert summary.n_done == 2  # a.wav and the failed empty.wav
+    conn = store.connect(out / store.STORE_NAME)
+    assert store.decision_table(conn)["a.wav"]["notice_before_agent"] == "no"
+    assert store.audit_sample(conn) == {"a.wav": "large", "sub/c.wav": "large",
+                                        "d.wav": "small"}
+    assert [r.id for r in store.audit_runs(conn)] == [draw.run.id]
+    counts = store.audit_counts(conn)
+    assert {s: (c.n_unflagged, c.n_sampled) for s, c in counts.strata.items()} == {
+        "large": (2, 2), "small": (1, 1)}
+    conn.close()
+
+
 def test_store_is_valid_sqlite_readable_without_callcheck(calls_dir, tmp_path, fake_models):
     out = tmp_path / "out"
     run_batch(calls_dir, out, quiet=True, report=False)
@@ -193,7 +218,7 @@ def test_store_is_valid_sqlite_readable_without_callcheck(calls_dir, tmp_path, f
     conn = sqlite3.connect(out / "results.sqlite")
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"calls", "turns", "segments", "decisions", "evidence", "metadata",
-            "reviews"} <= names
+            "reviews", "audit_runs", "audit", "audit_strata"} <= names
 
 
 def test_summary_of_nothing():
@@ -305,7 +330,8 @@ def test_store_holds_the_recording_talk_decisions_and_their_evidence(tmp_path):
     purpose = conn.execute("SELECT text, role FROM evidence WHERE decision = 'purpose'"
                            ).fetchall()
     assert [tuple(r) for r in purpose] == [("trainingsdoeleinden", "IVR")]
-    assert store.get_info(conn)["version"] == "1"  # no table changed
+    # these decisions changed no table (version 2 is reviews.source and the audit tables)
+    assert store.get_info(conn)["version"] == "2"
     conn.close()
 
 

@@ -12,5 +12,7 @@ Modules:
 * ``views``    what the call page shows (timeline lanes, transcript with evidence highlighted);
 * ``security`` token, CSRF, Host and security-header checks (a middleware);
 * ``app``      the FastAPI app (server-rendered pages, a little vanilla JS) and ``serve``;
-* ``export``   ``results.csv`` with the reviewed columns, optionally with pseudonymised agents.
+* ``export``   ``results.csv`` with the reviewed columns, optionally with pseudonymised agents;
+* ``audit``    the audit sample: a random (stratified) sample of the unflagged calls for QA;
+* ``reviews_csv``  the audit trail as CSV: ``callcheck reviews import`` / ``export``.
 """

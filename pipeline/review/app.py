@@ -2,8 +2,9 @@
 
 Pages and endpoints (every one behind ``security.Guard``):
 
-* ``GET /``                     the queue: flagged and unreviewed calls first, filters
-                                (``reviews.parse_filter``), transcript search, counts;
+* ``GET /``                     the queue: flagged and unreviewed calls first, then the audit
+                                sample's, filters (``reviews.parse_filter``), transcript
+                                search, counts, the audited error rate per decision;
 * ``GET /call/<file>``          a call: audio player, role timeline, transcript with the
                                 evidence highlighted, every decision with the machine's value,
                                 confidence, evidence, reasons, the reviews and a review form;
@@ -199,6 +200,7 @@ def create_app(out: str | Path, token: str | None = None,
             'SELECT "column", value FROM metadata WHERE file = ? ORDER BY "column"', (file,))}
         context = {
             "call": call, "file": file, "meta": meta, "duration": duration,
+            "audit": file in store.audit_sample(conn),
             "lanes": views.timeline(turns, duration),
             "markers": views.markers(evidence, call["agent_start_s"], duration),
             "segments": views.transcript(segments, turns, evidence),

@@ -19,7 +19,11 @@ decisions, a person's name (letters, spaces, hyphens, apostrophes, dots) for ``a
 where a value is more than one of a list: ``notice_purpose`` is a ``;``-joined set of purposes
 (stored in ``types.PURPOSES`` order) or ``none_stated`` / ``no_notice``, ``agent_objected`` may
 be none. For the free-text decisions and ``agent_objected`` an empty value, ``none`` or ``-``
-means "there is none" (stored as NULL).
+means "there is none" (stored as NULL). ``callcheck reviews import`` (``reviews_csv``) appends
+through the same validation (``validate_*``, ``check_fits_call``, ``append_review``).
+
+The queue lists every call: flagged and unreviewed first, then the unreviewed calls of the
+audit sample (``audit``), then the other unreviewed ones, reviewed ones, failed analyses.
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ FILTERABLE: dict[str, tuple[str, ...]] = {
     "agent_name": ("none", "first", "last", "full"),
     "organisation_named": ("yes", "no"),
 }
+KINDS = ("flagged", "audit")  # the queue's kinds of call: flagged by the pipeline, audit sample
 _NAME_RE = re.compile(r"[^\W\d_]+(?:(?:[ '’.-]|\. )[^\W\d_]+)*\.?")
 
 
@@ -172,19 +177,7 @@ def format_seconds(seconds: float) -> str:
     return f"{round(seconds, 3):.3f}".rstrip("0").rstrip(".")
 
 
-def same_value(decision: str, a: str | None, b: str | None) -> bool:
-    """Whether two stored values of ``decision`` mean the same (``3.0`` == ``3``; names
-    ignore case)."""
-    if a is None or b is None:
-        return a is None and b is None
-    if decision == "agent_start_s":
-        try:
-            return abs(float(a) - float(b)) < 5e-4
-        except ValueError:
-            return a == b
-    if store.REVIEWABLE.get(decision) is None:
-        return a.casefold() == b.casefold()
-    return a == b
+same_value = store.same_value  # whether two stored values of a decision mean the same
 
 
 def _base_id(raw: Any, decision: str) -> int:
@@ -273,11 +266,7 @@ def save_reviews(conn: sqlite3.Connection, file: str, reviewer: str, items: list
         if call["status"] != "ok":
             raise ReviewInputError("this call has no decisions to review (its analysis failed)")
         for item in items:
-            if (item.decision == "agent_start_s" and item.human_value is not None
-                    and call["duration_s"] is not None
-                    and float(item.human_value) > call["duration_s"] + 1.0):
-                raise ReviewInputError(f"agent_start_s: {item.human_value} s is after the end "
-                                       f"of the call ({call['duration_s']:.1f} s)")
+            check_fits_call(call, item.decision, item.human_value)
         machine = machine_values(conn, file)
         latest = store.latest_reviews(conn, file)
         conflicts = []
@@ -293,13 +282,35 @@ def save_reviews(conn: sqlite3.Connection, file: str, reviewer: str, items: list
         for item in items:
             # a confirmation records the machine's value exactly as stored
             human = machine.get(item.decision) if item.action == "confirm" else item.human_value
-            cur = conn.execute(
-                "INSERT INTO reviews (file, decision, machine_value, human_value, action, "
-                "comment, reviewer, created_at, supersedes) VALUES (?,?,?,?,?,?,?,?,?)",
-                (file, item.decision, machine.get(item.decision), human, item.action,
-                 item.comment, reviewer, now, item.base_id or None))
-            ids.append(int(cur.lastrowid))
+            ids.append(append_review(conn, file, item.decision, machine.get(item.decision),
+                                     human, item.action, item.comment, reviewer, now,
+                                     item.base_id or None))
     return ids
+
+
+def check_fits_call(call: sqlite3.Row, decision: str, human_value: str | None) -> None:
+    """Refuse a review of a failed analysis, or an agent start after the end of the call
+    (:class:`ReviewInputError`)."""
+    if call["status"] != "ok":
+        raise ReviewInputError("this call has no decisions to review (its analysis failed)")
+    if (decision == "agent_start_s" and human_value is not None
+            and call["duration_s"] is not None
+            and float(human_value) > call["duration_s"] + 1.0):
+        raise ReviewInputError(f"agent_start_s: {human_value} s is after the end "
+                               f"of the call ({call['duration_s']:.1f} s)")
+
+
+def append_review(conn: sqlite3.Connection, file: str, decision: str, machine: str | None,
+                  human: str | None, action: str, comment: str, reviewer: str,
+                  created_at: float, supersedes: int | None, source: str = "app") -> int:
+    """Append one validated review to the audit trail (inside the caller's transaction).
+    -> its id."""
+    cur = conn.execute(
+        "INSERT INTO reviews (file, decision, machine_value, human_value, action, comment, "
+        "reviewer, created_at, supersedes, source) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (file, decision, machine, human, action, comment, reviewer, created_at, supersedes,
+         source))
+    return int(cur.lastrowid)
 
 
 def history(conn: sqlite3.Connection, file: str) -> dict[str, list[sqlite3.Row]]:
@@ -321,6 +332,7 @@ class QueueFilter:
     needs_review: bool | None = None
     state: str | None = None  # "reviewed" (any decision reviewed) or "unreviewed"
     status: str | None = None  # "ok" or "error"
+    kind: str | None = None  # "flagged" (needs review) or "audit" (in the audit sample)
     metadata: tuple[tuple[str, str], ...] = ()  # (column, value)
     q: str = ""  # text searched in the transcript (and the file name)
     page: int = 1
@@ -330,7 +342,7 @@ class QueueFilter:
         p: dict[str, str] = dict(self.verdicts)
         if self.needs_review is not None:
             p["needs_review"] = "yes" if self.needs_review else "no"
-        for key in ("state", "status"):
+        for key in ("state", "status", "kind"):
             if getattr(self, key):
                 p[key] = getattr(self, key)
         p.update({f"meta.{c}": v for c, v in self.metadata})
@@ -379,6 +391,10 @@ def parse_filter(params: Iterable[tuple[str, str]], metadata_columns: Iterable[s
             if value not in ("ok", "error"):
                 raise ReviewInputError("status: ok or error")
             kw["status"] = value
+        elif key == "kind":
+            if value not in KINDS:
+                raise ReviewInputError(f"kind: {' or '.join(KINDS)}")
+            kw["kind"] = value
         elif key.startswith("meta."):
             column = key.removeprefix("meta.")
             if column not in columns:
@@ -410,15 +426,17 @@ class QueueRow:
     machine: dict[str, str | None]  # decision -> machine value
     reviewed: dict[str, sqlite3.Row]  # decision -> newest review
     metadata: dict[str, str]
+    audit: bool = False  # in the audit sample (``callcheck audit``)
 
     @property
     def group(self) -> int:
-        """Queue order: 0 flagged and unreviewed, 1 other unreviewed, 2 reviewed, 3 failed."""
+        """Queue order: 0 flagged and unreviewed, 1 audit sample and unreviewed, 2 other
+        unreviewed, 3 reviewed, 4 failed."""
         if self.status != "ok":
-            return 3
+            return 4
         if self.reviewed:
-            return 2
-        return 0 if self.needs_review else 1
+            return 3
+        return 0 if self.needs_review else 1 if self.audit else 2
 
     def current(self, decision: str) -> str | None:
         r = self.reviewed.get(decision)
@@ -438,10 +456,11 @@ class QueueRow:
 class Queue:
     rows: list[QueueRow]  # this page
     n_shown: int  # calls matching the filter
-    counts: dict[str, int]  # total, flagged, reviewed, failed (of all calls)
+    counts: dict[str, int]  # total, flagged, reviewed, failed, audit (of all calls)
     page: int
     pages: int
     metadata_values: dict[str, list[str]] = field(default_factory=dict)
+    audit: store.AuditCounts | None = None  # the audit sample's reviews so far (None: none)
 
 
 def metadata_columns(conn: sqlite3.Connection) -> list[str]:
@@ -453,21 +472,25 @@ def _like(text: str) -> str:
 
 
 def queue(conn: sqlite3.Connection, flt: QueueFilter) -> Queue:
-    """The calls matching ``flt`` in review order (see :attr:`QueueRow.group`), one page."""
+    """The calls matching ``flt`` in review order (see :attr:`QueueRow.group`), one page, with
+    the audit sample's counts (``store.audit_counts``)."""
     machine = store.decision_table(conn)
     latest = store.reviews_by_file(conn)
     meta = store.metadata_table(conn)
+    sample = store.audit_sample(conn)
     rows = [QueueRow(
         file=c["file"], status=c["status"], error=c["error"], error_code=c["error_code"],
         needs_review=bool(c["needs_review"]),
         review_reasons=parse_reasons(c["review_reasons"]),
         duration_s=c["duration_s"], machine=machine.get(c["file"], {}),
-        reviewed=latest.get(c["file"], {}), metadata=meta.get(c["file"], {}))
+        reviewed=latest.get(c["file"], {}), metadata=meta.get(c["file"], {}),
+        audit=c["file"] in sample)
         for c in conn.execute("SELECT file, status, error, error_code, needs_review, "
                               "review_reasons, duration_s FROM calls")]
     counts = {"total": len(rows), "flagged": sum(r.needs_review for r in rows),
               "reviewed": sum(bool(r.reviewed) for r in rows),
-              "failed": sum(r.status != "ok" for r in rows)}
+              "failed": sum(r.status != "ok" for r in rows),
+              "audit": sum(r.audit for r in rows)}
     found: set[str] | None = None
     if flt.q:
         pattern = _like(flt.q)
@@ -486,6 +509,10 @@ def queue(conn: sqlite3.Connection, flt: QueueFilter) -> Queue:
             return False
         if flt.status is not None and r.status != flt.status:
             return False
+        if flt.kind == "flagged" and not (r.status == "ok" and r.needs_review):
+            return False
+        if flt.kind == "audit" and not r.audit:
+            return False
         if flt.verdicts and r.status != "ok":
             return False  # a failed analysis has no verdicts
         if not all(r.matches(d, v) for d, v in flt.verdicts):
@@ -498,4 +525,5 @@ def queue(conn: sqlite3.Connection, flt: QueueFilter) -> Queue:
     values = {c: sorted({m[c] for m in meta.values() if m.get(c)})
               for c in metadata_columns(conn)}
     return Queue(shown[(page - 1) * PAGE_SIZE: page * PAGE_SIZE], len(shown), counts, page,
-                 pages, values)
+                 pages, values,
+                 store.audit_counts(conn, machine=machine, latest=latest) if sample else None)
