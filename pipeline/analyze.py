@@ -395,7 +395,7 @@ class CallAnalyzer:
 
         found: dict[str, Any] = {}
         for u, role in timeline.utterances:
-            if role == Role.IVR or not u.text:
+            if role != Role.CALLER or not u.text:
                 continue
             for what, find in (("question", dialogue.find_question),
                                ("caller_notice", dialogue.find_caller_notice)):

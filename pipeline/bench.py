@@ -22,6 +22,8 @@ Each configuration runs in its own process (so peak RSS is its own) over the sam
   faster-whisper transcribing the same files whole (greedy, same model, loading included).
 * ``asr``: word and character error rates on real human speech through telephone channels,
   callcheck's transcriber beside plain faster-whisper (``pipeline.asr_eval``, 40 utterances).
+* ``reviews-import``: ``callcheck reviews import`` of 10,000 review rows into a store of 2,000
+  calls, as a whole process (``pipeline.review.bench_import``; target under 10 s).
 
 Real-time factor (RTF) = processing seconds / audio seconds (lower is faster). Model loading
 is timed apart and not part of the RTF, except in ``cli``.
@@ -59,6 +61,7 @@ CONFIGS = {
     "analyze:whisperx-style": {"full_transcript": True},
     "cli": {},
     "asr": {},
+    "reviews-import": {},
 }
 VERDICT_KEYS = ("notice_before_agent", "notice_by_agent", "notice_source", "agent_name",
                 "agent_first", "agent_last")
@@ -233,6 +236,16 @@ def main(argv: list[str] | None = None) -> int:
                 results[name] = real_speech_eval(systems, clips=40)
                 print(f"  done {name}", file=sys.stderr)
                 continue
+            if name == "reviews-import":
+                proc = subprocess.run([sys.executable, "-m", "pipeline.review.bench_import",
+                                       "--cores", str(args.threads)], capture_output=True,
+                                      text=True, cwd=REPO)
+                if proc.returncode != 0:
+                    print(f"{name}: failed\n{proc.stderr[-2000:]}", file=sys.stderr)
+                    continue
+                results[name] = json.loads(proc.stdout)
+                print(f"  done {name}", file=sys.stderr)
+                continue
             if name == "cli":
                 real = build_long_call(Path(tmp), real=True)
                 results[name] = time_cli(real, max(2, args.cli_calls), Path(tmp), args.threads)
@@ -313,6 +326,13 @@ def _report(results: dict, files: list[str], long_files: list[str], threads: int
     for name, r in results.items():
         if name == "cli":
             lines += _cli_lines(r)
+            data.append({"name": name, **r})
+            continue
+        if name == "reviews-import":
+            lines += ["", f"reviews import of {r['rows']} rows ({r['calls']} calls, "
+                      f"{r['cores']} cores): {r['cli_import_s']:.2f} s as a process, "
+                      f"{r['import_s']['best']:.2f} s in-process; export {r['export_s']:.2f} s "
+                      f"({'met' if r['target_met'] else 'NOT met'}: target < 10 s)"]
             data.append({"name": name, **r})
             continue
         if name == "asr":

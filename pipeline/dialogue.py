@@ -205,14 +205,18 @@ def _question_cue(text: str, cand: language.NoticeCandidate) -> str | None:
     # the verb is the first word of the clause or follows a filler or "vragen"
     # the main clause may ask with the recording in a clause under it: "moet ik er rekening
     # mee houden dat dit gesprek wordt opgenomen"
+    crossed = False  # a "dat"/"of" clause lies between the verb and the recording
     for k in range(len(left) - 1, max(-1, len(left) - 12), -1):
         if left[k] in SUBCLAUSE:
             break
+        crossed = crossed or left[k] in ("dat", "of")
         if left[k] in QUESTION_VERBS:
             if k == 0 or left[k - 1] in LEADS:
                 return "verb_first"
-            if k + 1 < len(left) and left[k + 1] in SECOND_PERSON:
-                return "verb_you"  # "... neemt u dit op": asks the person addressed
+            if k + 1 < len(left) and left[k + 1] in SECOND_PERSON and not crossed:
+                # "... neemt u dit op": asks the person addressed; not "ik moet u even
+                # melden dat wij dit gesprek opnemen", an agent's notice
+                return "verb_you"
     return None
 
 

@@ -152,10 +152,11 @@ REASON_CONCERNS: dict[str, Concern] = {
         Concern.AGENT_START),
     "purpose_unclear": Concern.NOTICE,
     **dict.fromkeys((
-        "question_not_from_caller", "question_uncertain", "answer_unclear", "answer_mixed",
+        "question_not_from_caller", "question_uncertain", "caller_speech_poorly_heard",
+        "answer_unclear", "answer_mixed",
         "answer_poorly_heard", "answer_not_transcribed"), Concern.QUESTION),
     **dict.fromkeys((
-        "caller_notice_not_from_caller", "caller_notice_uncertain", "objection_unclear",
+        "caller_notice_uncertain", "caller_notice_poorly_heard", "objection_unclear",
         "response_not_transcribed"),
         Concern.CALLER_NOTICE),
 }

@@ -320,6 +320,17 @@ def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
         if role == Role.IVR or not u.text:
             continue
         text = _as_text([u])
+        if role != Role.CALLER:
+            # the agent's "wij nemen alle gesprekken op" is a notice of the agent's, not the
+            # caller's; but an agent does not ask whether the call is recorded: a question
+            # the rules (not the model alone) find in speech labelled AGENT is the caller's
+            # under a wrong role (diarization often hears one voice in a mono call). It
+            # counts, and the call is looked at
+            hit = dialogue.question_rules(text.text, nlp) if question is None else None
+            if hit is not None:
+                question = _found(u, role, text, hit, "question")
+                reasons.append("question_not_from_caller")
+            continue
         for what, find, reason in (
                 ("question", dialogue.find_question, "question_uncertain"),
                 ("caller_notice", dialogue.find_caller_notice, "caller_notice_uncertain")):
@@ -340,10 +351,16 @@ def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
         if question is not None and notice is not None:
             break
     knows, q_ev, answers = "not_asked", (), frozenset()
+    # "not asked" or "not announced" read from caller speech the recogniser heard poorly is
+    # no evidence that the caller said nothing of it (as for a notice or a name)
+    heard = _mean_probability([u for u, role in timeline.utterances if role == Role.CALLER])
+    if heard is not None and heard < options.min_heard_for_none:
+        if question is None:
+            reasons.append("caller_speech_poorly_heard")
+        if notice is None:
+            reasons.append("caller_notice_poorly_heard")
     if question is not None:
         u, ev = question
-        if ev.role != Role.CALLER:
-            reasons.append("question_not_from_caller")
         if ev.confidence < options.min_question_confidence:
             reasons.append("question_uncertain")
         value, reply, used, why = _reply(timeline, u, ev.role, options, transcribed_s,
@@ -354,8 +371,6 @@ def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
     objected, n_ev = None, ()
     if notice is not None:
         u, ev = notice
-        if ev.role != Role.CALLER:
-            reasons.append("caller_notice_not_from_caller")
         objected, reply, _, why = _reply(timeline, u, ev.role, options, transcribed_s,
                                          dialogue.classify_objection, "unclear")
         n_ev = (ev, *reply)
