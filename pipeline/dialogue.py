@@ -68,7 +68,9 @@ MAKE = frozenset({"maak", "maken", "maakt", "gemaakt", "aangezet", "aanzetten", 
                   "start", "loopt"})
 BY_ME = re.compile(r"\b(door (mij|ons)|aan (mijn|onze) kant|van mijn kant)\b")
 SECOND_PERSON = frozenset({"u", "jullie", "je", "jij"})
-FIRST_PERSON_ANY = re.compile(r"\b(ik|mijn|m'n|mij|wij|we)\b")
+# the caller speaks for themself: "wij nemen dit gesprek op" is the organisation's voice
+SPEAKER_ALONE = frozenset({"ik", "mij", "mijn", "m'n"})
+FIRST_PERSON_ANY = re.compile(r"\b(ik|mijn|m'n|mij)\b")
 # compounds and separable verbs the recogniser writes apart, joined in place (same length, so
 # character offsets stay those of the text): "op neem" -> "opneem "
 _JOINS = [(re.compile(r"\bop (neem|neemt|nemen)\b", re.I), lambda m: "op" + m.group(1) + " "),
@@ -330,7 +332,7 @@ def caller_notice_rules(text: str, nlp: Language | None = None) -> Hit | None:
             clause = [*clause, *(w for w, _, _ in words[t0:_word_index(words, cand.trigger_end)])]
         if cand.trigger == "noun" and not MAKE & {w for w, _, _ in words}:
             continue  # "ik heb een opname van het gesprek aangevraagd" records nothing now
-        mine = (bool((FIRST_PERSON | {"mijn", "m'n"}) & set(clause))
+        mine = (bool(SPEAKER_ALONE & set(clause))
                 or bool(BY_ME.search(text.lower())))
         if not mine:
             continue
@@ -408,8 +410,8 @@ OBJECTION_CUES = _cues((
     ("no", r"\b(prima|geen (enkel )?(probleem|bezwaar|punt)|is goed|dat is goed|helemaal goed"
            r"|goed hoor|oké|oke|okay|ok|akkoord|dat mag|mag (hoor|gewoon)|uw (goed )?recht|natuurlijk"
            r"|geen enkel bezwaar|geen moeite|ja hoor|vind ik goed|is toegestaan|maakt (mij )?niet uit"
-           r"|prima hoor|no problem|begrijp ik|doet u maar|doe maar|ga uw gang|gaat u uw gang|geeft niks|geeft niet|vertelt u maar"
-           r"|zegt u het maar|in orde|ga je gang|ga uw gang)\b"),
+           r"|prima hoor|no problem|begrijp ik|doet u maar|doe maar|ga uw gang|gaat u uw gang|geeft niks|geeft niet"
+           r"|in orde|ga je gang|ga uw gang)\b"),
 ))
 
 

@@ -396,9 +396,12 @@ def _reply(timeline: RoleTimeline, asked: Utterance, asker: Role, options: Verdi
     """The other side's reply to ``asked``: (value, evidence, utterances read, doubts). The
     reply is the speech of any role but the asker's and the IVR's that starts within
     ``answer_s`` of the end of ``asked``; the first utterance with a cue decides."""
+    # the other side; when the asker's speech was labelled AGENT (one voice for both), any
+    # speech after it but the IVR's
+    others = (asker, Role.IVR) if asker == Role.CALLER else (Role.IVR,)
     window = [(u, role) for u, role in timeline.utterances
               if asked.end - 0.05 <= u.start <= asked.end + options.answer_s
-              and u is not asked and role not in (asker, Role.IVR) and u.text]
+              and u is not asked and role not in others and u.text]
     used = frozenset(u for u, _ in window)
     doubts: list[str] = []
     for u, role in window:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from review_helpers import flac_result, mp3_result, wav_result
 
+from pipeline.analyze import SCHEMA_VERSION
 from pipeline.batch import (
     RESULT_COLUMNS,
     OutputPathError,
@@ -168,7 +169,7 @@ def test_batch_with_bad_files_gives_one_row_each_and_goes_on(mixed_dir, tmp_path
     assert rows[good]["error"] == "" and rows[good]["agent_start_s"]
     assert summary.n_failed == 3
     data = json.loads((out / "calls" / f"{good}.json").read_text())
-    assert data["schema_version"] == "1.0" and data["verdicts"]["agent_start_s"] is not None
+    assert data["schema_version"] == SCHEMA_VERSION and data["verdicts"]["agent_start_s"] is not None
     assert (out / "calls" / f"{good}.rttm").read_text().count("AGENT") >= 1
     assert (out / "calls" / f"{good}.vtt").read_text().startswith("WEBVTT")
     assert (out / "config.toml").exists()
