@@ -88,7 +88,8 @@ def _analysis_config(args: argparse.Namespace):
     overrides = {
         "analysis": {"diarize": False if getattr(args, "no_diarize", False) else None,
                      "full_transcript": True if getattr(args, "full_transcript", False)
-                     else None},
+                     else None,
+                     "question_search_s": getattr(args, "question_search", None)},
         "transcribe": {"model": getattr(args, "model", None),
                        "cpu_threads": getattr(args, "threads", None)},
     }
@@ -451,6 +452,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="skip speaker clustering (faster, weaker roles on mono calls)")
         p.add_argument("--full-transcript", action="store_true",
                        help="transcribe whole calls, not only up to the agent's opening")
+        p.add_argument("--question-search", type=float, metavar="SECONDS",
+                       help="look for the caller's question about recording this far past "
+                       "the agent start (default 90; 0: the opening only, about 3x faster)")
         p.add_argument("--model", help="Whisper model (see `transcribe --help`)")
         p.add_argument("--threads", type=int, help="CPU threads per worker")
         if name == "analyze":

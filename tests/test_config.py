@@ -20,3 +20,13 @@ def test_unknown_option_is_a_clear_error(tmp_path):
     path.write_text("[transcribe]\nbeam = 5\n")
     with pytest.raises(ConfigError, match="unknown option"):
         load_config(path)
+
+
+def test_command_line_switches_set_the_question_search():
+    from pipeline.cli import _analysis_config, build_parser
+
+    args = build_parser().parse_args(["analyze", "calls", "--out", "o", "--question-search", "0"])
+    assert _analysis_config(args).analysis.question_search_s == 0.0
+    args = build_parser().parse_args(["analyze", "calls", "--out", "o"])
+    assert _analysis_config(args).analysis.question_search_s == PipelineConfig().analysis \
+        .question_search_s
