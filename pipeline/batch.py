@@ -28,7 +28,6 @@ import io
 import json
 import logging
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -39,7 +38,14 @@ from typing import Any
 
 from .audio import AUDIO_SUFFIXES, is_audio_path, sha256_of
 from .config import PipelineConfig, to_toml
-from .store import DIALOGUE_DECISIONS
+from .files import (  # noqa: F401  (part of this module's interface)
+    OutputPathError,
+    UnsafePathError,
+    atomic_write,
+    output_path,
+    resolve_inside,
+)
+from .store import DIALOGUE_DECISIONS, ORGANISATION_COLUMNS  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
@@ -50,17 +56,6 @@ RESULT_COLUMNS = (
     "agent_first", "agent_last", "agent_start_s", "agent_start_confidence", "organisation_named",
     "greeting", *DIALOGUE_COLUMNS, "needs_review", "review_reasons", "duration_s", "error",
 )
-
-
-ORGANISATION_COLUMNS = ("organisation", "organization", "municipality", "gemeente")
-
-
-class UnsafePathError(ValueError):
-    """A relative file name that would resolve outside its folder."""
-
-
-class OutputPathError(UnsafePathError):
-    """An input's name would place output outside the output folder."""
 
 
 class MetadataError(ValueError):
@@ -118,42 +113,6 @@ def relative_name(path: Path, root: Path) -> str:
     if root.is_file():
         return path.name
     return path.relative_to(root).as_posix()
-
-
-def resolve_inside(root: Path, rel: str, suffix: str = "") -> Path:
-    """``root/<rel><suffix>`` resolved, refusing a ``rel`` that is absolute, has ``..`` or
-    empty parts, or resolves (through symlinks) outside ``root``."""
-    base = root.resolve()
-    parts = Path(rel).parts
-    if Path(rel).is_absolute() or any(p in ("..", "") for p in parts):
-        raise UnsafePathError(f"unsafe file name {rel!r}")
-    target = (base / (rel + suffix)).resolve()
-    if base not in target.parents:
-        raise UnsafePathError(f"{rel!r} resolves outside {base}")
-    return target
-
-
-def output_path(out: Path, rel: str, suffix: str) -> Path:
-    """``OUT/calls/<rel><suffix>``, refusing names that would escape ``OUT/calls``."""
-    try:
-        return resolve_inside(out / "calls", rel, suffix)
-    except UnsafePathError as e:
-        raise OutputPathError(str(e)) from e
-
-
-def atomic_write(path: Path, data: str) -> None:
-    """Write text so that readers see the old file or the whole new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _vtt_time(t: float) -> str:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from .agent_model import agent_start_model
-from .analyze import AnalysisOptions
 from .audio import AudioOptions
 from .diarize import DiarizationOptions
 from .events import EventOptions
@@ -24,6 +23,39 @@ from .names import NameOptions
 from .roles import RoleOptions
 from .transcribe import TranscribeOptions
 from .verdicts import VerdictOptions
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """How much of a call is analysed (seconds)."""
+
+    diarize: bool = True  # speaker clusters (pyannote); off = channels, wording and order only
+    window_s: float = 60.0  # transcribe this much at a time from the start
+    # stop once this much after the agent start is transcribed (the verdicts read the agent's
+    # opening turn, at most VerdictOptions.opening_s = 20 s long)
+    after_agent_s: float = 20.0
+    max_transcribe_s: float = 900.0  # never transcribe more than this without an agent
+    full_transcript: bool = False  # transcribe the whole call whatever the verdicts need
+    diarize_margin_s: float = 10.0  # diarize this far past the transcribed part (not all)
+    # diarize in a second thread while Whisper transcribes the same stretch: the two models
+    # each keep about one core busy (CTranslate2 was no faster with 2 threads than with 1 on
+    # these machines, and the diarization runs on 1), so a 2-core machine does both at once
+    parallel_diarization: bool = True
+    # > 1: the agent's opening (from just before the agent start to ``after_agent_s`` past
+    # it) is decoded again with this beam width once the agent is found. Off: it cost half
+    # again the time and gained nothing measurable (docs/decisions/transcription.md)
+    opening_beam_size: int = 1
+    opening_pad_s: float = 0.5  # the re-decode starts this long before the agent start
+    # past the opening, look for the caller's question about recording ("wordt dit gesprek
+    # opgenomen?") and own notice this long after the agent start (0: opening only); the
+    # transcription stops once the question is found and answered
+    question_search_s: float = 90.0
+    # "all": decode everything while searching, diarize on only to read a reply; "caller":
+    # diarize ahead and mute the agent's speaker (slower on 2 cores: the diarization costs
+    # more than the muting saves; docs/decisions/recording-talk.md)
+    question_search_speech: str = "all"
+    search_window_s: float = 30.0  # the search goes on this much at a time (it stops after)
+
 
 
 class ConfigError(ValueError):

@@ -12,13 +12,13 @@ likelier than every other candidate (``separation``). Nothing is snapped from sp
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from .transcribe import WhisperScorer
 from .types import Role, Segment
 from .verdicts import decide
 
@@ -59,33 +59,6 @@ class Snap:
     def describe(self) -> str:
         return (f"snapped {self.heard!r} -> {self.name!r} (audio log-probability "
                 f"{self.score:.1f} vs heard {self.heard_score:.1f})")
-
-
-class WhisperScorer:
-    """Log-probability of texts given a stretch of audio, from a loaded faster-whisper model."""
-
-    def __init__(self, model, language: str = "nl"):
-        from faster_whisper.tokenizer import Tokenizer
-
-        self.model = model
-        self.tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual,
-                                   task="transcribe", language=language)
-
-    def __call__(self, samples: np.ndarray, texts: list[str]) -> list[float]:
-        """Sum of log token probabilities of each text on ``samples`` (16 kHz, <= 30 s)."""
-        from faster_whisper.audio import pad_or_trim
-
-        model = self.model
-        features = model.feature_extractor(samples[: 30 * 16000])
-        frames = min(features.shape[-1], model.feature_extractor.nb_max_frames)
-        encoded = model.encode(pad_or_trim(features))
-        scores = []
-        for text in texts:
-            tokens = self.tokenizer.encode(" " + text.strip())
-            result = model.model.align(encoded, self.tokenizer.sot_sequence, [tokens], frames)
-            probs = result[0].text_token_probs
-            scores.append(float(sum(math.log(max(p, 1e-12)) for p in probs)))
-        return scores
 
 
 def lexicon_candidates(word: str, names: list[str], options: NameOptions) -> list[str]:

@@ -42,8 +42,9 @@ from pathlib import Path
 from typing import Any
 
 from . import accuracy, store
-from .batch import ORGANISATION_COLUMNS, atomic_write
+from .files import atomic_write
 from .stats import wilson  # here since the first release; tests and callers import it from here
+from .store import ORGANISATION_COLUMNS
 from .types import PURPOSES, decisions_in_doubt, parse_reasons
 
 MAX_GROUPS = 20  # metadata columns with more distinct values are not broken down

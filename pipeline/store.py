@@ -34,9 +34,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .files import OutputPathError, output_path
 from .types import KNOWS_VALUES, OBJECTED_VALUES, PURPOSE_VALUES, PURPOSES
 
 STORE_NAME = "results.sqlite"
+# --metadata columns that name the organisation called (the municipality)
+ORGANISATION_COLUMNS = ("organisation", "organization", "municipality", "gemeente")
 STORE_VERSION = 2  # 2: reviews.source, the audit tables
 
 # what caller and agent say of recording (``verdicts.Verdicts``); absent from older results
@@ -371,7 +374,6 @@ def prune(conn: sqlite3.Connection, keep: Iterable[str]) -> int:
 
 def load_result(out: str | Path, file: str) -> dict[str, Any] | None:
     """The per-call JSON of ``file`` in the output folder, or None."""
-    from .batch import OutputPathError, output_path
 
     try:
         path = output_path(Path(out), file, ".json")

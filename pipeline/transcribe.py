@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
 import re
 import unicodedata
@@ -447,14 +448,12 @@ class Transcriber:
         return self.backend.model_info
 
     def scorer(self):
-        """A :class:`pipeline.names.WhisperScorer` on this model (None: the backend cannot
+        """A :class:`WhisperScorer` on this model (None: the backend cannot
         score texts against audio)."""
         model = getattr(self.backend, "model", None)
         if model is None or not hasattr(getattr(model, "model", None), "align"):
             return None
         if getattr(self, "_scorer", None) is None:
-            from .names import WhisperScorer
-
             self._scorer = WhisperScorer(model, self.options.language or "nl")
         return self._scorer
 
@@ -647,3 +646,30 @@ __all__ = [
     "TranscribeOptions", "TranscriptionError", "build_prompt", "filter_segments",
     "get_transcriber", "normalise_text",
 ]
+
+
+class WhisperScorer:
+    """Log-probability of texts given a stretch of audio, from a loaded faster-whisper model."""
+
+    def __init__(self, model, language: str = "nl"):
+        from faster_whisper.tokenizer import Tokenizer
+
+        self.model = model
+        self.tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual,
+                                   task="transcribe", language=language)
+
+    def __call__(self, samples: np.ndarray, texts: list[str]) -> list[float]:
+        """Sum of log token probabilities of each text on ``samples`` (16 kHz, <= 30 s)."""
+        from faster_whisper.audio import pad_or_trim
+
+        model = self.model
+        features = model.feature_extractor(samples[: 30 * 16000])
+        frames = min(features.shape[-1], model.feature_extractor.nb_max_frames)
+        encoded = model.encode(pad_or_trim(features))
+        scores = []
+        for text in texts:
+            tokens = self.tokenizer.encode(" " + text.strip())
+            result = model.model.align(encoded, self.tokenizer.sot_sequence, [tokens], frames)
+            probs = result[0].text_token_probs
+            scores.append(float(sum(math.log(max(p, 1e-12)) for p in probs)))
+        return scores

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..files import UnsafePathError, resolve_inside
+
 logger = logging.getLogger(__name__)
 
 CACHE_DIR = ".review/audio"  # under OUT
@@ -45,7 +47,6 @@ def source_path(input_root: str | Path | None, file: str) -> Path:
     unknown, outside ``input_root`` or missing."""
     if not input_root:
         raise MediaError("the store does not say where the recordings are (no input_root)")
-    from ..batch import UnsafePathError, resolve_inside
 
     try:
         path = resolve_inside(Path(input_root), file)
