@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_verdicts import call
+from builders import call
 
 from pipeline import dialogue, dialogue_eval
 from pipeline.types import DECISION_CONCERNS, REASON_CONCERNS, Concern, Role, decisions_in_doubt

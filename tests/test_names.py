@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from builders import segment
 
 from pipeline.names import (
     NameOptions,
@@ -13,18 +14,11 @@ from pipeline.names import (
     lexicon_candidates,
     snap_word,
 )
-from pipeline.types import Segment, Word
 from pipeline.verdicts import VerdictOptions, decide
 
 FIXTURES = Path(__file__).resolve().parent.parent / "audio_fixtures"
 NAMES = sorted(["jansen", "janse", "jans", "janson", "dijkstra", "dijksma", "bakker", "baker",
                 "verhoeven", "hoven", "boven", "sanne", "kees", "geest"])
-
-
-def seg(start: float, text: str, step: float = 0.4) -> Segment:
-    words = tuple(Word(start + i * step, start + (i + 1) * step, w, 0.9)
-                  for i, w in enumerate(text.split()))
-    return Segment(start, words[-1].end, text, words, None, -0.3, 0.05, 1.3)
 
 
 class FakeScorer:
@@ -60,7 +54,7 @@ def test_candidates_are_lexicon_names_a_few_letters_away_fewer_for_short_words()
 
 
 def test_a_near_miss_is_snapped_when_the_audio_prefers_the_lexicon_name():
-    s = seg(1.0, "u spreekt met Sanne Jansn")
+    s = segment(1.0, None, "u spreekt met Sanne Jansn")
     snap = snap_word(s, 4, AUDIO, FakeScorer("u spreekt met Sanne Jansen"), NAMES, NameOptions())
     assert snap is not None and (snap.heard, snap.name) == ("Jansn", "Jansen")
     assert snap.score > snap.heard_score and snap.runner_up < snap.score
@@ -68,22 +62,22 @@ def test_a_near_miss_is_snapped_when_the_audio_prefers_the_lexicon_name():
 
 
 def test_no_snap_when_the_audio_does_not_support_any_candidate():
-    s = seg(1.0, "u spreekt met Sanne Jansn")
+    s = segment(1.0, None, "u spreekt met Sanne Jansn")
     # the audio says what Whisper wrote: every candidate scores a word worse (3 nats > margin)
     assert snap_word(s, 4, AUDIO, FakeScorer("u spreekt met Sanne Jansn"), NAMES,
                      NameOptions()) is None
 
 
 def test_no_snap_when_two_candidates_are_about_as_likely():
-    s = seg(1.0, "u spreekt met Sanne Jansn")
+    s = segment(1.0, None, "u spreekt met Sanne Jansn")
     scorer = FakeScorer("u spreekt met Sanne Jansen", bias={"Janse": 2.9})
     assert snap_word(s, 4, AUDIO, scorer, NAMES, NameOptions()) is None
 
 
 def test_short_or_non_alphabetic_words_are_never_snapped():
     scorer = FakeScorer("met Kees")
-    assert snap_word(seg(1.0, "met Kes"), 1, AUDIO, scorer, NAMES, NameOptions()) is None
-    assert snap_word(seg(1.0, "met 1234"), 1, AUDIO, scorer, NAMES, NameOptions()) is None
+    assert snap_word(segment(1.0, None, "met Kes"), 1, AUDIO, scorer, NAMES, NameOptions()) is None
+    assert snap_word(segment(1.0, None, "met 1234"), 1, AUDIO, scorer, NAMES, NameOptions()) is None
     assert scorer.calls == []  # nothing was even scored
 
 
@@ -92,8 +86,8 @@ def _timeline(nlp, agent_text: str):
     from pipeline.roles import assign_roles
     from pipeline.types import Event, ModelInfo, Transcript
 
-    segs = (seg(2.0, "welkom bij de gemeente Zwolle"), seg(8.0, agent_text),
-            seg(14.0, "goedemorgen ik heb een vraag over afval"))
+    segs = (segment(2.0, None, "welkom bij de gemeente Zwolle"), segment(8.0, None, agent_text),
+            segment(14.0, None, "goedemorgen ik heb een vraag over afval"))
     turns = [SpeakerTurn(2.0, 4.0, "IVR"), SpeakerTurn(8.0, 12.0, "AGENT"),
              SpeakerTurn(14.0, 18.0, "CALLER")]
     tr = Transcript(segs, "nl", 20.0, ModelInfo("fake", None, "fake"))

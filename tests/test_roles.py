@@ -6,6 +6,8 @@ import csv
 from pathlib import Path
 
 import pytest
+from builders import segment as seg
+from builders import transcript
 
 from pipeline.diarize import SpeakerTurn
 from pipeline.roles import (
@@ -16,20 +18,9 @@ from pipeline.roles import (
     ivr_wording,
     read_rttm,
 )
-from pipeline.types import Event, ModelInfo, Role, Segment, Transcript, Word
+from pipeline.types import Event, Role
 
 FIXTURES = Path(__file__).resolve().parent.parent / "audio_fixtures"
-
-
-def seg(start, end, text, channel=None):
-    words = text.split()
-    step = (end - start) / max(1, len(words))
-    ws = tuple(Word(start + i * step, start + (i + 1) * step, w, 0.9) for i, w in enumerate(words))
-    return Segment(start, end, text, ws, channel, -0.3, 0.05, 1.3)
-
-
-def transcript(*segments):
-    return Transcript(tuple(segments), "nl", 60.0, ModelInfo("fake", None, "fake"))
 
 
 IVR_CALL = [

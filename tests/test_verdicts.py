@@ -3,49 +3,18 @@
 from __future__ import annotations
 
 import pytest
+from builders import call
+from builders import segment as seg
 
 from pipeline.diarize import SpeakerTurn
 from pipeline.roles import assign_roles
 from pipeline.types import (
-    Event,
     ModelInfo,
     Role,
-    Segment,
     Transcript,
-    Word,
     decisions_in_doubt,
 )
 from pipeline.verdicts import decide
-
-
-def seg(start, end, text, channel=None, prob=0.9):
-    words = text.split()
-    step = (end - start) / max(1, len(words))
-    ws = tuple(Word(start + i * step, start + (i + 1) * step, w, prob)
-               for i, w in enumerate(words))
-    return Segment(start, end, text, ws, channel, -0.3, 0.05, 1.3)
-
-
-def call(ivr: list[str], agent: list[str], caller: list[str], *, agent_after: list[str] = (),
-         prob: float = 0.9):
-    """IVR lines, hold music, the agent's opening, the caller, the agent again."""
-    segs, turns, t = [], [], 2.0
-    for text in ivr:
-        segs.append(seg(t, t + 3.0, text, prob=prob))
-        turns.append(SpeakerTurn(t, t + 3.0, "IVR_VOICE"))
-        t += 3.5
-    events = [Event(0.0, 1.0, "ringback")]
-    if ivr:
-        events.append(Event(t, t + 10.0, "music"))
-        t += 10.5
-    for who, lines in (("AGENT_VOICE", agent), ("CALLER_VOICE", caller),
-                       ("AGENT_VOICE", agent_after)):
-        for text in lines:
-            segs.append(seg(t, t + 3.0, text, prob=prob))
-            turns.append(SpeakerTurn(t, t + 3.0, who))
-            t += 3.5
-    tr = Transcript(tuple(segs), "nl", t + 1, ModelInfo("fake", None, "fake"))
-    return assign_roles(t + 1, events, tr, turns)
 
 
 def test_ivr_notice_before_agent(nlp):
