@@ -413,18 +413,6 @@ def test_override_to_the_same_purposes_in_another_order_is_a_confirmation(client
     assert (row["action"], row["human_value"]) == ("confirm", "quality;training")
 
 
-def test_a_reanalysed_answer_conflicts_with_a_review_of_the_old_one(client, out):
-    data = review_form(client, WAV, agent_knows_recording=("confirm", "", ""))
-    changed = wav_result()
-    changed["verdicts"]["agent_knows_recording"] = "yes"
-    conn = store.connect(out / store.STORE_NAME)
-    store.put_call(conn, changed)
-    conn.close()
-    r = post(client, WAV, data)
-    assert r.status_code == 409 and "analysis was re-run" in r.text
-    assert all_reviews(out) == []
-
-
 @pytest.mark.parametrize(("decisions", "reviewer", "message"), [
     ({"agent_knows_recording": ("override", "maybe", "")}, "Ann", "is not one of"),
     ({"notice_purpose": ("override", "marketing", "")}, "Ann", "is not one of"),
@@ -518,14 +506,19 @@ def test_two_reviewers_saving_from_the_same_page_conflict_and_lose_nothing(out):
         ("notice_source", "ivr", None), ("agent_first", "Mariken", ann_row["id"])]
 
 
-def test_a_reanalysed_call_conflicts_with_a_review_of_the_old_result(client, out):
-    data = review_form(client, FLAC, notice_before_agent=("confirm", "", ""))
-    changed = flac_result()
-    changed["verdicts"]["notice_before_agent"] = "no"
+@pytest.mark.parametrize(("file", "result", "decision", "new"), [
+    (FLAC, flac_result, "notice_before_agent", "no"),
+    (WAV, wav_result, "agent_knows_recording", "yes"),
+])
+def test_a_reanalysed_call_conflicts_with_a_review_of_the_old_result(client, out, file, result,
+                                                                    decision, new):
+    data = review_form(client, file, **{decision: ("confirm", "", "")})
+    changed = result()
+    changed["verdicts"][decision] = new
     conn = store.connect(out / store.STORE_NAME)
     store.put_call(conn, changed)
     conn.close()
-    r = post(client, FLAC, data)
+    r = post(client, file, data)
     assert r.status_code == 409 and "analysis was re-run" in r.text
     assert all_reviews(out) == []
 
