@@ -76,14 +76,11 @@ class DiarizationOptions:
     min_speakers: int | None = None
     # most speakers to find; None: no limit. 4 = IVR, agent, caller and a transferred-to colleague
     max_speakers: int | None = 4
-    # (local) hop of the 10 s segmentation window as a fraction of the window (0.5 = 5 s). Each
-    # second of speech is embedded about 1/step times, so time grows as 1/step; 0.1 (pyannote's
-    # default) was 3-4x slower and no more accurate on the fixture calls and pyannote's sample
+    # (local) hop of the 10 s segmentation window as a fraction of it (0.5 = 5 s); time grows
+    # as 1/step (docs/decisions/options.md)
     segmentation_step: float = 0.5
-    # (local) agglomerative clustering stops merging speaker groups whose centroids lie this far
-    # apart: euclidean distance between unit-length CAM++ embeddings, 0..2 (= sqrt(2 - 2 cos);
-    # 0.8 ~ cosine 0.68). Higher merges more. Real speech (pyannote's sample) needs >= 0.75 not
-    # to split a speaker; espeak voices of one sex stay merged below 0.6
+    # (local) clustering stops merging speaker groups whose unit CAM++ centroids lie this far
+    # apart (euclidean, 0..2); higher merges more (docs/decisions/options.md)
     clustering_threshold: float = 0.8
     # (local) seconds: pauses shorter than this inside one speaker's speech are bridged
     min_duration_off: float = 0.0
@@ -92,9 +89,8 @@ class DiarizationOptions:
     embedding_batch_size: int = 3
     # 10 s windows per call to the segmentation model
     segmentation_batch_size: int = 8
-    # torch CPU threads while diarizing (restored afterwards); None: leave torch's setting (one
-    # per core). 1 by default: on 2 cores shared with other busy processes, 2 threads were up
-    # to 10x slower than 1 (OpenMP threads spin-waiting for each other)
+    # torch CPU threads while diarizing (restored afterwards; None: torch's own setting); 1:
+    # more spin-waited on a busy 2-core machine (docs/decisions/options.md)
     num_threads: int | None = 1
     # True: turns never overlap (at overlapping speech only the most likely speaker is kept,
     # pyannote's "exclusive" diarization), what a word-to-speaker assignment needs; False:

@@ -87,19 +87,11 @@ class TranscribeOptions:
     # whole utterances were lost (docs/decisions/transcription.md)
     vad_threshold: float = 0.25
     chunk_pad_s: float = 0.2  # seconds of context kept around each speech chunk
-    # speech stretches closer than this are decoded together. Each chunk costs one 30 s
-    # encoder pass (~0.9 s on 2 cores) however short it is, but merging across longer pauses
-    # (1.5 s) cost more than it saved on the fixtures: notice recall 0.30 -> 0.10, name
-    # accuracy 0.35 -> 0.25, and misheard names appeared
+    # speech stretches closer than this (seconds) are decoded together when chunking
+    # (docs/decisions/options.md)
     chunk_merge_gap_s: float = 0.5
-    # the Whisper encoder always reads a 30 s window, however short the speech in it: a
-    # 3 s chunk padded to 30 s costs the same as 30 s of speech. "fit" hands the encoder the
-    # speech plus ``encoder_margin_s`` of the padding, at least ``encoder_min_s`` in all
-    # (rounded up to whole seconds); "full" keeps the 30 s window (faster-whisper only).
-    # Measured: on the 20 fixture calls "fit" took half the time of "full" (220 s against
-    # 411 s for `make eval`) with a word error rate of 0.84 against 0.88; but very short
-    # windows weaken the prompt: the IVR welcome named the municipality in 4/7 calls with
-    # no minimum, 5/7 with 10 s, 6/7 with 15 s, 7/7 with 20 s and with "full"
+    # "fit": the encoder reads the speech plus ``encoder_margin_s`` of padding, at least
+    # ``encoder_min_s``; "full": the 30 s window (faster-whisper only; docs/decisions/options.md)
     encoder_window: str = "fit"
     encoder_margin_s: float = 3.0
     encoder_min_s: float = 15.0
@@ -108,9 +100,8 @@ class TranscribeOptions:
     compression_ratio_threshold: float = 2.4  # drop segments more repetitive than this
     hallucination_patterns: tuple[str, ...] = DEFAULT_HALLUCINATIONS  # regexes, whole segment
     domain_prompt: bool = True  # prompt Whisper with call vocabulary (and the organisation)
-    # words the prompt lists; not whole sentences, so Whisper cannot copy a notice it never
-    # heard, and no menu words: primed with "kies"/"doorverbonden" it put them into agents'
-    # mouths, which misled the role stage
+    # words the prompt lists: no sentences (Whisper would copy a notice never heard) and no
+    # menu words (it put them into agents' mouths; docs/decisions/options.md)
     prompt_vocabulary: tuple[str, ...] = (
         "gemeente", "goedemorgen", "goedemiddag", "opgenomen",
         "kwaliteitsdoeleinden", "trainingsdoeleinden",
@@ -119,11 +110,8 @@ class TranscribeOptions:
     # the prompt primes every 30 s window, not only the first (faster-whisper's hotwords);
     # off: no gain on the fixtures, 0.46 -> 0.47 WER on real speech (docs/decisions)
     prompt_every_window: bool = False
-    # a segment that is mostly a run of the prompt's own words heard at a mean word
-    # probability (0..1) below this is Whisper writing out its prompt over audio it cannot
-    # make out, not speech: dropped as "prompt_copy". Copied words scored near 0.005, heard
-    # ones (even misheard) 0.12 or more on the fixtures; as verdicts' min_heard_probability.
-    # 0 = off
+    # a segment mostly of the prompt's own words below this mean word probability is Whisper
+    # copying its prompt, not speech: dropped as "prompt_copy" (0 = off; docs/decisions/options.md)
     prompt_copy_max_probability: float = 0.05
     per_channel: bool | None = None  # stereo: transcribe channels apart; None = when stereo
     # a segment whose words pause longer than this (seconds) is split there: Whisper's

@@ -37,17 +37,11 @@ class VerdictOptions:
     # a name this weak by the rules (language.NAME_LOW_CONFIDENCE) that the recogniser also
     # heard poorly (below min_word_probability) is flagged, not counted
     min_name_confidence: float = 0.65
-    # evidence whose words the recogniser gave less than this probability was not heard but
-    # copied: Whisper writes out its prompt vocabulary ("gemeente, goedemorgen, opgenomen,
-    # kwaliteitsdoeleinden.") over speech it cannot make out, at word probabilities near
-    # 0.005, where words it heard, even misheard ones, scored 0.12 or more on the fixtures.
-    # Such evidence is flagged, never counted
+    # evidence whose words scored below this was copied from the prompt, not heard: flagged,
+    # never counted (docs/decisions/options.md)
     min_heard_probability: float = 0.05
-    # a "no" or "none" read from speech the recogniser heard poorly is no evidence of absence:
-    # when the mean word probability of the agent's opening (for the name) or of the
-    # announcements before the agent (for the notice) is below this, the call needs review
-    # ("opening_poorly_heard", "announcements_poorly_heard"). Whisper's words on clear speech
-    # mostly score above 0.8; on the fixtures' espeak voices the means were 0.26-0.60
+    # a "no" or "none" read from speech heard below this mean word probability is no evidence
+    # of absence: the call goes to review (docs/decisions/options.md)
     min_heard_for_none: float = 0.6
     # the agent's answer to the caller's question about recording, and the agent's response to
     # the caller's own notice, are read from agent speech starting within this long after it
