@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from . import dialogue_model
 from .agent_model import agent_start_model
 from .audio import Audio, AudioError, load_audio
 from .config import AnalysisOptions, PipelineConfig  # noqa: F401  (AnalysisOptions: its home was here)
@@ -189,6 +190,9 @@ class CallAnalyzer:
             agent = agent_start_model(self.config.roles.agent_start_model)
             models["agent_start"] = {"name": agent.name, "sha256": agent.sha256,
                                      "threshold": agent.threshold}
+            talk = dialogue_model.load()  # None: the rules alone read the recording talk
+            models["recording_talk"] = ({"name": talk.path, "sha256": talk.sha256}
+                                        if talk is not None else None)
             self._provenance = {"callcheck": __version__, "models": models,
                                 "config_fingerprint": self.config.fingerprint(),
                                 "config": self.config.to_dict()}

@@ -119,6 +119,7 @@ def test_only_the_opening_of_a_long_call_is_transcribed_and_diarized(nlp):
     assert prov["models"]["diarization"]["sha256"] == "ab" * 32
     assert prov["models"]["transcription"]["name"] == "scripted"
     assert len(prov["models"]["language"]["sha256"]) == 64
+    assert len(prov["models"]["recording_talk"]["sha256"]) == 64
     config = PipelineConfig()
     config = replace(config, analysis=replace(config.analysis, question_search_s=0.0))
     assert prov["config_fingerprint"] == config.fingerprint()
