@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -31,6 +32,8 @@ from .verdicts import Verdicts, decide
 
 logger = logging.getLogger(__name__)
 
+# a step's name and its result, called after each step of ``CallAnalyzer.analyze``
+Hook = Callable[[str, Any], None]
 SCHEMA_VERSION = "1.1"  # 1.1: the verdicts about recording talk (pipeline.dialogue)
 # events that are not speech: not decoded by Whisper, and the channel levels of stereo calls
 NONSPEECH_EVENTS = ("music", "ringback", "busy", "dtmf", "tone")
@@ -118,9 +121,12 @@ class CallAnalyzer:
         return self._nlp
 
     def analyze(self, path: str | Path, name: str | None = None,
-                organisation: str | None = None) -> CallResult:
+                organisation: str | None = None, hook: Hook | None = None) -> CallResult:
         """Analyse one recording. Bad audio gives a result with ``error``; other failures
-        raise (the batch runner turns them into error rows)."""
+        raise (the batch runner turns them into error rows). ``hook(step, value)`` is called
+        after each step with its result, as pyannote's ``apply(hook=...)``: "audio"
+        (``AudioInfo``), "events", "transcript_and_roles" ((transcript, timeline)),
+        "verdicts"."""
         name = name or str(path)
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -130,18 +136,22 @@ class CallAnalyzer:
             return CallResult(file=name, error=str(e), error_code=e.code,
                               timings={"audio": time.perf_counter() - t0})
         timings["audio"] = time.perf_counter() - t0
-        return self.analyze_audio(audio, name, organisation, timings)
+        if hook is not None:
+            hook("audio", audio.info)
+        return self.analyze_audio(audio, name, organisation, timings, hook)
 
     def analyze_audio(self, audio: Audio, name: str, organisation: str | None = None,
-                      timings: dict[str, float] | None = None) -> CallResult:
+                      timings: dict[str, float] | None = None, hook: Hook | None = None
+                      ) -> CallResult:
         timings = dict(timings or {})
         # numpy's BLAS on one thread throughout: results must not depend on the thread
         # variables of the process (a Dask worker pins them to 1, a local one does not)
         with threadpool_limits(limits=1, user_api="blas"):
-            return self._analyze_audio(audio, name, organisation, timings)
+            return self._analyze_audio(audio, name, organisation, timings,
+                                       hook or (lambda step, value: None))
 
     def _analyze_audio(self, audio: Audio, name: str, organisation: str | None,
-                       timings: dict[str, float]) -> CallResult:
+                       timings: dict[str, float], hook: Hook) -> CallResult:
         from .events import detect_events
 
         mono = audio.mono()
@@ -149,6 +159,7 @@ class CallAnalyzer:
         t = time.perf_counter()
         events = detect_events(mono, audio.sample_rate, self.config.events)
         timings["events"] = time.perf_counter() - t
+        hook("events", tuple(events))
 
         t = time.perf_counter()
         transcript, timeline, speaker_turns = self._transcribe_until_opening(
@@ -157,6 +168,7 @@ class CallAnalyzer:
         timings["transcribe_and_roles"] = time.perf_counter() - t
         if not self.config.analysis.parallel_diarization:
             timings["transcribe_and_roles"] -= timings.get("diarize", 0.0)
+        hook("transcript_and_roles", (transcript, timeline))
 
         t = time.perf_counter()
         searched = transcript.options.get("end_s")
@@ -168,6 +180,7 @@ class CallAnalyzer:
                                      self.config.verdicts, self.config.names,
                                      transcribed_s=searched)
         timings["verdicts"] = time.perf_counter() - t
+        hook("verdicts", verdicts)
         # wall time: with parallel diarization its seconds are inside transcribe_and_roles
         # (the question search is part of transcribe_and_roles)
         timings["total"] = sum(v for k, v in timings.items() if k != "question_search" and (

@@ -152,6 +152,18 @@ def test_caller_mode_diarizes_ahead_and_mutes_the_agent(nlp):
     assert late and all(s.start in {t for t, spk, _ in SCRIPT if spk == "S2"} for s in late)
 
 
+def test_a_hook_sees_every_step_in_order(nlp):
+    config = replace(PipelineConfig(), analysis=replace(PipelineConfig().analysis,
+                                                         question_search_s=0.0))
+    analyzer = CallAnalyzer(config, transcriber=ScriptedTranscriber(),
+                            diarizer=ScriptedDiarizer(), nlp=nlp)
+    seen = []
+    result = analyzer.analyze_audio(_audio(), "long.wav", hook=lambda s, v: seen.append((s, v)))
+    assert [s for s, _ in seen] == ["events", "transcript_and_roles", "verdicts"]
+    assert seen[-1][1] is result.verdicts
+    assert seen[1][1] == (result.transcript, result.timeline)
+
+
 def test_a_question_stops_the_search_once_its_answer_is_decoded(nlp):
     script = [*(x for x in SCRIPT if x[0] < 60.0),
               (62.0, "S2", "wordt dit gesprek eigenlijk opgenomen"),
