@@ -202,11 +202,10 @@ def _question_cue(text: str, cand: language.NoticeCandidate) -> str | None:
         k = len(left) - 1 - left[::-1].index("of")
         if EMBEDDING.search(" ".join(left[:k])) or k == 0:
             return "embedded_of"
-    # a clause that opens with a finite question verb: "(en eh) wordt dit gesprek opgenomen";
-    # not an inverted statement ("voor kwaliteitsdoeleinden wordt dit gesprek opgenomen"):
-    # the verb is the first word of the clause or follows a filler or "vragen"
-    # the main clause may ask with the recording in a clause under it: "moet ik er rekening
-    # mee houden dat dit gesprek wordt opgenomen"
+    # a clause that opens with a finite question verb ("(en eh) wordt dit gesprek opgenomen",
+    # also over a clause under it: "moet ik er rekening mee houden dat dit gesprek wordt
+    # opgenomen"), not an inverted statement ("voor kwaliteitsdoeleinden wordt dit gesprek
+    # opgenomen"): the verb is the clause's first word or follows a filler or "vragen"
     crossed = False  # a "dat"/"of" clause lies between the verb and the recording
     for k in range(len(left) - 1, max(-1, len(left) - 12), -1):
         if left[k] in SUBCLAUSE:
