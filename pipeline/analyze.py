@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +27,15 @@ from .audio import Audio, AudioError, load_audio
 from .config import AnalysisOptions, PipelineConfig  # noqa: F401  (AnalysisOptions: its home was here)
 from .names import decide_with_snaps
 from .roles import RoleTimeline, assign_roles
-from .types import AudioInfo, Event, Role, Segment, Transcript
-from .verdicts import Verdicts, decide
+from .types import AudioInfo, Event, ModelInfo, Role, Segment, Transcript, Turn, Word
+from .verdicts import Evidence, Verdicts, decide
 
 logger = logging.getLogger(__name__)
 
 # a step's name and its result, called after each step of ``CallAnalyzer.analyze``
 Hook = Callable[[str, Any], None]
 SCHEMA_VERSION = "1.1"  # 1.1: the verdicts about recording talk (pipeline.dialogue)
+READABLE_SCHEMAS = ("1.0", SCHEMA_VERSION)  # call JSON that CallResult.from_dict reads
 # events that are not speech: not decoded by Whisper, and the channel levels of stereo calls
 NONSPEECH_EVENTS = ("music", "ringback", "busy", "dtmf", "tone")
 
@@ -83,6 +84,69 @@ class CallResult:
         d["transcript"] = asdict(self.transcript) if self.transcript else None
         d["verdicts"] = asdict(self.verdicts) if self.verdicts else None
         return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CallResult:
+        """See :func:`result_from_dict`."""
+        return result_from_dict(d)
+
+
+class SchemaError(ValueError):
+    """A per-call JSON of a schema version this build cannot read."""
+
+
+def _of(cls, d: dict[str, Any]):
+    """``cls`` from the keys of ``d`` it has (a newer writer's extra keys are left out)."""
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in d.items() if k in names})
+
+
+def _segment_from(d: dict[str, Any]) -> Segment:
+    return _of(Segment, {**d, "words": tuple(Word(**w) for w in d.get("words") or ())})
+
+
+def _evidence_from(items) -> tuple[Evidence, ...]:
+    return tuple(_of(Evidence, {**e, "role": Role(e["role"])}) for e in items or ())
+
+
+def result_from_dict(d: dict[str, Any]) -> CallResult:
+    """The typed result of a per-call JSON (``CallResult.to_dict``): schema 1.0 and 1.1
+    load (1.0 gets the defaults of the recording-talk verdicts); another version is a
+    :class:`SchemaError` that names it. The role timeline comes back without its
+    utterances (the JSON does not keep them; the transcript does)."""
+    version = d.get("schema_version")
+    if version not in READABLE_SCHEMAS:
+        raise SchemaError(f"{d.get('file', 'a call')}: call JSON of schema {version!r}; this "
+                          f"callcheck reads {', '.join(READABLE_SCHEMAS)}: analyse it again")
+    audio = _of(AudioInfo, d["audio"]) if d.get("audio") else None
+    t = d.get("transcript")
+    transcript = None if not t else Transcript(
+        segments=tuple(_segment_from(s) for s in t["segments"]), language=t["language"],
+        duration_s=t["duration_s"], model=_of(ModelInfo, t["model"]),
+        options=t.get("options") or {}, dropped=tuple(_segment_from(s) for s in
+                                                      t.get("dropped") or ()))
+    r = d.get("roles")
+    timeline = None if not r else RoleTimeline(
+        turns=tuple(_of(Turn, {**x, "role": Role(x["role"])}) for x in r["turns"]),
+        duration_s=audio.duration_s if audio else (transcript.duration_s if transcript
+                                                   else 0.0),
+        agent_start_s=r["agent_start_s"], agent_start_confidence=r["agent_start_confidence"],
+        agent_speaker=r.get("agent_speaker"), caller_channel=r.get("caller_channel"),
+        reasons=tuple(r.get("reasons") or ()))
+    v = d.get("verdicts")
+    verdicts = None
+    if v:
+        evidence = {k: _evidence_from(v.get(k)) for k in (
+            "notice_evidence", "name_evidence", "question_evidence", "purpose_evidence",
+            "caller_notice_evidence")}
+        verdicts = _of(Verdicts, {**v, **evidence,
+                                  "review_reasons": tuple(v.get("review_reasons") or ())})
+    return CallResult(
+        file=d["file"], audio=audio, events=tuple(_of(Event, e) for e in d.get("events") or ()),
+        speaker_turns=tuple(_of(ChannelTurn, x) for x in d.get("speaker_turns") or ()),
+        transcript=transcript, timeline=timeline, verdicts=verdicts,
+        timings=dict(d.get("timings_s") or {}), provenance=d.get("provenance") or {},
+        error=d.get("error"), error_code=d.get("error_code"), schema_version=version)
 
 
 class CallAnalyzer:

@@ -311,3 +311,22 @@ def test_hold_music_and_ringback_loud_on_a_channel_make_it_the_line():
     assert tl.caller_channel == CALLER
     assert tl.agent_start_s == pytest.approx(10.0)
     assert tl.role_at(15.0) == Role.CALLER
+
+
+def test_the_call_json_reads_back_typed_and_old_schemas_load(nlp):
+    import json
+
+    from pipeline.analyze import CallResult, SchemaError
+
+    result, _, _ = _analyze(nlp)
+    d = json.loads(json.dumps(result.to_dict()))
+    back = CallResult.from_dict(d)
+    assert json.loads(json.dumps(back.to_dict())) == d
+    assert back.verdicts.notice_evidence[0].role is Role.IVR
+    assert back.timeline.agent_start_s == result.timeline.agent_start_s
+    old = {**d, "schema_version": "1.0",
+           "verdicts": {k: v for k, v in d["verdicts"].items()
+                        if k not in ("agent_knows_recording", "question_evidence")}}
+    assert CallResult.from_dict(old).verdicts.agent_knows_recording == "not_asked"
+    with pytest.raises(SchemaError, match="'2.0'"):
+        CallResult.from_dict({**d, "schema_version": "2.0"})
