@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from . import dialogue_model
+from . import dialogue, dialogue_model
 from .agent_model import agent_start_model
 from .audio import Audio, AudioError, load_audio
 from .config import AnalysisOptions, PipelineConfig  # noqa: F401  (AnalysisOptions: its home was here)
@@ -371,7 +371,8 @@ class CallAnalyzer:
         full = [(0.0, end)]  # stretches decoded with everyone
         done: set[tuple[float, str]] = set()  # replies decoded: (time, what)
         while True:
-            for what, u in self._talk_found(timeline):
+            found = self._talk_found(timeline)
+            for what, u in list(found.items()):
                 if (u.end, what) in done:
                     continue
                 done.add((u.end, what))
@@ -400,7 +401,8 @@ class CallAnalyzer:
                 segments.sort(key=lambda s: (s.start, s.channel if s.channel is not None else -1))
                 transcript, timeline = self._talk_step(transcript, segments, dropped, pos,
                                                        duration, events, speaker_turns, levels)
-            if any(what == "question" for what, _ in self._talk_found(timeline)) or pos >= limit:
+                found = self._talk_found(timeline)  # the roles were labelled again
+            if "question" in found or pos >= limit:
                 break
             stop = max(_cut_point(pos + opts.search_window_s, silences, limit),
                        min(limit, pos + 1.0))
@@ -431,11 +433,9 @@ class CallAnalyzer:
         timings["question_search"] = time.perf_counter() - t0
         return transcript, timeline, speaker_turns
 
-    def _talk_found(self, timeline: RoleTimeline) -> list[tuple[str, Any]]:
+    def _talk_found(self, timeline: RoleTimeline) -> dict[str, Any]:
         """The first caller question about recording and the first caller notice found so
-        far: [("question" | "caller_notice", utterance)]."""
-        from . import dialogue
-
+        far: {"question" | "caller_notice": utterance}."""
         found: dict[str, Any] = {}
         for u, role in timeline.utterances:
             if role != Role.CALLER or not u.text:
@@ -444,7 +444,7 @@ class CallAnalyzer:
                                ("caller_notice", dialogue.find_caller_notice)):
                 if what not in found and (hit := find(u.text, self.nlp)) and hit.counted:
                     found[what] = u
-        return list(found.items())
+        return found
 
     def _talk_step(self, transcript: Transcript, segments: list[Segment],
                    dropped: list[Segment], end: float, duration: float, events: list[Event],

@@ -888,7 +888,16 @@ def find_notices(text: str, nlp: Language | None = None, *, announcement: bool =
                  ) -> list[NoticeCandidate]:
     """Every place that talks about recording, with evidence; look-alikes get low confidence.
     ``announcement``: ``text`` is a recorded announcement of the phone system (IVR)."""
-    return _notices(_doc_and_evidence(text, nlp), announcement)
+    return list(_cached_notices(text, nlp, announcement))
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_notices(text: str, nlp: Language | None, announcement: bool
+                    ) -> tuple[NoticeCandidate, ...]:
+    """The same text is read again and again: by the notice rules, by the question and
+    caller-notice rules of ``pipeline.dialogue`` (three times each), in every step of the
+    search past the opening, and when a snapped name makes the verdicts be decided again."""
+    return tuple(_notices(_doc_and_evidence(text, nlp), announcement))
 
 
 def _best_notice(cands: Sequence[NoticeCandidate]) -> NoticeCandidate | None:
