@@ -49,12 +49,11 @@ from .store import DIALOGUE_DECISIONS, ORGANISATION_COLUMNS  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
-# what caller and agent say of recording: empty in the rows of older results
-DIALOGUE_COLUMNS = DIALOGUE_DECISIONS
+# (the DIALOGUE_DECISIONS columns are empty in the rows of results older than them)
 RESULT_COLUMNS = (
     "file", "notice_before_agent", "notice_by_agent", "notice_source", "agent_name",
     "agent_first", "agent_last", "agent_start_s", "agent_start_confidence", "organisation_named",
-    "greeting", *DIALOGUE_COLUMNS, "needs_review", "review_reasons", "duration_s", "error",
+    "greeting", *DIALOGUE_DECISIONS, "needs_review", "review_reasons", "duration_s", "error",
 )
 
 
@@ -163,7 +162,7 @@ def result_row(result: dict[str, Any]) -> dict[str, str]:
         "greeting": fmt(v.get("greeting")),
         # absent from results made before these decisions, None for agent_objected when the
         # caller announced nothing: both empty
-        **{k: fmt(v.get(k)) for k in DIALOGUE_COLUMNS},
+        **{k: fmt(v.get(k)) for k in DIALOGUE_DECISIONS},
         "needs_review": fmt(v.get("needs_review")) if v else "",
         "review_reasons": ";".join(v.get("review_reasons") or ()),
         "duration_s": fmt(audio.get("duration_s")),

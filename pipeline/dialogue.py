@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from rapidfuzz.distance import Levenshtein
 from spacy.language import Language
 
 from . import dialogue_model, language
@@ -414,10 +415,15 @@ OBJECTION_CUES = _cues((
 ))
 
 
+def _normalised(text: str) -> str:
+    """``text`` lower-cased with one kind of space and apostrophe, character for character
+    (so a cue's offsets are the text's own)."""
+    return re.sub(r"[\u2019']", "'", re.sub(r"\s", " ", text.lower()))
+
+
 def _classify(text: str, table: list[tuple[str, re.Pattern]]) -> Hit | None:
     """The first cue of ``table`` (in table order) found in ``text``, lower-cased."""
-    low = re.sub(r"\s+", " ", text.lower()).strip()
-    low = re.sub(r"[\u2019']", "'", low)
+    low = _normalised(text)
     for value, pattern in table:
         m = pattern.search(low)
         if m:
@@ -428,7 +434,12 @@ def _classify(text: str, table: list[tuple[str, re.Pattern]]) -> Hit | None:
 def classify_answer(text: str) -> Hit | None:
     """The agent's answer to "is this call recorded?": ``detail`` is yes / no / unsure /
     no_answer; None: nothing in ``text`` answers it, by rules or model."""
-    return _second_opinion("answer", text, _classify(text, ANSWER_CUES), "no_answer")
+    return _second_opinion("answer", text, answer_rules(text), "no_answer")
+
+
+def answer_rules(text: str) -> Hit | None:
+    """:func:`classify_answer` by the rules alone."""
+    return _classify(text, ANSWER_CUES)
 
 
 def _second_opinion(task: str, text: str, rule: Hit | None, fallback: str) -> Hit | None:
@@ -450,7 +461,7 @@ def _second_opinion(task: str, text: str, rule: Hit | None, fallback: str) -> Hi
 
 def answer_values(text: str) -> set[str]:
     """Every answer value some cue in ``text`` gives (more than one: a mixed answer)."""
-    low = re.sub(r"\s+", " ", text.lower()).strip()
+    low = _normalised(text)
     found = {v for v, p in ANSWER_CUES if p.search(low)}
     return {"unsure"} if "unsure" in found else found
 
@@ -458,7 +469,12 @@ def answer_values(text: str) -> set[str]:
 def classify_objection(text: str) -> Hit | None:
     """The agent's response to the caller's own notice: ``detail`` is yes (objects or asks
     to stop) / no (accepts) / unclear (hedges); None: no cue (unclear, nothing said of it)."""
-    return _second_opinion("objection", text, _classify(text, OBJECTION_CUES), "unclear")
+    return _second_opinion("objection", text, objection_rules(text), "unclear")
+
+
+def objection_rules(text: str) -> Hit | None:
+    """:func:`classify_objection` by the rules alone."""
+    return _classify(text, OBJECTION_CUES)
 
 
 # -- what a notice says the recording is for ---------------------------------------------------
@@ -554,8 +570,6 @@ _FUZZY_STEMS = {"kwaliteit": "quality", "kwaliteits": "quality", "training": "tr
 
 def _fuzzy_purpose(word: str) -> str | None:
     """A purpose word misheard by a letter or two ("kwalitijd", "treinings")."""
-    from rapidfuzz.distance import Levenshtein
-
     for stem, purpose in _FUZZY_STEMS.items():
         if len(word) >= 6 and Levenshtein.distance(word, stem) <= (1 if len(stem) < 9 else 2):
             return purpose

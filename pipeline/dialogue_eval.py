@@ -35,13 +35,10 @@ def predict(case: dict[str, Any], nlp, rules_only: bool = False) -> Any:
         hit = find(case["text"], nlp)
         return hit is not None and hit.counted
     if task in ("answer", "objection"):
-        if rules_only:
-            table = dialogue.ANSWER_CUES if task == "answer" else dialogue.OBJECTION_CUES
-            hit = dialogue._classify(dialogue_model.text_of(case), table)
-        else:
-            classify = (dialogue.classify_answer if task == "answer"
-                        else dialogue.classify_objection)
-            hit = classify(dialogue_model.text_of(case))
+        classify = {"answer": (dialogue.classify_answer, dialogue.answer_rules),
+                    "objection": (dialogue.classify_objection,
+                                  dialogue.objection_rules)}[task][rules_only]
+        hit = classify(dialogue_model.text_of(case))
         return hit.detail if hit else ("no_answer" if task == "answer" else "unclear")
     if task == "purpose":  # as the verdicts read it: the sentences around the notice
         text = case["text"]

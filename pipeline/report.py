@@ -51,11 +51,10 @@ MAX_GROUPS = 20  # metadata columns with more distinct values are not broken dow
 NAME_CATEGORIES = ("none", "first", "last", "full")
 STUDY_NAME = "study.json"
 STUDY_VERSION = 1
-# the decisions about what caller and agent say of recording, read even from a store whose
-# ``store.DECISIONS`` predates them (their values are then missing and count nowhere)
-STUDY_DECISIONS = ("agent_knows_recording", "notice_contradicted", "notice_purpose",
-                   "caller_announced_recording", "agent_objected")
-_NAMES = tuple(dict.fromkeys((*store.DECISIONS, *STUDY_DECISIONS)))
+# the decisions about what caller and agent say of recording; a result older than them has
+# no values for them, which then count nowhere
+STUDY_DECISIONS = store.DIALOGUE_DECISIONS
+_NAMES = store.DECISIONS
 NOT_KNOWN = ("no", "unsure")  # the agent's answers that count as "did not know"
 # how each figure of study.json counts, written into it
 STUDY_RULES = {

@@ -309,7 +309,8 @@ def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
     not from the IVR), and read the other side's reply in the turns that follow."""
     reasons: list[str] = []
     question = notice = None
-    overruled: list[Evidence] = []  # what the rules took for a question or notice, overruled
+    # what the rules took for a question or a caller's notice, overruled by the model
+    overruled: dict[str, list[Evidence]] = {"question": [], "caller_notice": []}
     for u, role in timeline.utterances:
         if role == Role.IVR or not u.text:
             continue
@@ -337,7 +338,7 @@ def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
             if hit.doubt:
                 reasons.append(reason)
             if not hit.counted:
-                overruled.append(found[1])
+                overruled[what].append(found[1])
             elif what == "question":
                 question = found
             else:
@@ -358,10 +359,11 @@ def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
         if ev.confidence < options.min_question_confidence:
             reasons.append("question_uncertain")
         value, reply, used, why = _reply(timeline, u, ev.role, options, transcribed_s,
-                                         dialogue.classify_answer, "no_answer")
+                                         dialogue.classify_answer, "no_answer",
+                                         mixed=dialogue.answer_values)
         knows, q_ev, answers = value, (ev, *reply), used
         reasons += ["answer_" + w for w in why]
-    q_ev = (*q_ev, *(e for e in overruled if e.detail.startswith("question")))
+    q_ev = (*q_ev, *overruled["question"])
     objected, n_ev = None, ()
     if notice is not None:
         u, ev = notice
@@ -370,7 +372,7 @@ def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
         n_ev = (ev, *reply)
         reasons += ["response_not_transcribed" if w == "not_transcribed" else "objection_unclear"
                     for w in why]
-    n_ev = (*n_ev, *(e for e in overruled if e.detail.startswith("caller_notice")))
+    n_ev = (*n_ev, *overruled["caller_notice"])
     return _Talk(knows, notice is not None, objected, answers, q_ev, n_ev,
                  tuple(dict.fromkeys(reasons)))
 
@@ -385,11 +387,12 @@ def _found(u: Utterance, role: Role, text: _Text, hit: dialogue.Hit, what: str
 
 
 def _reply(timeline: RoleTimeline, asked: Utterance, asker: Role, options: VerdictOptions,
-           transcribed_s: float | None, classify, fallback: str
+           transcribed_s: float | None, classify, fallback: str, mixed=None
            ) -> tuple[str, tuple[Evidence, ...], frozenset[Utterance], tuple[str, ...]]:
     """The other side's reply to ``asked``: (value, evidence, utterances read, doubts). The
     reply is the speech of any role but the asker's and the IVR's that starts within
-    ``answer_s`` of the end of ``asked``; the first utterance with a cue decides."""
+    ``answer_s`` of the end of ``asked``; the first utterance with a cue decides.
+    ``mixed(text)``: every value the whole reply gives (more than one: "mixed")."""
     # the other side; when the asker's speech was labelled AGENT (one voice for both), any
     # speech after it but the IVR's
     others = (asker, Role.IVR) if asker == Role.CALLER else (Role.IVR,)
@@ -411,8 +414,7 @@ def _reply(timeline: RoleTimeline, asked: Utterance, asker: Role, options: Verdi
                       + (f" ({hit.doubt})" if hit.doubt else ""))
         if asr is not None and asr < options.min_word_probability:
             doubts.append("poorly_heard")
-        if classify is dialogue.classify_answer and len(dialogue.answer_values(
-                " ".join(w.text for w, _ in window))) > 1:
+        if mixed is not None and len(mixed(" ".join(w.text for w, _ in window))) > 1:
             doubts.append("mixed")
         return hit.detail, (ev,), used, tuple(dict.fromkeys(doubts))
     # nothing in the reply decides it: look at it, unless it was said clearly
