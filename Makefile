@@ -74,28 +74,28 @@ eval-corpus: install
 
 # Never the held-back family: it measures what the tuning did not see.
 train-roles: install
-	$(PY) -m pipeline.roles_train --analysed "$(OUT)/eval-corpus" --corpus "$(CORPUS)" \
+	$(PY) -m training.roles_train --analysed "$(OUT)/eval-corpus" --corpus "$(CORPUS)" \
 		--families espeak-a mbrola-b human-a $(ARGS)
 
 # Needs sox and Debian's fillets-ng-data-nl (tuning levels only); the corpus part only if built.
 train-dialogue: install
-	$(PY) -m pipeline.dialogue_model
+	$(PY) -m training.dialogue_train
 
 eval-dialogue: install
-	$(PY) -m pipeline.dialogue_eval --out "$(OUT)/eval-dialogue.json" $(ARGS)
+	$(PY) -m pipeline.evaluation.dialogue_eval --out "$(OUT)/eval-dialogue.json" $(ARGS)
 
 eval-asr: install
-	$(PY) -m pipeline.asr_eval --out "$(OUT)/eval-asr" \
+	$(PY) -m pipeline.evaluation.asr_eval --out "$(OUT)/eval-asr" \
 		$(if $(wildcard $(CORPUS)/labels.csv),--corpus "$(CORPUS)" --limit 60) $(ARGS)
 
 bench: install
-	$(PY) -m pipeline.bench $(ARGS)
+	$(PY) -m pipeline.evaluation.bench $(ARGS)
 
 lint: install
-	$(VENV)/bin/ruff check pipeline tests audio_fixtures
+	$(VENV)/bin/ruff check pipeline training tests audio_fixtures
 
 train-ner: install
-	$(PY) -m pipeline.ner_train --out models/ner-nl --seed 0
+	$(PY) -m training.ner_train --out models/ner-nl --seed 0
 
 fixtures: install
 	$(PY) audio_fixtures/generate.py --out audio_fixtures

@@ -3,11 +3,33 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import sys
 from dataclasses import asdict
 from pathlib import Path
+
+from pipeline.analysis.analyze import CallAnalyzer
+from pipeline.analysis.audio import AudioError, load_audio
+from pipeline.analysis.config import ConfigError, PipelineConfig, load_config
+from pipeline.analysis.transcribe import Transcriber, TranscriptionError
+from pipeline.evaluation.evaluate import LabelsError, run_eval
+from pipeline.models import main as models_main
+from pipeline.review.app import serve
+from pipeline.review.audit import AuditError, draw_sample
+from pipeline.review.calibrate import (
+    CALIBRATED_NAME,
+    CalibrationError,
+    calibrate,
+    calibrated_toml,
+    format_report,
+)
+from pipeline.review.export import write_export
+from pipeline.review.reviews_csv import ReviewImportError, export_reviews, import_reviews, read_text
+from pipeline.runs.batch import MetadataError, atomic_write, run_batch
+from pipeline.runs.report import write_report
+from pipeline.runs.store import DIALOGUE_DECISIONS, STORE_NAME, connect
 
 logger = logging.getLogger("callcheck")
 
@@ -30,7 +52,6 @@ def _add_transcribe_options(p: argparse.ArgumentParser) -> None:
 
 
 def _config(args: argparse.Namespace):
-    from .config import load_config
 
     overrides = {
         "transcribe": {
@@ -45,8 +66,6 @@ def _config(args: argparse.Namespace):
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
-    from .audio import AudioError, load_audio
-    from .transcribe import Transcriber, TranscriptionError
 
     config = _config(args)
     try:
@@ -83,7 +102,6 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
 
 
 def _analysis_config(args: argparse.Namespace):
-    from .config import load_config
 
     overrides = {
         "analysis": {"diarize": False if getattr(args, "no_diarize", False) else None,
@@ -97,7 +115,6 @@ def _analysis_config(args: argparse.Namespace):
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from .batch import MetadataError, run_batch
 
     config = _analysis_config(args)
     try:
@@ -114,8 +131,6 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import write_report
-    from .store import STORE_NAME
 
     if not (args.out / STORE_NAME).is_file():
         print(f"error: {args.out / STORE_NAME} not found (run `callcheck analyze` first)",
@@ -170,7 +185,6 @@ def _num(x: float | None, width: int = 6) -> str:
 
 def _print_dialogue(metrics: dict) -> None:
     """The scores of the decisions about recording talk that the labels have."""
-    from .store import DIALOGUE_DECISIONS
 
     keys = [k for k in DIALOGUE_DECISIONS if k in metrics]
     if not keys:
@@ -193,7 +207,6 @@ def _print_dialogue(metrics: dict) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluate import LabelsError, run_eval
 
     config = _analysis_config(args)
     try:
@@ -248,7 +261,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_segment(args: argparse.Namespace) -> int:
     """Role timeline of one call (runs events, diarization and the transcription it needs)."""
-    from .analyze import CallAnalyzer
 
     config = _analysis_config(args)
     result = CallAnalyzer(config).analyze(args.file, name=args.file.name)
@@ -272,13 +284,11 @@ def cmd_segment(args: argparse.Namespace) -> int:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    from .review.app import serve
 
     return serve(args.out, host=args.host, port=args.port, token=args.token)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .review.export import write_export
 
     path = write_export(args.out, args.output, pseudonymise=args.pseudonymise)
     print(path)
@@ -288,7 +298,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 def _open_store(out: Path):
     """The results store of ``out`` (migrated to the current version), or None with an
     error printed."""
-    from .store import STORE_NAME, connect
 
     if not (out / STORE_NAME).is_file():
         print(f"error: {out / STORE_NAME} not found (run `callcheck analyze` first)",
@@ -298,7 +307,6 @@ def _open_store(out: Path):
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from .review.audit import AuditError, draw_sample
 
     conn = _open_store(args.out)
     if conn is None:
@@ -324,12 +332,6 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_reviews(args: argparse.Namespace) -> int:
-    from .review.reviews_csv import (
-        ReviewImportError,
-        export_reviews,
-        import_reviews,
-        read_text,
-    )
 
     conn = _open_store(args.out)
     if conn is None:
@@ -339,9 +341,7 @@ def cmd_reviews(args: argparse.Namespace) -> int:
             if args.file is None:
                 n = export_reviews(conn, sys.stdout)
             else:
-                import io
 
-                from .batch import atomic_write
 
                 buf = io.StringIO()
                 n = export_reviews(conn, buf)
@@ -371,9 +371,6 @@ def cmd_reviews(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from .batch import atomic_write
-    from .calibrate import CALIBRATED_NAME, CalibrationError, calibrate, calibrated_toml
-    from .config import ConfigError, PipelineConfig, load_config
 
     conn = _open_store(args.out)
     if conn is None:
@@ -392,7 +389,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         return 2
     finally:
         conn.close()
-    from .calibrate import format_report
 
     print(format_report(cal))
     path = args.output or args.out / CALIBRATED_NAME
@@ -403,7 +399,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from .models import main as models_main
 
     return models_main([args.action, *args.names])
 

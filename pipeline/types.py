@@ -128,7 +128,7 @@ class Concern(StrEnum):
     CALLER_NOTICE = "caller_notice"  # the caller's own notice and the agent's response
 
 
-# values of the decisions about what caller and agent say of recording (``pipeline.dialogue``)
+# values of the decisions about what caller and agent say of recording (``pipeline.analysis.dialogue``)
 KNOWS_VALUES = ("yes", "no", "unsure", "no_answer", "not_asked")
 PURPOSES = ("quality", "training", "service", "complaints", "other")  # in this order when joined
 PURPOSE_VALUES = (*PURPOSES, "none_stated", "no_notice")

@@ -26,9 +26,9 @@ def transcript(*segments: Segment, duration_s: float = 60.0) -> Transcript:
 def call(ivr: list[str], agent: list[str], caller: list[str], *, agent_after: list[str] = (),
          prob: float = 0.9):
     """IVR lines, hold music, the agent's opening, the caller, the agent again: the role
-    timeline (``pipeline.roles.assign_roles``) of such a call, 3 s a line."""
-    from pipeline.diarize import SpeakerTurn
-    from pipeline.roles import assign_roles
+    timeline (``pipeline.analysis.roles.assign_roles``) of such a call, 3 s a line."""
+    from pipeline.analysis.diarize import SpeakerTurn
+    from pipeline.analysis.roles import assign_roles
     from pipeline.types import Event
 
     segs, turns, t = [], [], 2.0

@@ -46,7 +46,7 @@ def block_network():
 @pytest.fixture(scope="session")
 def nlp():
     """The committed Dutch spaCy pipeline with the callcheck ruler, loaded once."""
-    from pipeline.language import load_nlp
+    from pipeline.analysis.language import load_nlp
 
     return load_nlp()
 
@@ -62,7 +62,7 @@ def fixture_batch(tmp_path_factory):
     shared by the end-to-end tests. -> (output folder, labels by file, results by file)."""
     import csv
 
-    from pipeline.batch import run_batch
+    from pipeline.runs.batch import run_batch
 
     with open(FIXTURES / "labels.csv", newline="", encoding="utf-8") as f:
         labels = {r["file"]: r for r in csv.DictReader(f)}

@@ -17,8 +17,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from pipeline import store
-from pipeline.batch import RESULT_COLUMNS, atomic_write, output_path, result_row
+from pipeline.runs import store
+from pipeline.runs.batch import RESULT_COLUMNS, atomic_write, output_path, result_row
 
 FIXTURE_CALLS = Path(__file__).resolve().parent.parent / "audio_fixtures" / "calls"
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline import store
-from pipeline.batch import output_path
 from pipeline.review.reviews import ReviewItem, save_reviews
+from pipeline.runs import store
+from pipeline.runs.batch import output_path
 
 AGENT_START = 10.0  # seconds, in every simulated call
 

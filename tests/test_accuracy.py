@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from simulated_batch import Call, build, connect, review
 
-from pipeline import accuracy
-from pipeline.report import write_report
 from pipeline.review.audit import draw_sample
+from pipeline.runs import accuracy
+from pipeline.runs.report import write_report
 from pipeline.stats import Stratum, stratified, wilson
 
 # unflagged calls per size class and how many of them the machine got wrong: 15 of 300, 5 %,

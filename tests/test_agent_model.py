@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from pipeline.agent_model import (
+from pipeline.analysis.agent_model import (
     AGENT_FEATURES,
     DEFAULT_MODEL,
     RULE_WEIGHTS,
@@ -16,7 +16,7 @@ from pipeline.agent_model import (
     ModelError,
     agent_start_model,
 )
-from pipeline.roles_train import CallExamples, accuracy, choose, cross_validate, decide, fit
+from training.roles_train import CallExamples, accuracy, choose, cross_validate, decide, fit
 
 
 def test_the_rules_model_takes_a_score_of_1_5_as_before():
@@ -89,7 +89,7 @@ def test_cross_validation_leaves_each_family_out_and_picks_a_setting():
 
 def test_the_shipped_model_was_trained_without_the_held_back_family():
     if not DEFAULT_MODEL.exists():
-        pytest.fail(f"{DEFAULT_MODEL} is missing: train it with python -m pipeline.roles_train")
+        pytest.fail(f"{DEFAULT_MODEL} is missing: train it with python -m training.roles_train")
     model = agent_start_model("default")
     assert model.name == "learned" and model.sha256
     assert "held-back" not in model.meta["families"] and len(model.meta["families"]) >= 2

@@ -10,10 +10,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from pipeline.analyze import CallAnalyzer, _cut_point, nonspeech_levels
-from pipeline.audio import Audio
-from pipeline.config import PipelineConfig
-from pipeline.roles import assign_roles
+from pipeline.analysis.analyze import CallAnalyzer, _cut_point, nonspeech_levels
+from pipeline.analysis.audio import Audio
+from pipeline.analysis.config import PipelineConfig
+from pipeline.analysis.roles import assign_roles
 from pipeline.types import AudioInfo, Event, ModelInfo, Role, Segment, Transcript, Word
 
 SR = 16000
@@ -316,7 +316,7 @@ def test_hold_music_and_ringback_loud_on_a_channel_make_it_the_line():
 def test_the_call_json_reads_back_typed_and_old_schemas_load(nlp):
     import json
 
-    from pipeline.analyze import CallResult, SchemaError
+    from pipeline.analysis.analyze import CallResult, SchemaError
 
     result, _, _ = _analyze(nlp)
     d = json.loads(json.dumps(result.to_dict()))

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline import asr_eval
+from pipeline.evaluation import asr_eval
 from pipeline.types import ModelInfo, Segment, Transcript, Word
 
 FIXTURES = Path(__file__).resolve().parent.parent / "audio_fixtures"

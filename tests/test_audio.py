@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from pipeline.audio import (
+from pipeline.analysis.audio import (
     AudioError,
     AudioFileNotFoundError,
     AudioOptions,

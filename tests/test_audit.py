@@ -13,16 +13,12 @@ import pytest
 from fastapi.testclient import TestClient
 from review_helpers import FAILED, FLAC, MP3, WAV, build_out, wav_result
 
-from pipeline import store
 from pipeline.cli import main
 from pipeline.review import reviews
 from pipeline.review.app import create_app
 from pipeline.review.audit import AuditError, draw_sample, sample_size
-from pipeline.review.reviews_csv import (
-    ReviewImportError,
-    export_reviews,
-    import_reviews,
-)
+from pipeline.review.reviews_csv import ReviewImportError, export_reviews, import_reviews
+from pipeline.runs import store
 
 BASE = "http://127.0.0.1:8000"
 T0 = 1_740_000_000.0  # a fixed "now" (2025-02-19), Unix seconds

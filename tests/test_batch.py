@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from review_helpers import flac_result, mp3_result, wav_result
 
-from pipeline.analyze import SCHEMA_VERSION
-from pipeline.batch import (
+from pipeline.analysis.analyze import SCHEMA_VERSION
+from pipeline.evaluation.evaluate import compute_metrics
+from pipeline.runs.batch import (
     RESULT_COLUMNS,
     OutputPathError,
     atomic_write,
@@ -25,7 +26,6 @@ from pipeline.batch import (
     result_row,
     run_batch,
 )
-from pipeline.evaluate import compute_metrics
 
 FIXTURES = Path(__file__).resolve().parent.parent / "audio_fixtures"
 REPO = FIXTURES.parent

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.bench import _report
+from pipeline.evaluation.bench import _report
 
 
 def _result(name, long_runs, fixture_s, rss=1500):

@@ -8,11 +8,11 @@ import random
 import pytest
 from simulated_batch import Call, build, connect, review
 
-from pipeline import calibrate as cal
+from pipeline.analysis.config import PipelineConfig, load_config, to_toml
+from pipeline.analysis.verdicts import VerdictOptions
 from pipeline.cli import main
-from pipeline.config import PipelineConfig, load_config, to_toml
+from pipeline.review import calibrate as cal
 from pipeline.review.audit import draw_sample
-from pipeline.verdicts import VerdictOptions
 
 EDGE = 0.7  # below this agent-start confidence the machine is often wrong, above never
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.config import ConfigError, PipelineConfig, load_config, to_toml
+from pipeline.analysis.config import ConfigError, PipelineConfig, load_config, to_toml
 
 
 def test_resolved_config_round_trips_through_toml(tmp_path):

@@ -1,16 +1,19 @@
-"""What caller and agent say about recording: the text rules (pipeline.dialogue), their
+"""What caller and agent say about recording: the text rules (pipeline.analysis.dialogue), their
 scores on the labelled text sets, and the call-level decisions built on them."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from builders import call
 
-from pipeline import dialogue, dialogue_eval
+from pipeline.analysis import dialogue, dialogue_model
+from pipeline.analysis.verdicts import decide
+from pipeline.evaluation import dialogue_eval
 from pipeline.types import DECISION_CONCERNS, REASON_CONCERNS, Concern, Role, decisions_in_doubt
-from pipeline.verdicts import decide
+from training import dialogue_train
 
 DATA = Path(__file__).parent / "data" / "recording_talk"
 
@@ -178,11 +181,7 @@ def test_the_model_is_a_second_opinion_that_flags_disagreement(nlp):
 
 
 def test_the_model_file_is_trained_on_dev_sets_only():
-    import json
-
-    from pipeline import dialogue_model
-
     data = json.loads(dialogue_model.DEFAULT_MODEL.read_text())
     assert data["trained_on"] and all(n.startswith("dev") for n in data["trained_on"])
     assert set(data["tasks"]) == set(dialogue_model.TASKS)
-    assert dialogue_model.main(["--out", "/dev/null", str(DATA / "heldout.jsonl")]) == 2
+    assert dialogue_train.main(["--out", "/dev/null", str(DATA / "heldout.jsonl")]) == 2

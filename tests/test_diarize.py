@@ -1,4 +1,4 @@
-"""Speaker diarization (pipeline.diarize) and the CAM++ embedding (pipeline.campplus).
+"""Speaker diarization (pipeline.analysis.diarize) and the CAM++ embedding (pipeline.analysis.campplus).
 
 Unit tests use a fake pyannote pipeline; tests marked ``models`` run the installed
 segmentation-3.0 and CAM++ weights on speech synthesised here with espeak-ng. The whole session
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.diarize import (
+from pipeline.analysis.diarize import (
     DiarizationError,
     DiarizationOptions,
     Diarizer,
@@ -216,7 +216,7 @@ def test_8khz_input_reaches_pyannote_at_16khz():
 
 @pytest.fixture(scope="module")
 def campplus():
-    from pipeline.diarize import get_embedding_model
+    from pipeline.analysis.diarize import get_embedding_model
 
     return get_embedding_model()
 
@@ -237,7 +237,7 @@ def test_local_pipeline_loads_and_runs_with_the_network_refused(monkeypatch):
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    from pipeline.diarize import build_pipeline
+    from pipeline.analysis.diarize import build_pipeline
 
     pipeline = build_pipeline(DiarizationOptions())
     # white noise: exercises the whole apply path (and pyannote's telemetry hook)
@@ -252,7 +252,7 @@ def test_local_pipeline_loads_and_runs_with_the_network_refused(monkeypatch):
 @needs_espeak
 @needs_models
 def test_campplus_same_voice_is_more_similar_than_distinct_voices(voices):
-    from pipeline.diarize import embed
+    from pipeline.analysis.diarize import embed
 
     a1, a2 = embed(voices["A"][0]), embed(voices["A"][1])
     b1 = embed(voices["B"][0])
@@ -266,7 +266,7 @@ def test_campplus_same_voice_is_more_similar_than_distinct_voices(voices):
 @pytest.mark.models
 @needs_models
 def test_campplus_checkpoint_is_192_dimensional():
-    from pipeline.campplus import load_campplus
+    from pipeline.analysis.campplus import load_campplus
     from pipeline.models import model_file
 
     with pytest.raises(ValueError, match="192"):
@@ -314,7 +314,7 @@ def test_two_voice_dialogue_gives_two_speakers_at_the_right_times(voices, diariz
                or truth[2][0] - 0.3 < t.start and t.end < truth[2][1] + 0.3 for t in first)
     assert set(result.embeddings) == set(result.speakers)
     a, b = (np.array(result.embeddings[s]) for s in ("SPEAKER_00", "SPEAKER_01"))
-    from pipeline.diarize import embed
+    from pipeline.analysis.diarize import embed
 
     # the per-speaker voice prints compare with embed() of each voice
     assert cosine_similarity(a, embed(voices["A"][2])) > cosine_similarity(b, embed(voices["A"][2]))
@@ -344,7 +344,7 @@ def test_silence_gives_no_turns(diarizer):
 @pytest.mark.models
 @needs_models
 def test_embed_refuses_audio_too_short_for_a_voice_print():
-    from pipeline.diarize import embed
+    from pipeline.analysis.diarize import embed
 
     with pytest.raises(DiarizationError, match="too short"):
         embed(np.zeros(SR // 10, np.float32))

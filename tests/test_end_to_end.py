@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.evaluate import compute_metrics, role_der
+from pipeline.evaluation.evaluate import compute_metrics, role_der
 from pipeline.types import Role
 
 FIXTURES = Path(__file__).resolve().parent.parent / "audio_fixtures"
@@ -135,8 +135,8 @@ def test_with_the_reference_text_the_rest_of_the_pipeline_meets_the_targets(fixt
     """The same calls, events and speaker turns, with the reference transcript in place of
     the recogniser's: roles and verdict rules then reach issue 4's targets, so every miss
     left in ``test_verdicts_end_to_end`` is the recogniser's (measured: 1.0 on all three)."""
-    from pipeline.config import PipelineConfig
-    from pipeline.evaluate import attribute_misses, load_replayable, replay_calls
+    from pipeline.analysis.config import PipelineConfig
+    from pipeline.evaluation.evaluate import attribute_misses, load_replayable, replay_calls
 
     out, labels, results = fixture_batch
     config = PipelineConfig()

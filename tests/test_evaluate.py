@@ -8,9 +8,10 @@ import random
 import numpy as np
 import pytest
 
-from pipeline.audio import Audio
-from pipeline.config import PipelineConfig
-from pipeline.evaluate import (
+from pipeline import cli
+from pipeline.analysis.audio import Audio
+from pipeline.analysis.config import PipelineConfig
+from pipeline.evaluation.evaluate import (
     ReferenceLine,
     _reference_segment,
     asr_noise,
@@ -179,7 +180,7 @@ def test_eval_takes_noise_rates():
 
 
 def test_coverage_and_risk_count_only_what_was_decided_without_review():
-    from pipeline.evaluate import compute_metrics
+    from pipeline.evaluation.evaluate import compute_metrics
 
     def lab(f, nb, name, start):
         return {"file": f, "notice_before_agent": nb, "notice_by_agent": "no",
@@ -237,7 +238,7 @@ def _talk_row(knows, contradicted, purpose, announced, objected, reasons="", **k
 
 
 def test_recording_talk_metrics_on_hand_made_labels_are_exact():
-    from pipeline.evaluate import compute_metrics
+    from pipeline.evaluation.evaluate import compute_metrics
 
     labels = [
         _talk_label("a", "no", "yes", "training;quality", "no", ""),
@@ -289,7 +290,7 @@ def test_recording_talk_metrics_on_hand_made_labels_are_exact():
 
 
 def test_recording_talk_metrics_only_for_the_decisions_labelled():
-    from pipeline.evaluate import compute_metrics
+    from pipeline.evaluation.evaluate import compute_metrics
 
     labels = [_talk_label("a", knows="no")]
     m, _ = compute_metrics(labels, {"a": _row()})  # a row of results from before them
@@ -300,7 +301,7 @@ def test_recording_talk_metrics_only_for_the_decisions_labelled():
 
 
 def test_labels_with_values_outside_the_vocabulary_are_refused(tmp_path):
-    from pipeline.evaluate import LabelsError, read_labels
+    from pipeline.evaluation.evaluate import LabelsError, read_labels
 
     path = tmp_path / "labels.csv"
     path.write_text("file,agent_knows_recording,notice_purpose,agent_objected\n"
@@ -318,13 +319,13 @@ def test_labels_with_values_outside_the_vocabulary_are_refused(tmp_path):
 
 
 def test_eval_prints_the_recording_talk_scores(tmp_path, monkeypatch, capsys):
-    from pipeline import evaluate
     from pipeline.cli import main
+    from pipeline.evaluation import evaluate
 
     labels = [_talk_label("a", "no", "no", "quality", "yes", "no")]
     metrics, _ = evaluate.compute_metrics(labels, {"a": _talk_row("no", "no", "training",
                                                                   "yes", "no")})
-    monkeypatch.setattr(evaluate, "run_eval", lambda *a, **kw: (metrics, []))
+    monkeypatch.setattr(cli, "run_eval", lambda *a, **kw: (metrics, []))
     assert main(["eval", str(tmp_path), "--labels", "l.csv", "--out", str(tmp_path)]) == 0
     text = capsys.readouterr().out
     assert "agent_knows_recording      acc 1.000  n 1" in text
@@ -334,6 +335,6 @@ def test_eval_prints_the_recording_talk_scores(tmp_path, monkeypatch, capsys):
     def bad(*a, **kw):
         raise evaluate.LabelsError("l.csv:2: agent_objected: 'maybe' is not one of ...")
 
-    monkeypatch.setattr(evaluate, "run_eval", bad)
+    monkeypatch.setattr(cli, "run_eval", bad)
     assert main(["eval", str(tmp_path), "--labels", "l.csv", "--out", str(tmp_path)]) == 2
     assert "agent_objected" in capsys.readouterr().err

@@ -18,7 +18,7 @@ import pytest
 from scipy.io import wavfile
 from scipy.signal import butter, resample_poly, sosfilt
 
-from pipeline.events import detect_events
+from pipeline.analysis.events import detect_events
 from pipeline.types import Event
 
 SR = 16000

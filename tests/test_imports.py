@@ -72,10 +72,63 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_no_import_cycles_in_the_package():
     graph = import_graph()
-    assert "pipeline.analyze" in graph and "pipeline.config" in graph["pipeline.analyze"]
+    assert "pipeline.analysis.analyze" in graph and "pipeline.analysis.config" in graph["pipeline.analysis.analyze"]
     assert cycles(graph) == []
 
 
 def test_the_check_finds_a_cycle():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert cycles(graph) == [["a", "b", "c"]]
+
+
+# the package's layers, lowest first: a module may import its own layer and the ones below
+LAYERS = ["core", "pipeline.analysis", "pipeline.runs", "pipeline.review", "pipeline.evaluation",
+          "pipeline.cli"]
+# third-party packages that take a second or more to import (torch comes with several): a module
+# may import these, or a module of ours that imports them at its top, inside the function that
+# needs them, so that `callcheck --help` and the review app start at once
+HEAVY = ("torch", "torchaudio", "pyannote.audio", "faster_whisper", "ctranslate2", "spacy",
+         "sklearn", "matplotlib", "distributed", "whisper", "jiwer", "playwright")
+
+
+def _layer(module: str) -> int:
+    return max((i for i, prefix in enumerate(LAYERS)
+                if module == prefix or module.startswith(prefix + ".")), default=0)
+
+
+def test_imports_point_down_the_layers():
+    upward = [(m, d) for m, deps in import_graph().items() for d in deps
+              if _layer(d) > _layer(m)]
+    assert upward == []
+
+
+def _imports(tree: ast.AST) -> list[tuple[ast.AST, str]]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level:  # relative: one of ours
+            found.append((node, "pipeline." + (node.module or "")))
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.append((node, node.module))
+        elif isinstance(node, ast.Import):
+            found.extend((node, a.name) for a in node.names)
+    return found
+
+
+def _is_heavy(module: str) -> bool:
+    return any(module == h or module.startswith(h + ".") for h in HEAVY)
+
+
+def test_no_import_inside_a_function_but_a_heavy_one():
+    sources = {_module_name(p): ast.parse(p.read_text(encoding="utf-8"))
+               for p in PACKAGE.rglob("*.py")}
+    # our modules that import a heavy package at their top
+    heavy_ours = {name for name, tree in sources.items()
+                  if any(_is_heavy(m) for _, m in _imports(ast.Module(tree.body, [])))}
+    inside = []
+    for name, tree in sources.items():
+        for fn in ast.walk(tree):
+            if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+                inside += [f"{name}.{fn.name}: {m}" for node, m in _imports(fn)
+                           if m.startswith("pipeline") and m not in heavy_ours]
+    assert heavy_ours, "the check found no heavy module of ours (campplus imports torch)"
+    assert inside == []

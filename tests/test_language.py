@@ -1,4 +1,4 @@
-"""Recording notices and agent introductions in opening text (``pipeline.language``).
+"""Recording notices and agent introductions in opening text (``pipeline.analysis.language``).
 
 The accuracy test runs over ``tests/data/openings.jsonl``: hand-written and generated openings
 (IVR texts, agent openings, caller turns; clean and ASR-noisy) whose names are held back from
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import language
-from pipeline.language import (  # noqa: E402
+from pipeline.analysis import language
+from pipeline.analysis.language import (
     NameCandidate,
     NoticeCandidate,
     analyze_opening,
@@ -23,7 +23,7 @@ from pipeline.language import (  # noqa: E402
     has_notice,
     load_nlp,
 )
-from pipeline.ner_train import opening_row_result
+from training.ner_train import opening_row_result
 
 DATA = Path(__file__).resolve().parent / "data" / "openings.jsonl"
 NOTICE_TARGET = 0.97

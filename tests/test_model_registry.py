@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 
 from pipeline import models
-from pipeline.cli import main
-from pipeline.transcribe import (
+from pipeline.analysis.transcribe import (
     TranscribeOptions,
     Transcriber,
     TranscriptionError,
     resolve_model,
 )
+from pipeline.cli import main
 
 
 @pytest.fixture(autouse=True)

@@ -8,13 +8,8 @@ import numpy as np
 import pytest
 from builders import segment
 
-from pipeline.names import (
-    NameOptions,
-    decide_with_snaps,
-    lexicon_candidates,
-    snap_word,
-)
-from pipeline.verdicts import VerdictOptions, decide
+from pipeline.analysis.names import NameOptions, decide_with_snaps, lexicon_candidates, snap_word
+from pipeline.analysis.verdicts import VerdictOptions, decide
 
 FIXTURES = Path(__file__).resolve().parent.parent / "audio_fixtures"
 NAMES = sorted(["jansen", "janse", "jans", "janson", "dijkstra", "dijksma", "bakker", "baker",
@@ -82,8 +77,8 @@ def test_short_or_non_alphabetic_words_are_never_snapped():
 
 
 def _timeline(nlp, agent_text: str):
-    from pipeline.diarize import SpeakerTurn
-    from pipeline.roles import assign_roles
+    from pipeline.analysis.diarize import SpeakerTurn
+    from pipeline.analysis.roles import assign_roles
     from pipeline.types import Event, ModelInfo, Transcript
 
     segs = (segment(2.0, None, "welkom bij de gemeente Zwolle"), segment(8.0, None, agent_text),
@@ -116,8 +111,8 @@ def test_verdicts_take_the_snapped_name_and_say_so_in_the_evidence(nlp):
 def test_whisper_scores_what_was_said_above_a_near_miss():
     """The real scorer on a fixture call: the agent's line as the reference transcript has it
     is likelier to Whisper than the same line with the surname changed a letter or two."""
-    from pipeline.audio import load_audio
-    from pipeline.transcribe import Transcriber
+    from pipeline.analysis.audio import load_audio
+    from pipeline.analysis.transcribe import Transcriber
 
     audio = load_audio(FIXTURES / "calls" / "call01_ivr_notice_full.flac")
     start, end = 32.758, 37.986  # AGENT line of the reference transcript

@@ -15,7 +15,7 @@ MAX_SIZE_BYTES = 8_000_000  # "a few MB": model + lexicons
 
 
 def _fold(name: str) -> int:
-    # the split rule of pipeline.ner_train.name_fold, repeated so this test needs no deduce
+    # the split rule of training.ner_train.name_fold, repeated so this test needs no deduce
     return int(hashlib.sha1(name.lower().encode("utf-8")).hexdigest(), 16) % 5
 
 

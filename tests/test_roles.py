@@ -9,8 +9,8 @@ import pytest
 from builders import segment as seg
 from builders import transcript
 
-from pipeline.diarize import SpeakerTurn
-from pipeline.roles import (
+from pipeline.analysis.diarize import SpeakerTurn
+from pipeline.analysis.roles import (
     RoleOptions,
     assign_roles,
     fuzzy_find,
@@ -171,7 +171,7 @@ def _labels():
 
 @pytest.fixture(scope="module")
 def analyzer():
-    from pipeline.analyze import CallAnalyzer
+    from pipeline.analysis.analyze import CallAnalyzer
 
     return CallAnalyzer()
 

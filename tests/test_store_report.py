@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from review_helpers import build_out, flac_result, mp3_result, wav_result
 
-from pipeline import batch, store
-from pipeline.batch import MetadataError, read_metadata, run_batch
-from pipeline.report import build_report, summarise
+from pipeline.runs import batch, store
+from pipeline.runs.batch import MetadataError, read_metadata, run_batch
+from pipeline.runs.report import build_report, summarise
 
 
 @dataclass
@@ -284,7 +284,7 @@ def test_every_review_reason_of_the_verdicts_says_what_it_concerns():
     import inspect
     import re
 
-    from pipeline import language, verdicts
+    from pipeline.analysis import language, verdicts
     from pipeline.types import REASON_CONCERNS
 
     written = set()

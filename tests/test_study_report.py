@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import store
-from pipeline.report import STUDY_DECISIONS, build_report, wilson, write_report
+from pipeline.runs import store
+from pipeline.runs.report import STUDY_DECISIONS, build_report, wilson, write_report
 
 
 @pytest.mark.parametrize("k, n, lo, hi", [

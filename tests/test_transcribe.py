@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.audio import load_audio
-from pipeline.transcribe import (
+from pipeline.analysis.audio import load_audio
+from pipeline.analysis.transcribe import (
     TranscribeOptions,
     Transcriber,
     TranscriptionError,
@@ -128,7 +128,7 @@ def test_poorly_heard_sentence_with_one_prompt_word_is_kept():
 def test_prompt_copy_stays_out_of_the_transcript_and_the_roles_with_its_reason():
     from dataclasses import asdict
 
-    from pipeline.roles import assign_roles
+    from pipeline.analysis.roles import assign_roles
 
     real = heard("Goedemiddag, u spreekt met Sanne van de gemeente.", 0.8, 4.0, 7.0)
     backend = FakeBackend([heard(PROMPT_COPY, 0.004, 0.5, 3.0), real])

@@ -6,15 +6,10 @@ import pytest
 from builders import call
 from builders import segment as seg
 
-from pipeline.diarize import SpeakerTurn
-from pipeline.roles import assign_roles
-from pipeline.types import (
-    ModelInfo,
-    Role,
-    Transcript,
-    decisions_in_doubt,
-)
-from pipeline.verdicts import decide
+from pipeline.analysis.diarize import SpeakerTurn
+from pipeline.analysis.roles import assign_roles
+from pipeline.analysis.verdicts import decide
+from pipeline.types import ModelInfo, Role, Transcript, decisions_in_doubt
 
 
 def test_ivr_notice_before_agent(nlp):

@@ -41,11 +41,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .. import store
-from ..types import parse_reasons
-from . import media, reviews, views
-from .export import export_csv
-from .security import LOCAL_HOSTS, Guard, is_local_host
+from pipeline.review import media, reviews, views
+from pipeline.review.export import export_csv
+from pipeline.review.security import LOCAL_HOSTS, Guard, is_local_host
+from pipeline.runs import store
+from pipeline.types import parse_reasons
 
 logger = logging.getLogger(__name__)
 

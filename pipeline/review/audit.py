@@ -29,7 +29,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .. import store
+from pipeline.runs import store
 
 MODES = ("draw", "add", "redraw")
 NO_STRATUM = ""  # the stratum of calls without a value in the column (and of an unstratified sample)

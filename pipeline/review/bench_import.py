@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .. import store
-from .reviews_csv import export_reviews, import_reviews, read_text
+from pipeline.review.reviews_csv import export_reviews, import_reviews, read_text
+from pipeline.runs import store
 
 # (decision, reviewer's value) pairs the rows cycle through; machine values are in _result
 VALUES = (

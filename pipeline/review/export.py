@@ -23,8 +23,8 @@ import io
 import time
 from pathlib import Path
 
-from .. import store
-from ..batch import RESULT_COLUMNS, atomic_write, result_row
+from pipeline.runs import store
+from pipeline.runs.batch import RESULT_COLUMNS, atomic_write, result_row
 
 NAME_COLUMNS = ("agent_first", "agent_last", "agent_first_reviewed", "agent_last_reviewed")
 REVIEWED_COLUMNS = tuple(f"{d}_reviewed" for d in store.REVIEWABLE) + ("reviewed_by",

@@ -2,7 +2,7 @@
 
 Browsers play only some of what the pipeline reads (mu-law or A-law WAV, AMR, WMA, odd
 containers do not play everywhere), so a recording is decoded once with
-``pipeline.audio.load_audio`` and cached as 16-bit PCM WAV inside the output folder,
+``pipeline.analysis.audio.load_audio`` and cached as 16-bit PCM WAV inside the output folder,
 ``OUT/.review/audio/<sha256>.wav``, at the recording's own sample rate (at least 8 kHz) with its
 channels kept. The cache name hashes the call's file name and its ``key`` (content hash and
 configuration), so a re-analysed, changed recording gets a new cache file. The file is written
@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..files import UnsafePathError, resolve_inside
+from pipeline.analysis.audio import AudioError, AudioOptions, load_audio
+from pipeline.files import UnsafePathError, resolve_inside
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,6 @@ def playable_wav(out: Path, input_root: str | Path | None, file: str, key: str |
     with _lock_for(target.name):  # two first requests decode once
         if target.is_file():
             return target
-        from ..audio import AudioError, AudioOptions, load_audio
 
         rate = min(MAX_RATE, max(MIN_RATE, int(sample_rate or 16000)))
         try:

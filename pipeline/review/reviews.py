@@ -37,8 +37,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import store
-from ..types import KNOWS_VALUES, OBJECTED_VALUES, PURPOSE_VALUES, parse_reasons
+from pipeline.runs import store
+from pipeline.types import KNOWS_VALUES, OBJECTED_VALUES, PURPOSE_VALUES, parse_reasons
 
 MAX_REVIEWER = 80  # characters of a reviewer's name
 MAX_COMMENT = 2000  # characters of a comment

@@ -28,8 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from .. import store
-from .reviews import (
+from pipeline.review.reviews import (
     NONE_WORDS,
     ReviewInputError,
     append_review,
@@ -39,6 +38,7 @@ from .reviews import (
     validate_reviewer,
     validate_value,
 )
+from pipeline.runs import store
 
 COLUMNS = ("file", "decision", "value", "reviewer", "comment", "reviewed_at")
 REQUIRED = ("file", "decision", "value", "reviewer")

@@ -21,8 +21,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .. import store
-from ..types import DECISION_CONCERNS, PURPOSE_VALUES, PURPOSES, REASON_CONCERNS
+from pipeline.runs import store
+from pipeline.types import DECISION_CONCERNS, PURPOSE_VALUES, PURPOSES, REASON_CONCERNS
 
 LANES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("IVR", ("IVR",)), ("hold", ("MUSIC", "TONE")), ("agent", ("AGENT",)),

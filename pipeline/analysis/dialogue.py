@@ -3,7 +3,7 @@
 caller's own notice ("ik neem dit gesprek op") with the agent's response.
 
 Text rules only (match): each function finds a span with the cue that decided it, in
-character offsets of the text it was given. ``pipeline.verdicts`` maps them to times and
+character offsets of the text it was given. ``pipeline.analysis.verdicts`` maps them to times and
 roles and decides (set). The recording words come from the language stage's trigger ruler
 (``language.find_notices``), so fuzzy verbs and misheard call nouns count here as there.
 Rules were written on ``tests/data/recording_talk/dev.jsonl``; ``heldout.jsonl`` measures
@@ -15,12 +15,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from rapidfuzz.distance import Levenshtein
-from spacy.language import Language
 
-from . import dialogue_model, language
-from .types import PURPOSES
+from pipeline.analysis import dialogue_model, language
+from pipeline.types import PURPOSES
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 # -- the caller's question ---------------------------------------------------------------------
 # finite verbs that open a yes/no question about recording, misheard forms included
@@ -100,7 +103,7 @@ class Hit:
     text: str
     confidence: float  # 0..1
     detail: str  # which cue decided it (the value, for answers and responses)
-    # the rules and the learned model (pipeline.dialogue_model) disagreed: what the other
+    # the rules and the learned model (pipeline.analysis.dialogue_model) disagreed: what the other
     # said; the hit stands for the side that was surer, and the call goes to review
     doubt: str = ""
     counted: bool = True  # False: a question or notice the rules found, overruled

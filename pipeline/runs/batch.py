@@ -7,8 +7,8 @@ Layout of ``OUT``::
     calls/<relative path>.vtt    transcript as WebVTT, cues labelled with roles
     results.csv                  one row per input file (error empty on success)
     results.sqlite               the same as tables (calls, turns, segments, decisions,
-                                 evidence, metadata) plus QA reviews (``pipeline.store``)
-    report.html                  counts, percentages, plots and flagged calls (``pipeline.report``)
+                                 evidence, metadata) plus QA reviews (``pipeline.runs.store``)
+    report.html                  counts, percentages, plots and flagged calls (``pipeline.runs.report``)
     config.toml                  the resolved configuration
 
 ``--metadata CSV`` adds columns per file (a ``file`` column relative to DIR plus any others):
@@ -36,16 +36,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .audio import AUDIO_SUFFIXES, is_audio_path, sha256_of
-from .config import PipelineConfig, to_toml
-from .files import (  # noqa: F401  (part of this module's interface)
+from pipeline.analysis.analyze import SCHEMA_VERSION, CallAnalyzer
+from pipeline.analysis.audio import AUDIO_SUFFIXES, is_audio_path, sha256_of
+from pipeline.analysis.config import PipelineConfig, from_dict, to_toml
+from pipeline.analysis.roles import format_rttm
+from pipeline.files import (
     OutputPathError,
-    UnsafePathError,
     atomic_write,
     output_path,
-    resolve_inside,
 )
-from .store import DIALOGUE_DECISIONS, ORGANISATION_COLUMNS  # noqa: F401
+from pipeline.runs import store
+from pipeline.runs.report import write_report
+from pipeline.runs.store import DIALOGUE_DECISIONS, ORGANISATION_COLUMNS  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
@@ -179,8 +181,6 @@ _ANALYZER = None
 def _init_worker(config_dict: dict[str, Any]) -> None:
     """Load the models once per worker process."""
     global _ANALYZER
-    from .analyze import CallAnalyzer
-    from .config import from_dict
 
     _ANALYZER = CallAnalyzer(from_dict(config_dict))
 
@@ -188,7 +188,6 @@ def _init_worker(config_dict: dict[str, Any]) -> None:
 def error_result(rel: str, error: Exception, code: str) -> dict[str, Any]:
     """The per-call result of a call whose analysis failed (not bad audio: a bug, a model
     failure, a lost worker); the batch records it as a row with ``error`` and goes on."""
-    from .analyze import SCHEMA_VERSION
 
     return {"schema_version": SCHEMA_VERSION, "file": rel, "audio": None,
             "error": f"{type(error).__name__}: {error}", "error_code": code}
@@ -239,7 +238,6 @@ def run_batch(
 ) -> BatchSummary:
     """Analyse all audio under ``root`` (or the relative paths ``only``) into ``out``; see the
     module docstring."""
-    from . import store
 
     root, out = Path(root), Path(out)
     config = config or PipelineConfig()
@@ -309,7 +307,6 @@ def run_batch(
     _sync_store(db, out, ordered, meta, prune=only is None)
     db.close()
     if report:
-        from .report import write_report
 
         write_report(out)
     failed = sum(1 for r in ordered if r.get("error"))
@@ -328,7 +325,6 @@ def _sync_store(db, out: Path, rows: list[dict[str, Any]], meta: dict[str, dict[
                 prune: bool) -> None:
     """Make ``results.sqlite`` hold exactly this run's rows (skipped calls, error rows of
     unsafe names and metadata included); reviews are never touched."""
-    from . import store
 
     have = {r["file"]: r["key"] for r in db.execute("SELECT file, key FROM calls")}
     for r in rows:
@@ -342,7 +338,6 @@ def _sync_store(db, out: Path, rows: list[dict[str, Any]], meta: dict[str, dict[
 def _write_call(out: Path, result: dict[str, Any]) -> None:
     rel = result["file"]
     if result.get("roles"):
-        from .roles import format_rttm
 
         turns = ((t["start"], t["end"], t["role"]) for t in result["roles"]["turns"])
         atomic_write(output_path(out, rel, ".rttm"), format_rttm(Path(rel).stem, turns))

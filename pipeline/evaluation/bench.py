@@ -21,7 +21,7 @@ Each configuration runs in its own process (so peak RSS is its own) over the sam
   loading included) and each further call once the models are loaded; beside it, plain
   faster-whisper transcribing the same files whole (greedy, same model, loading included).
 * ``asr``: word and character error rates on real human speech through telephone channels,
-  callcheck's transcriber beside plain faster-whisper (``pipeline.asr_eval``, 40 utterances).
+  callcheck's transcriber beside plain faster-whisper (``pipeline.evaluation.asr_eval``, 40 utterances).
 * ``reviews-import``: ``callcheck reviews import`` of 10,000 review rows into a store of 2,000
   calls, as a whole process (``pipeline.review.bench_import``; target under 10 s).
 
@@ -35,6 +35,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -42,7 +43,15 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from pipeline.analysis.analyze import CallAnalyzer
+from pipeline.analysis.audio import load_audio
+from pipeline.analysis.config import load_config
+from pipeline.analysis.diarize import DiarizationOptions, Diarizer
+from pipeline.analysis.events import detect_events
+from pipeline.analysis.transcribe import TranscribeOptions, Transcriber
+from pipeline.evaluation.asr_eval import Systems, markdown, plain_whisper, real_speech_eval
+
+REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "audio_fixtures"
 
 CONFIGS = {
@@ -86,13 +95,11 @@ def _worker(name: str, files: list[str], threads: int, repeat_files: tuple[str, 
     """Run one configuration in this process; return timings and peak memory. Files in
     ``repeat_files`` are processed ``repeat`` times and their median time is kept (single runs
     on a shared 2-core machine vary by 15 % and more)."""
-    from .audio import load_audio
 
     t0 = time.perf_counter()
     kind = name.split(":")[0]
     verdicts: dict[str, dict] = {}
     if kind == "transcribe":
-        from .transcribe import TranscribeOptions, Transcriber
 
         overrides = dict(CONFIGS[name])
         if "temperatures" in overrides:
@@ -102,8 +109,6 @@ def _worker(name: str, files: list[str], threads: int, repeat_files: tuple[str, 
         def run(audio):
             return model.transcribe(audio.samples, audio.sample_rate)
     elif kind == "analyze":
-        from .analyze import CallAnalyzer
-        from .config import load_config
 
         config = load_config(None, {"analysis": CONFIGS[name],
                                     "transcribe": {"cpu_threads": threads}})
@@ -114,7 +119,6 @@ def _worker(name: str, files: list[str], threads: int, repeat_files: tuple[str, 
         def run(audio):
             return analyzer.analyze_audio(audio, Path(audio.info.path).name)
     elif kind == "diarize":
-        from .diarize import DiarizationOptions, Diarizer
 
         # one torch thread: on a busy 2-core machine two threads spin-wait (6-11x slower)
         model = Diarizer(DiarizationOptions(num_threads=1))
@@ -123,7 +127,6 @@ def _worker(name: str, files: list[str], threads: int, repeat_files: tuple[str, 
         def run(audio):
             return model(audio.mono(), audio.sample_rate)
     else:
-        from .events import detect_events
 
         def run(audio):
             return detect_events(audio.mono(), audio.sample_rate)
@@ -180,8 +183,6 @@ def build_long_call(folder: Path, real: bool = False) -> Path:
 def plain_transcription(files: list[str], threads: int) -> None:
     """Whole-file transcription with plain faster-whisper (greedy, the same offline model):
     the baseline a user would otherwise run."""
-    from .asr_eval import plain_whisper
-    from .transcribe import TranscribeOptions
 
     model = plain_whisper(TranscribeOptions(cpu_threads=threads))
     for f in files:
@@ -191,7 +192,7 @@ def plain_transcription(files: list[str], threads: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.bench", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m pipeline.evaluation.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, default=6,
                         help="number of fixture calls (default 6; 0 = all 20; the "
@@ -229,8 +230,6 @@ def main(argv: list[str] | None = None) -> int:
         results = {}
         for name in names:
             if name == "asr":
-                from .asr_eval import Systems, real_speech_eval
-                from .transcribe import TranscribeOptions
 
                 systems = Systems(TranscribeOptions(cpu_threads=args.threads))
                 results[name] = real_speech_eval(systems, clips=40)
@@ -252,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  done {name}", file=sys.stderr)
                 continue
             run_files = files + long_files if name.startswith("analyze") else files
-            cmd = [sys.executable, "-m", "pipeline.bench", "--worker", name, "--threads",
+            cmd = [sys.executable, "-m", "pipeline.evaluation.bench", "--worker", name, "--threads",
                    str(args.threads), "--repeat", str(args.repeat), "--files", *run_files,
                    "--repeat-files", *long_files]
             env = {**os.environ, "HF_HUB_OFFLINE": "1"}
@@ -272,7 +271,6 @@ def main(argv: list[str] | None = None) -> int:
 def time_cli(call: Path, copies: int, tmp: Path, threads: int) -> dict:
     """Wall-clock seconds of ``callcheck analyze`` over 1 and over ``copies`` copies of
     ``call``, each a fresh process with a fresh OUT: what a user measures from the shell."""
-    import shutil
 
     import soundfile as sf
 
@@ -292,7 +290,7 @@ def time_cli(call: Path, copies: int, tmp: Path, threads: int) -> dict:
     per_call = (wall[copies] - wall[1]) / (copies - 1)
     # the same files transcribed whole by plain faster-whisper, also a fresh process
     files = [str(p) for p in sorted((tmp / f"cli-{copies}").glob("*.wav"))]
-    cmd = [sys.executable, "-m", "pipeline.bench", "--plain", "--threads", str(threads),
+    cmd = [sys.executable, "-m", "pipeline.evaluation.bench", "--plain", "--threads", str(threads),
            "--files", *files]
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, capture_output=True, cwd=REPO,
@@ -336,7 +334,6 @@ def _report(results: dict, files: list[str], long_files: list[str], threads: int
             data.append({"name": name, **r})
             continue
         if name == "asr":
-            from .asr_eval import markdown
 
             lines += ["", markdown(r)]
             data.append({"name": name, **r})

@@ -47,12 +47,13 @@ from typing import Any
 
 import numpy as np
 
-from . import store
-from .accuracy import MIN_REVIEWS
-from .review.audit import unflagged_calls
-from .stats import Stratum, Weighted, stratified
-from .types import parse_reasons
-from .verdicts import VerdictOptions
+from pipeline.analysis.config import to_toml
+from pipeline.analysis.verdicts import VerdictOptions
+from pipeline.review.audit import unflagged_calls
+from pipeline.runs import store
+from pipeline.runs.accuracy import MIN_REVIEWS
+from pipeline.stats import Stratum, Weighted, stratified
+from pipeline.types import parse_reasons
 
 CALIBRATED_NAME = "calibrated.toml"
 GRID_STEP = 0.01  # candidate threshold values: 0.00, 0.01, ..., 1.00
@@ -477,7 +478,6 @@ def format_report(cal: Calibration) -> str:
 def calibrated_toml(cal: Calibration, config: Any, out: str | Path) -> str:
     """The run's whole config with the proposed thresholds, as TOML for ``analyze --config``
     (a header of comments says where it comes from)."""
-    from .config import to_toml
 
     verdicts = dataclasses.replace(config.verdicts, **cal.proposed.thresholds)
     new = dataclasses.replace(config, verdicts=verdicts)

@@ -41,11 +41,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import accuracy, store
-from .files import atomic_write
-from .stats import wilson  # here since the first release; tests and callers import it from here
-from .store import ORGANISATION_COLUMNS
-from .types import PURPOSES, decisions_in_doubt, parse_reasons
+from pipeline.files import atomic_write
+from pipeline.runs import accuracy, store
+from pipeline.runs.store import ORGANISATION_COLUMNS
+from pipeline.stats import (
+    wilson,  # here since the first release; tests and callers import it from here
+)
+from pipeline.types import PURPOSES, decisions_in_doubt, parse_reasons
 
 MAX_GROUPS = 20  # metadata columns with more distinct values are not broken down
 NAME_CATEGORIES = ("none", "first", "last", "full")

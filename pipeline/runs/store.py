@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .files import OutputPathError, output_path
-from .types import KNOWS_VALUES, OBJECTED_VALUES, PURPOSE_VALUES, PURPOSES
+from pipeline.files import OutputPathError, output_path
+from pipeline.types import KNOWS_VALUES, OBJECTED_VALUES, PURPOSE_VALUES, PURPOSES
 
 STORE_NAME = "results.sqlite"
 # --metadata columns that name the organisation called (the municipality)

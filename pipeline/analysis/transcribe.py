@@ -34,7 +34,8 @@ from typing import Protocol
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .types import ModelInfo, Segment, Transcript, Word
+from pipeline.models import model_dir, recorded_sha256, registered, sha256_file
+from pipeline.types import ModelInfo, Segment, Transcript, Word
 
 logger = logging.getLogger(__name__)
 
@@ -222,7 +223,6 @@ def resolve_model(name: str) -> tuple[str, str | None]:
     """-> (path or hub name, recorded sha256 of the weights when known): ``default``, a name
     registered with ``callcheck models add``, a local directory, or a hub name, which is
     refused with what to do where model hubs are off (``HF_HUB_OFFLINE``)."""
-    from .models import model_dir, recorded_sha256, registered
 
     if name == "default":
         path = model_dir("whisper-base")
@@ -301,7 +301,6 @@ class FasterWhisperBackend:
         except Exception as e:
             raise TranscriptionError(f"cannot load faster-whisper model {name!r}: {e}") from e
         if sha is None and local and (Path(name) / "model.bin").is_file():
-            from .models import sha256_file
 
             sha = sha256_file(Path(name) / "model.bin")
         self.model_info = ModelInfo(name=name, sha256=sha, backend="faster-whisper")
@@ -372,7 +371,6 @@ class OpenAIWhisperBackend:
             raise TranscriptionError(f"cannot load openai-whisper model {name!r}: {e}") from e
         sha = None
         if Path(name).is_file():
-            from .models import sha256_file
 
             sha = sha256_file(Path(name))
         self.model_info = ModelInfo(name=name, sha256=sha, backend="openai-whisper")

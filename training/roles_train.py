@@ -1,12 +1,12 @@
 """Train the agent-start model (``models/roles/agent_start.json``) on analysed corpus calls.
 
-    python -m pipeline.roles_train --analysed out/eval-corpus --corpus corpus \\
+    python -m training.roles_train --analysed out/eval-corpus --corpus corpus \\
         --families espeak-a mbrola-b human-a
 
 Each labelled call of the given (tuning) families that ``callcheck eval`` analysed into
 ``--analysed`` is replayed through the role stage on its own events, speaker turns and
 transcript, and every candidate utterance up to the true agent start gives one example: its
-features (``pipeline.agent_model.AGENT_FEATURES``) and whether it is the agent's first words
+features (``pipeline.analysis.agent_model.AGENT_FEATURES``) and whether it is the agent's first words
 (within 1 s of the labelled start). Candidates after the true start are left out: the decision
 takes the *first* candidate at or above the threshold, so only those before it matter. In a
 call without an agent every candidate is a negative example.
@@ -28,8 +28,12 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .agent_model import AGENT_FEATURES, AgentStartModel
-from .types import Event, ModelInfo, Segment, Transcript, Word
+from pipeline.analysis.agent_model import AGENT_FEATURES, RULES, AgentStartModel
+from pipeline.analysis.analyze import ChannelTurn, nonspeech_levels
+from pipeline.analysis.audio import AudioError, load_audio
+from pipeline.analysis.config import PipelineConfig
+from pipeline.analysis.roles import assign_roles
+from pipeline.types import Event, ModelInfo, Segment, Transcript, Word
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +75,6 @@ def transcript_from_dict(d: dict) -> Transcript:
 
 def replay_candidates(result: dict, audio, role_options) -> tuple:
     """The role stage's candidates for one analysed call (its JSON and loaded audio)."""
-    from .analyze import ChannelTurn, nonspeech_levels
-    from .roles import assign_roles
 
     events = [Event(**e) for e in result["events"]]
     turns = [ChannelTurn(**t) for t in result["speaker_turns"]]
@@ -83,7 +85,6 @@ def replay_candidates(result: dict, audio, role_options) -> tuple:
 
 def load_calls(analysed: Path, corpus: Path, labels: list[dict[str, str]],
                role_options) -> list[CallExamples]:
-    from .audio import AudioError, load_audio
 
     calls = []
     for lab in labels:
@@ -166,9 +167,8 @@ def choose(cv: dict) -> tuple[float, float, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .config import PipelineConfig
 
-    parser = argparse.ArgumentParser(prog="python -m pipeline.roles_train",
+    parser = argparse.ArgumentParser(prog="python -m training.roles_train",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--analysed", type=Path, required=True,
                         help="output folder of `callcheck eval` on the corpus")
@@ -188,7 +188,6 @@ def main(argv: list[str] | None = None) -> int:
     cv = cross_validate(calls)
     c, threshold, cv_acc = choose(cv)
     model = fit(calls, c, threshold, name="learned")
-    from .agent_model import RULES
 
     meta = {
         "trained": time.strftime("%Y-%m-%d"),

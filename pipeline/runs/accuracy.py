@@ -29,9 +29,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import store
-from .stats import Stratum, stratified, wilson
-from .types import decisions_in_doubt, parse_reasons
+from pipeline.runs import store
+from pipeline.stats import Stratum, stratified, wilson
+from pipeline.types import decisions_in_doubt, parse_reasons
 
 ACCURACY_NAME = "accuracy.json"
 ACCURACY_VERSION = 1

@@ -28,11 +28,19 @@ from typing import Any
 
 import numpy as np
 
-from .transcribe import TranscribeOptions, Transcriber, normalise_text
+from pipeline.analysis.analyze import NONSPEECH_EVENTS
+from pipeline.analysis.audio import load_audio
+from pipeline.analysis.events import detect_events
+from pipeline.analysis.transcribe import (
+    TranscribeOptions,
+    Transcriber,
+    normalise_text,
+    resolve_model,
+)
 
 logger = logging.getLogger(__name__)
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "audio_fixtures"
 CONDITIONS = ("wb16", "mulaw8", "alaw8", "gsm8")
 SYSTEMS = ("callcheck", "plain-greedy", "plain-beam5-prompt")
@@ -86,7 +94,6 @@ def real_speech(clips: int = 60, seed: int = 13) -> SpeechSet:
 
 def through_channel(samples: np.ndarray, condition: str, workdir: Path) -> np.ndarray:
     """``samples`` (16 kHz) as callcheck reads them after ``condition``'s telephone channel."""
-    from .audio import load_audio
 
     if condition == "wb16":
         return samples
@@ -113,7 +120,6 @@ def plain_whisper(options: TranscribeOptions):
     the baseline of ``make eval-asr`` and of ``make bench``."""
     from faster_whisper import WhisperModel
 
-    from .transcribe import resolve_model
 
     name, _ = resolve_model(options.model)
     return WhisperModel(name, device=options.device, compute_type=options.compute_type,
@@ -192,9 +198,6 @@ def eval_openings(transcriber: Transcriber, corpus: Path, families: list[str] | 
                   limit: int | None = None) -> dict[str, Any]:
     """Per family: share of notice recording words and of agent names (first, last) heard in
     the span where the reference has them; the opening only (up to 20 s past the agent)."""
-    from .analyze import NONSPEECH_EVENTS
-    from .audio import load_audio
-    from .events import detect_events
 
     with (corpus / "labels.csv").open(newline="", encoding="utf-8") as f:
         labels = list(csv.DictReader(f))
@@ -283,7 +286,7 @@ def _parse_set(items: list[str]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.asr_eval", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m pipeline.evaluation.asr_eval", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clips", type=int, default=120,
                         help="real utterances (default 120: fewer did not separate close settings)")

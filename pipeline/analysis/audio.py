@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .models import sha256_file as sha256_of
-from .types import AudioInfo
+from pipeline.models import sha256_file as sha256_of
+from pipeline.types import AudioInfo
 
 logger = logging.getLogger(__name__)
 

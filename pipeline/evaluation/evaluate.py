@@ -43,9 +43,16 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .names import decide_with_snaps
-from .store import DIALOGUE_DECISIONS, canonical_purpose
-from .types import (
+from pipeline.analysis.analyze import ChannelTurn, nonspeech_levels, with_channels
+from pipeline.analysis.audio import AudioError, load_audio
+from pipeline.analysis.config import PipelineConfig
+from pipeline.analysis.names import decide_with_snaps
+from pipeline.analysis.roles import RoleTimeline, Utterance, assign_roles, read_rttm
+from pipeline.analysis.transcribe import Transcriber
+from pipeline.analysis.verdicts import decide
+from pipeline.runs.batch import result_row, run_batch
+from pipeline.runs.store import DIALOGUE_DECISIONS, canonical_purpose
+from pipeline.types import (
     KNOWS_VALUES,
     OBJECTED_VALUES,
     PURPOSES,
@@ -360,7 +367,6 @@ def role_der(reference_dir: Path, out: Path, files: list[str]) -> dict[str, Any]
     from pyannote.core import Annotation, Segment
     from pyannote.metrics.identification import IdentificationErrorRate
 
-    from .roles import read_rttm
 
     def load(path: Path) -> Annotation:
         ann = Annotation()
@@ -472,10 +478,6 @@ def replay_with_reference(result: dict[str, Any], lines: list[ReferenceLine], au
     ``noise``: (word error rate, seed) of :func:`asr_noise` put on the reference text;
     ``kinds``: the replays wanted; ``scorer``: a ``names.WhisperScorer`` to snap misheard
     names as ``analyze`` does (None: names as written)."""
-    from .analyze import ChannelTurn, nonspeech_levels, with_channels
-    from .batch import result_row
-    from .roles import RoleTimeline, Utterance, assign_roles
-    from .verdicts import decide
 
     transcribed = result["transcript"]["duration_s"]
     lines = [ln for ln in lines if ln.start < transcribed]
@@ -553,14 +555,13 @@ class ReplayCall:
     file: str
     result: dict[str, Any]
     lines: list[ReferenceLine]
-    audio: Any  # pipeline.audio.Audio
+    audio: Any  # pipeline.analysis.audio.Audio
 
 
 def load_replayable(root: Path, out: Path, labels: list[dict[str, str]], transcripts: Path,
                     config) -> list[ReplayCall]:
     """Every labelled call analysed into ``out`` that has a reference transcript, each read
     once for all replays; a bad reference or recording costs only its call."""
-    from .audio import AudioError, load_audio
 
     calls = []
     for lab in labels:
@@ -622,7 +623,6 @@ def run_eval(root: str | Path, labels_path: str | Path, out: str | Path, config=
              metadata: str | Path | None = None, transcripts_dir: str | Path | None = None,
              asr_noise_rates: tuple[float, ...] = ()) -> tuple[dict[str, Any], list[str]]:
     """Analyse the labelled calls under ``root`` into ``out`` and score them."""
-    from .batch import run_batch
 
     root, out = Path(root), Path(out)
     labels = read_labels(labels_path)
@@ -644,7 +644,6 @@ def run_eval(root: str | Path, labels_path: str | Path, out: str | Path, config=
     transcripts = Path(transcripts_dir) if transcripts_dir else root / "transcripts"
     if transcripts.is_dir():
         if config is None:
-            from .config import PipelineConfig
 
             config = PipelineConfig()
         calls = load_replayable(root, out, labels, transcripts, config)
@@ -652,7 +651,6 @@ def run_eval(root: str | Path, labels_path: str | Path, out: str | Path, config=
         if asr_noise_rates:
             scorer = None
             if config.names.snap:
-                from .transcribe import Transcriber
 
                 scorer = Transcriber(config.transcribe).scorer()
             attribution["robustness"] = robustness(calls, labels, config,

@@ -15,7 +15,7 @@ with their evidence (``find_notices``, ``find_introductions``) and decides after
 (``has_notice``, ``analyze_opening``). Trigger words are found by a ``SpanRuler`` (token
 patterns, ``FUZZY1`` for ASR misspellings, phrase patterns for municipalities) added on top of the
 small Dutch NER model in ``models/ner-nl``; the name lexicons are read from
-``models/ner-nl/lexicons`` (extracted from the ``deduce`` lists by ``pipeline.ner_train``), so
+``models/ner-nl/lexicons`` (extracted from the ``deduce`` lists by ``training.ner_train``), so
 neither ``deduce`` nor the network is needed here.
 
 All offsets are character offsets into the analysed text.
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .roles import CALLER_PHRASES
+from pipeline.analysis.roles import CALLER_PHRASES
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "ner-nl"
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "ner-nl"
 LEXICON_SUBDIR = "lexicons"
 RULER_NAME = "callcheck_ruler"
 SPANS_KEY = "callcheck"
@@ -111,7 +111,7 @@ class OpeningAnalysis:
 
 @dataclass(frozen=True)
 class Lexicons:
-    """Name and place lists, lower case, as extracted by ``pipeline.ner_train``."""
+    """Name and place lists, lower case, as extracted by ``training.ner_train``."""
 
     first_names: frozenset[str]
     surnames: frozenset[str]
@@ -136,7 +136,7 @@ class Lexicons:
     @functools.cached_property
     def name_list(self) -> list[str]:
         """First names and surnames (alphabetic, three letters or more) as one sorted list:
-        the candidates of ``pipeline.names`` (built once, on first use)."""
+        the candidates of ``pipeline.analysis.names`` (built once, on first use)."""
         return sorted(n for n in self.first_names | self.surnames if n.isalpha() and len(n) >= 3)
 
     @functools.cached_property
@@ -200,7 +200,7 @@ def load_lexicons(directory: str | Path) -> Lexicons:
     manifest_path = d / "manifest.json"
     if not manifest_path.exists():
         raise LanguageModelError(
-            f"no lexicons in {d}; build them with: python -m pipeline.ner_train --out {d.parent}"
+            f"no lexicons in {d}; build them with: python -m training.ner_train --out {d.parent}"
         )
     try:
         manifest = json.loads(manifest_path.read_text("utf-8"))
@@ -528,7 +528,7 @@ def _build_nlp(path: Path) -> Language:
         raise LanguageModelError("spaCy is needed: pip install 'spacy>=3.8,<3.9'") from e
     if not (path / "config.cfg").exists():
         raise LanguageModelError(
-            f"no spaCy model in {path}; train it with: python -m pipeline.ner_train --out {path}"
+            f"no spaCy model in {path}; train it with: python -m training.ner_train --out {path}"
         )
     try:
         nlp = spacy.load(path)
@@ -595,7 +595,7 @@ def _doc_and_evidence(text: str, nlp: Language | None) -> _Evidence:
     if RULER_NAME not in nlp.pipe_names:
         raise LanguageModelError(
             "this pipeline has no callcheck trigger ruler; "
-            "load it with pipeline.language.load_nlp()"
+            "load it with pipeline.analysis.language.load_nlp()"
         )
     doc = nlp(text)
     lex = lexicons_of(nlp)
@@ -895,7 +895,7 @@ def find_notices(text: str, nlp: Language | None = None, *, announcement: bool =
 def _cached_notices(text: str, nlp: Language | None, announcement: bool
                     ) -> tuple[NoticeCandidate, ...]:
     """The same text is read again and again: by the notice rules, by the question and
-    caller-notice rules of ``pipeline.dialogue`` (three times each), in every step of the
+    caller-notice rules of ``pipeline.analysis.dialogue`` (three times each), in every step of the
     search past the opening, and when a snapped name makes the verdicts be decided again."""
     return tuple(_notices(_doc_and_evidence(text, nlp), announcement))
 

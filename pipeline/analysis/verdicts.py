@@ -19,9 +19,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from . import dialogue
-from .roles import RoleTimeline, Utterance
-from .types import Role, Word
+from pipeline.analysis import dialogue, language
+from pipeline.analysis.roles import RoleTimeline, Utterance
+from pipeline.types import Role, Word
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class Verdicts:
     opening_text: str  # the agent's opening turn as recognised
     needs_review: bool
     review_reasons: tuple[str, ...]
-    # what caller and agent say of recording past the opening (``pipeline.dialogue``)
+    # what caller and agent say of recording past the opening (``pipeline.analysis.dialogue``)
     agent_knows_recording: str = "not_asked"  # types.KNOWS_VALUES
     notice_contradicted: str = "no"  # "yes": a notice was given and the agent said no/unsure
     notice_purpose: str = "no_notice"  # ";"-joined types.PURPOSES, "none_stated", "no_notice"
@@ -158,7 +158,6 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
            transcribed_s: float | None = None) -> Verdicts:
     """Verdicts for one call from its role timeline (utterances carry the transcript);
     ``transcribed_s``: how far the transcript goes (seconds; None: all of it)."""
-    from . import language
 
     options = options or VerdictOptions()
     nlp = nlp if nlp is not None else language.load_nlp()

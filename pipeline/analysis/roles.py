@@ -26,9 +26,10 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
-from .agent_model import agent_start_model
-from .transcribe import normalise_text
-from .types import Event, Role, Segment, Transcript, Turn
+from pipeline.analysis.agent_model import agent_start_model
+from pipeline.analysis.events import subtract_spans
+from pipeline.analysis.transcribe import normalise_text
+from pipeline.types import Event, Role, Segment, Transcript, Turn
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class RoleOptions:
     menu_window_s: float = 8.0  # speech this soon before DTMF or hold music is IVR-like
     fuzzy_ratio: float = 0.8  # difflib ratio for a misheard phrase to still count
     # which agent-start model scores the candidates: "default" (the shipped learned model),
-    # "rules" (the first hand-set weights) or a model file (pipeline.agent_model)
+    # "rules" (the first hand-set weights) or a model file (pipeline.analysis.agent_model)
     agent_start_model: str = "default"
     # probability the first agent candidate needs; None: the model's own threshold
     agent_threshold: float | None = None
@@ -644,7 +645,6 @@ def _fill_from_turns(labelled: list[tuple[Utterance, Role]], speaker_turns,
     """Diarized speech around the recogniser's segments, with the role of the segment of the
     same voice it belongs to. Whisper's segments start late and end early, and leave words
     out; the diarization turns say how long that voice spoke."""
-    from .events import subtract_spans  # scipy-heavy module: imported where needed
 
     spans = [(u.start, u.end) for u, _ in labelled] + nonspeech
     extra = []

@@ -10,6 +10,7 @@ Models are loaded once per ``CallAnalyzer`` (one per worker process).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -21,20 +22,25 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from . import dialogue, dialogue_model
-from .agent_model import agent_start_model
-from .audio import Audio, AudioError, load_audio
-from .config import AnalysisOptions, PipelineConfig  # noqa: F401  (AnalysisOptions: its home was here)
-from .names import decide_with_snaps
-from .roles import RoleTimeline, assign_roles
-from .types import AudioInfo, Event, ModelInfo, Role, Segment, Transcript, Turn, Word
-from .verdicts import Evidence, Verdicts, decide
+from pipeline import __version__
+from pipeline.analysis import dialogue, dialogue_model
+from pipeline.analysis.agent_model import agent_start_model
+from pipeline.analysis.audio import Audio, AudioError, load_audio, rms_dbfs
+from pipeline.analysis.config import AnalysisOptions, PipelineConfig  # noqa: F401  (AnalysisOptions: its home was here)
+from pipeline.analysis.diarize import Diarizer
+from pipeline.analysis.events import detect_events
+from pipeline.analysis.language import load_nlp
+from pipeline.analysis.names import decide_with_snaps
+from pipeline.analysis.roles import RoleTimeline, assign_roles
+from pipeline.analysis.transcribe import Transcriber
+from pipeline.analysis.verdicts import Evidence, Verdicts, decide
+from pipeline.types import AudioInfo, Event, ModelInfo, Role, Segment, Transcript, Turn, Word
 
 logger = logging.getLogger(__name__)
 
 # a step's name and its result, called after each step of ``CallAnalyzer.analyze``
 Hook = Callable[[str, Any], None]
-SCHEMA_VERSION = "1.1"  # 1.1: the verdicts about recording talk (pipeline.dialogue)
+SCHEMA_VERSION = "1.1"  # 1.1: the verdicts about recording talk (pipeline.analysis.dialogue)
 READABLE_SCHEMAS = ("1.0", SCHEMA_VERSION)  # call JSON that CallResult.from_dict reads
 # events that are not speech: not decoded by Whisper, and the channel levels of stereo calls
 NONSPEECH_EVENTS = ("music", "ringback", "busy", "dtmf", "tone")
@@ -163,7 +169,6 @@ class CallAnalyzer:
     @property
     def transcriber(self):
         if self._transcriber is None:
-            from .transcribe import Transcriber
 
             self._transcriber = Transcriber(self.config.transcribe)
         return self._transcriber
@@ -171,7 +176,6 @@ class CallAnalyzer:
     @property
     def diarizer(self):
         if self._diarizer is None:
-            from .diarize import Diarizer
 
             self._diarizer = Diarizer(self.config.diarize)
         return self._diarizer
@@ -179,7 +183,6 @@ class CallAnalyzer:
     @property
     def nlp(self):
         if self._nlp is None:
-            from .language import load_nlp
 
             self._nlp = load_nlp()
         return self._nlp
@@ -216,7 +219,6 @@ class CallAnalyzer:
 
     def _analyze_audio(self, audio: Audio, name: str, organisation: str | None,
                        timings: dict[str, float], hook: Hook) -> CallResult:
-        from .events import detect_events
 
         mono = audio.mono()
 
@@ -258,7 +260,6 @@ class CallAnalyzer:
         """What produced a result: callcheck's version, each model with its checksum, and the
         configuration (with its fingerprint, part of the resume key)."""
         if self._provenance is None:
-            from . import __version__
 
             models: dict[str, Any] = {"transcription": asdict(self.transcriber.model_info)}
             if self.config.analysis.diarize:
@@ -508,7 +509,6 @@ class CallAnalyzer:
 
 def _spacy_model_info(nlp) -> dict[str, Any]:
     """Name, version, path and the sha256 of the NER weights of a spaCy pipeline."""
-    import hashlib
 
     meta = getattr(nlp, "meta", {}) or {}
     path = Path(nlp.path) if getattr(nlp, "path", None) else None
@@ -533,7 +533,6 @@ class ChannelTurn:
 def with_channels(audio: Audio, turns) -> tuple[ChannelTurn, ...]:
     """Tag each speaker turn with its channel when one channel is clearly louder (> 6 dB):
     in a stereo call that tells the caller from the line even where nothing was recognised."""
-    from .audio import rms_dbfs
 
     out = []
     for t in turns:
@@ -560,7 +559,6 @@ def nonspeech_levels(audio: Audio, events: list[Event]) -> dict[str, dict[int, f
             spans.setdefault(e.kind, []).append(e)
     if not spans:
         return None
-    from .audio import rms_dbfs
 
     return {kind: {c: rms_dbfs(np.concatenate([audio.crop(e.start, e.end)[c] for e in es]))
                    for c in range(2)}

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .agent_model import agent_start_model
-from .audio import AudioOptions
-from .diarize import DiarizationOptions
-from .events import EventOptions
-from .names import NameOptions
-from .roles import RoleOptions
-from .transcribe import TranscribeOptions
-from .verdicts import VerdictOptions
+from pipeline.analysis.agent_model import agent_start_model
+from pipeline.analysis.audio import AudioOptions
+from pipeline.analysis.diarize import DiarizationOptions
+from pipeline.analysis.events import EventOptions
+from pipeline.analysis.names import NameOptions
+from pipeline.analysis.roles import RoleOptions
+from pipeline.analysis.transcribe import TranscribeOptions
+from pipeline.analysis.verdicts import VerdictOptions
 
 
 @dataclass(frozen=True)

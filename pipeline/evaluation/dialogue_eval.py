@@ -1,4 +1,4 @@
-"""``make eval-dialogue``: the recording-talk rules of ``pipeline.dialogue`` scored on labelled
+"""``make eval-dialogue``: the recording-talk rules of ``pipeline.analysis.dialogue`` scored on labelled
 text (``tests/data/recording_talk/*.jsonl``: dev to write rules on, heldout to measure them).
 
 The dev sets were each written by someone who had not seen the rules, then used to write
@@ -18,15 +18,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from . import dialogue, dialogue_model, language
-from .language import load_nlp
+from pipeline.analysis import dialogue, dialogue_model, language
+from pipeline.analysis.language import load_nlp
 
-DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "recording_talk"
+DATA = Path(__file__).resolve().parents[2] / "tests" / "data" / "recording_talk"
 
 
 def predict(case: dict[str, Any], nlp, rules_only: bool = False) -> Any:
     """The pipeline's answer for one labelled case, in the label's form (``rules_only``:
-    without the learned second opinion of ``pipeline.dialogue_model``)."""
+    without the learned second opinion of ``pipeline.analysis.dialogue_model``)."""
     task = case["task"]
     if task in ("question", "caller_notice"):
         find = {"question": (dialogue.find_question, dialogue.question_rules),

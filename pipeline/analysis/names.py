@@ -18,9 +18,10 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from .transcribe import WhisperScorer
-from .types import Role, Segment
-from .verdicts import decide
+from pipeline.analysis.language import lexicons_of
+from pipeline.analysis.transcribe import WhisperScorer
+from pipeline.analysis.verdicts import decide
+from pipeline.types import Role, Segment
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +188,6 @@ def decide_with_snaps(timeline, verdicts, audio: np.ndarray, scorer, nlp, verdic
     """``verdicts`` decided again after :func:`snap_opening` (unchanged when nothing was
     snapped); the name evidence says what was snapped and on what scores. ``transcribed_s``:
     as for :func:`verdicts.decide`."""
-    from .language import lexicons_of  # spaCy: loaded only when a name is to be checked
 
     if scorer is None or not options.snap or not verdicts.name_evidence:
         return verdicts

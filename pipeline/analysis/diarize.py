@@ -2,7 +2,7 @@
 
 The default ("local") pipeline is pyannote's ``SpeakerDiarization`` assembled from local files
 only: pyannote/segmentation-3.0 for local speaker activity (10 s windows), CAM++ (3D-Speaker,
-``pipeline.campplus``) for speaker embeddings, and agglomerative clustering of those embeddings.
+``pipeline.analysis.campplus``) for speaker embeddings, and agglomerative clustering of those embeddings.
 Its structure and hyper-parameters are the committed ``models/diarization/config.yaml``; this
 module substitutes the installed weight paths for the placeholders there, applies
 ``DiarizationOptions`` and hands the dict to pyannote's own loader
@@ -16,7 +16,7 @@ A Hugging Face pipeline, e.g.
 when asked for; it needs a token accepted for that model. Whatever the pipeline, the
 per-speaker embeddings in the result are CAM++ vectors, so they compare with ``embed``.
 
-Audio is decoded by the caller (``pipeline.audio``); pyannote receives waveforms in memory,
+Audio is decoded by the caller (``pipeline.analysis.audio``); pyannote receives waveforms in memory,
 never a path, so its torchcodec decoder (whose library fails to load here) is never used.
 """
 
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from pyannote.audio import Pipeline
     from pyannote.core import Annotation
 
-    from pipeline.campplus import CampPlusEmbedding
+    from pipeline.analysis.campplus import CampPlusEmbedding
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ def _import_pyannote() -> None:
 def get_embedding_model() -> CampPlusEmbedding:
     """The installed CAM++ model as a pyannote embedding model, loaded once per process."""
     _import_pyannote()
-    from pipeline.campplus import CampPlusEmbedding
+    from pipeline.analysis.campplus import CampPlusEmbedding
 
     return CampPlusEmbedding(str(model_file("campplus"))).eval()
 
@@ -281,10 +281,10 @@ def _as_mono_16k(samples: np.ndarray, sample_rate: int) -> np.ndarray:
 def _embed_16k(x: np.ndarray) -> np.ndarray:
     """CAM++ embedding (192,) of checked 16 kHz samples; DiarizationError if too short.
     Runs with the caller's torch thread setting."""
-    _import_pyannote()  # before pipeline.campplus, which imports pyannote.audio
+    _import_pyannote()  # before pipeline.analysis.campplus, which imports pyannote.audio
     import torch
 
-    from pipeline.campplus import MIN_FRAMES, num_fbank_frames
+    from pipeline.analysis.campplus import MIN_FRAMES, num_fbank_frames
 
     if num_fbank_frames(x.size) < MIN_FRAMES:
         raise DiarizationError(
@@ -427,7 +427,7 @@ class Diarizer:
     def _centroids_are_campplus(self) -> bool:
         """Whether the pipeline's own speaker centroids are CAM++ vectors (the local one)."""
         _import_pyannote()
-        from pipeline.campplus import CampPlusEmbedding
+        from pipeline.analysis.campplus import CampPlusEmbedding
 
         # pyannote keeps the embedding wrapper in SpeakerDiarization._embedding (not public)
         wrapper = getattr(self.pipeline, "_embedding", None)

@@ -7,7 +7,7 @@ start. Two models exist:
 
 * ``rules``: the hand-set weights callcheck used first (``RULE_WEIGHTS``), kept for comparison;
 * the learned default: logistic regression over the same features, trained by
-  ``python -m pipeline.roles_train`` on the corpus's tuning families only and shipped in
+  ``python -m training.roles_train`` on the corpus's tuning families only and shipped in
   ``models/roles/agent_start.json`` with its card (``models/roles/MODEL_CARD.md``).
 
 Weights live in one place (here, or the model file), never as constants in the role code.
@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "roles"
+MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "roles"
 DEFAULT_MODEL = MODEL_DIR / "agent_start.json"
 
 AGENT_FEATURES: tuple[str, ...] = (
@@ -114,7 +114,7 @@ RULES = AgentStartModel("rules", {k: 1.5 * w for k, w in RULE_WEIGHTS.items()}, 
 @functools.lru_cache(maxsize=8)
 def agent_start_model(name: str = "default") -> AgentStartModel:
     """``"default"``: the shipped learned model (the rules where it is absent); ``"rules"``;
-    or the path of a model file written by ``pipeline.roles_train``."""
+    or the path of a model file written by ``training.roles_train``."""
     if name == "rules":
         return RULES
     if name == "default":
