@@ -33,6 +33,30 @@ def test_questions_about_recording(text, nlp):
 
 
 @pytest.mark.parametrize("text", [
+    "eh dat telefoongesprek, wordt dat opgenomen",  # the call named first, taken up by "dat"
+    "voordat ik mijn vraag stel wordt dit gesprek opgenomen",  # the caller's own clause first
+    "neme jullie de gesprekken op",  # a dropped final -n
+    "worden uw telefoongesprekken ergens bewaard?",  # another verb for keeping a call
+    "slaan jullie de gesprekken met burgers op",
+    "staat er een opname aan?",
+    "word ik nu opgenomen?",  # the caller as what is recorded
+])
+def test_questions_in_other_words(text, nlp):
+    hit = dialogue.question_rules(text, nlp)
+    assert hit is not None and hit.counted, text
+
+
+@pytest.mark.parametrize("text", [
+    "mag ik u vragen om dit gesprek niet op te nemen?",  # a request, not a question
+    "neemt er nog iemand op bij burgerzaken?",  # answering the phone
+    "worden mijn gegevens bewaard?",  # keeping data, not the call
+    "heeft u de opname van mijn vorige gesprek nog?",  # another call
+])
+def test_other_questions_are_not_about_this_call(text, nlp):
+    assert dialogue.question_rules(text, nlp) is None, text
+
+
+@pytest.mark.parametrize("text", [
     "Neemt u contact met mij op?",
     "Wordt mijn aanvraag opgenomen in het systeem?",
     "wordt dit bedrag opgenomen in de aanslag",
@@ -82,6 +106,17 @@ def test_purposes(text, value):
     assert dialogue.purpose_value(h.purpose for h in dialogue.notice_purposes(text)) == value
 
 
+def test_the_purpose_model_is_a_second_opinion():
+    """Each purpose is also read by the learned model; where it disagrees with the rules'
+    words, the disagreement is kept (the call goes to review) and it decides only if sure."""
+    text = "Dit gesprek wordt opgenomen om medewerkers te kunnen coachen."
+    reading = dialogue.read_purposes(text)
+    assert reading.value == "training" and {h.purpose for h in reading.hits} == {"training"}
+    for purpose, (yes, p) in reading.doubts.items():
+        assert (purpose in reading.purposes) == (yes if p >= dialogue.PURPOSE_CONFIDENT
+                                                 else not yes)
+
+
 def test_purpose_scope_takes_the_sentence_that_refers_back_not_the_menu():
     text = ("Dit gesprek wordt opgenomen. Dit doen wij voor trainingsdoeleinden. "
             "Heeft u een klacht, toets 3.")
@@ -92,20 +127,35 @@ def test_purpose_scope_takes_the_sentence_that_refers_back_not_the_menu():
 def test_caller_notice(nlp):
     assert dialogue.find_caller_notice("Ik wil u laten weten dat ik dit gesprek opneem.", nlp)
     assert dialogue.find_caller_notice("ik maak een opname van dit gesprek", nlp)
+    assert dialogue.caller_notice_rules("ik neem dit op voor mijn administratie", nlp)
+    assert dialogue.caller_notice_rules("mijn mobiel neemt dit gesprek op", nlp)
+    # someone else records, or the caller reports what the menu said, or wishes
+    assert dialogue.caller_notice_rules("mijn broer neemt dit gesprek op", nlp) is None
+    assert dialogue.caller_notice_rules(
+        "ik hoorde net dat dit gesprek wordt opgenomen", nlp) is None
+    assert dialogue.caller_notice_rules("ik wil graag dat dit gesprek wordt opgenomen",
+                                        nlp) is None
     assert dialogue.find_caller_notice("ik neem contact met u op", nlp) is None
     assert dialogue.find_caller_notice("Wordt dit gesprek opgenomen?", nlp) is None
 
 
-@pytest.mark.parametrize("name", ["dev.jsonl", "dev-b.jsonl", "dev-c.jsonl", "dev-d.jsonl"])
+# what the rules alone reach on each set they were written on (dev-e .. dev-g were each a
+# held-out set first, measured before any rule saw them: docs/decisions/recording-talk.md)
+RULE_FLOORS = {"question": 0.96, "answer": 0.97, "purpose": 0.97, "caller_notice": 0.95,
+               "objection": 0.95}
+LATER_SET_FLOORS = {"question": 0.98, "answer": 0.92, "purpose": 0.93, "caller_notice": 0.95,
+                    "objection": 0.93}
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in DATA.glob("dev*.jsonl")))
 def test_rules_on_the_development_text(name, nlp):
     """The sets the rules were written on, rules alone: they must keep what they reached
     (not the held-out measure, which is docs/decisions/recording-talk.md)."""
     res = dialogue_eval.evaluate(dialogue_eval.load(DATA / name), nlp, rules_only=True)
-    assert res["question"]["f1"] >= 0.96
-    assert res["answer"]["accuracy"] >= 0.97
-    assert res["purpose"]["accuracy"] >= 0.97
-    assert res["caller_notice"]["f1"] >= 0.95
-    assert res["objection"]["accuracy"] >= 0.95
+    floors = LATER_SET_FLOORS if name in ("dev-e.jsonl", "dev-f.jsonl", "dev-g.jsonl") \
+        else RULE_FLOORS
+    for task, floor in floors.items():
+        assert res[task].get("f1", res[task]["accuracy"]) >= floor, task
 
 
 # -- the call-level decisions ------------------------------------------------------------------
@@ -183,5 +233,5 @@ def test_the_model_is_a_second_opinion_that_flags_disagreement(nlp):
 def test_the_model_file_is_trained_on_dev_sets_only():
     data = json.loads(dialogue_model.DEFAULT_MODEL.read_text())
     assert data["trained_on"] and all(n.startswith("dev") for n in data["trained_on"])
-    assert set(data["tasks"]) == set(dialogue_model.TASKS)
+    assert set(data["tasks"]) == {*dialogue_model.TASKS, *dialogue_model.PURPOSE_TASKS}
     assert dialogue_train.main(["--out", "/dev/null", str(DATA / "heldout.jsonl")]) == 2

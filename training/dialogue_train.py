@@ -20,6 +20,7 @@ from sklearn.linear_model import LogisticRegression
 from pipeline.analysis.dialogue_model import (
     CONFIDENT,
     DEFAULT_MODEL,
+    PURPOSE_TASKS,
     ROOT,
     TASKS,
     text_of,
@@ -59,8 +60,14 @@ def train_task(cases: list[dict[str, Any]]) -> dict[str, Any]:
 def train(files: list[Path]) -> dict[str, Any]:
     cases = [json.loads(line) for f in files for line in f.read_text().splitlines()
              if line.strip()]
+    tasks = {t: train_task([c for c in cases if c["task"] == t]) for t in TASKS}
+    purposes = [c for c in cases if c["task"] == "purpose"]
+    for task in PURPOSE_TASKS:  # yes/no per purpose: is it among the case's purposes
+        purpose = task.split(":", 1)[1]
+        tasks[task] = train_task([{**c, "label": purpose in str(c["label"]).split(";")}
+                                  for c in purposes])
     return {"trained_on": sorted(f.name for f in files), "confident": CONFIDENT, "C": C,
-            "tasks": {t: train_task([c for c in cases if c["task"] == t]) for t in TASKS}}
+            "tasks": tasks}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 # -- the caller's question ---------------------------------------------------------------------
 # finite verbs that open a yes/no question about recording, misheard forms included
 QUESTION_VERBS = frozenset(
-    "wordt word wort worden werd werden neemt neem nemen neme is zijn gaat gaan klopt kan kunt "
+    "wordt word wort wor worden worde werd werden neemt neme neem nemen neme is zijn gaat gaan klopt kan kunt "
     "kunnen mag moet gaat loopt komt staat bewaren bewaart heeft hebben maakt maken doen doet "
     "luistert luisteren legt leggen slaat slaan".split())
 # words that may stand before a clause-initial question verb without making it a statement
@@ -46,31 +46,66 @@ CHECKS = re.compile(r"\b(klopt het|is het zo|is het waar|het is toch zo|zie ik h
                     r"|als ik het goed begrijp|begrijp ik (het )?goed"
                     r"|is dat (nu |hier |ook |nog |dan )*zo)\b")
 # a statement made a question by its tag: "dit gesprek wordt toch niet opgenomen, he?"
-TAG = re.compile(r"\b(toch|he|hè|hé|of niet|niet dan)\W*$")
+TAG = re.compile(r"\b(toch|he|hè|hé|of niet|niet dan|of wel|ofwel|of niet soms)\W*$")
 # idioms for recording a call that the trigger ruler does not know: "gaat dit gesprek op de
 # band?", "loopt er een bandje mee?", "loopt er een opname mee?"
 IDIOMS = re.compile(r"\b(op (de |een )?band|bandje|(opname|recorder)\w* (nu )?mee|meegeluisterd"
-                    r"|opgenomen (wordt|worden|werd)|getaped|getapet|tapen|tapet)\b")
+                    r"|opgenomen (wordt|worden|werd)|getaped|getapet|tapen|tapet|op (de )?tape"
+                    r"|gerecord\w*|recorden"
+                    r"|(maakt|maken|maak)\b[^.?!]{0,30}\bopnames? van\b[^.?!]{0,25}\bgesprek\w*"
+                    r"|(geluids)?opname (nu )?aan"
+                    r"|((voice)?recorder|opname)\w*\s+(\w+\s+)?aan ?(ge)?(staan|staat|zet|gezet)"
+                    r"|opnames? van (dit |het |deze |de )?(telefoon)?gesprek\w* (\w+ ){0,2}"
+                    r"(gemaakt|bewaard)|opgenomen (lijn|gesprek\w*)|mee ?geluisterd)\b")
+# other verbs for keeping a call, which say so only with the call as their object: "slaan
+# jullie de telefoongesprekken op?", "wordt het gesprek ergens bewaard?", "registreren jullie
+# dit telefoongesprek?" (never "worden mijn gegevens bewaard?")
+CALLS = r"(?:telefoon)?(?:gesprek(?:ken)?|telefoontjes?)"
+KEEP_CALL = re.compile(
+    r"\b(?:" + CALLS + r"\b[^.?!;]{0,40}\b(?:opgenomen(?! (?:in|met)\b)|vastleg\w*|bewaard|bewaart|bewaren|opgeslagen"
+    r"|geregistreerd|vastgelegd|gearchiveerd|opslaan|slaan\b[^.?!;]{0,20}\bop|registreren)"
+    r"|(?:bewaren|bewaart|registreren|registreert|archiveren|slaan|slaat)\b[^.?!;]{0,30}"
+    r"\b(?:dit|het|de|deze|alle|uw|jullie)? ?" + CALLS + r"\b"
+    # a separable verb too far apart for the trigger ruler: "nemen jullie hier bij de
+    # gemeente zwolle de gesprekken op"
+    r"|(?:neemt|nemen|neme)\b[^.?!;]{0,50}\b(?:" + CALLS + r"|dit|alles)\b[^.?!;]{0,25}"
+    r"\bop\b(?! (?:in|met)\b)"
+    # a dropped final -n: "klopt het dat jullie alles opneme"
+    r"|\b(?:" + CALLS + r"|dit|alles) (?:\w+ ){0,2}opneme\b)")
+# an infinitive under "om" asks leave or for a favour, not whether the call is recorded:
+# "mag ik u vragen om dit gesprek niet op te nemen?", "is het toegestaan om ... op te nemen?"
+INFINITIVE = re.compile(r"\bom\b[^.?!;]{0,60}?\bop te nemen\b")
 # a clause under these is not what a question verb before them asks about
 SUBCLAUSE = frozenset({"als", "wanneer", "omdat", "zodat", "want", "dan"})
 # another call than this one: "de opname van mijn vorige gesprek"
 OTHER_CALL_NOUN = re.compile(r"\b(vorige?|volgende|eerdere|laatste|andere)( \w+)? (telefoon)?"
                              r"gespre")
+# the caller's own words as what is recorded: "worden mijn woorden opgenomen?", "nemen jullie op
+# wat ik zeg?", "word ik nu opgenomen?"
+SPEAKER_RECORDED = re.compile(r"\bwat ik (nu |hier )?(zeg|vertel)\b|\bmijn (woorden|stem)\b"
+                              r"|\b(word|wordt|wort) ik\b")
 # the call referred to by a pronoun: "neemt u dit op?", "wordt er opgenomen?"
 CALL_PRONOUNS = frozenset({"dit", "er", "dat", "het", "alles", "hier", "stem"})
 STRONG_PRONOUNS = frozenset({"dit", "er", "alles"})  # "het"/"dat" may mean something else
 FIRST_PERSON = frozenset({"ik", "wij", "we"})
+DETERMINERS = frozenset("dit deze het de dat die al alle uw jullie ons onze".split())
 # a past or another call, not this one: "ik heb het vorige gesprek opgenomen"
 OTHER_CALL = re.compile(r"\b(vorige?|gisteren|eerder|laatst|toen|volgende|volgend|morgen"
-                        r"|straks|vanmorgen)\b")
+                        r"|straks|vanmorgen|voortaan|overweeg|overweegt|overwegen)\b")
+# a wish or request that the call be recorded, not a notice: "ik wil dat dit gesprek wordt
+# opgenomen"
+WISH = re.compile(r"\b(wil|wilt|willen|zou willen|wens|vraag|neem aan)( \w+)? (dat|of)\b")
 # words that may follow a pronoun object ("wordt dit eigenlijk opgenomen"); anything else may
 # be the noun it determines ("wordt dit bedrag opgenomen")
 PRONOUN_FOLLOWERS = frozenset(
     "eigenlijk ook nu even wel allemaal op wordt worden gewoon altijd dan echt trouwens hier "
-    "soms standaard automatisch nou misschien wat allemaal".split())
+    "soms standaard automatisch nou misschien wat allemaal iets niets niks mee word wort "
+    "worde".split())
 MAKE = frozenset({"maak", "maken", "maakt", "gemaakt", "aangezet", "aanzetten", "zet", "gestart",
-                  "start", "loopt"})
-BY_ME = re.compile(r"\b(door (mij|ons)|aan (mijn|onze) kant|van mijn kant)\b")
+                  "start", "loopt", "registreer", "registreren"})
+BY_ME = re.compile(r"\b(door (mij|ons)|aan (mijn|onze) kant|van mijn kant|bij mij"
+                   r"|mijn (telefoon|mobiel\w*|gsm|smartphone|(voice)?recorder|app|toestel"
+                   r"|laptop|computer|opnameapparaat\w*))\b")
 SECOND_PERSON = frozenset({"u", "jullie", "je", "jij"})
 # the caller speaks for themself: "wij nemen dit gesprek op" is the organisation's voice
 SPEAKER_ALONE = frozenset({"ik", "mij", "mijn", "m'n"})
@@ -83,7 +118,9 @@ _JOINS = [(re.compile(r"\bop (neem|neemt|nemen)\b", re.I), lambda m: "op" + m.gr
           # a participle in pieces: "op genomen", "op ge nomen", "op je nomen"
           (re.compile(r"\bop (ge|je|che)? ?nomen\b", re.I),
            lambda m: ("opgenomen" + " " * len(m.group(0)))[:len(m.group(0))]),
-          (re.compile(r"\b(kwaliteits|trainings|opleidings) (\w+)", re.I),
+          (re.compile(r"\bop (names?)\b", re.I), lambda m: "op" + m.group(1) + " "),
+          (re.compile(r"\b(kwaliteits|trainings|opleidings) (doel\w*|controle|bewaking|verbetering"
+                      r"|borging)", re.I),
            lambda m: m.group(1) + m.group(2) + " ")]
 
 
@@ -139,12 +176,21 @@ def _object(text: str, cand: language.NoticeCandidate) -> tuple[str, str] | None
         if OTHER_CALL_NOUN.search(text[cand.start_char:cand.end_char + 30].lower()):
             return None
         return "call", cand.text
+    if cand.trigger == "sep" and re.search(r"\b(niemand|iemand)\b", cand.text.lower()):
+        return None  # "neemt er niemand op?": nobody answers the phone
+    if cand.trigger == "sep" and re.search(r"\b(telefoon)?gesprek(ken)?\b",
+                                           cand.text.lower()):
+        return "call", cand.text  # "neemt het systeem dit gesprek op": the call, whoever records
     words = _tokens(text)
     t0 = _word_index(words, cand.trigger_start)
     t1 = _word_index(words, cand.trigger_end - 1)
     after = words[t1 + 1][0] if t1 + 1 < len(words) else ""
     if after in ("met", "in"):
         return None  # "het opgenomen met ..." (taken up), "dit opnemen in ..." (included)
+    # the speaker's own words: "word ik nu opgenomen", "wat ik zeg", "mijn woorden"
+    near = text[max(0, cand.trigger_start - 40):cand.trigger_end + 25].lower()
+    if m := SPEAKER_RECORDED.search(near):
+        return "pronoun", m.group(0)
     # inside a separable verb ("neemt u dit op"), else the few words before the participle;
     # a pronoun object there wins over a data noun further off ("een vraag: neemt u dit op")
     sep = cand.trigger == "sep"
@@ -154,6 +200,8 @@ def _object(text: str, cand: language.NoticeCandidate) -> tuple[str, str] | None
         if w in {".", "?", "!", ",", ";", ":"}:
             break
         nxt = words[k + 1][0] if k + 1 < len(words) else ""
+        if not sep and re.fullmatch(CALLS, w):
+            return "call", w  # "dat ik dit gesprek met mijn telefoon opneem"
         if w in CALL_PRONOUNS and (k + 1 >= (t1 if sep else t0) or nxt in PRONOUN_FOLLOWERS):
             return "pronoun", w
     return None
@@ -218,11 +266,35 @@ def _question_cue(text: str, cand: language.NoticeCandidate) -> str | None:
         if left[k] in QUESTION_VERBS:
             if k == 0 or left[k - 1] in LEADS:
                 return "verb_first"
+            if _own_clause_before(left[:k]):
+                return "verb_first"  # "voordat ik begin (,) wordt dit gesprek opgenomen"
+            if k + 1 < len(left) and left[k + 1] in ("dat", "die") and _dislocated(left[:k]):
+                return "verb_first"  # "(en) dit gesprek, wordt dat opgenomen"
             if k + 1 < len(left) and left[k + 1] in SECOND_PERSON and not crossed:
                 # "... neemt u dit op": asks the person addressed; not "ik moet u even
                 # melden dat wij dit gesprek opnemen", an agent's notice
                 return "verb_you"
     return None
+
+
+def _own_clause_before(words: list[str]) -> bool:
+    """Words before a question verb that are only the caller's own time clause ("(eh)
+    voordat ik begin"): the verb then opens the question. An announcement fronts other
+    clauses ("voordat u verder gaat, wordt ..."), never one with "ik"."""
+    for j, w in enumerate(words):
+        if w in ("voordat", "voor", "zodra", "eer"):
+            rest = words[j + 1:]
+            return (all(x in LEADS for x in words[:j]) and 2 <= len(rest) <= 5
+                    and rest[0] == "ik" and not {"u", "jullie", "we", "wij"} & set(rest))
+    return False
+
+
+def _dislocated(words: list[str]) -> bool:
+    """Words before a question verb that only name the call, taken up again by "dat" after
+    the verb: "(oké en eh) dit gesprek (, wordt dat opgenomen)"."""
+    content = [w for w in words if w not in LEADS]
+    return (1 <= len(content) <= 3 and content[-1].rstrip("s").endswith(("gesprek", "gesprekken"))
+            and all(w in DETERMINERS or w.endswith(("gesprek", "gesprekken")) for w in content))
 
 
 def find_question(text: str, nlp: Language | None = None) -> Hit | None:
@@ -239,7 +311,9 @@ def find_caller_notice(text: str, nlp: Language | None = None) -> Hit | None:
 def _mentions_recording(text: str, nlp: Language | None) -> bool:
     """Recording words at all (a trigger of the language stage or an idiom): the model is
     asked about these utterances only, never about the rest of a call's talk."""
-    return bool(IDIOMS.search(text.lower()) or language.find_notices(_joined(text), nlp))
+    low = text.lower()
+    return bool(IDIOMS.search(low) or KEEP_CALL.search(low)
+                or language.find_notices(_joined(text), nlp))
 
 
 def _detect(task: str, text: str, rule: Hit | None, nlp: Language | None) -> Hit | None:
@@ -274,7 +348,8 @@ def question_rules(text: str, nlp: Language | None = None) -> Hit | None:
                 or (cand.rejected == "answer_sense" and cand.trigger == "noun")):
             continue
         obj = _object(text, cand)
-        if obj is None:
+        if obj is None or any(m.start() <= cand.trigger_start < m.end()
+                              for m in INFINITIVE.finditer(text.lower())):
             continue
         cue = _question_cue(text, cand)
         if cue is None:
@@ -287,9 +362,15 @@ def question_rules(text: str, nlp: Language | None = None) -> Hit | None:
                   f"{cue} object={obj[1] if obj[0] == 'pronoun' else 'call'}")
         if best is None or hit.confidence > best.confidence:
             best = hit
-    if best is None and (m := IDIOMS.search(text.lower())) and _asks(text):
-        best = Hit(m.start(), m.end(), text[m.start():m.end()], 0.75, "idiom")
-    return best
+    low = text.lower()
+    if (best is not None or OTHER_CALL_NOUN.search(low) or OTHER_CALL.search(low)
+            or not _asks(text)):
+        return best
+    if m := IDIOMS.search(low):
+        return Hit(m.start(), m.end(), text[m.start():m.end()], 0.75, "idiom")
+    if m := KEEP_CALL.search(low):
+        return Hit(m.start(), m.end(), text[m.start():m.end()], 0.7, "keeps_call")
+    return None
 
 
 def _asks(text: str) -> bool:
@@ -303,17 +384,45 @@ def _asks(text: str) -> bool:
     words = [w for w, _, _ in _tokens(text)]
     for k, w in enumerate(words):
         if w in QUESTION_VERBS:
-            return k == 0 or words[k - 1] in LEADS or words[k - 1] in {",", "."}
+            return (k == 0 or words[k - 1] in LEADS or words[k - 1] in {",", "."}
+                    or _own_clause_before(words[:k]))
     return False
+
+
+def _clause_text(text: str, cand: language.NoticeCandidate) -> str:
+    """The clause around a candidate, lower case: from the last boundary mark before it to
+    the next one after it ("dit gesprek neem ik op, dat heb ik de vorige keer ook gedaan")."""
+    low = text.lower()
+    a = max(low.rfind(c, 0, cand.start_char) for c in ".?!;,") + 1
+    ends = [i for i in (low.find(c, cand.end_char) for c in ".?!;,") if i >= 0]
+    if m := re.compile(r"\b(want|omdat|maar|dus|zodat)\b").search(low, cand.end_char):
+        ends.append(m.start())  # "ik neem dit op want de vorige keer ..." is about now
+    return low[a:min(ends, default=len(low))]
+
+
+def _speaker_records(low: str, start: int, end: int) -> bool:
+    """In the clause of ``low[start:end]``, the speaker records: "ik" or "bij mij" there, and
+    nobody else named as the one doing it ("jullie nemen dit gesprek op, dat hoorde ik")."""
+    a = max(low.rfind(c, 0, start) for c in ".?!;,") + 1
+    ends = [i for i in (low.find(c, end) for c in ".?!;,") if i >= 0]
+    clause = low[a:min(ends, default=len(low))]
+    if m := re.search(r"\b(dat|of)\b", clause[:start - a]):
+        clause = clause[m.end():]
+    return (bool(re.search(r"\bik\b", clause) or BY_ME.search(clause))
+            and not re.search(r"\b(jullie|u|hij|zij|ze|mijn \w+|de gemeente)\b"
+                              r"(?= \w*(neemt|nemen|neme|heeft|hebben|maakt|maken)\b)", clause))
 
 
 def caller_notice_rules(text: str, nlp: Language | None = None) -> Hit | None:
     """The speaker's own notice that they record this call, by the rules alone."""
     text = _joined(text)
     for cand in language.find_notices(text, nlp):
-        if cand.rejected or cand.negated:
+        if cand.negated:
             continue
         obj = _object(text, cand)
+        if cand.rejected and not (cand.rejected.startswith("data_object") and obj is not None
+                                  and (obj[0] == "call" or obj[1] in STRONG_PRONOUNS)):
+            continue  # "ik neem dit op voor mijn dossier": the dossier is why, not what
         words = _tokens(text)
         inside = {w for w, _, _ in words[_word_index(words, cand.trigger_start) + 1:
                                          _word_index(words, cand.trigger_end - 1)]}
@@ -322,8 +431,10 @@ def caller_notice_rules(text: str, nlp: Language | None = None) -> Hit | None:
         if obj is None or (obj[0] == "pronoun" and obj[1] not in {"dit", "alles", "het", "u"}):
             continue
         cue = _question_cue(text, cand)
-        if (cue is not None and cue != "tag") or OTHER_CALL.search(text.lower()):
+        if (cue is not None and cue != "tag") or OTHER_CALL.search(_clause_text(text, cand)):
             continue  # a tag after "ik neem u op, he" asks nothing of the agent
+        if WISH.search(text.lower()):
+            continue
         if re.search(r"\b(wou|wilde|wilden)\b.*\bmaar\b", text.lower()):
             continue  # "ik wou dit gesprek opnemen, maar mijn telefoon doet het niet"
         if re.search(r"\b(niet|geen) (dat|of)\b|\bwil(t)? (niet|geen)\b", text.lower()):
@@ -335,8 +446,12 @@ def caller_notice_rules(text: str, nlp: Language | None = None) -> Hit | None:
             clause = [*clause, *(w for w, _, _ in words[t0:_word_index(words, cand.trigger_end)])]
         if cand.trigger == "noun" and not MAKE & {w for w, _, _ in words}:
             continue  # "ik heb een opname van het gesprek aangevraagd" records nothing now
-        mine = (bool(SPEAKER_ALONE & set(clause))
-                or bool(BY_ME.search(text.lower())))
+        for k in range(len(clause) - 1, -1, -1):  # "ik hoorde in het keuzemenu dat dit
+            if clause[k] in ("dat", "of"):  # gesprek wordt opgenomen" reports another's
+                clause = clause[k + 1:]
+                break
+        # "ik" records; "mijn zoon neemt dit gesprek op" is someone else
+        mine = "ik" in clause or bool(BY_ME.search(text.lower()))
         if not mine:
             continue
         # "wilt u dat ik dit gesprek opneem?" asks for leave; "als ik dit opneem" supposes
@@ -345,8 +460,9 @@ def caller_notice_rules(text: str, nlp: Language | None = None) -> Hit | None:
         return Hit(cand.start_char, cand.end_char, cand.text, 0.85,
                    f"first_person {cand.trigger}")
     low = text.lower()
-    if ((m := IDIOMS.search(low)) and re.search(r"\b(bij mij|mijn|ik)\b", low)
-            and not _asks(text) and not OTHER_CALL.search(low)):
+    if ((m := IDIOMS.search(low) or KEEP_CALL.search(low))
+            and _speaker_records(low, m.start(), m.end())
+            and not _asks(text) and not OTHER_CALL.search(low) and not WISH.search(low)):
         return Hit(m.start(), m.end(), text[m.start():m.end()], 0.7, "idiom first_person")
     return None
 
@@ -501,16 +617,17 @@ _PURPOSE_RE = [(p, re.compile(rf"^({pat})$")) for p, pat in PURPOSE_WORDS]
 # "om u beter van dienst te zijn", "om u beter te helpen": the service given to the caller
 _SERVICE_PHRASE = re.compile(r"\b(dienst ?verlening|(beter|goed|sneller)\b[^.?!]{0,30}\b(van dienst|helpen)"
                              r"|van dienst (te )?(kunnen )?zijn)")
-_TRAINING_PHRASE = re.compile(r"\b(op te leiden|op te leren|in te werken)\b")
+_TRAINING_PHRASE = re.compile(r"\b(op te leiden|op te leren|in te werken|op ?leiden|inwerken"
+                              r"|feedback\b[^.?!;]{0,40}\b(geven|te geven)|coachen|coaching)\b")
 # handling the caller's own request is another purpose; handling complaints is not
-_OTHER_PHRASE = re.compile(r"\b(afhandeling|behandeling) van (uw|je|jouw|de|het) (melding|aanvraag"
-                           r"|vraag|verzoek|zaak|dossier)")
+_OTHER_PHRASE = re.compile(r"\b((afhandeling|behandeling) van|(het )?(verwerken|afhandelen|behandelen)"
+                           r" van) (uw|je|jouw|de|het) (melding|aanvraag|vraag|verzoek|zaak|dossier)")
 # a clause that states what the recording is for; one whose words fit no purpose above is
 # "other" ("om uw aanvraag correct te kunnen verwerken")
 _PURPOSE_CLAUSE = re.compile(r"\b(om\b[^.?!;]{0,60}?\bte \w+|zodat\b[^.?!;]*"
                              r"|ter (?!info\b|informatie\b|kennisgeving\b)\w+[^.?!;,]*"
                              r"|ten behoeve van[^.?!;,]*|in het kader van[^.?!;,]*|teneinde[^.?!;]*"
-                             r"|opdat[^.?!;]*)")
+                             r"|opdat[^.?!;]*|omdat[^.?!;]*)")
 _DOELEINDEN = re.compile(r"^(\w{3,}?)s?-?doel(einden|eindes|en)$")
 
 
@@ -559,11 +676,50 @@ def notice_purposes(text: str) -> list[PurposeHit]:
                         (_OTHER_PHRASE, "other")):
         for m in rx.finditer(low):
             hits.append(PurposeHit(purpose, m.start(), m.end(), text[m.start():m.end()]))
+
     for m in _PURPOSE_CLAUSE.finditer(low):
         end = re.search(r"[.?!;,]|$", low[m.start():]).start() + m.start()
         if not any(m.start() <= h.start_char < max(end, m.end()) for h in hits):
             hits.append(PurposeHit("other", m.start(), m.end(), text[m.start():m.end()]))
     return sorted(hits, key=lambda h: h.start_char)
+
+
+# the purpose model overrules the rules' words only when this sure (docs/decisions/recording-talk.md)
+PURPOSE_CONFIDENT = 0.9
+
+
+@dataclass(frozen=True)
+class PurposeReading:
+    """The purposes a notice states: the rules' words, checked with the learned model."""
+
+    purposes: frozenset[str]  # types.PURPOSES decided (empty: none stated)
+    hits: tuple[PurposeHit, ...]  # the rules' purpose words: the evidence
+    # purposes the model read otherwise than the rules: {purpose: (model says yes, p)}; the
+    # surer side decided, and the call goes to review
+    doubts: dict[str, tuple[bool, float]]
+
+    @property
+    def value(self) -> str:
+        return purpose_value(self.purposes)
+
+
+def read_purposes(text: str) -> PurposeReading:
+    """The purposes ``text`` (a notice's sentences) states, by rules and model."""
+    hits = tuple(notice_purposes(text))
+    found = {h.purpose for h in hits}
+    decided, doubts = set(found), {}
+    model = dialogue_model.load()
+    for task in dialogue_model.PURPOSE_TASKS:
+        if model is None or not model.knows(task):
+            break
+        purpose = task.split(":", 1)[1]
+        said, p = model.predict(task, text)
+        yes = said == "True"
+        if yes != (purpose in found):
+            doubts[purpose] = (yes, round(p, 2))
+            if p >= PURPOSE_CONFIDENT:
+                decided.symmetric_difference_update({purpose})
+    return PurposeReading(frozenset(decided), hits, doubts)
 
 
 _FUZZY_STEMS = {"kwaliteit": "quality", "kwaliteits": "quality", "training": "training",

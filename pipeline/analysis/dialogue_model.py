@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pipeline.types import PURPOSES
+
 if TYPE_CHECKING:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL = ROOT / "models" / "dialogue" / "recording_talk.json"
 TASKS = ("question", "answer", "caller_notice", "objection")
+# notice_purpose has several values at once: one yes/no model per purpose ("purpose:quality")
+PURPOSE_TASKS = tuple(f"purpose:{p}" for p in PURPOSES)
 CONFIDENT = 0.7  # the model overrules the rules only at or above this probability
 
 
@@ -86,6 +90,10 @@ class TalkModel:
 
     def predict(self, task: str, text: str) -> tuple[str, float]:
         return self.tasks[task].predict(text)
+
+    def knows(self, task: str) -> bool:
+        """Whether this model file has ``task`` (older files have no purpose models)."""
+        return task in self.tasks
 
 
 @functools.lru_cache(maxsize=2)
