@@ -331,10 +331,12 @@ def _detect(task: str, text: str, rule: Hit | None, nlp: Language | None) -> Hit
     # with its verb, ...); the speaker's own notice is a statement in the first person
     if not yes:
         return None
-    if task == "question" and not _asks(text):
-        return None
-    if task == "caller_notice" and (_asks(text) or not FIRST_PERSON_ANY.search(text.lower())):
-        return None
+    if task == "question" and not any(_asks(x) and _mentions_recording(x, nlp)
+                                      for x in _sentences(text)):
+        return None  # a sentence about recording must ask, not any sentence of the turn
+    if task == "caller_notice" and (_asks(text) or not FIRST_PERSON_ANY.search(text.lower())
+                                    or not _speaker_records_somewhere(text.lower())):
+        return None  # "ik laat u weten dat dit gesprek wordt opgenomen": not the speaker
     return Hit(0, len(text), text, round(p, 2), f"model ({p:.2f})", doubt="rules: no",
                counted=p >= dialogue_model.CONFIDENT)
 
@@ -363,14 +365,27 @@ def question_rules(text: str, nlp: Language | None = None) -> Hit | None:
         if best is None or hit.confidence > best.confidence:
             best = hit
     low = text.lower()
-    if (best is not None or OTHER_CALL_NOUN.search(low) or OTHER_CALL.search(low)
-            or not _asks(text)):
+    if best is not None or OTHER_CALL_NOUN.search(low) or OTHER_CALL.search(low):
         return best
-    if m := IDIOMS.search(low):
-        return Hit(m.start(), m.end(), text[m.start():m.end()], 0.75, "idiom")
-    if m := KEEP_CALL.search(low):
-        return Hit(m.start(), m.end(), text[m.start():m.end()], 0.7, "keeps_call")
+    for rx, conf, cue in ((IDIOMS, 0.75, "idiom"), (KEEP_CALL, 0.7, "keeps_call")):
+        for m in rx.finditer(low):
+            # the sentence of the words must ask: "ik meld u dat dit gesprek wordt
+            # opgenomen. wat kan ik voor u doen?" asks something else
+            if _asks(_sentence(text, m.start(), m.end())):
+                return Hit(m.start(), m.end(), text[m.start():m.end()], conf, cue)
     return None
+
+
+def _sentences(text: str) -> list[str]:
+    """``text`` cut after each sentence mark."""
+    return [m.group(0) for m in re.finditer(r"[^.?!]+[.?!]*", text) if m.group(0).strip()]
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    """The sentence of ``text`` that holds ``text[start:end]``, with its closing mark."""
+    a = max(text.rfind(c, 0, start) for c in ".?!") + 1
+    ends = [i for i in (text.find(c, end) for c in ".?!") if i >= 0]
+    return text[a:min(ends, default=len(text) - 1) + 1]
 
 
 def _asks(text: str) -> bool:
@@ -411,6 +426,16 @@ def _speaker_records(low: str, start: int, end: int) -> bool:
     return (bool(re.search(r"\bik\b", clause) or BY_ME.search(clause))
             and not re.search(r"\b(jullie|u|hij|zij|ze|mijn \w+|de gemeente)\b"
                               r"(?= \w*(neemt|nemen|neme|heeft|hebben|maakt|maken)\b)", clause))
+
+
+RECORD_WORD = re.compile(r"\bop ?ne\w*|\bop ?genom\w*|\bop ?name\w*|\bvastle\w*|\brecord\w*"
+                         r"|\bband(je)?\b|\btape\b")
+
+
+def _speaker_records_somewhere(low: str) -> bool:
+    """:func:`_speaker_records` at some recording word of ``low`` (any, if it has none)."""
+    spots = [(m.start(), m.end()) for m in RECORD_WORD.finditer(low)]
+    return not spots or any(_speaker_records(low, a, b) for a, b in spots)
 
 
 def caller_notice_rules(text: str, nlp: Language | None = None) -> Hit | None:
