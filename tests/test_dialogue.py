@@ -3,6 +3,7 @@ scores on the labelled text sets, and the call-level decisions built on them."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -235,3 +236,21 @@ def test_the_model_file_is_trained_on_dev_sets_only():
     assert data["trained_on"] and all(n.startswith("dev") for n in data["trained_on"])
     assert set(data["tasks"]) == {*dialogue_model.TASKS, *dialogue_model.PURPOSE_TASKS}
     assert dialogue_train.main(["--out", "/dev/null", str(DATA / "heldout.jsonl")]) == 2
+
+
+def test_no_fixture_line_reads_as_a_question_where_nobody_asked(nlp):
+    """The reference lines of the fixture calls labelled not_asked: no caller or agent line
+    is a counted question (IVR lines are never read for it)."""
+    root = Path(__file__).resolve().parent.parent / "audio_fixtures"
+    labels = {Path(r["file"]).stem: r for r in csv.DictReader(open(root / "labels.csv"))}
+    checked = 0
+    for path in sorted((root / "transcripts").glob("*.txt")):
+        if labels.get(path.stem, {}).get("agent_knows_recording") != "not_asked":
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            _, _, role, text = line.split("\t", 3)
+            if role in ("AGENT", "CALLER"):
+                hit = dialogue.find_question(text, nlp)
+                assert hit is None or not hit.counted, (path.stem, text)
+                checked += 1
+    assert checked > 50
