@@ -3,7 +3,9 @@
 #   make analyze DIR=... OUT=... analyse every recording under DIR [METADATA=csv]
 #   make review OUT=...          browser app for QA review of an analyze output
 #   make test                    the test suite (network blocked, HF_HUB_OFFLINE=1)
-#   make eval | bench | lint | train-ner | fixtures
+#   make eval | bench | lint | fixtures
+#   make train-ner               the Dutch language stage: train, assemble, evaluate (training/ner-nl)
+#   make assemble-ner            models/ner-nl again from pipeline/analysis/vocabulary.py (no training)
 #   make corpus                  240 labelled calls nobody tuned to (MBROLA, real speech) -> corpus/
 #   make corpus-sample           the committed espeak-ng sample of it (audio_fixtures/corpus_sample)
 #   make eval-corpus             callcheck eval on it, per shape, family and channel
@@ -26,7 +28,8 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 
-.PHONY: install models test test-fast analyze review transcribe eval bench lint train-ner fixtures \
+.PHONY: install models test test-fast analyze review transcribe eval bench lint train-ner \
+	assemble-ner fixtures \
 	corpus corpus-sample eval-corpus train-roles eval-asr eval-dialogue train-dialogue clean
 
 # The venv is rebuilt only when pyproject.toml changes; pip's cache makes a rebuild fast.
@@ -94,8 +97,18 @@ bench: install
 lint: install
 	$(VENV)/bin/ruff check pipeline training tests audio_fixtures
 
+# The spaCy project training/ner-nl: train the NER (needs deduce, a dev dependency), assemble it
+# unchanged with the rules into models/ner-nl (and its lines in models/SHA256SUMS), measure the
+# stage on tests/data/openings.jsonl for its model card. A step whose inputs did not change is
+# skipped.
 train-ner: install
-	$(PY) -m training.ner_train --out models/ner-nl --seed 0
+	$(PY) -m spacy project run all training/ner-nl $(ARGS)
+
+# After a change to pipeline/analysis/vocabulary.py: the committed NER, unchanged, assembled
+# again with the rules written from it, and measured again for the model card
+assemble-ner: install
+	$(PY) -m spacy project run assemble training/ner-nl --vars.trained ../../models/ner-nl $(ARGS)
+	$(PY) -m spacy project run evaluate training/ner-nl $(ARGS)
 
 fixtures: install
 	$(PY) audio_fixtures/generate.py --out audio_fixtures

@@ -22,7 +22,8 @@ Usage::
     python audio_fixtures/generate.py --out audio_fixtures        # the committed set
     python audio_fixtures/generate.py --long /tmp/long_call.wav    # a ~3 min call, on demand
 
-Needs numpy, the ``espeak-ng`` and ``sox`` programs (sox with mp3 support: libsox-fmt-all), and
+Needs numpy, the installed package (``pipeline.analysis.vocabulary``: the greetings shared with the
+rules), the ``espeak-ng`` and ``sox`` programs (sox with mp3 support: libsox-fmt-all), and
 PyAV for the one m4a edge file (skipped with a warning without it).
 """
 
@@ -44,6 +45,8 @@ from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
+
+from pipeline.analysis.vocabulary import GREETINGS_IN_FULL
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -830,7 +833,8 @@ SURNAMES = [
     "El Amrani", "Kok", "van Beek", "Postma",
 ]  # fmt: skip
 SURNAMES_INTERFIX = [s for s in SURNAMES if s[0].islower()]  # "de Vries", "van 't Hek", ...
-GREETINGS = ["goedemorgen", "goedemiddag", "goedendag"]
+# the calls are made in office hours: no "goedenavond"
+GREETINGS = [g for g in GREETINGS_IN_FULL if g != "goedenavond"]
 
 IVR_WELCOME = [
     "Welkom bij de gemeente {muni}.",

@@ -1,13 +1,19 @@
-"""Typed data exchanged between the pipeline stages.
+"""The result schema: the typed data exchanged between the pipeline stages, and the per-call
+result (:class:`CallResult`) that everything after the analysis reads.
 
 Every time is a float in **seconds** from the start of the recording. Stages meet only
 through these frozen dataclasses: a stage returns new values and never mutates its input.
+Closed vocabularies (event kinds, yes/no answers, name categories, review reasons) are
+``StrEnum`` members: each equals, hashes and is written as its plain string value, so the
+call JSON, ``results.csv`` and ``results.sqlite`` hold plain text.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
+from typing import Any
 
 
 class Role(StrEnum):
@@ -106,15 +112,176 @@ class Turn:
         return self.end - self.start
 
 
+class EventKind(StrEnum):
+    """What a non-speech event is (``pipeline.analysis.events``)."""
+
+    MUSIC = "music"  # hold music
+    RINGBACK = "ringback"  # the ringing tone before anyone answers
+    BUSY = "busy"  # the busy (engaged) tone
+    DTMF = "dtmf"  # a key press (``Event.label``: the digit)
+    TONE = "tone"  # another steady tone (``Event.label``: its frequencies)
+    SILENCE = "silence"  # nothing audible
+
+
+# events that are not speech: not decoded by Whisper; their channel levels tell the line's side
+NONSPEECH_EVENTS = (EventKind.MUSIC, EventKind.RINGBACK, EventKind.BUSY, EventKind.DTMF,
+                    EventKind.TONE)
+
+
 @dataclass(frozen=True)
 class Event:
     """A non-speech event (music, tone, DTMF, silence); times in seconds."""
 
     start: float
     end: float
-    kind: str  # "music", "ringback", "busy", "dtmf", "tone", "silence"
+    kind: EventKind  # a plain string of the vocabulary is taken as its member
     label: str = ""  # e.g. the DTMF digit
     confidence: float = 1.0
+
+    def __post_init__(self) -> None:
+        if type(self.kind) is not EventKind:
+            object.__setattr__(self, "kind", EventKind(self.kind))
+
+
+@dataclass(frozen=True, order=True)
+class ChannelTurn:
+    """A diarization turn with the channel it is loudest on (stereo); times in seconds."""
+
+    start: float
+    end: float
+    speaker: str
+    channel: int | None = None
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """A stretch of speech with what was said; times in seconds."""
+
+    start: float
+    end: float
+    text: str
+    channel: int | None = None
+    speaker: str | None = None
+    segments: tuple[Segment, ...] = ()
+
+
+@dataclass(frozen=True)
+class AgentCandidate:
+    """One utterance considered as the agent's first words, with its evidence."""
+
+    utterance: Utterance
+    score: float  # 0..1: the agent-start model's probability that these are the first words
+    reasons: tuple[str, ...]
+    features: dict[str, float] = field(default_factory=dict)  # AGENT_FEATURES that fire
+
+
+@dataclass(frozen=True)
+class RoleTimeline:
+    """Role-labelled timeline of a call and the agent's start (seconds)."""
+
+    turns: tuple[Turn, ...]
+    duration_s: float
+    agent_start_s: float | None  # first word of the live agent; None: no agent found
+    agent_start_confidence: float  # 0..1
+    agent_speaker: str | None = None
+    caller_channel: int | None = None
+    reasons: tuple[str, ...] = ()  # evidence for the agent start, or why none was found
+    utterances: tuple[tuple[Utterance, Role], ...] = field(default=(), repr=False)
+    # every line utterance scored as the agent's first words, in time order
+    candidates: tuple[AgentCandidate, ...] = field(default=(), repr=False)
+
+    def turns_of(self, role: Role) -> tuple[Turn, ...]:
+        return tuple(t for t in self.turns if t.role == role)
+
+    def role_at(self, t: float) -> Role:
+        for turn in self.turns:
+            if turn.start <= t < turn.end:
+                return turn.role
+        return Role.SILENCE
+
+    def utterances_of(self, role: Role) -> tuple[Utterance, ...]:
+        return tuple(u for u, r in self.utterances if r == role)
+
+    def to_annotation(self, uri: str = "call"):
+        """pyannote.core ``Annotation`` with roles as labels, one track per turn; SILENCE and
+        empty turns left out (RTTM marks what is heard); whitespace in ``uri`` becomes "_"."""
+        # pyannote.core imports matplotlib (0.3 s): imported where used, as the heavy packages
+        from pyannote.core import Annotation
+        from pyannote.core import Segment as Span
+
+        ann = Annotation(uri=re.sub(r"\s+", "_", uri))
+        for i, t in enumerate(self.turns):
+            if t.role != Role.SILENCE and t.end > t.start:
+                ann[Span(t.start, t.end), i] = t.role.value
+        return ann
+
+    def to_rttm(self, uri: str = "call") -> str:
+        """RTTM lines, roles as speaker labels (``Annotation.to_rttm`` of
+        :meth:`to_annotation`)."""
+        return self.to_annotation(uri).to_rttm()
+
+
+# ------------------------------------------------------------------------------ vocabularies
+
+class YesNo(StrEnum):
+    YES = "yes"
+    NO = "no"
+
+
+class NoticeSource(StrEnum):
+    """Who gave the call's first recording notice."""
+
+    IVR = "ivr"
+    AGENT = "agent"
+    NONE = "none"
+
+
+class NameCategory(StrEnum):
+    """How much of a name the agent gave."""
+
+    NONE = "none"
+    FIRST = "first"
+    LAST = "last"
+    FULL = "full"
+
+
+class Knows(StrEnum):
+    """The agent's answer to the caller's question whether the call is recorded."""
+
+    YES = "yes"
+    NO = "no"
+    UNSURE = "unsure"
+    NO_ANSWER = "no_answer"  # asked, but the reply does not answer it
+    NOT_ASKED = "not_asked"
+
+
+class Objection(StrEnum):
+    """The agent's response to the caller's own notice that they record the call."""
+
+    YES = "yes"  # objects, or asks to stop
+    NO = "no"  # accepts
+    UNCLEAR = "unclear"
+
+
+class Purpose(StrEnum):
+    """A purpose a recording notice states (``notice_purpose`` joins them with ";")."""
+
+    QUALITY = "quality"
+    TRAINING = "training"
+    SERVICE = "service"
+    COMPLAINTS = "complaints"
+    OTHER = "other"
+
+
+# the values of the decisions about what caller and agent say of recording
+# (``pipeline.analysis.dialogue``), as plain strings
+KNOWS_VALUES = tuple(k.value for k in Knows)
+PURPOSES = tuple(p.value for p in Purpose)  # in this order when joined
+PURPOSE_VALUES = (*PURPOSES, "none_stated", "no_notice")
+OBJECTED_VALUES = tuple(o.value for o in Objection)
+YES_NO = tuple(v.value for v in YesNo)
+NOTICE_SOURCES = tuple(s.value for s in NoticeSource)
+NAME_CATEGORIES = tuple(c.value for c in NameCategory)
 
 
 class Concern(StrEnum):
@@ -128,38 +295,90 @@ class Concern(StrEnum):
     CALLER_NOTICE = "caller_notice"  # the caller's own notice and the agent's response
 
 
-# values of the decisions about what caller and agent say of recording (``pipeline.analysis.dialogue``)
-KNOWS_VALUES = ("yes", "no", "unsure", "no_answer", "not_asked")
-PURPOSES = ("quality", "training", "service", "complaints", "other")  # in this order when joined
-PURPOSE_VALUES = (*PURPOSES, "none_stated", "no_notice")
-OBJECTED_VALUES = ("yes", "no", "unclear")
+class ReviewReason(StrEnum):
+    """Why the verdict stage sends a call to review; ``concern`` is what each puts in doubt."""
+
+    concern: Concern
+
+    def __new__(cls, code: str, concern: Concern) -> ReviewReason:
+        member = str.__new__(cls, code)
+        member._value_ = code
+        member.concern = concern
+        return member
+
+    # the recording notice (its purpose included)
+    NEGATED_NOTICE_HEARD = "negated_notice_heard", Concern.NOTICE
+    WEAK_NOTICE_EVIDENCE = "weak_notice_evidence", Concern.NOTICE
+    NOTICE_WORDS_NOT_HEARD = "notice_words_not_heard", Concern.NOTICE
+    LOW_ASR_CONFIDENCE_NOTICE = "low_asr_confidence_notice", Concern.NOTICE
+    ANNOUNCEMENTS_POORLY_HEARD = "announcements_poorly_heard", Concern.NOTICE
+    NEGATED_NOTICE = "negated_notice", Concern.NOTICE
+    NOTICE_LOW_CONFIDENCE = "notice_low_confidence", Concern.NOTICE
+    AGENT_SPEECH_POORLY_HEARD = "agent_speech_poorly_heard", Concern.NOTICE
+    PURPOSE_UNCLEAR = "purpose_unclear", Concern.NOTICE
+    PURPOSE_UNCERTAIN = "purpose_uncertain", Concern.NOTICE  # rules and model disagree
+    # the agent's name and opening
+    CALLER_LIKE_TURN = "caller_like_turn", Concern.NAME
+    MULTIPLE_NAMES = "multiple_names", Concern.NAME
+    NAME_LOW_CONFIDENCE = "name_low_confidence", Concern.NAME
+    NAME_AMBIGUOUS_FIRST_OR_LAST = "name_ambiguous_first_or_last", Concern.NAME
+    NAME_NOT_IN_LEXICON = "name_not_in_lexicon", Concern.NAME
+    NAME_FUZZY_LEXICON = "name_fuzzy_lexicon", Concern.NAME
+    ASR_HALLUCINATION_TEXT = "asr_hallucination_text", Concern.NAME
+    LOW_ASR_CONFIDENCE_NAME = "low_asr_confidence_name", Concern.NAME
+    NAME_NOT_HEARD = "name_not_heard", Concern.NAME
+    NAME_TOO_WEAK_TO_COUNT = "name_too_weak_to_count", Concern.NAME
+    OPENING_POORLY_HEARD = "opening_poorly_heard", Concern.NAME
+    POSSIBLE_NAME_MISSED = "possible_name_missed", Concern.NAME
+    # the agent start
+    NO_AGENT_FOUND = "no_agent_found", Concern.AGENT_START
+    UNCLEAR_AGENT_START = "unclear_agent_start", Concern.AGENT_START
+    AGENT_OPENING_NOT_TRANSCRIBED = "agent_opening_not_transcribed", Concern.AGENT_START
+    # the caller's question about recording and the agent's answer
+    QUESTION_NOT_FROM_CALLER = "question_not_from_caller", Concern.QUESTION
+    QUESTION_UNCERTAIN = "question_uncertain", Concern.QUESTION
+    CALLER_SPEECH_POORLY_HEARD = "caller_speech_poorly_heard", Concern.QUESTION
+    ANSWER_UNCLEAR = "answer_unclear", Concern.QUESTION
+    ANSWER_MIXED = "answer_mixed", Concern.QUESTION
+    ANSWER_POORLY_HEARD = "answer_poorly_heard", Concern.QUESTION
+    ANSWER_NOT_TRANSCRIBED = "answer_not_transcribed", Concern.QUESTION
+    # the caller's own notice and the agent's response
+    CALLER_NOTICE_UNCERTAIN = "caller_notice_uncertain", Concern.CALLER_NOTICE
+    CALLER_NOTICE_POORLY_HEARD = "caller_notice_poorly_heard", Concern.CALLER_NOTICE
+    OBJECTION_UNCLEAR = "objection_unclear", Concern.CALLER_NOTICE
+    RESPONSE_NOT_TRANSCRIBED = "response_not_transcribed", Concern.CALLER_NOTICE
 
 
-# every review reason the verdict stage gives, with what it puts in doubt
-REASON_CONCERNS: dict[str, Concern] = {
-    **dict.fromkeys((
-        "negated_notice_heard", "weak_notice_evidence", "notice_words_not_heard",
-        "low_asr_confidence_notice", "announcements_poorly_heard", "negated_notice",
-        "notice_low_confidence", "agent_speech_poorly_heard"), Concern.NOTICE),
-    **dict.fromkeys((
-        "caller_like_turn", "multiple_names", "name_low_confidence",
-        "name_ambiguous_first_or_last", "name_not_in_lexicon", "name_fuzzy_lexicon",
-        "asr_hallucination_text", "low_asr_confidence_name", "name_not_heard",
-        "name_too_weak_to_count", "opening_poorly_heard", "possible_name_missed"),
-        Concern.NAME),
-    **dict.fromkeys((
-        "no_agent_found", "unclear_agent_start", "agent_opening_not_transcribed"),
-        Concern.AGENT_START),
-    "purpose_unclear": Concern.NOTICE,
-    **dict.fromkeys((
-        "question_not_from_caller", "question_uncertain", "caller_speech_poorly_heard",
-        "answer_unclear", "answer_mixed",
-        "answer_poorly_heard", "answer_not_transcribed"), Concern.QUESTION),
-    **dict.fromkeys((
-        "caller_notice_uncertain", "caller_notice_poorly_heard", "objection_unclear",
-        "response_not_transcribed"),
-        Concern.CALLER_NOTICE),
-}
+# every review reason the verdict stage gives, by its code, with what it puts in doubt
+REASON_CONCERNS: dict[str, Concern] = {r.value: r.concern for r in ReviewReason}
+
+
+def review_reason(code: str) -> ReviewReason | str:
+    """The reason of a stored code; a code this build does not know (a result of another
+    version) stays the plain string, which :func:`decisions_in_doubt` counts as unsettling
+    every decision."""
+    try:
+        return ReviewReason(code)
+    except ValueError:
+        return code
+
+
+def concern_of(reason: ReviewReason | str) -> Concern | None:
+    """What ``reason`` (a reason or its code) puts in doubt; None for an unknown code."""
+    reason = review_reason(reason)
+    return reason.concern if isinstance(reason, ReviewReason) else None
+
+
+# what caller and agent say of recording (``Verdicts``); absent from results of schema 1.0
+DIALOGUE_DECISIONS = (
+    "agent_knows_recording", "notice_contradicted", "notice_purpose",
+    "caller_announced_recording", "agent_objected",
+)
+# the call-level decisions, in the order of the store's ``decisions`` table
+DECISIONS = (
+    "notice_before_agent", "notice_by_agent", "notice_source", "agent_name", "agent_first",
+    "agent_last", "organisation_named", "greeting", "agent_start_s", *DIALOGUE_DECISIONS,
+)
 
 # the call-level decisions (as in results.csv and the store), with what each rests on
 DECISION_CONCERNS: dict[str, Concern] = {
@@ -173,16 +392,236 @@ DECISION_CONCERNS: dict[str, Concern] = {
 }
 
 
-def parse_reasons(stored: str | None) -> tuple[str, ...]:
+def parse_reasons(stored: str | None) -> tuple[ReviewReason | str, ...]:
     """Review reasons from their stored form (``results.csv``, the store: ``a;b;c``)."""
-    return tuple(r for r in (stored or "").split(";") if r)
+    return tuple(review_reason(r) for r in (stored or "").split(";") if r)
 
 
-def decisions_in_doubt(reasons: tuple[str, ...] | list[str]) -> frozenset[str]:
+def decisions_in_doubt(reasons: tuple[ReviewReason | str, ...] | list[ReviewReason | str]
+                       ) -> frozenset[str]:
     """The decisions that a call's review reasons leave unsettled. A doubt about the agent
     start unsettles every decision (the notice's timing and the opening hang on it), and so
-    does a reason this table does not know: never count a flagged verdict as settled."""
-    concerns = {REASON_CONCERNS.get(r) for r in reasons}
+    does a reason this build does not know: never count a flagged verdict as settled."""
+    concerns = {concern_of(r) for r in reasons}
     if None in concerns or Concern.AGENT_START in concerns:
         return frozenset(DECISION_CONCERNS)
     return frozenset(d for d, c in DECISION_CONCERNS.items() if c in concerns)
+
+
+# ------------------------------------------------------------------------------ verdicts
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a decision rests on: a text span at a time, said by a role."""
+
+    text: str
+    start: float  # seconds
+    end: float  # seconds
+    role: Role
+    confidence: float  # 0..1 of the language rule that found it
+    asr_confidence: float | None = None  # mean word probability of the span, when known
+    detail: str = ""  # which rule / pattern
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """The call-level answers with evidence. Plain strings of a vocabulary are taken as its
+    members (a result read back from JSON, a test); review reasons of another version stay
+    plain strings (:func:`review_reason`)."""
+
+    notice_before_agent: YesNo
+    notice_by_agent: YesNo
+    notice_source: NoticeSource  # who gave the first notice
+    agent_name: NameCategory
+    agent_first: str | None
+    agent_last: str | None
+    organisation_named: YesNo  # the agent named the organisation
+    organisation: str | None
+    greeting: str | None  # goedemorgen / goedemiddag / ... in the agent's opening
+    agent_start_s: float | None  # seconds; also the wait until the agent answered
+    agent_start_confidence: float
+    notice_evidence: tuple[Evidence, ...]
+    name_evidence: tuple[Evidence, ...]
+    opening_text: str  # the agent's opening turn as recognised
+    needs_review: bool
+    review_reasons: tuple[ReviewReason | str, ...]
+    # what caller and agent say of recording past the opening (``pipeline.analysis.dialogue``)
+    agent_knows_recording: Knows = Knows.NOT_ASKED
+    notice_contradicted: YesNo = YesNo.NO  # a notice was given and the agent said no/unsure
+    notice_purpose: str = "no_notice"  # ";"-joined PURPOSES, "none_stated", "no_notice"
+    caller_announced_recording: YesNo = YesNo.NO
+    agent_objected: Objection | None = None  # None: the caller did not announce
+    question_evidence: tuple[Evidence, ...] = ()  # the caller's question, the agent's answer
+    purpose_evidence: tuple[Evidence, ...] = ()  # the purpose words of the notices
+    caller_notice_evidence: tuple[Evidence, ...] = ()  # the caller's notice, the response
+    searched_until_s: float | None = None  # the question was looked for up to here (seconds)
+
+    def __post_init__(self) -> None:
+        for name, vocabulary in _VERDICT_VOCABULARIES.items():
+            value = getattr(self, name)
+            if value is not None and type(value) is not vocabulary:
+                object.__setattr__(self, name, vocabulary(value))
+        object.__setattr__(self, "review_reasons",
+                           tuple(review_reason(r) for r in self.review_reasons))
+
+
+# the decisions of ``Verdicts`` that take a value of a closed vocabulary
+_VERDICT_VOCABULARIES: dict[str, type[StrEnum]] = {
+    "notice_before_agent": YesNo, "notice_by_agent": YesNo, "notice_source": NoticeSource,
+    "agent_name": NameCategory, "organisation_named": YesNo, "agent_knows_recording": Knows,
+    "notice_contradicted": YesNo, "caller_announced_recording": YesNo,
+    "agent_objected": Objection,
+}
+# the kinds of evidence (the store's ``evidence.decision``) and the verdicts' list of each
+EVIDENCE_KINDS = {
+    "notice": "notice_evidence",  # the recording notices
+    "name": "name_evidence",  # the agent's self-introduction
+    "question": "question_evidence",  # the caller's question about recording, the answer
+    "purpose": "purpose_evidence",  # the purpose words of the notices
+    "caller_notice": "caller_notice_evidence",  # the caller's own notice, the response
+}
+
+
+# ------------------------------------------------------------------------------ one call
+
+SCHEMA_VERSION = "1.1"  # 1.1: the verdicts about recording talk (pipeline.analysis.dialogue)
+READABLE_SCHEMAS = ("1.0", SCHEMA_VERSION)  # call JSON that CallResult.from_dict reads
+_BEFORE_TALK = ("1.0",)  # schemas made before the DIALOGUE_DECISIONS
+
+
+class SchemaError(ValueError):
+    """A per-call JSON of a schema version this build cannot read."""
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """Everything known about one call; ``error`` set when it could not be analysed. The
+    analyser makes it; the batch writes it as the call JSON (:meth:`to_dict`); the store,
+    ``results.csv``, the review app and the evaluation read it (or :meth:`from_dict` of the
+    JSON)."""
+
+    file: str
+    audio: AudioInfo | None = None
+    events: tuple[Event, ...] = ()
+    speaker_turns: tuple[ChannelTurn, ...] = ()
+    transcript: Transcript | None = None
+    timeline: RoleTimeline | None = None
+    verdicts: Verdicts | None = None
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    provenance: dict[str, Any] = field(default_factory=dict)  # models, versions, config
+    error: str | None = None
+    error_code: str | None = None
+    schema_version: str = SCHEMA_VERSION
+    # the batch's resume key (audio sha256, config fingerprint, prompt); None: not from a batch
+    key: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (the per-call file of ``callcheck analyze``)."""
+        d: dict[str, Any] = {
+            "schema_version": self.schema_version,
+            "file": self.file,
+            "error": self.error,
+            "error_code": self.error_code,
+            "audio": asdict(self.audio) if self.audio else None,
+            "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+            "provenance": self.provenance,
+            "events": [asdict(e) for e in self.events],
+            "speaker_turns": [asdict(t) for t in self.speaker_turns],
+        }
+        if self.timeline is not None:
+            tl = self.timeline
+            d["roles"] = {
+                "agent_start_s": self.agent_start_s,
+                "agent_start_confidence": tl.agent_start_confidence,
+                "agent_speaker": tl.agent_speaker,
+                "caller_channel": tl.caller_channel,
+                "reasons": list(tl.reasons),
+                "turns": [asdict(t) for t in tl.turns],
+            }
+        d["transcript"] = asdict(self.transcript) if self.transcript else None
+        d["verdicts"] = asdict(self.verdicts) if self.verdicts else None
+        if self.key is not None:
+            d["key"] = self.key
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CallResult:
+        """See :func:`result_from_dict`."""
+        return result_from_dict(d)
+
+    @property
+    def agent_start_s(self) -> float | None:
+        """The role stage's agent start as the call JSON keeps it (seconds, 3 decimals)."""
+        if self.timeline is None or self.timeline.agent_start_s is None:
+            return None
+        return round(self.timeline.agent_start_s, 3)
+
+    def decisions(self) -> dict[str, Any]:
+        """The call-level decisions this result holds, by name in :data:`DECISIONS` order
+        (values as in :class:`Verdicts`); empty without verdicts. A result of schema 1.0 was
+        made before the :data:`DIALOGUE_DECISIONS` and holds none of them (its verdicts carry
+        their defaults)."""
+        if self.verdicts is None:
+            return {}
+        names = DECISIONS if self.schema_version not in _BEFORE_TALK else tuple(
+            d for d in DECISIONS if d not in DIALOGUE_DECISIONS)
+        return {name: getattr(self.verdicts, name) for name in names}
+
+    def evidence(self) -> dict[str, tuple[Evidence, ...]]:
+        """The verdicts' evidence by kind (:data:`EVIDENCE_KINDS`); empty without verdicts."""
+        if self.verdicts is None:
+            return {}
+        return {kind: getattr(self.verdicts, name) for kind, name in EVIDENCE_KINDS.items()}
+
+
+def _of(cls, d: dict[str, Any]):
+    """``cls`` from the keys of ``d`` it has (a newer writer's extra keys are left out)."""
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in d.items() if k in names})
+
+
+def _segment_from(d: dict[str, Any]) -> Segment:
+    return _of(Segment, {**d, "words": tuple(Word(**w) for w in d.get("words") or ())})
+
+
+def _evidence_from(items) -> tuple[Evidence, ...]:
+    return tuple(_of(Evidence, {**e, "role": Role(e["role"])}) for e in items or ())
+
+
+def result_from_dict(d: dict[str, Any]) -> CallResult:
+    """The typed result of a per-call JSON (``CallResult.to_dict``): schema 1.0 and 1.1
+    load (1.0 gets the defaults of the recording-talk verdicts); another version is a
+    :class:`SchemaError` that names it. The role timeline comes back without its
+    utterances (the JSON does not keep them; the transcript does)."""
+    version = d.get("schema_version")
+    if version not in READABLE_SCHEMAS:
+        raise SchemaError(f"{d.get('file', 'a call')}: call JSON of schema {version!r}; this "
+                          f"callcheck reads {', '.join(READABLE_SCHEMAS)}: analyse it again")
+    audio = _of(AudioInfo, d["audio"]) if d.get("audio") else None
+    t = d.get("transcript")
+    transcript = None if not t else Transcript(
+        segments=tuple(_segment_from(s) for s in t["segments"]), language=t["language"],
+        duration_s=t["duration_s"], model=_of(ModelInfo, t["model"]),
+        options=t.get("options") or {}, dropped=tuple(_segment_from(s) for s in
+                                                      t.get("dropped") or ()))
+    r = d.get("roles")
+    timeline = None if not r else RoleTimeline(
+        turns=tuple(_of(Turn, {**x, "role": Role(x["role"])}) for x in r["turns"]),
+        duration_s=audio.duration_s if audio else (transcript.duration_s if transcript
+                                                   else 0.0),
+        agent_start_s=r["agent_start_s"], agent_start_confidence=r["agent_start_confidence"],
+        agent_speaker=r.get("agent_speaker"), caller_channel=r.get("caller_channel"),
+        reasons=tuple(r.get("reasons") or ()))
+    v = d.get("verdicts")
+    verdicts = None
+    if v:
+        evidence = {k: _evidence_from(v.get(k)) for k in EVIDENCE_KINDS.values()}
+        verdicts = _of(Verdicts, {**v, **evidence,
+                                  "review_reasons": tuple(v.get("review_reasons") or ())})
+    return CallResult(
+        file=d["file"], audio=audio, events=tuple(_of(Event, e) for e in d.get("events") or ()),
+        speaker_turns=tuple(_of(ChannelTurn, x) for x in d.get("speaker_turns") or ()),
+        transcript=transcript, timeline=timeline, verdicts=verdicts,
+        timings=dict(d.get("timings_s") or {}), provenance=d.get("provenance") or {},
+        error=d.get("error"), error_code=d.get("error_code"), schema_version=version,
+        key=d.get("key"))

@@ -2,7 +2,7 @@
 
 Real fixture recordings are copied into ``<tmp>/in`` (a mono FLAC, an 8 kHz mu-law stereo WAV
 and an MP3 under a sub-folder with a non-ASCII, spaced name), and each gets a hand-made result
-of the per-call JSON schema (turns, segments with words, verdicts with evidence), written to
+of the per-call JSON schema (1.1; the MP3's 1.0) (turns, segments with words, verdicts with evidence), written to
 ``OUT/calls/<file>.json`` and into ``results.sqlite`` exactly as the batch does. One more call
 is a failed analysis, and a metadata CSV column set is stored. The FLAC's notice states its
 purpose; in the WAV the caller asks whether the call is recorded and announces recording it;
@@ -19,6 +19,7 @@ from typing import Any
 
 from pipeline.runs import store
 from pipeline.runs.batch import RESULT_COLUMNS, atomic_write, output_path, result_row
+from pipeline.types import CallResult
 
 FIXTURE_CALLS = Path(__file__).resolve().parent.parent / "audio_fixtures" / "calls"
 
@@ -50,6 +51,12 @@ def _segment(start: float, text: str, channel: int | None = None,
             "compression_ratio": 1.1}
 
 
+def _transcript(*segments: dict[str, Any], duration: float) -> dict[str, Any]:
+    return {"segments": list(segments), "language": "nl", "duration_s": duration,
+            "model": {"name": "hand-made", "sha256": None, "backend": "test"}, "options": {},
+            "dropped": []}
+
+
 def _turn(start: float, end: float, role: str, speaker: str | None = None,
           channel: int | None = None) -> dict[str, Any]:
     return {"start": start, "end": end, "role": role, "speaker": speaker, "channel": channel,
@@ -72,7 +79,7 @@ def flac_result() -> dict[str, Any]:
     notice_words = ivr["words"][1:6]  # "gesprek kan worden opgenomen voor"
     purpose_word = ivr["words"][6]  # "trainingsdoeleinden."
     return {
-        "schema_version": "1.0", "file": FLAC, "key": "k-flac", "error": None,
+        "schema_version": "1.1", "file": FLAC, "key": "k-flac", "error": None,
         "error_code": None, "audio": _audio(FLAC, 53.42, 16000, 1, "flac"),
         "roles": {
             "agent_start_s": AGENT_START, "agent_start_confidence": 0.68,
@@ -86,13 +93,13 @@ def flac_result() -> dict[str, Any]:
                                                                    "SPEAKER_01"),
             ],
         },
-        "transcript": {"segments": [
+        "transcript": _transcript(
             _segment(3.192, "Goedemorgen en welkom bij de gemeente Oisterwijk."),
             ivr,
             _segment(13.752, "Voor afval kies een, voor paspoorten kies twee."),
             agent,
             _segment(39.6, "Ja hallo, ik heb een vraag over mijn paspoort."),
-        ]},
+            duration=53.42),
         "verdicts": {
             "notice_before_agent": "yes", "notice_by_agent": "no", "notice_source": "ivr",
             "agent_name": "full", "agent_first": "marike", "agent_last": "van meijel",
@@ -139,7 +146,7 @@ def wav_result() -> dict[str, Any]:
     announced = _segment(20.5, "Ik neem dit gesprek zelf op voor mijn onderzoek.", channel=0)
     response = _segment(25.0, "Dat is prima.", channel=1)
     return {
-        "schema_version": "1.0", "file": WAV, "key": "k-wav", "error": None, "error_code": None,
+        "schema_version": "1.1", "file": WAV, "key": "k-wav", "error": None, "error_code": None,
         "audio": _audio(WAV, 43.65, 8000, 2, "pcm_mulaw"),
         "roles": {"agent_start_s": 3.0, "agent_start_confidence": 0.9, "reasons": ["answered"],
                   "turns": [_turn(0.43, 1.45, "TONE"), _turn(3.0, 6.4, "AGENT", "S0", 1),
@@ -149,10 +156,10 @@ def wav_result() -> dict[str, Any]:
                             _turn(17.5, 19.5, "AGENT", "S0", 1),
                             _turn(20.5, 24.2, "CALLER", "S1", 0),
                             _turn(25.0, 26.5, "AGENT", "S0", 1)]},
-        "transcript": {"segments": [
+        "transcript": _transcript(
             agent, _segment(6.9, "Hallo, ik bel over de afvalkalender.", channel=0),
             _segment(10.0, "Dat kan ik voor u opzoeken.", channel=1),
-            question, answer, announced, response]},
+            question, answer, announced, response, duration=43.65),
         "verdicts": {
             "notice_before_agent": "no", "notice_by_agent": "no", "notice_source": "none",
             "agent_name": "first", "agent_first": "joyce", "agent_last": None,
@@ -185,7 +192,7 @@ def mp3_result() -> dict[str, Any]:
         "audio": _audio(MP3, 12.0, 8000, 1, "mp3"),
         "roles": {"agent_start_s": 2.0, "agent_start_confidence": 0.95, "reasons": ["answered"],
                   "turns": [_turn(2.0, 5.0, "AGENT", "S0")]},
-        "transcript": {"segments": [seg]},
+        "transcript": _transcript(seg, duration=12.0),
         "verdicts": {
             "notice_before_agent": "no", "notice_by_agent": "no", "notice_source": "none",
             "agent_name": "none", "agent_first": None, "agent_last": None,
@@ -231,12 +238,13 @@ def build_out(tmp_path: Path) -> Path:
     for r in results:
         json_path = output_path(out, r["file"], ".json")
         atomic_write(json_path, json.dumps(r, ensure_ascii=False, indent=1))
-        store.put_call(conn, r, json_path.relative_to(out.resolve()).as_posix())
+        store.put_call(conn, CallResult.from_dict(r),
+                       json_path.relative_to(out.resolve()).as_posix())
     store.put_metadata(conn, METADATA)
     conn.close()
     with (out / "results.csv").open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=RESULT_COLUMNS, lineterminator="\n")
         writer.writeheader()
         for r in sorted(results, key=lambda r: r["file"]):
-            writer.writerow(result_row(r))
+            writer.writerow(result_row(CallResult.from_dict(r)))
     return out

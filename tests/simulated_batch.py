@@ -13,6 +13,7 @@ from typing import Any
 from pipeline.review.reviews import ReviewItem, save_reviews
 from pipeline.runs import store
 from pipeline.runs.batch import output_path
+from pipeline.types import CallResult
 
 AGENT_START = 10.0  # seconds, in every simulated call
 
@@ -58,7 +59,8 @@ def result(call: Call) -> dict[str, Any]:
     return {
         "schema_version": "1.0", "file": call.file, "key": f"k-{call.file}", "error": None,
         "error_code": None,
-        "audio": {"path": call.file, "duration_s": 30.0, "sample_rate": 8000, "channels": 1},
+        "audio": {"path": call.file, "duration_s": 30.0, "sample_rate": 8000, "channels": 1,
+                  "codec": "pcm_s16le", "container": "wav", "sha256": "0" * 64},
         "roles": {
             "agent_start_s": AGENT_START,
             "agent_start_confidence": call.agent_start_confidence,
@@ -73,7 +75,9 @@ def result(call: Call) -> dict[str, Any]:
             {"start": 1.0, "end": ivr[-1]["end"], "text": ivr_text, "words": ivr,
              "channel": None},
             {"start": AGENT_START, "end": agent[-1]["end"], "text": agent_text, "words": agent,
-             "channel": None}]},
+             "channel": None}],
+            "language": "nl", "duration_s": 30.0,
+            "model": {"name": "simulated", "sha256": None, "backend": "test"}},
         "verdicts": {
             "notice_before_agent": call.notice, "notice_by_agent": "no",
             "notice_source": "ivr" if call.notice == "yes" else "none", "agent_name": "none",
@@ -98,7 +102,8 @@ def build(tmp_path: Path, calls: list[Call]) -> Path:
             path = output_path(out, c.file, ".json")
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(r), encoding="utf-8")
-            store.put_call(conn, r, path.relative_to(out.resolve()).as_posix())
+            store.put_call(conn, CallResult.from_dict(r),
+                           path.relative_to(out.resolve()).as_posix())
         store.put_metadata(conn, {c.file: c.metadata for c in calls if c.metadata})
     finally:
         conn.close()

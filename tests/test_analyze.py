@@ -316,7 +316,7 @@ def test_hold_music_and_ringback_loud_on_a_channel_make_it_the_line():
 def test_the_call_json_reads_back_typed_and_old_schemas_load(nlp):
     import json
 
-    from pipeline.analysis.analyze import CallResult, SchemaError
+    from pipeline.types import CallResult, SchemaError
 
     result, _, _ = _analyze(nlp)
     d = json.loads(json.dumps(result.to_dict()))

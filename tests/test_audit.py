@@ -19,17 +19,18 @@ from pipeline.review.app import create_app
 from pipeline.review.audit import AuditError, draw_sample, sample_size
 from pipeline.review.reviews_csv import ReviewImportError, export_reviews, import_reviews
 from pipeline.runs import store
+from pipeline.types import CallResult
 
 BASE = "http://127.0.0.1:8000"
 T0 = 1_740_000_000.0  # a fixed "now" (2025-02-19), Unix seconds
 
 
-def _call(file: str, flagged: bool = False, **verdicts) -> dict:
+def _call(file: str, flagged: bool = False, **verdicts) -> CallResult:
     r = copy.deepcopy(wav_result())
     r.update(file=file, key=f"k-{file}")
     r["verdicts"].update(needs_review=flagged, review_reasons=["x"] if flagged else [],
                          **verdicts)
-    return r
+    return CallResult.from_dict(r)
 
 
 def make_store(path: Path, strata: dict[str, int], flagged: int = 3,
@@ -45,12 +46,12 @@ def make_store(path: Path, strata: dict[str, int], flagged: int = 3,
             files.setdefault(stratum, []).append(f)
             results.append(_call(f))
     results += [_call(f"flagged/{i}.wav", flagged=True) for i in range(flagged)]
-    results.append({"file": "bad.wav", "key": "k-bad", "error": "not audio",
-                    "error_code": "not_audio"})
+    results.append(CallResult("bad.wav", key="k-bad", error="not audio",
+                              error_code="not_audio"))
     for r in results[::order]:
         store.put_call(conn, r)
-    store.put_metadata(conn, {r["file"]: {"size_class": r["file"].split("/")[0]}
-                              for r in results if not r["file"].startswith("none/")})
+    store.put_metadata(conn, {r.file: {"size_class": r.file.split("/")[0]}
+                              for r in results if not r.file.startswith("none/")})
     return conn, files
 
 
@@ -170,7 +171,7 @@ def test_the_sample_survives_a_reanalysis_of_its_calls(tmp_path):
     changed = wav_result()
     changed.update(key="k-wav-2")
     changed["verdicts"]["agent_name"] = "full"
-    store.put_call(conn, changed)  # re-analysed: its rows are rewritten
+    store.put_call(conn, CallResult.from_dict(changed))  # re-analysed: its rows rewritten
     store.prune(conn, [WAV, FLAC, FAILED])  # MP3 gone from the inputs
     assert set(sample(conn)) == {WAV, MP3}  # the record keeps both
     counts = store.audit_counts(conn)

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from review_helpers import flac_result, mp3_result, wav_result
 
-from pipeline.analysis.analyze import SCHEMA_VERSION
 from pipeline.evaluation.evaluate import compute_metrics
 from pipeline.runs.batch import (
     RESULT_COLUMNS,
@@ -26,6 +25,7 @@ from pipeline.runs.batch import (
     result_row,
     run_batch,
 )
+from pipeline.types import SCHEMA_VERSION, CallResult
 
 FIXTURES = Path(__file__).resolve().parent.parent / "audio_fixtures"
 REPO = FIXTURES.parent
@@ -60,19 +60,19 @@ RECORDING_TALK = ("agent_knows_recording", "notice_contradicted", "notice_purpos
 def test_results_rows_carry_what_caller_and_agent_say_of_recording():
     cols = list(RESULT_COLUMNS)
     assert cols[cols.index("greeting") + 1: cols.index("needs_review")] == list(RECORDING_TALK)
-    wav = result_row(wav_result())
+    wav = result_row(CallResult.from_dict(wav_result()))
     assert [wav[c] for c in RECORDING_TALK] == ["no", "no", "no_notice", "yes", "no"]
-    flac = result_row(flac_result())
+    flac = result_row(CallResult.from_dict(flac_result()))
     assert [flac[c] for c in RECORDING_TALK] == ["not_asked", "no", "training", "no", ""]
     assert set(wav) == set(RESULT_COLUMNS)
 
 
 def test_results_rows_of_older_results_leave_the_new_decisions_empty():
-    old = result_row(mp3_result())  # a per-call JSON from before these decisions
+    old = result_row(CallResult.from_dict(mp3_result()))  # from before these decisions
     assert "agent_knows_recording" not in mp3_result()["verdicts"]
     assert [old[c] for c in RECORDING_TALK] == [""] * 5
     assert old["agent_name"] == "none" and old["needs_review"] == "no"
-    failed = result_row({"file": "x.wav", "error": "not audio", "verdicts": None})
+    failed = result_row(CallResult("x.wav", error="not audio"))
     assert [failed[c] for c in RECORDING_TALK] == [""] * 5
 
 

@@ -13,6 +13,7 @@ from pipeline.analysis.verdicts import VerdictOptions
 from pipeline.cli import main
 from pipeline.review import calibrate as cal
 from pipeline.review.audit import draw_sample
+from pipeline.types import CallResult
 
 EDGE = 0.7  # below this agent-start confidence the machine is often wrong, above never
 
@@ -93,11 +94,13 @@ def test_replay_at_the_run_values_matches_the_recorded_flags(tmp_path):
 def test_heard_share_is_recomputed_from_the_call_json():
     from simulated_batch import result
 
-    before, opening = cal.heard(result(Call("a.wav", heard=0.42)), opening_s=20.0)
+    before, opening = cal.heard(CallResult.from_dict(result(Call("a.wav", heard=0.42))),
+                                opening_s=20.0)
     assert before == pytest.approx(0.42) and opening == pytest.approx(0.42)
     no_agent = result(Call("b.wav"))
     no_agent["roles"]["agent_start_s"] = None
-    assert cal.heard(no_agent, 20.0) == (None, None)
+    assert cal.heard(CallResult.from_dict(no_agent), 20.0) == (None, None)
+    assert cal.heard(None, 20.0) == (None, None)  # no readable call JSON
 
 
 def test_without_audit_sample_calibration_refuses(tmp_path):

@@ -4,25 +4,36 @@ from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from pipeline import cli
+from pipeline.analysis.analyze import CallAnalyzer
 from pipeline.analysis.audio import Audio
 from pipeline.analysis.config import PipelineConfig
+from pipeline.analysis.diarize import SpeakerTurn
 from pipeline.evaluation.evaluate import (
-    ReferenceLine,
-    _reference_segment,
-    asr_noise,
     attribute_misses,
     load_replayable,
-    read_reference_transcript,
     replay_with_reference,
     robustness,
     slice_metrics,
 )
-from pipeline.types import AudioInfo, Role
+from pipeline.evaluation.oracles import (
+    OracleDiarizer,
+    OracleEvents,
+    OracleRoles,
+    OracleTranscriber,
+    ReferenceLine,
+    asr_noise,
+    read_reference_transcript,
+    reference_segment,
+)
+from pipeline.types import AudioInfo, CallResult, Event, Role, Segment
+
+FIXTURES = Path(__file__).resolve().parent.parent / "audio_fixtures"
 
 LABEL = {"file": "a.wav", "notice_before_agent": "yes", "notice_by_agent": "no",
          "agent_name": "full", "agent_first": "Sanne", "agent_last": "de Vries",
@@ -70,7 +81,7 @@ def test_reference_transcript_lines_and_their_words(tmp_path):
     lines = read_reference_transcript(path)
     assert lines == [ReferenceLine(1.0, 3.0, Role.IVR, "Welkom bij de gemeente."),
                      ReferenceLine(20.0, 22.0, Role.AGENT, "Met Sanne.")]
-    seg = _reference_segment(lines[1], channel=1)
+    seg = reference_segment(lines[1], channel=1)
     assert [w.text for w in seg.words] == ["Met", "Sanne."]
     assert seg.words[0].start == 20.0 and seg.words[-1].end == pytest.approx(22.0)
     assert all(w.probability == 1.0 for w in seg.words) and seg.channel == 1
@@ -86,9 +97,12 @@ LINES = [
     ReferenceLine(24.5, 28.0, Role.CALLER, "Goedemorgen, ik heb een vraag over afval."),
     ReferenceLine(31.0, 31.5, Role.AGENT, "Zeker."),  # not transcribed by the pipeline
 ]
-RESULT = {
-    "file": "a.wav", "audio": {"duration_s": 32.0}, "error": None,
-    "transcript": {"duration_s": 30.0},
+RESULT = {  # the call JSON of a.wav (what the replay reads of it)
+    "schema_version": "1.1", "file": "a.wav", "error": None,
+    "audio": {"path": "a.wav", "duration_s": 32.0, "sample_rate": SR, "channels": 1,
+              "codec": "pcm_s16le", "container": "wav", "sha256": "0"},
+    "transcript": {"segments": [], "language": "nl", "duration_s": 30.0,
+                   "model": {"name": "whisper", "sha256": None, "backend": "faster-whisper"}},
     "events": [{"start": 8.0, "end": 19.5, "kind": "music", "label": "", "confidence": 1.0}],
     "speaker_turns": [
         {"start": 1.0, "end": 7.0, "speaker": "S0", "channel": None},
@@ -103,12 +117,72 @@ def test_replay_runs_roles_and_verdicts_on_the_reference_text(nlp):
     the agent and the agent's full name are found; with the reference roles as well."""
     audio = Audio(np.zeros((1, 32 * SR), np.float32), SR,
                   AudioInfo("a.wav", 32.0, SR, 1, "pcm_s16le", "wav", "0"))
-    rows = replay_with_reference(RESULT, LINES, audio, PipelineConfig(), nlp)
+    rows = replay_with_reference(CallResult.from_dict(RESULT), LINES, audio, PipelineConfig(),
+                                 nlp)
     for kind in ("reference_text", "reference_text_and_roles"):
         row = rows[kind]
         assert (row["notice_before_agent"], row["agent_name"], row["agent_first"],
                 row["agent_last"], row["agent_start_s"]) == (
             "yes", "full", "Sanne", "de Vries", "20.00"), kind
+
+
+def _silent_call(seconds: int = 32) -> Audio:
+    return Audio(np.zeros((1, seconds * SR), np.float32), SR,
+                 AudioInfo("a.wav", float(seconds), SR, 1, "pcm_s16le", "wav", "0"))
+
+
+def test_oracle_stages_swapped_into_the_analyzer_give_the_reference(nlp):
+    """CallAnalyzer with the reference as its transcription, diarization and event stages:
+    the transcript is the reference words (heard for sure), the speaker turns the given ones;
+    the hook sees every step."""
+    audio = _silent_call()
+    turns = [SpeakerTurn(1.0, 7.0, "IVR"), SpeakerTurn(20.0, 24.0, "AGENT"),
+             SpeakerTurn(24.5, 28.0, "CALLER")]
+    analyzer = CallAnalyzer(PipelineConfig(), nlp=nlp,
+                            transcriber=OracleTranscriber.from_reference(LINES, audio),
+                            diarizer=OracleDiarizer(turns),
+                            events=OracleEvents([Event(8.0, 19.5, "music")]))
+    steps = []
+    result = analyzer.analyze_audio(audio, "a.wav", hook=lambda step, _: steps.append(step))
+    assert steps == ["events", "transcript_and_roles", "verdicts"]
+    assert [s.text for s in result.transcript.segments] == [ln.text for ln in LINES]
+    assert [w.text for w in result.transcript.segments[2].words] == LINES[2].text.split()
+    assert {w.probability for s in result.transcript.segments for w in s.words} == {1.0}
+    assert [(t.start, t.end, t.speaker) for t in result.speaker_turns] == [
+        (t.start, t.end, t.speaker) for t in turns]
+    assert [(e.start, e.end, e.kind) for e in result.events] == [(8.0, 19.5, "music")]
+    assert result.timeline.agent_start_s == 20.0
+    assert result.verdicts.agent_first == "Sanne"
+
+
+def test_oracle_roles_label_the_transcript_with_the_reference_roles(nlp):
+    audio = _silent_call()
+    analyzer = CallAnalyzer(PipelineConfig(), nlp=nlp, roles=OracleRoles(LINES[:4]),
+                            transcriber=OracleTranscriber.from_reference(LINES, audio),
+                            diarizer=OracleDiarizer([]), events=OracleEvents([]))
+    tl = analyzer.analyze_audio(audio, "a.wav").timeline
+    assert [(t.start, t.end, t.role) for t in tl.turns] == [
+        (ln.start, ln.end, ln.role) for ln in LINES[:4]]
+    assert [(u.text, r) for u, r in tl.utterances] == [(ln.text, ln.role) for ln in LINES[:4]]
+    assert (tl.agent_start_s, tl.agent_start_confidence) == (20.0, 1.0)
+    # a segment that is not a reference line takes the role of the line it overlaps most
+    roles = OracleRoles(LINES)
+    assert roles.role_of(Segment(19.0, 23.0, "x")) == Role.AGENT
+    assert roles.role_of(Segment(28.5, 30.5, "x")) is None
+
+
+def test_the_oracle_stages_answer_for_the_stretch_asked():
+    audio = _silent_call()
+    oracle = OracleTranscriber.from_reference(LINES, audio)
+    part = oracle.transcribe(audio.samples, SR, start=3.5, end=24.5)
+    assert [s.start for s in part.segments] == [3.5, 20.0]  # the lines that start in it
+    assert part.model.name == "reference" and oracle.scorer() is None
+    diarizer = OracleDiarizer.from_rttm(
+        (FIXTURES / "rttm" / "call01_ivr_notice_full.rttm").read_text())
+    assert {t.speaker for t in diarizer.turns} <= {"IVR", "AGENT", "CALLER"}  # no tones
+    first = diarizer(np.zeros(10 * SR, np.float32), SR).turns
+    assert first and all(t.start < 10.0 for t in first)
+    assert diarizer(np.zeros(60 * SR, np.float32), SR).turns == diarizer.turns
 
 
 def test_asr_noise_is_reproducible_and_follows_the_rate():

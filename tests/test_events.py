@@ -7,6 +7,7 @@ assert on meaning: which kinds are found and where, within tolerances in seconds
 from __future__ import annotations
 
 import importlib.util
+import random
 import shutil
 import subprocess
 import time
@@ -18,7 +19,8 @@ import pytest
 from scipy.io import wavfile
 from scipy.signal import butter, resample_poly, sosfilt
 
-from pipeline.analysis.events import detect_events
+from pipeline.analysis.analyze import _uncovered
+from pipeline.analysis.events import detect_events, subtract_spans
 from pipeline.types import Event
 
 SR = 16000
@@ -480,3 +482,50 @@ def test_three_minute_call_is_fast():
 
     # ~0.005x real time measured on 2 cores; the bound leaves room for a loaded CI machine.
     assert elapsed < 0.05 * x.size / SR
+
+
+# --- time spans (pyannote.core) ------------------------------------------------------------
+
+
+def _subtract_by_hand(span, taken):
+    """The hand-written subtraction that ``subtract_spans`` replaced, as the reference."""
+    pieces = [span]
+    for a, b in taken:
+        nxt = []
+        for s, e in pieces:
+            if b <= s or a >= e:
+                nxt.append((s, e))
+                continue
+            if a > s:
+                nxt.append((s, a))
+            if b < e:
+                nxt.append((b, e))
+        pieces = nxt
+    return pieces
+
+
+def test_subtract_spans_agrees_with_the_hand_written_one_on_random_spans():
+    rng = random.Random(7)
+    for _ in range(3000):
+        grid = rng.choice((None, 0.5, 0.1))  # on a grid, spans touch and share their edges
+
+        def t(grid=grid):
+            x = rng.uniform(0.0, 20.0)
+            return round(x / grid) * grid if grid else x
+
+        s = t()
+        span = (s, s + rng.uniform(0.001, 10.0))
+        taken = [(a, a + rng.uniform(0.001, 5.0)) for a in (t() for _ in range(rng.randrange(6)))]
+        want = _subtract_by_hand(span, taken)
+        assert subtract_spans(span, taken) == want, (span, taken)
+        assert _uncovered(*span, taken) == [(a, b) for a, b in want if b - a >= 0.5]
+
+
+def test_subtract_spans_edges():
+    assert subtract_spans((0.0, 10.0), []) == [(0.0, 10.0)]
+    assert subtract_spans((0.0, 10.0), [(2.0, 3.0), (2.5, 4.0), (9.0, 12.0)]) == [(0.0, 2.0),
+                                                                                  (4.0, 9.0)]
+    assert subtract_spans((0.0, 10.0), [(-1.0, 11.0)]) == []
+    assert subtract_spans((0.0, 10.0), [(10.0, 11.0), (-1.0, 0.0)]) == [(0.0, 10.0)]  # touching
+    # an empty span covers nothing (the hand-written one cut at it)
+    assert subtract_spans((0.0, 10.0), [(5.0, 5.0)]) == [(0.0, 10.0)]

@@ -25,6 +25,8 @@ from pipeline.analysis.language import (
 )
 from training.ner_train import opening_row_result
 
+ROOT = Path(__file__).resolve().parent.parent
+
 DATA = Path(__file__).resolve().parent / "data" / "openings.jsonl"
 NOTICE_TARGET = 0.97
 NAME_TARGET = 0.95
@@ -435,3 +437,59 @@ def test_none_is_not_asserted_where_a_name_may_have_been_misheard(text, nlp) -> 
 def test_a_turn_without_a_name_of_its_speaker_is_plain_none(text, nlp) -> None:
     a = analyze_opening(text, nlp)
     assert a.name_category == "none" and "possible_name_missed" not in a.review_reasons
+
+
+# --------------------------------------------------------------------------------------------
+# one vocabulary: pipeline/analysis/vocabulary.py, and the model's data written from it
+# --------------------------------------------------------------------------------------------
+
+
+def test_the_models_rule_data_are_written_from_the_vocabulary(nlp) -> None:
+    """A change to ``vocabulary.py`` reaches the stage only through ``make assemble-ner``; this
+    fails until the model is assembled again."""
+    from training import ner_assemble
+
+    lex = language.lexicons_of(nlp)
+    assert nlp.get_pipe(language.RULER_NAME).patterns == ner_assemble.ruler_patterns(
+        lex.municipalities)
+    model = ROOT / "models" / "ner-nl"
+    for pipe, build in ((language.NOTICES_NAME, ner_assemble.notice_words),
+                        (language.INTRODUCTIONS_NAME, ner_assemble.introduction_words)):
+        assert json.loads((model / pipe / "words.json").read_text("utf-8")) == build(), pipe
+
+
+def test_the_stages_share_one_vocabulary() -> None:
+    import sys
+
+    from pipeline.analysis import roles, vocabulary
+    from training import ner_train
+
+    sys.path.insert(0, str(ROOT / "audio_fixtures"))
+    try:
+        import generate
+    finally:
+        sys.path.remove(str(ROOT / "audio_fixtures"))
+    for name in ("IVR_PHRASES", "SERVICE_PHRASES", "GREETING_PHRASES", "CALLER_PHRASES",
+                 "GREETING_WORDS"):
+        assert getattr(roles, name) is getattr(vocabulary, name), name
+    assert roles.RECORDING_RE.pattern == rf"\b({'|'.join(vocabulary.RECORDING_WORDS)})\b"
+    assert ner_train.TITLES is vocabulary.TITLES
+    assert ner_train.DEPARTMENTS is vocabulary.DEPARTMENTS
+    # the lists a stage draws from are drawn from the shared ones
+    assert {g.lower() for g in ner_train.GREETINGS} <= set(vocabulary.GREETINGS)
+    assert set(generate.GREETINGS) <= set(vocabulary.GREETINGS_IN_FULL)
+    assert set(vocabulary.GREETING_WORDS) <= set(vocabulary.GREETINGS)
+    said = {*vocabulary.INTRO_PHRASES, *vocabulary.LINE_PHRASES, *vocabulary.SERVICE_PHRASES}
+    assert set(vocabulary.GREETING_PHRASES) <= said
+    assert set(vocabulary.RECORDING_WORDS) <= {*vocabulary.RECORD_VERBS, *vocabulary.RECORD_NOUNS}
+
+
+def test_the_vocabulary_is_a_leaf_module() -> None:
+    import ast
+
+    tree = ast.parse((ROOT / "pipeline" / "analysis" / "vocabulary.py").read_text("utf-8"))
+    imported = [n.module if isinstance(n, ast.ImportFrom) else a.name
+                for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)
+                for a in n.names]
+    assert imported == ["__future__"]
+

@@ -23,6 +23,7 @@ from pipeline.review.app import create_app, serve
 from pipeline.review.export import write_export
 from pipeline.runs import store
 from pipeline.runs.batch import RESULT_COLUMNS
+from pipeline.types import CallResult
 
 BASE = "http://127.0.0.1:8000"
 TOKEN = "a-long-enough-test-token-123"
@@ -307,7 +308,7 @@ def test_audio_refuses_stored_names_that_leave_the_input_folder(out, tmp_path):
     (tmp_path / "in" / "link.wav").symlink_to(secret)
     conn = store.connect(out / store.STORE_NAME)
     for name in ("link.wav", "../secret.wav"):
-        store.put_call(conn, {**flac_result(), "file": name, "key": name})
+        store.put_call(conn, CallResult.from_dict({**flac_result(), "file": name, "key": name}))
     conn.close()
     client = TestClient(create_app(out), base_url=BASE)
     assert client.get("/audio/link.wav").status_code == 404
@@ -405,7 +406,7 @@ def test_override_to_the_same_purposes_in_another_order_is_a_confirmation(client
     conn = store.connect(out / store.STORE_NAME)
     changed = wav_result()
     changed["verdicts"]["notice_purpose"] = "quality;training"
-    store.put_call(conn, changed)
+    store.put_call(conn, CallResult.from_dict(changed))
     conn.close()
     data = review_form(client, WAV, notice_purpose=("override", "training;quality", ""))
     assert post(client, WAV, data).status_code == 303
@@ -516,7 +517,7 @@ def test_a_reanalysed_call_conflicts_with_a_review_of_the_old_result(client, out
     changed = result()
     changed["verdicts"][decision] = new
     conn = store.connect(out / store.STORE_NAME)
-    store.put_call(conn, changed)
+    store.put_call(conn, CallResult.from_dict(changed))
     conn.close()
     r = post(client, file, data)
     assert r.status_code == 409 and "analysis was re-run" in r.text

@@ -13,6 +13,7 @@ from pipeline.analysis.diarize import SpeakerTurn
 from pipeline.analysis.roles import (
     RoleOptions,
     assign_roles,
+    format_rttm,
     fuzzy_find,
     greeting_wording,
     ivr_wording,
@@ -155,10 +156,34 @@ def test_ivr_only_call_has_no_agent():
 
 def test_rttm_and_annotation_export_roundtrip():
     tl = assign_roles(45.0, IVR_EVENTS, transcript(*IVR_CALL), IVR_TURNS)
-    turns = read_rttm(tl.to_rttm("call x"))
-    assert {t.role for t in turns} >= {Role.IVR, Role.AGENT, Role.CALLER, Role.MUSIC}
-    ann = tl.to_annotation("call")
+    ann = read_rttm(tl.to_rttm("call x"))
+    assert ann.uri == "call_x"
     assert set(ann.labels()) >= {"IVR", "AGENT", "CALLER", "MUSIC"}
+    assert set(tl.to_annotation("call").labels()) == set(ann.labels())
+    # what was written is read back: the speech turns, to the millisecond, in time order
+    heard = [t for t in tl.turns if t.role != Role.SILENCE and t.end > t.start]
+    back = list(ann.itertracks(yield_label=True))
+    assert [label for _, _, label in back] == [t.role.value for t in heard]
+    assert all(abs(s.start - t.start) < 5e-4 and abs(s.end - t.end) < 1e-3
+               for (s, _, _), t in zip(back, heard, strict=True))
+    assert ann.to_rttm() == tl.to_rttm("call x")
+
+
+def test_rttm_lines_are_those_of_the_hand_written_format():
+    """pyannote.core writes what callcheck wrote by hand before (and the reference RTTMs)."""
+    turns = [(0.5, 1.5, "TONE"), (3.2754, 7.6681, "IVR"), (7.7, 8.0, "SILENCE"),
+             (9.0, 9.0, "AGENT"), (20.0, 31.25, "AGENT")]
+    assert format_rttm("call 1", turns) == (
+        "SPEAKER call_1 1 0.500 1.000 <NA> <NA> TONE <NA> <NA>\n"
+        "SPEAKER call_1 1 3.275 4.393 <NA> <NA> IVR <NA> <NA>\n"
+        "SPEAKER call_1 1 20.000 11.250 <NA> <NA> AGENT <NA> <NA>\n")
+    assert format_rttm("call", []) == ""
+    for path in sorted((FIXTURES / "rttm").glob("*.rttm"))[:5]:
+        text = path.read_text()
+        ann = read_rttm(text)
+        assert ann.uri == path.stem and ann.to_rttm() == text
+        assert format_rttm(path.stem, ((s.start, s.end, label) for s, _, label
+                                       in ann.itertracks(yield_label=True))) == text
 
 
 # ------------------------------------------------------------------ real models, fixtures

@@ -8,9 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
+from builders import call_result
 
 from pipeline.runs import store
-from pipeline.runs.report import STUDY_DECISIONS, build_report, wilson, write_report
+from pipeline.runs.report import build_report, wilson, write_report
+from pipeline.types import CallResult
 
 
 @pytest.mark.parametrize("k, n, lo, hi", [
@@ -34,25 +36,10 @@ def test_wilson_interval_needs_calls():
 def _put(conn, file: str, *, notice: str = "no", name: str = "full",
          knows: str = "not_asked", purpose: str = "no_notice", caller: str = "no",
          objected: str | None = None, reasons: tuple[str, ...] = ()) -> None:
-    verdicts = {
-        "notice_before_agent": notice, "notice_by_agent": "no",
-        "notice_source": "ivr" if notice == "yes" else "none", "agent_name": name,
-        "agent_first": None if name == "none" else "Sanne", "agent_last": None,
-        "organisation_named": "yes", "greeting": "goedemorgen", "agent_start_s": 10.0,
-        "agent_start_confidence": 0.9, "needs_review": bool(reasons),
-        "review_reasons": list(reasons), "agent_knows_recording": knows,
-        "notice_contradicted": "yes" if notice == "yes" and knows in ("no", "unsure") else "no",
-        "notice_purpose": purpose, "caller_announced_recording": caller,
-        "agent_objected": objected,
-    }
-    store.put_call(conn, {"file": file, "error": None,
-                          "audio": {"duration_s": 40.0, "sample_rate": 8000, "channels": 1},
-                          "roles": {"agent_start_s": 10.0, "agent_start_confidence": 0.9},
-                          "verdicts": verdicts})
-    # the new decisions, also while store.DECISIONS does not list them yet
-    with store.transaction(conn):
-        conn.executemany("INSERT OR REPLACE INTO decisions VALUES (?,?,?,NULL)",
-                         [(file, d, verdicts[d]) for d in STUDY_DECISIONS])
+    store.put_call(conn, call_result(
+        file, notice=notice, name=name, reasons=reasons, agent_knows_recording=knows,
+        notice_contradicted="yes" if notice == "yes" and knows in ("no", "unsure") else "no",
+        notice_purpose=purpose, caller_announced_recording=caller, agent_objected=objected))
 
 
 def _review(conn, file: str, decision: str, machine: str, human: str) -> None:
@@ -93,7 +80,7 @@ def out(tmp_path) -> Path:
     _put(conn, "oss.wav", reasons=("negated_notice_heard",))
     # no organisation: its own unit; announces, agent did not know
     _put(conn, "x.wav", notice="yes", knows="no", purpose="none_stated")
-    store.put_call(conn, {"file": "broken.wav", "error": "not audio", "error_code": "decode"})
+    store.put_call(conn, CallResult("broken.wav", error="not audio", error_code="decode"))
     _review(conn, "zwolle1.wav", "agent_name", "none", "full")
     _review(conn, "zwolle2.wav", "notice_before_agent", "no", "yes")
     _review(conn, "zwolle2.wav", "notice_purpose", "no_notice", "complaints")

@@ -1,4 +1,4 @@
-"""Train the small Dutch NER model shipped in ``models/ner-nl`` (labels PER, ORG, LOC).
+"""Train the small Dutch NER of the language stage ``models/ner-nl`` (labels PER, ORG, LOC).
 
 No Dutch spaCy pipeline is on PyPI and nothing may be downloaded at run time, so the model is
 trained here, from a blank ``nl`` pipeline, on call openings *generated* from templates and the
@@ -6,9 +6,16 @@ name and place lists of the ``deduce`` package (LGPL-3.0-or-later; a development
 only). The same run extracts compact lexicon files into ``<out>/lexicons/`` so that the
 analysis path (``pipeline.analysis.language``) needs neither ``deduce`` nor the network.
 
-Usage::
+The spaCy project ``training/ner-nl/project.yml`` (``make train-ner``) runs the three steps:
+``train`` (this module), ``assemble`` (``training/ner_assemble.py``: the trained NER, unchanged,
+with the rules into ``models/ner-nl``) and ``evaluate`` (this module's ``--evaluate``: the
+assembled stage on the labelled openings, into the model card)::
 
-    python -m training.ner_train --out models/ner-nl --seed 0
+    python training/ner_train.py --out training/ner-nl/training/ner --seed 0
+    python training/ner_assemble.py --ner training/ner-nl/training/ner
+    python training/ner_train.py --evaluate models/ner-nl
+
+It runs as a script from the project, so it imports nothing of ``training``.
 
 Why generated data: real municipal call transcripts with names cannot be shared. The templates
 imitate agent greetings, IVR texts, caller turns and transfers, and an ASR-noise step (lower
@@ -35,7 +42,7 @@ from importlib.metadata import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.analysis import language
+from pipeline.analysis import language, vocabulary
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -287,16 +294,12 @@ def make_pools(lists: DeduceLists, heldout: bool) -> Pools:
 # A piece of text: (text, label or None). Punctuation pieces are (",", None) etc.
 Piece = tuple[str, str | None]
 
-GREETINGS = (
-    "Goedemorgen",
-    "Goedemiddag",
-    "Goedenavond",
-    "Goedendag",
-    "Hallo",
-    "Dag",
-    "Goeiemorgen",
-)
-TITLES = ("mevrouw", "meneer", "mijnheer", "de heer", "mevr.")
+# greetings as written, in the order drawn (the committed model was trained without
+# "Goeiemiddag"; adding it changes every draw after it)
+GREETINGS = tuple(g.capitalize() for g in (*vocabulary.GREETINGS_IN_FULL,
+                                            *vocabulary.GREETINGS_SHORT,
+                                            *list(vocabulary.GREETINGS_INFORMAL)[:1]))
+TITLES = vocabulary.TITLES
 INTERFIXES = (
     "van",
     "de",
@@ -313,29 +316,8 @@ INTERFIXES = (
     "in 't",
     "te",
 )
-DEPARTMENTS = (
-    "Burgerzaken",
-    "Publiekszaken",
-    "Klantcontactcentrum",
-    "KCC",
-    "Belastingen",
-    "Vergunningen",
-    "Wijkteam",
-    "Zorgloket",
-    "Omgevingsloket",
-    "Stadswinkel",
-    "Werk en Inkomen",
-    "Sociaal Domein",
-    "Receptie",
-    "Servicecentrum",
-    "Parkeren",
-    "Afvalzaken",
-    "Bouwen en Wonen",
-    "Jeugd en Gezin",
-    "Leerplicht",
-    "Schuldhulp",
-)
-DEPT_HEADS = ("team", "afdeling", "het", "")
+DEPARTMENTS = vocabulary.DEPARTMENTS
+DEPT_HEADS = (*vocabulary.DEPARTMENT_HEADS[:2], "het", "")  # "team X", "afdeling X", "het X", "X"
 
 
 class _Gen:
@@ -642,7 +624,7 @@ def generate(
 
 @dataclass
 class TrainResult:
-    """What a training run produced; the numbers go into MODEL_CARD.md."""
+    """What a training run produced (its numbers are in meta.json, for the model card)."""
 
     scores: dict[str, dict[str, float]]  # label -> {"p","r","f"}, plus "ALL"
     n_train: int
@@ -761,6 +743,7 @@ def train(
     for label, s in sorted((scores_raw.get("ents_per_type") or {}).items()):
         scores[label] = {k: float(v) for k, v in s.items()}
 
+    seconds = time.perf_counter() - t0
     nlp.meta.update(
         {
             "name": MODEL_NAME,
@@ -781,13 +764,15 @@ def train(
                 "n_eval": n_eval,
                 "epochs": epochs,
                 "deduce_version": lists.version,
+                "deduce_licence": lists.licence,
+                "train_seconds": round(seconds),
+                "train_cpus": os.cpu_count(),
             },
         }
     )
     out.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(out)
     sums = write_lexicons(lists, out / "lexicons")
-    seconds = time.perf_counter() - t0
     return TrainResult(
         scores=scores,
         n_train=n_train,
@@ -817,7 +802,8 @@ def opening_row_result(row: dict, nlp) -> tuple[bool, str]:
 
 
 def evaluate_openings(model_dir: Path, data_path: Path) -> dict[str, dict[str, float]]:
-    """Accuracy of ``pipeline.analysis.language`` on the labelled openings, per split (for the card)."""
+    """Accuracy of the assembled stage in ``model_dir`` on the labelled openings, per split
+    (for the model card)."""
 
     language.load_nlp.cache_clear()
     nlp = language.load_nlp(model_dir)
@@ -837,13 +823,15 @@ def evaluate_openings(model_dir: Path, data_path: Path) -> dict[str, dict[str, f
 
 
 OPENINGS_SECTION = """
-## Opening analysis (`pipeline/analysis/language.py` on top of this model)
+## Opening analysis (the whole stage)
 
-Measured at training time on `tests/data/openings.jsonl`: agent openings, IVR texts, caller
-turns and agent remarks about recording, clean and ASR-noisy (lower case, no punctuation,
-misspelled names, "gemeente" misheard), with positives and hard negatives (negated notices,
-"opgenomen in ons systeem", "contact opnemen", colleague transfers, the caller's own name,
-"gemeente Bergen"). Names come only from the held-back fold or are in no lexicon. Most rows are
+Measured by `python training/ner_train.py --evaluate models/ner-nl` (the `evaluate` step of
+`training/ner-nl/project.yml`) on `tests/data/openings.jsonl`: agent openings, IVR texts,
+caller turns and agent remarks about recording, clean and ASR-noisy (lower case, no
+punctuation, misspelled names, "gemeente" misheard), with positives and hard negatives
+(negated notices, "opgenomen in ons systeem", "contact opnemen", colleague transfers, the
+caller's own name, "gemeente Bergen"). IVR rows are read as announcements, as the verdicts read
+IVR speech. Names come only from the held-back fold or are in no lexicon. Most rows are
 generated from sentence templates written for the test set (not the NER templates); 64 rows in
 `heldout` (ids `h...`) were written by hand after the rules, by the same author. The rules were
 tuned on `dev`; `dev` and `heldout` share the generated templates but not the fills (names,
@@ -861,43 +849,71 @@ Vries." (greeting + name, no trigger, no organisation after it) is read as addre
 caller; first-versus-last for a single name in both lexicons rests on short curated frequency
 lists, else "first" with a review reason; caller turns are recognised by cue phrases ("ik bel
 over", "ik heb een vraag"); negation and "what is recorded" are judged in a token window, not
-by a parser; "opnemen" in the sense of answering the phone is recognised only with time words
-("zo snel mogelijk", "in volgorde van binnenkomst").
+by a parser ("dit telefoon just rekt wordt opgenomen" reads "telefoon" as a data noun);
+"opnemen" in the sense of answering the phone is recognised only with time words ("zo snel
+mogelijk", "in volgorde van binnenkomst").
 """
 
 
-def write_model_card(
-    out: Path, res: TrainResult, openings: dict[str, dict[str, float]] | None
-) -> None:
-    rows = "\n".join(
-        f"| {label} | {s['p']:.3f} | {s['r']:.3f} | {s['f']:.3f} |"
-        for label, s in res.scores.items()
-    )
+def write_model_card(model: Path, openings: dict[str, dict[str, float]] | None) -> None:
+    """``MODEL_CARD.md`` of the assembled stage in ``model``, from its ``meta.json`` (the
+    training run's numbers) and ``openings`` (:func:`evaluate_openings`)."""
+    meta = json.loads((model / "meta.json").read_text("utf-8"))
+    info = meta.get("callcheck", {})
+    perf = meta.get("performance", {})
+    scores = {"ALL": {"p": perf.get("ents_p", 0.0), "r": perf.get("ents_r", 0.0),
+                      "f": perf.get("ents_f", 0.0)}, **perf.get("ents_per_type", {})}
+    rows = "\n".join(f"| {label} | {s['p']:.3f} | {s['r']:.3f} | {s['f']:.3f} |"
+                     for label, s in scores.items())
     opening_rows = ""
     if openings:
-        opening_rows = "\n".join(
-            f"| {split} | {v['n']:.0f} | {v['notice_acc']:.3f} | {v['name_acc']:.3f} |"
-            for split, v in openings.items()
-        )
-        opening_rows = OPENINGS_SECTION.format(rows=opening_rows)
-    card = f"""# nl_{MODEL_NAME} {MODEL_VERSION}: small Dutch NER for municipal call openings
+        opening_rows = OPENINGS_SECTION.format(rows="\n".join(
+            f"| {split} | {o['n']:.0f} | {o['notice_acc']:.3f} | {o['name_acc']:.3f} |"
+            for split, o in openings.items()))
+    deduce = info.get("deduce_version", "?")
+    seconds = info.get("train_seconds")
+    trained = (f"{seconds} s (data generation included) on {info.get('train_cpus', '?')} CPU "
+               "cores" if seconds is not None else "not recorded")
+    card = f"""# nl_{meta["name"]} {meta["version"]}: callcheck's Dutch language stage
 
-Labels: `PER` (a person's name, without mevrouw/meneer), `ORG` (an organisation as named in a
-call: "gemeente Zwolle", "team Vergunningen", "Burgerzaken", "KCC"), `LOC` (a place or street
-used as a place: "ik woon in Zwolle", "Dorpsstraat 12").
+`spacy.load("models/ner-nl")` returns the whole stage, once
+`import pipeline.analysis.language.components` has registered the components
+(`pipeline.analysis.language.load_nlp` does that, and checks `models/SHA256SUMS` first):
 
-## What it is for
+| pipe | what | data in the model |
+|---|---|---|
+| `ner` | small Dutch NER (below), trained by `training/ner_train.py`, version \
+{info.get("ner_version", "?")} | `ner/` |
+| `callcheck_ruler` | spaCy's `span_ruler`: trigger words as spans in `doc.spans["callcheck"]`, \
+labelled by kind of evidence (INTRO, GREETING, TITLE, ORG_HEAD, MUNI, DEPT, REC_VERB, ...) | \
+`callcheck_ruler/patterns` (JSONL) |
+| `callcheck_notices` | recording-notice candidates with their evidence: `doc._.notices`, \
+`doc._.announcement_notices`, `doc.spans["callcheck_notices"]` | `callcheck_notices/words.json` |
+| `callcheck_introductions` | the speaker's introductions and the opening's organisation, \
+greeting and cues: `doc._.introductions`, `doc._.opening_cues`, `doc.spans["callcheck_names"]` \
+| `callcheck_introductions/words.json`, `lexicons/` |
 
-Evidence for `pipeline/analysis/language.py`, which finds recording notices and the agent's own
-introduction. The rules there decide; the NER supplies `PER` spans for names that are not in
-the lexicons (misheard or rare names). It is **not** a general-purpose Dutch NER.
+The patterns and word lists are written from `pipeline/analysis/vocabulary.py` by
+`training/ner_assemble.py` (`make assemble-ner`), which sources the trained `ner` unchanged
+(`training/ner-nl/assemble.cfg`); the components' code is `pipeline/analysis/language/`, whose
+`stage` module decides (`has_notice`, `analyze_opening`) from the candidates.
+
+NER labels: `PER` (a person's name, without mevrouw/meneer), `ORG` (an organisation as named in
+a call: "gemeente Zwolle", "team Vergunningen", "Burgerzaken", "KCC"), `LOC` (a place or
+street used as a place: "ik woon in Zwolle", "Dorpsstraat 12").
+
+## What the NER is for
+
+Evidence for the rules, which find recording notices and the agent's own introduction. The
+rules decide; the NER supplies `PER` spans for names that are not in the lexicons (misheard or
+rare names). It is **not** a general-purpose Dutch NER.
 
 ## Training data (generated, not real calls)
 
-- {res.n_train} training and {res.n_eval} evaluation snippets generated by
-  `python -m training.ner_train --out models/ner-nl --seed 0` from templates of agent
-  greetings, IVR texts, caller turns and transfers, filled with names and places from the
-  `deduce` {res.deduce_version} lookup lists.
+- {info.get("n_train", "?")} training and {info.get("n_eval", "?")} evaluation snippets
+  generated by `python training/ner_train.py --seed {info.get("seed", 0)}` (the `train` step of
+  `training/ner-nl/project.yml`) from templates of agent greetings, IVR texts, caller turns and
+  transfers, filled with names and places from the `deduce` {deduce} lookup lists.
 - ASR-style noise on about half of them: lower case, no punctuation, misheard words
   ("gemeente" -> "de meente"), numbers spelled out, dropped words, one-letter name errors.
 - Names, municipalities, residences and streets are split by `sha1(lower(name)) % 5`; fold 0 is
@@ -909,16 +925,16 @@ the lexicons (misheard or rare names). It is **not** a general-purpose Dutch NER
 `spacy.blank("nl")` + `ner` (`TransitionBasedParser.v2`, hidden width {HIDDEN_WIDTH}) on its
 own `Tok2Vec.v2`: `MultiHashEmbed.v2` width {EMBED_WIDTH}, attrs NORM/PREFIX/SUFFIX/SHAPE,
 rows {list(EMBED_ROWS)}, `MaxoutWindowEncoder.v2` depth {ENCODE_DEPTH}; no static vectors.
-{res.epochs} epochs, batch 32, dropout 0.15, Adam defaults, seed fixed with
+{info.get("epochs", "?")} epochs, batch 32, dropout 0.15, Adam defaults, seed fixed with
 `spacy.util.fix_random_seed`. Full config: `config.cfg`.
 
-## Scores on the held-back generated split (names disjoint from training)
+## NER scores on the held-back generated split (names disjoint from training)
 
 | label | P | R | F |
 |---|---|---|---|
 {rows}
 
-## Lexicons (`lexicons/`)
+## Lexicons (`callcheck_introductions/lexicons/`)
 
 Extracted at training time so the analysis path needs neither `deduce` nor a download:
 `first_names.txt`, `surnames.txt` (incl. bases of interfix surnames), `interfixes.txt`,
@@ -929,52 +945,46 @@ project (frequent Dutch names), used only to break ties for names that are in bo
 
 ## Licence and provenance
 
-- Name and place lists: `deduce` {res.deduce_version}, licence {res.deduce_licence}
+- Name and place lists: `deduce` {deduce}, licence {info.get("deduce_licence", "?")}
   (GNU LGPL v3 or later). The lexicon files are copies of those lists.
 - The trained weights are a **derived artefact** of those lists (and of this project's
   templates). Treat them as covered by the LGPL-3.0-or-later terms of the lists unless the
   project decides otherwise; `meta.json` says so.
 
-## Weak points of the model
+## Weak points of the NER
 
 - Generated data only: real agents hesitate, restart and overlap; names misheard by Whisper can
   be far from any lexicon entry.
-- A single token after "met" can be a first name or a surname; the rules in
-  `pipeline/analysis/language.py` decide that, not this model.
+- A single token after "met" can be a first name or a surname; the rules decide that, not this
+  model.
 - `ORG` is not used by the rules: on unpunctuated text the model also tags phrases such as
   "werkdagen contact"; organisations are found by rule ("gemeente" + municipality list,
   departments).
-
 {opening_rows}
 ## Numbers of this build
 
-- training time: {res.seconds:.0f} s (data generation included) on {os.cpu_count()} CPU cores
-- size on disk (model + lexicons): {res.size_bytes / 1e6:.2f} MB
-- held-out NER, all labels: P {res.scores["ALL"]["p"]:.3f}, R {res.scores["ALL"]["r"]:.3f}, \
-F {res.scores["ALL"]["f"]:.3f}; PER F {res.scores.get("PER", {}).get("f", 0.0):.3f}
-""" + (
-        "- opening analysis: "
-        + "; ".join(
-            f"{k} notice {v['notice_acc']:.3f}, name category {v['name_acc']:.3f} (n={v['n']:.0f})"
-            for k, v in openings.items()
-        )
-        + "\n"
-        if openings
-        else ""
-    )
-    (out / "MODEL_CARD.md").write_text(card, encoding="utf-8")
+- NER training time: {trained}
+- size on disk: {_dir_size(model) / 1e6:.2f} MB
+- held-out NER, all labels: P {scores["ALL"]["p"]:.3f}, R {scores["ALL"]["r"]:.3f}, \
+F {scores["ALL"]["f"]:.3f}; PER F {scores.get("PER", {}).get("f", 0.0):.3f}
+""" + ("- opening analysis: " + "; ".join(
+        f"{k} notice {o['notice_acc']:.3f}, name category {o['name_acc']:.3f} (n={o['n']:.0f})"
+        for k, o in openings.items()) + "\n" if openings else "")
+    (model / "MODEL_CARD.md").write_text(card, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m training.ner_train",
-        description="Train the small Dutch NER model and extract the name lexicons.",
+        prog="python training/ner_train.py",
+        description="Train the small Dutch NER and extract the name lexicons; or (--evaluate) "
+        "measure the assembled language stage and write its model card.",
     )
     parser.add_argument(
         "--out",
         type=Path,
-        default=Path("models/ner-nl"),
-        help="output directory for the spaCy model, lexicons and model card",
+        default=Path("training/ner-nl/training/ner"),
+        help="output directory for the trained NER and its lexicons (assemble it into "
+        "models/ner-nl with training/ner_assemble.py)",
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (data and weights)")
     parser.add_argument("--n-train", type=int, default=6000, help="generated training snippets")
@@ -982,6 +992,13 @@ def main(argv: list[str] | None = None) -> int:
         "--n-eval", type=int, default=1200, help="generated evaluation snippets (held-back names)"
     )
     parser.add_argument("--epochs", type=int, default=12, help="passes over the training data")
+    parser.add_argument(
+        "--evaluate",
+        type=Path,
+        metavar="MODEL",
+        help="do not train: measure the assembled stage in MODEL (models/ner-nl) on --openings "
+        "and write MODEL/MODEL_CARD.md",
+    )
     parser.add_argument(
         "--openings",
         type=Path,
@@ -995,6 +1012,12 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(message)s",
         stream=sys.stderr,
     )
+    if args.evaluate is not None:
+        openings = (evaluate_openings(args.evaluate, args.openings)
+                    if args.openings.exists() else None)
+        write_model_card(args.evaluate, openings)
+        print(json.dumps({"openings": openings}, indent=2))
+        return 0
     try:
         res = train(
             args.out,
@@ -1007,17 +1030,9 @@ def main(argv: list[str] | None = None) -> int:
     except TrainingError as e:
         logger.error("%s", e)
         return 1
-    openings = evaluate_openings(args.out, args.openings) if args.openings.exists() else None
-    write_model_card(args.out, res, openings)
-    res.size_bytes = _dir_size(args.out)
     print(
         json.dumps(
-            {
-                "scores": res.scores,
-                "seconds": round(res.seconds, 1),
-                "size_bytes": res.size_bytes,
-                "openings": openings,
-            },
+            {"scores": res.scores, "seconds": round(res.seconds, 1), "size_bytes": res.size_bytes},
             indent=2,
         )
     )

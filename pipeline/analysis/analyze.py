@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,142 +28,45 @@ from pipeline.analysis.agent_model import agent_start_model
 from pipeline.analysis.audio import Audio, AudioError, load_audio, rms_dbfs
 from pipeline.analysis.config import AnalysisOptions, PipelineConfig  # noqa: F401  (AnalysisOptions: its home was here)
 from pipeline.analysis.diarize import Diarizer
-from pipeline.analysis.events import detect_events
+from pipeline.analysis.events import detect_events, subtract_spans
 from pipeline.analysis.language import load_nlp
 from pipeline.analysis.names import decide_with_snaps
 from pipeline.analysis.roles import RoleTimeline, assign_roles
 from pipeline.analysis.transcribe import Transcriber
-from pipeline.analysis.verdicts import Evidence, Verdicts, decide
-from pipeline.types import AudioInfo, Event, ModelInfo, Role, Segment, Transcript, Turn, Word
+from pipeline.analysis.verdicts import decide
+from pipeline.types import (
+    NONSPEECH_EVENTS,
+    CallResult,
+    ChannelTurn,
+    Event,
+    Role,
+    Segment,
+    Transcript,
+)
 
 logger = logging.getLogger(__name__)
 
 # a step's name and its result, called after each step of ``CallAnalyzer.analyze``
 Hook = Callable[[str, Any], None]
-SCHEMA_VERSION = "1.1"  # 1.1: the verdicts about recording talk (pipeline.analysis.dialogue)
-READABLE_SCHEMAS = ("1.0", SCHEMA_VERSION)  # call JSON that CallResult.from_dict reads
-# events that are not speech: not decoded by Whisper, and the channel levels of stereo calls
-NONSPEECH_EVENTS = ("music", "ringback", "busy", "dtmf", "tone")
-
-
-@dataclass(frozen=True)
-class CallResult:
-    """Everything known about one call; ``error`` set when it could not be analysed."""
-
-    file: str
-    audio: AudioInfo | None = None
-    events: tuple[Event, ...] = ()
-    speaker_turns: tuple[Any, ...] = ()
-    transcript: Transcript | None = None
-    timeline: RoleTimeline | None = None
-    verdicts: Verdicts | None = None
-    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
-    provenance: dict[str, Any] = field(default_factory=dict)  # models, versions, config
-    error: str | None = None
-    error_code: str | None = None
-    schema_version: str = SCHEMA_VERSION
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (the per-call file of ``callcheck analyze``)."""
-        d: dict[str, Any] = {
-            "schema_version": self.schema_version,
-            "file": self.file,
-            "error": self.error,
-            "error_code": self.error_code,
-            "audio": asdict(self.audio) if self.audio else None,
-            "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
-            "provenance": self.provenance,
-            "events": [asdict(e) for e in self.events],
-            "speaker_turns": [asdict(t) for t in self.speaker_turns],
-        }
-        if self.timeline is not None:
-            tl = self.timeline
-            d["roles"] = {
-                "agent_start_s": (None if tl.agent_start_s is None
-                                  else round(tl.agent_start_s, 3)),
-                "agent_start_confidence": tl.agent_start_confidence,
-                "agent_speaker": tl.agent_speaker,
-                "caller_channel": tl.caller_channel,
-                "reasons": list(tl.reasons),
-                "turns": [asdict(t) for t in tl.turns],
-            }
-        d["transcript"] = asdict(self.transcript) if self.transcript else None
-        d["verdicts"] = asdict(self.verdicts) if self.verdicts else None
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> CallResult:
-        """See :func:`result_from_dict`."""
-        return result_from_dict(d)
-
-
-class SchemaError(ValueError):
-    """A per-call JSON of a schema version this build cannot read."""
-
-
-def _of(cls, d: dict[str, Any]):
-    """``cls`` from the keys of ``d`` it has (a newer writer's extra keys are left out)."""
-    names = {f.name for f in fields(cls)}
-    return cls(**{k: v for k, v in d.items() if k in names})
-
-
-def _segment_from(d: dict[str, Any]) -> Segment:
-    return _of(Segment, {**d, "words": tuple(Word(**w) for w in d.get("words") or ())})
-
-
-def _evidence_from(items) -> tuple[Evidence, ...]:
-    return tuple(_of(Evidence, {**e, "role": Role(e["role"])}) for e in items or ())
-
-
-def result_from_dict(d: dict[str, Any]) -> CallResult:
-    """The typed result of a per-call JSON (``CallResult.to_dict``): schema 1.0 and 1.1
-    load (1.0 gets the defaults of the recording-talk verdicts); another version is a
-    :class:`SchemaError` that names it. The role timeline comes back without its
-    utterances (the JSON does not keep them; the transcript does)."""
-    version = d.get("schema_version")
-    if version not in READABLE_SCHEMAS:
-        raise SchemaError(f"{d.get('file', 'a call')}: call JSON of schema {version!r}; this "
-                          f"callcheck reads {', '.join(READABLE_SCHEMAS)}: analyse it again")
-    audio = _of(AudioInfo, d["audio"]) if d.get("audio") else None
-    t = d.get("transcript")
-    transcript = None if not t else Transcript(
-        segments=tuple(_segment_from(s) for s in t["segments"]), language=t["language"],
-        duration_s=t["duration_s"], model=_of(ModelInfo, t["model"]),
-        options=t.get("options") or {}, dropped=tuple(_segment_from(s) for s in
-                                                      t.get("dropped") or ()))
-    r = d.get("roles")
-    timeline = None if not r else RoleTimeline(
-        turns=tuple(_of(Turn, {**x, "role": Role(x["role"])}) for x in r["turns"]),
-        duration_s=audio.duration_s if audio else (transcript.duration_s if transcript
-                                                   else 0.0),
-        agent_start_s=r["agent_start_s"], agent_start_confidence=r["agent_start_confidence"],
-        agent_speaker=r.get("agent_speaker"), caller_channel=r.get("caller_channel"),
-        reasons=tuple(r.get("reasons") or ()))
-    v = d.get("verdicts")
-    verdicts = None
-    if v:
-        evidence = {k: _evidence_from(v.get(k)) for k in (
-            "notice_evidence", "name_evidence", "question_evidence", "purpose_evidence",
-            "caller_notice_evidence")}
-        verdicts = _of(Verdicts, {**v, **evidence,
-                                  "review_reasons": tuple(v.get("review_reasons") or ())})
-    return CallResult(
-        file=d["file"], audio=audio, events=tuple(_of(Event, e) for e in d.get("events") or ()),
-        speaker_turns=tuple(_of(ChannelTurn, x) for x in d.get("speaker_turns") or ()),
-        transcript=transcript, timeline=timeline, verdicts=verdicts,
-        timings=dict(d.get("timings_s") or {}), provenance=d.get("provenance") or {},
-        error=d.get("error"), error_code=d.get("error_code"), schema_version=version)
 
 
 class CallAnalyzer:
-    """Analyses calls with models loaded once. Stages can be injected (tests, workers)."""
+    """Analyses calls with models loaded once. Each stage can be swapped for another of the
+    same call shape (tests, workers, and the reference stages of
+    ``pipeline.evaluation.oracles``, as pyannote's ``OracleClustering``): ``transcriber``
+    (``Transcriber.transcribe``), ``diarizer`` (``Diarizer.__call__``), ``nlp`` (the spaCy
+    language stage), ``events`` (:func:`detect_events`), ``roles`` (:func:`assign_roles`);
+    None: the configured one (models loaded on first use)."""
 
     def __init__(self, config: PipelineConfig | None = None, *, transcriber=None,
-                 diarizer=None, nlp=None):
+                 diarizer=None, nlp=None, events: Callable[..., list[Event]] | None = None,
+                 roles: Callable[..., RoleTimeline] | None = None):
         self.config = config if config is not None else PipelineConfig()
         self._transcriber = transcriber
         self._diarizer = diarizer
         self._nlp = nlp
+        self.detect_events = events if events is not None else detect_events
+        self.assign_roles = roles if roles is not None else assign_roles
         self._provenance: dict[str, Any] | None = None
 
     @property
@@ -223,7 +126,7 @@ class CallAnalyzer:
         mono = audio.mono()
 
         t = time.perf_counter()
-        events = detect_events(mono, audio.sample_rate, self.config.events)
+        events = self.detect_events(mono, audio.sample_rate, self.config.events)
         timings["events"] = time.perf_counter() - t
         hook("events", tuple(events))
 
@@ -453,8 +356,8 @@ class CallAnalyzer:
         transcript = replace(transcript, segments=tuple(segments), dropped=tuple(dropped),
                              duration_s=round(end, 3),
                              options={**transcript.options, "end_s": end})
-        timeline = assign_roles(duration, events, transcript, speaker_turns,
-                                self.config.roles, levels)
+        timeline = self.assign_roles(duration, events, transcript, speaker_turns,
+                                     self.config.roles, levels)
         return transcript, timeline
 
     def _beam_opening(self, audio: Audio, transcript: Transcript, timeline: RoleTimeline,
@@ -488,8 +391,8 @@ class CallAnalyzer:
                                                           opts.opening_beam_size]}
         transcript = replace(transcript, segments=tuple(segments), dropped=tuple(dropped),
                              options=options)
-        timeline = assign_roles(audio.duration, events, transcript, speaker_turns,
-                                self.config.roles, levels)
+        timeline = self.assign_roles(audio.duration, events, transcript, speaker_turns,
+                                     self.config.roles, levels)
         return transcript, timeline
 
     def _opening_step(self, part: Transcript, segments: list[Segment], dropped: list[Segment],
@@ -502,32 +405,26 @@ class CallAnalyzer:
             segments=tuple(segments), language=part.language, duration_s=round(end, 3),
             model=part.model, options={**part.options, "start_s": 0.0, "end_s": end},
             dropped=tuple(dropped))
-        timeline = assign_roles(duration, events, transcript, speaker_turns,
-                                self.config.roles, levels)
+        timeline = self.assign_roles(duration, events, transcript, speaker_turns,
+                                     self.config.roles, levels)
         return transcript, timeline
 
 
 def _spacy_model_info(nlp) -> dict[str, Any]:
-    """Name, version, path and the sha256 of the NER weights of a spaCy pipeline."""
-
+    """Name, version, path and one sha256 over every file of a spaCy pipeline: the NER
+    weights and the rule data saved with the components alike."""
     meta = getattr(nlp, "meta", {}) or {}
     path = Path(nlp.path) if getattr(nlp, "path", None) else None
-    weights = path / "ner" / "model" if path else None
-    sha = (hashlib.sha256(weights.read_bytes()).hexdigest()
-           if weights is not None and weights.is_file() else None)
+    sha = None
+    if path is not None and path.is_dir():
+        h = hashlib.sha256()
+        for f in sorted(f for f in path.rglob("*") if f.is_file() and f.name != "MODEL_CARD.md"):
+            h.update(f.relative_to(path).as_posix().encode() + b"\0")
+            h.update(hashlib.sha256(f.read_bytes()).digest())
+        sha = h.hexdigest()
     return {"name": f"{meta.get('lang', '?')}_{meta.get('name', '?')}",
             "version": meta.get("version"), "path": str(path) if path else None,
             "sha256": sha, "backend": "spacy"}
-
-
-@dataclass(frozen=True, order=True)
-class ChannelTurn:
-    """A diarization turn with the channel it is loudest on (stereo); times in seconds."""
-
-    start: float
-    end: float
-    speaker: str
-    channel: int | None = None
 
 
 def with_channels(audio: Audio, turns) -> tuple[ChannelTurn, ...]:
@@ -568,16 +465,7 @@ def nonspeech_levels(audio: Audio, events: list[Event]) -> dict[str, dict[int, f
 def _uncovered(a: float, b: float, spans: list[tuple[float, float]]
                ) -> list[tuple[float, float]]:
     """The parts of [a, b) that no span covers (seconds), each at least 0.5 s long."""
-    out, t = [], a
-    for s0, s1 in sorted(spans):
-        if s1 <= t or s0 >= b:
-            continue
-        if s0 > t:
-            out.append((t, s0))
-        t = max(t, s1)
-    if t < b:
-        out.append((t, b))
-    return [(x, y) for x, y in out if y - x >= 0.5]
+    return [(x, y) for x, y in subtract_spans((a, b), spans) if y - x >= 0.5]
 
 
 def _cut_point(target: float, silences: list[Event], limit: float,

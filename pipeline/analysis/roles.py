@@ -24,45 +24,36 @@ import functools
 import logging
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from pipeline.analysis.agent_model import agent_start_model
 from pipeline.analysis.events import subtract_spans
 from pipeline.analysis.transcribe import normalise_text
-from pipeline.types import Event, Role, Segment, Transcript, Turn
+from pipeline.analysis.vocabulary import (
+    CALLER_PHRASES,
+    GREETING_PHRASES,
+    GREETING_WORDS,
+    IVR_PHRASES,
+    RECORDING_WORDS,
+    SERVICE_PHRASES,
+)
+from pipeline.types import (
+    AgentCandidate,
+    Event,
+    Role,
+    RoleTimeline,
+    Segment,
+    Transcript,
+    Turn,
+    Utterance,
+)
 
 logger = logging.getLogger(__name__)
 
-IVR_PHRASES: tuple[str, ...] = (
-    "welkom bij", "kies", "toets", "druk op", "wordt doorverbonden", "u wordt doorverbonden",
-    "een moment geduld", "moment geduld", "wachtenden", "wachtrij", "u bent nummer",
-    "in de wacht", "blijft u aan de lijn", "blijf aan de lijn", "al onze medewerkers",
-    "medewerkers zijn in gesprek", "momenteel", "openingstijden", "bezoek onze website",
-    "kijk op", "keuzemenu", "hekje", "sterretje", "uw wachttijd", "wachttijd",
-    "uw gesprek is belangrijk", "u wordt zo snel mogelijk geholpen",
-)
-# the agent's offer of help closes an opening; it counts for the start of the turn it ends
-SERVICE_PHRASES: tuple[str, ...] = (
-    "waarmee kan ik u helpen", "waarmee kan ik", "wat kan ik voor u doen", "kan ik u helpen",
-    "kan ik je helpen",
-)
-GREETING_PHRASES: tuple[str, ...] = (
-    "u spreekt met", "je spreekt met", "spreekt met", "mijn naam is", "aan de lijn",
-    *SERVICE_PHRASES, "ik ben",
-)
-# what callers say about their own call ("ik heb een vraag over ...", "ik bel namens ...")
-CALLER_PHRASES: tuple[str, ...] = (
-    "ik bel over", "ik bel namens", "ik bel omdat", "ik bel even", "ik bel voor", "ik bel met",
-    "ik belde", "ik heb een vraag", "ik heb een klacht", "ik heb een melding", "ik wil graag",
-    "ik wilde graag", "ik wou", "ik zou graag", "namens mijn", "spreek ik met", "ik wil een",
-    "kunt u mij vertellen", "mijn vraag is",
-)
-# a recording notice is played by the phone system before anyone answers
-RECORDING_RE = re.compile(r"\b(opgenomen|vastgelegd|opname|opnames|opnamen)\b")
-GREETING_WORDS: tuple[str, ...] = (
-    "goedemorgen", "goedemiddag", "goedenavond", "goedendag", "goeiemorgen", "goeiemiddag",
-    "hallo", "dag",
-)
+# the wording of phone systems, agents and callers is shared with the language stage and the
+# fixture generator (pipeline.analysis.vocabulary); a recording notice is played by the phone
+# system before anyone answers
+RECORDING_RE = re.compile(rf"\b({'|'.join(RECORDING_WORDS)})\b")
 # stereo: what a kind of non-speech event clearly louder on one channel (by more than
 # LEVEL_MARGIN_DB) says about that channel, in points for "it is the line". Ringback, busy
 # tones and hold music come from the exchange, so they are loud on the line's channel; DTMF
@@ -97,81 +88,6 @@ class RoleOptions:
     # to the turn: the recogniser's segments leave gaps at commas and breaths that are no
     # change of floor
     bridge_gap_s: float = 0.3
-
-
-@dataclass(frozen=True)
-class Utterance:
-    """A stretch of speech with what was said; times in seconds."""
-
-    start: float
-    end: float
-    text: str
-    channel: int | None = None
-    speaker: str | None = None
-    segments: tuple[Segment, ...] = ()
-
-
-@dataclass(frozen=True)
-class AgentCandidate:
-    """One utterance considered as the agent's first words, with its evidence."""
-
-    utterance: Utterance
-    score: float  # 0..1: the agent-start model's probability that these are the first words
-    reasons: tuple[str, ...]
-    features: dict[str, float] = field(default_factory=dict)  # AGENT_FEATURES that fire
-
-
-@dataclass(frozen=True)
-class RoleTimeline:
-    """Role-labelled timeline of a call and the agent's start (seconds)."""
-
-    turns: tuple[Turn, ...]
-    duration_s: float
-    agent_start_s: float | None  # first word of the live agent; None: no agent found
-    agent_start_confidence: float  # 0..1
-    agent_speaker: str | None = None
-    caller_channel: int | None = None
-    reasons: tuple[str, ...] = ()  # evidence for the agent start, or why none was found
-    utterances: tuple[tuple[Utterance, Role], ...] = field(default=(), repr=False)
-    # every line utterance scored as the agent's first words, in time order
-    candidates: tuple[AgentCandidate, ...] = field(default=(), repr=False)
-
-    def turns_of(self, role: Role) -> tuple[Turn, ...]:
-        return tuple(t for t in self.turns if t.role == role)
-
-    def role_at(self, t: float) -> Role:
-        for turn in self.turns:
-            if turn.start <= t < turn.end:
-                return turn.role
-        return Role.SILENCE
-
-    def utterances_of(self, role: Role) -> tuple[Utterance, ...]:
-        return tuple(u for u, r in self.utterances if r == role)
-
-    def to_annotation(self, uri: str = "call"):
-        """pyannote.core ``Annotation`` with roles as labels."""
-        from pyannote.core import Annotation
-        from pyannote.core import Segment as PSegment
-
-        ann = Annotation(uri=uri)
-        for i, t in enumerate(self.turns):
-            if t.role != Role.SILENCE and t.end > t.start:
-                ann[PSegment(t.start, t.end), i] = t.role.value
-        return ann
-
-    def to_rttm(self, uri: str = "call") -> str:
-        """RTTM lines, roles as speaker labels (SILENCE left out, as RTTM marks speech)."""
-        return format_rttm(uri, ((t.start, t.end, t.role.value) for t in self.turns))
-
-
-def format_rttm(uri: str, turns) -> str:
-    """RTTM text of (start, end, role name) triples, seconds; SILENCE and empty turns left out."""
-    uri = re.sub(r"\s+", "_", uri)
-    lines = [
-        f"SPEAKER {uri} 1 {start:.3f} {end - start:.3f} <NA> <NA> {role} <NA> <NA>"
-        for start, end, role in turns if role != Role.SILENCE and end > start
-    ]
-    return "\n".join(lines) + ("\n" if lines else "")
 
 
 # ------------------------------------------------------------------------------ wording
@@ -690,12 +606,40 @@ def _merge_turns(labelled: list[tuple[Utterance, Role]], events: list[Event],
     return merged
 
 
-def read_rttm(text: str) -> list[Turn]:
-    """Parse RTTM lines whose speaker labels are role names."""
-    turns = []
-    for line in text.splitlines():
+def role_annotation(turns, uri: str = "call"):
+    """pyannote.core ``Annotation`` of (start, end, role name) triples (seconds), one track
+    each; SILENCE and empty turns left out, as RTTM marks what is heard. Whitespace in
+    ``uri`` becomes "_" (RTTM fields are separated by spaces)."""
+    # pyannote.core imports matplotlib (0.3 s): imported where used, as the heavy packages
+    from pyannote.core import Annotation
+    from pyannote.core import Segment as Span
+
+    ann = Annotation(uri=re.sub(r"\s+", "_", uri))
+    for i, (start, end, role) in enumerate(turns):
+        if role != Role.SILENCE and end > start:
+            ann[Span(start, end), i] = str(role)
+    return ann
+
+
+def format_rttm(uri: str, turns) -> str:
+    """RTTM text of (start, end, role name) triples (seconds): ``Annotation.to_rttm`` of
+    :func:`role_annotation`, times to the millisecond."""
+    return role_annotation(turns, uri).to_rttm()
+
+
+def read_rttm(text: str):
+    """RTTM text as a pyannote.core ``Annotation``: each SPEAKER line a track of its own
+    (numbered by line), its speaker name the label (role names in callcheck's files); the uri
+    that of the first line. Other line types are left out."""
+    from pyannote.core import Annotation
+    from pyannote.core import Segment as Span
+
+    ann = None
+    for i, line in enumerate(text.splitlines()):
         parts = line.split()
         if len(parts) >= 8 and parts[0] == "SPEAKER":
-            start, dur = float(parts[3]), float(parts[4])
-            turns.append(Turn(start, start + dur, Role(parts[7])))
-    return sorted(turns)
+            if ann is None:
+                ann = Annotation(uri=parts[1])
+            start = float(parts[3])
+            ann[Span(start, start + float(parts[4])), i] = parts[7]
+    return ann if ann is not None else Annotation()

@@ -20,8 +20,15 @@ import logging
 from dataclasses import dataclass
 
 from pipeline.analysis import dialogue, language
-from pipeline.analysis.roles import RoleTimeline, Utterance
-from pipeline.types import Role, Word
+from pipeline.types import (
+    Evidence,
+    ReviewReason,
+    Role,
+    RoleTimeline,
+    Utterance,
+    Verdicts,
+    Word,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -47,51 +54,6 @@ class VerdictOptions:
     # the caller's own notice, are read from agent speech starting within this long after it
     answer_s: float = 15.0
     min_question_confidence: float = 0.8  # a weaker question ("wordt het opgenomen") is flagged
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """What a decision rests on: a text span at a time, said by a role."""
-
-    text: str
-    start: float  # seconds
-    end: float  # seconds
-    role: Role
-    confidence: float  # 0..1 of the language rule that found it
-    asr_confidence: float | None = None  # mean word probability of the span, when known
-    detail: str = ""  # which rule / pattern
-
-
-@dataclass(frozen=True)
-class Verdicts:
-    """The call-level answers (yes/no strings as in the label files) with evidence."""
-
-    notice_before_agent: str  # "yes" | "no"
-    notice_by_agent: str  # "yes" | "no"
-    notice_source: str  # "ivr" | "agent" | "none": who gave the first notice
-    agent_name: str  # "none" | "first" | "last" | "full"
-    agent_first: str | None
-    agent_last: str | None
-    organisation_named: str  # "yes" | "no": the agent named the organisation
-    organisation: str | None
-    greeting: str | None  # goedemorgen / goedemiddag / ... in the agent's opening
-    agent_start_s: float | None  # seconds; also the wait until the agent answered
-    agent_start_confidence: float
-    notice_evidence: tuple[Evidence, ...]
-    name_evidence: tuple[Evidence, ...]
-    opening_text: str  # the agent's opening turn as recognised
-    needs_review: bool
-    review_reasons: tuple[str, ...]
-    # what caller and agent say of recording past the opening (``pipeline.analysis.dialogue``)
-    agent_knows_recording: str = "not_asked"  # types.KNOWS_VALUES
-    notice_contradicted: str = "no"  # "yes": a notice was given and the agent said no/unsure
-    notice_purpose: str = "no_notice"  # ";"-joined types.PURPOSES, "none_stated", "no_notice"
-    caller_announced_recording: str = "no"  # "yes" | "no"
-    agent_objected: str | None = None  # "yes" | "no" | "unclear"; None: caller did not announce
-    question_evidence: tuple[Evidence, ...] = ()  # the caller's question, the agent's answer
-    purpose_evidence: tuple[Evidence, ...] = ()  # the purpose words of the notices
-    caller_notice_evidence: tuple[Evidence, ...] = ()  # the caller's notice, the response
-    searched_until_s: float | None = None  # the question was looked for up to here (seconds)
 
 
 @dataclass(frozen=True)
@@ -161,12 +123,12 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
 
     options = options or VerdictOptions()
     nlp = nlp if nlp is not None else language.load_nlp()
-    reasons: list[str] = []
+    reasons: list[ReviewReason] = []
     agent_start = timeline.agent_start_s
     if agent_start is None:
-        reasons.append("no_agent_found")
+        reasons.append(ReviewReason.NO_AGENT_FOUND)
     elif timeline.agent_start_confidence < options.min_agent_start_confidence:
-        reasons.append("unclear_agent_start")
+        reasons.append(ReviewReason.UNCLEAR_AGENT_START)
 
     # --- what caller and agent say of recording past the opening -------------------------------
     talk = _talk(timeline, options, nlp, transcribed_s)
@@ -176,6 +138,7 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
     notice_ev: list[Evidence] = []  # every candidate, for the record
     counted: list[Evidence] = []  # the ones that count as a notice
     purpose_ev: list[Evidence] = []
+    purposes: set[str] = set()
     for u, role in timeline.utterances:
         # the agent's answer to the caller's question is no notice of the agent's own
         if role == Role.CALLER or not u.text or u in talk.answers:
@@ -187,26 +150,38 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
                           ("negated: " if cand.negated else "") + cand.reason)
             notice_ev.append(ev)
             if cand.negated:
-                reasons.append("negated_notice_heard")
+                reasons.append(ReviewReason.NEGATED_NOTICE_HEARD)
                 continue
             if cand.rejected:
                 continue  # a look-alike ("gegevens opgenomen in ons systeem"): kept as evidence
             if cand.confidence < options.min_notice_confidence:
-                reasons.append("weak_notice_evidence")
+                reasons.append(ReviewReason.WEAK_NOTICE_EVIDENCE)
                 continue
             if asr is not None and asr < options.min_heard_probability:
-                reasons.append("notice_words_not_heard")
+                reasons.append(ReviewReason.NOTICE_WORDS_NOT_HEARD)
                 continue
             if asr is not None and asr < options.min_word_probability:
-                reasons.append("low_asr_confidence_notice")
+                reasons.append(ReviewReason.LOW_ASR_CONFIDENCE_NOTICE)
             counted.append(ev)
             a, b = dialogue.purpose_scope(text.text, cand.start_char, cand.end_char)
-            for h in dialogue.notice_purposes(text.text[a:b]):
+            reading = dialogue.read_purposes(text.text[a:b])
+            purposes |= reading.purposes
+            for h in reading.hits:
                 p0, p1, p_asr = text.times(a + h.start_char, a + h.end_char)
+                detail = h.purpose + (" (unclear)" if h.unclear else "")
+                if h.purpose not in reading.purposes:  # overruled by a sure model
+                    detail += f" (overruled: model {reading.doubts[h.purpose][1]:.2f})"
                 purpose_ev.append(Evidence(h.word, p0, p1, role, 0.5 if h.unclear else 0.85,
-                                           p_asr, h.purpose + (" (unclear)" if h.unclear else "")))
+                                           p_asr, detail))
                 if h.unclear:
-                    reasons.append("purpose_unclear")
+                    reasons.append(ReviewReason.PURPOSE_UNCLEAR)
+            for purpose, (yes, p) in reading.doubts.items():
+                reasons.append(ReviewReason.PURPOSE_UNCERTAIN)
+                if yes:  # the model reads a purpose the rules found no word for
+                    p0, p1, p_asr = text.times(a, b)
+                    counts = "" if purpose in reading.purposes else ", not counted"
+                    purpose_ev.append(Evidence(text.text[a:b], p0, p1, role, p, p_asr,
+                                               f"{purpose} (model {p:.2f}{counts})"))
     # the agent's own words are never "before the agent"
     before = any(e.role != Role.AGENT and (agent_start is None or e.start < agent_start)
                  for e in counted)
@@ -216,7 +191,7 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
         heard = _mean_probability([u for u, role in timeline.utterances
                                    if role != Role.AGENT and u.start < agent_start])
         if heard is not None and heard < options.min_heard_for_none:
-            reasons.append("announcements_poorly_heard")
+            reasons.append(ReviewReason.ANNOUNCEMENTS_POORLY_HEARD)
     by_agent = any(e.role == Role.AGENT for e in counted)
     source = "none"
     if counted:
@@ -230,7 +205,8 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
     category, first, last = "none", None, None
     organisation = greeting = None
     if analysis is not None:
-        reasons.extend(analysis.review_reasons)
+        # the language stage's codes: one it gives that this table lacks is a bug
+        reasons.extend(ReviewReason(r) for r in analysis.review_reasons)
         organisation, greeting = analysis.organisation, analysis.greeting
         if analysis.name is not None:
             n = analysis.name
@@ -240,25 +216,24 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
                                                  else "")))
             low_asr = asr is not None and asr < options.min_word_probability
             if low_asr:
-                reasons.append("low_asr_confidence_name")
+                reasons.append(ReviewReason.LOW_ASR_CONFIDENCE_NAME)
             if asr is not None and asr < options.min_heard_probability:
-                reasons.append("name_not_heard")
+                reasons.append(ReviewReason.NAME_NOT_HEARD)
             elif low_asr and n.confidence < options.min_name_confidence:
                 # both the rule and the recogniser unsure: an employee's name is not asserted
                 # on that; the evidence stays for the reviewer
-                reasons.append("name_too_weak_to_count")
+                reasons.append(ReviewReason.NAME_TOO_WEAK_TO_COUNT)
             else:
                 category, first, last = analysis.name_category, n.first, n.last
     elif agent_start is not None:
-        reasons.append("agent_opening_not_transcribed")
+        reasons.append(ReviewReason.AGENT_OPENING_NOT_TRANSCRIBED)
     heard = _mean_probability(opening)
     if heard is not None and heard < options.min_heard_for_none:
         if category == "none":
-            reasons.append("opening_poorly_heard")
+            reasons.append(ReviewReason.OPENING_POORLY_HEARD)
         if not by_agent:  # an agent's notice may hide in the same garbled words
-            reasons.append("agent_speech_poorly_heard")
+            reasons.append(ReviewReason.AGENT_SPEECH_POORLY_HEARD)
 
-    purposes = {e.detail.split()[0] for e in purpose_ev}
     contradicted = (before or by_agent) and talk.knows in ("no", "unsure")
     return Verdicts(
         notice_before_agent="yes" if before else "no",
@@ -289,6 +264,20 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
     )
 
 
+# the review reason of each doubt about a reply (``_reply``): to the caller's question, and to
+# the caller's own notice
+ANSWER_DOUBTS = {
+    "unclear": ReviewReason.ANSWER_UNCLEAR, "mixed": ReviewReason.ANSWER_MIXED,
+    "poorly_heard": ReviewReason.ANSWER_POORLY_HEARD,
+    "not_transcribed": ReviewReason.ANSWER_NOT_TRANSCRIBED,
+}
+RESPONSE_DOUBTS = {
+    "unclear": ReviewReason.OBJECTION_UNCLEAR, "poorly_heard": ReviewReason.OBJECTION_UNCLEAR,
+    "mixed": ReviewReason.OBJECTION_UNCLEAR,
+    "not_transcribed": ReviewReason.RESPONSE_NOT_TRANSCRIBED,
+}
+
+
 @dataclass(frozen=True)
 class _Talk:
     """The caller's question and the agent's answer; the caller's notice and the response."""
@@ -299,14 +288,14 @@ class _Talk:
     answers: frozenset[Utterance] = frozenset()  # agent utterances read as the answer
     question_evidence: tuple[Evidence, ...] = ()
     caller_notice_evidence: tuple[Evidence, ...] = ()
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[ReviewReason, ...] = ()
 
 
 def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
           transcribed_s: float | None) -> _Talk:
     """Find the first question about recording and the caller's first own notice (in speech
     not from the IVR), and read the other side's reply in the turns that follow."""
-    reasons: list[str] = []
+    reasons: list[ReviewReason] = []
     question = notice = None
     # what the rules took for a question or a caller's notice, overruled by the model
     overruled: dict[str, list[Evidence]] = {"question": [], "caller_notice": []}
@@ -323,11 +312,12 @@ def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
             hit = dialogue.question_rules(text.text, nlp) if question is None else None
             if hit is not None:
                 question = _found(u, role, text, hit, "question")
-                reasons.append("question_not_from_caller")
+                reasons.append(ReviewReason.QUESTION_NOT_FROM_CALLER)
             continue
         for what, find, reason in (
-                ("question", dialogue.find_question, "question_uncertain"),
-                ("caller_notice", dialogue.find_caller_notice, "caller_notice_uncertain")):
+                ("question", dialogue.find_question, ReviewReason.QUESTION_UNCERTAIN),
+                ("caller_notice", dialogue.find_caller_notice,
+                 ReviewReason.CALLER_NOTICE_UNCERTAIN)):
             if (question if what == "question" else notice) is not None:
                 continue
             hit = find(text.text, nlp)
@@ -350,18 +340,18 @@ def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
     heard = _mean_probability([u for u, role in timeline.utterances if role == Role.CALLER])
     if heard is not None and heard < options.min_heard_for_none:
         if question is None:
-            reasons.append("caller_speech_poorly_heard")
+            reasons.append(ReviewReason.CALLER_SPEECH_POORLY_HEARD)
         if notice is None:
-            reasons.append("caller_notice_poorly_heard")
+            reasons.append(ReviewReason.CALLER_NOTICE_POORLY_HEARD)
     if question is not None:
         u, ev = question
         if ev.confidence < options.min_question_confidence:
-            reasons.append("question_uncertain")
+            reasons.append(ReviewReason.QUESTION_UNCERTAIN)
         value, reply, used, why = _reply(timeline, u, ev.role, options, transcribed_s,
                                          dialogue.classify_answer, "no_answer",
                                          mixed=dialogue.answer_values)
         knows, q_ev, answers = value, (ev, *reply), used
-        reasons += ["answer_" + w for w in why]
+        reasons += [ANSWER_DOUBTS[w] for w in why]
     q_ev = (*q_ev, *overruled["question"])
     objected, n_ev = None, ()
     if notice is not None:
@@ -369,8 +359,7 @@ def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
         objected, reply, _, why = _reply(timeline, u, ev.role, options, transcribed_s,
                                          dialogue.classify_objection, "unclear")
         n_ev = (ev, *reply)
-        reasons += ["response_not_transcribed" if w == "not_transcribed" else "objection_unclear"
-                    for w in why]
+        reasons += [RESPONSE_DOUBTS[w] for w in why]
     n_ev = (*n_ev, *overruled["caller_notice"])
     return _Talk(knows, notice is not None, objected, answers, q_ev, n_ev,
                  tuple(dict.fromkeys(reasons)))

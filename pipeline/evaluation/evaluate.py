@@ -22,15 +22,16 @@ F1 of finding that the caller asked: any value but ``not_asked``), for ``notice_
 Role-level DER (pyannote.metrics) against reference RTTMs goes to ``roles.json``.
 
 Where reference transcripts exist (``transcripts/<stem>.txt``: ``start\tend\tROLE\ttext``),
-``attribution.json`` says what each wrong verdict comes from. The verdicts are replayed twice
-on the pipeline's own events and speaker turns: with the reference text in place of the
-recogniser's (*reference_text*: roles and verdicts run as in the pipeline) and with the
-reference text and roles (*reference_text_and_roles*: the verdict rules alone). A miss that the
+``attribution.json`` says what each wrong verdict comes from. Each call goes through
+``CallAnalyzer`` twice more with stages swapped (``pipeline.evaluation.oracles``), its own
+events and speaker turns held fixed: with the reference text as the transcription stage
+(*reference_text*: roles and verdicts run as in the pipeline) and with the reference roles as
+the role stage as well (*reference_text_and_roles*: the verdict rules alone). A miss that the
 reference text mends is put down to the recogniser (``asr``), one that only the reference
 roles mend to the role stage (``roles``), and one that stays to the rules (``rules``).
 With ``asr_noise_rates``, ``attribution.json`` also holds ``robustness``: the reference-text
-replay with synthetic recogniser errors (:func:`asr_noise`) at each word error rate, which says
-how good the text must be for the verdicts to hold.
+replay with synthetic recogniser errors (``oracles.asr_noise``) at each word error rate, which
+says how good the text must be for the verdicts to hold.
 """
 
 from __future__ import annotations
@@ -39,30 +40,30 @@ import csv
 import json
 import logging
 import random
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pipeline.analysis.analyze import ChannelTurn, nonspeech_levels, with_channels
+from pipeline.analysis.analyze import CallAnalyzer
 from pipeline.analysis.audio import AudioError, load_audio
 from pipeline.analysis.config import PipelineConfig
-from pipeline.analysis.names import decide_with_snaps
-from pipeline.analysis.roles import RoleTimeline, Utterance, assign_roles, read_rttm
+from pipeline.analysis.roles import read_rttm
 from pipeline.analysis.transcribe import Transcriber
-from pipeline.analysis.verdicts import decide
+from pipeline.evaluation.oracles import (
+    OracleDiarizer,
+    OracleEvents,
+    OracleRoles,
+    OracleTranscriber,
+    ReferenceLine,
+    read_reference_transcript,
+)
 from pipeline.runs.batch import result_row, run_batch
 from pipeline.runs.store import DIALOGUE_DECISIONS, canonical_purpose
 from pipeline.types import (
     KNOWS_VALUES,
     OBJECTED_VALUES,
     PURPOSES,
-    Event,
-    ModelInfo,
-    Role,
-    Segment,
-    Transcript,
-    Turn,
-    Word,
+    CallResult,
     decisions_in_doubt,
     parse_reasons,
 )
@@ -364,15 +365,7 @@ def role_der(reference_dir: Path, out: Path, files: list[str]) -> dict[str, Any]
     SILENCE is not scored (RTTM marks what is heard); a 0.25 s collar around reference
     boundaries forgives edge jitter of music and speech onsets.
     """
-    from pyannote.core import Annotation, Segment
     from pyannote.metrics.identification import IdentificationErrorRate
-
-
-    def load(path: Path) -> Annotation:
-        ann = Annotation()
-        for i, t in enumerate(read_rttm(path.read_text())):
-            ann[Segment(t.start, t.end), i] = t.role.value
-        return ann
 
     # roles are fixed labels: the identification error rate compares role to role, where
     # DiarizationErrorRate would first map hypothesis labels to reference labels
@@ -383,7 +376,7 @@ def role_der(reference_dir: Path, out: Path, files: list[str]) -> dict[str, Any]
         hyp_path = out / "calls" / f"{rel}.rttm"
         if not ref_path.exists() or not hyp_path.exists():
             continue
-        ref, hyp = load(ref_path), load(hyp_path)
+        ref, hyp = read_rttm(ref_path.read_text()), read_rttm(hyp_path.read_text())
         detail = metric(ref, hyp, detailed=True)
         per_call[rel] = round(detail["identification error rate"], 4)
         components[rel] = (detail["identification error rate"] * detail["total"],
@@ -392,122 +385,36 @@ def role_der(reference_dir: Path, out: Path, files: list[str]) -> dict[str, Any]
             "components": components}
 
 
-@dataclass(frozen=True)
-class ReferenceLine:
-    """One utterance of a reference transcript; times in seconds."""
-
-    start: float
-    end: float
-    role: Role
-    text: str
-
-
-def read_reference_transcript(path: str | Path) -> list[ReferenceLine]:
-    """``start\tend\tROLE\ttext`` lines (the ``audio_fixtures/transcripts`` format); blank
-    lines are skipped, anything else that does not parse raises ``ValueError``."""
-    out = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        parts = line.split("\t")
-        try:
-            if len(parts) != 4:
-                raise ValueError(f"{len(parts)} tab-separated fields, want 4")
-            out.append(ReferenceLine(float(parts[0]), float(parts[1]), Role(parts[2]),
-                                     parts[3].strip()))
-        except ValueError as e:
-            raise ValueError(f"{path}:{n}: not start<TAB>end<TAB>ROLE<TAB>text ({e})") from e
-    return out
-
-
-def _reference_segment(line: ReferenceLine, channel: int | None,
-                       words: list[tuple[str, float]] | None = None) -> Segment:
-    """A segment with the reference text; words spread over the line by their length, each
-    heard for sure (probability 1). ``words``: (text, probability) in place of the line's
-    own words (see :func:`asr_noise`)."""
-    if words is None:
-        words = [(t, 1.0) for t in line.text.split()]
-    total = sum(len(t) + 1 for t, _ in words) or 1
-    out, at = [], line.start
-    for t, prob in words:
-        step = (line.end - line.start) * (len(t) + 1) / total
-        out.append(Word(at, at + step, t, prob))
-        at += step
-    return Segment(line.start, line.end, " ".join(t for t, _ in words), tuple(out),
-                   channel=channel)
-
-
-NOISE_LETTERS = "abcdefghijklmnoprstuvwz"
-
-
-def asr_noise(text: str, rate: float, rng) -> list[tuple[str, float]]:
-    """``text`` as a crude recogniser would give it: lower case, no punctuation, and each word
-    with probability ``rate`` lost (a third of those) or misspelled by one or two letters (the
-    rest), at word probability 0.3; the other words at 0.9. ``rng``: a ``random.Random``."""
-    out = []
-    for token in text.split():
-        word = "".join(c for c in token.lower() if c.isalnum() or c in "'-")
-        if not word:
-            continue
-        r = rng.random()
-        if r < rate / 3:
-            continue
-        if r >= rate:
-            out.append((word, 0.9))
-            continue
-        chars = list(word)
-        for _ in range(rng.choice((1, 2))):
-            i, op = rng.randrange(len(chars) + 1), rng.random()
-            if op < 0.4 and i < len(chars):
-                chars[i] = rng.choice(NOISE_LETTERS)
-            elif op < 0.7 and i < len(chars) and len(chars) > 1:
-                del chars[i]
-            else:
-                chars.insert(i, rng.choice(NOISE_LETTERS))
-        out.append(("".join(chars), 0.3))
-    return out
-
-
-def replay_with_reference(result: dict[str, Any], lines: list[ReferenceLine], audio, config,
+def replay_with_reference(result: CallResult, lines: list[ReferenceLine], audio, config,
                           nlp=None, noise: tuple[float, int] | None = None,
                           kinds: tuple[str, ...] = REPLAY_KINDS,
                           scorer=None) -> dict[str, dict[str, str]]:
-    """Verdict rows (``results.csv`` form) for one analysed call replayed with the reference
-    text (``reference_text``) and with the reference text and roles
-    (``reference_text_and_roles``); ``result`` is the call's JSON, ``audio`` its loaded audio.
-    ``noise``: (word error rate, seed) of :func:`asr_noise` put on the reference text;
+    """Verdict rows (``results.csv`` form) for one analysed call run again through
+    ``CallAnalyzer`` with the reference text as its transcription stage
+    (``reference_text``), and the reference roles as its role stage as well
+    (``reference_text_and_roles``); ``result`` is the call's result, ``audio`` its loaded audio.
+    The events and speaker turns are the call's own, held fixed, and so is the stretch that
+    was transcribed: the reference lines that start in it, all given at once
+    (``full_transcript``), so that only the text (and the roles) differ from the pipeline's
+    run. ``noise``: (word error rate, seed) of ``oracles.asr_noise`` on the reference text;
     ``kinds``: the replays wanted; ``scorer``: a ``names.WhisperScorer`` to snap misheard
     names as ``analyze`` does (None: names as written)."""
 
-    transcribed = result["transcript"]["duration_s"]
+    transcribed = result.transcript.duration_s
     lines = [ln for ln in lines if ln.start < transcribed]
-    events = [Event(**e) for e in result["events"]]
-    turns = [ChannelTurn(**t) for t in result["speaker_turns"]]
-    # a line's channel as the pipeline finds a diarized turn's: the clearly louder one
-    channels = with_channels(audio, [ChannelTurn(ln.start, ln.end, "") for ln in lines])
     rng = random.Random(noise[1]) if noise else None
-    segments = tuple(
-        _reference_segment(ln, c.channel, asr_noise(ln.text, noise[0], rng) if noise else None)
-        for ln, c in zip(lines, channels, strict=True))
-    transcript = Transcript(segments, "nl", transcribed, ModelInfo("reference", None, "reference"))
-    timeline = assign_roles(audio.duration, events, transcript, turns, config.roles,
-                            nonspeech_levels(audio, events))
-    agent = next((ln.start for ln in lines if ln.role == Role.AGENT), None)
-    reference = RoleTimeline(
-        turns=tuple(Turn(ln.start, ln.end, ln.role) for ln in lines), duration_s=audio.duration,
-        agent_start_s=agent, agent_start_confidence=1.0,
-        utterances=tuple((Utterance(s.start, s.end, s.text, s.channel, None, (s,)), ln.role)
-                         for ln, s in zip(lines, segments, strict=True)))
+    transcriber = OracleTranscriber.from_reference(
+        lines, audio, rng, noise[0] if noise else 0.0, scorer)
+    diarizer = OracleDiarizer(result.speaker_turns)
+    events = OracleEvents(result.events)
+    config = replace(config, analysis=replace(config.analysis, full_transcript=True))
     rows = {}
-    for key, tl in (("reference_text", timeline), ("reference_text_and_roles", reference)):
+    for key, roles in (("reference_text", None), ("reference_text_and_roles", OracleRoles(lines))):
         if key not in kinds:
             continue
-        verdicts = decide(tl, config.verdicts, nlp=nlp)
-        if scorer is not None:
-            verdicts = decide_with_snaps(tl, verdicts, audio.mono(), scorer, nlp,
-                                         config.verdicts, config.names)
-        rows[key] = result_row({"file": result["file"], "verdicts": asdict(verdicts),
-                                "audio": result.get("audio")})
+        analyzer = CallAnalyzer(config, transcriber=transcriber, diarizer=diarizer,
+                                events=events, roles=roles, nlp=nlp)
+        rows[key] = result_row(analyzer.analyze_audio(audio, result.file))
     return rows
 
 
@@ -550,10 +457,10 @@ def attribute_misses(labels: list[dict[str, str]], results: dict[str, dict[str, 
 
 @dataclass(frozen=True)
 class ReplayCall:
-    """One analysed call ready to be replayed: its JSON, reference lines and audio."""
+    """One analysed call ready to be replayed: its result, reference lines and audio."""
 
     file: str
-    result: dict[str, Any]
+    result: CallResult
     lines: list[ReferenceLine]
     audio: Any  # pipeline.analysis.audio.Audio
 
@@ -569,8 +476,12 @@ def load_replayable(root: Path, out: Path, labels: list[dict[str, str]], transcr
         call = out / "calls" / f"{lab['file']}.json"
         if not ref.exists() or not call.exists():
             continue
-        result = json.loads(call.read_text())
-        if result.get("error") or not result.get("transcript"):
+        try:
+            result = CallResult.from_dict(json.loads(call.read_text()))
+        except (ValueError, KeyError, TypeError) as e:  # SchemaError is a ValueError
+            logger.warning("no replay of %s: %s", lab["file"], e)
+            continue
+        if result.error or result.transcript is None:
             continue
         try:
             lines = read_reference_transcript(ref)

@@ -29,6 +29,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
@@ -45,7 +46,6 @@ from pipeline.review import media, reviews, views
 from pipeline.review.export import export_csv
 from pipeline.review.security import LOCAL_HOSTS, Guard, is_local_host
 from pipeline.runs import store
-from pipeline.types import parse_reasons
 
 logger = logging.getLogger(__name__)
 
@@ -172,40 +172,33 @@ def create_app(out: str | Path, token: str | None = None,
             call = reviews.call_row(conn, file)
         except reviews.UnknownCallError:
             return error_page(request, 404, "no such call in this output folder")
-        turns = [dict(r) for r in conn.execute(
-            'SELECT start, "end", role, speaker, channel FROM turns WHERE file = ? '
-            "ORDER BY idx", (file,))]
-        segments = [dict(r) for r in conn.execute(
-            'SELECT idx, start, "end", text, channel FROM segments WHERE file = ? '
-            "ORDER BY idx", (file,))]
+        turns = store.turns_of(conn, file)
+        segments = store.segments_of(conn, file)
         result = store.load_result(out, file)
-        if result is not None and result.get("key") == call["key"]:
-            json_segments = (result.get("transcript") or {}).get("segments") or []
-            if len(json_segments) == len(segments):  # same transcript: words give exact times
-                for s, js in zip(segments, json_segments, strict=True):
-                    s["words"] = js.get("words") or []
-        roles_info = (result or {}).get("roles") or {}
-        evidence: dict[str, list[dict[str, Any]]] = {k: [] for k in views.EVIDENCE_KINDS}
-        for r in conn.execute('SELECT decision, text, start, "end", role, confidence, '
-                              "asr_confidence, detail FROM evidence WHERE file = ? "
-                              "ORDER BY decision, idx", (file,)):
-            evidence.setdefault(r["decision"], []).append(dict(r))
+        if result is not None and result.key == call.key and result.transcript is not None:
+            heard = result.transcript.segments
+            if len(heard) == len(segments):  # same transcript: words give exact times
+                segments = [replace(s, words=h.words) for s, h in zip(segments, heard,
+                                                                       strict=True)]
+        agent_start_reasons = (result.timeline.reasons
+                               if result is not None and result.timeline is not None else ())
+        evidence = store.evidence_of(conn, file)
         machine = {r["name"]: {"value": r["value"], "confidence": r["confidence"]}
                    for r in conn.execute("SELECT name, value, confidence FROM decisions "
                                          "WHERE file = ?", (file,))}
-        review_reasons = list(parse_reasons(call["review_reasons"]))
+        review_reasons = list(call.review_reasons)
         hist = reviews.history(conn, file)
-        duration = views.duration_of(call["duration_s"], turns, segments)
+        duration = views.duration_of(call.duration_s, turns, segments)
         meta = {r["column"]: r["value"] for r in conn.execute(
             'SELECT "column", value FROM metadata WHERE file = ? ORDER BY "column"', (file,))}
         context = {
             "call": call, "file": file, "meta": meta, "duration": duration,
             "audit": file in store.audit_sample(conn),
             "lanes": views.timeline(turns, duration),
-            "markers": views.markers(evidence, call["agent_start_s"], duration),
+            "markers": views.markers(evidence, call.agent_start_s, duration),
             "segments": views.transcript(segments, turns, evidence),
             "decisions": views.decisions(machine, evidence, review_reasons, hist,
-                                         roles_info.get("reasons") or ()),
+                                         agent_start_reasons),
             "review_reasons": review_reasons,
             "pending": pending or {}, "reviewer": reviewer or _reviewer_from(request),
             "conflicts": conflicts or [], "error": error, "saved": saved,

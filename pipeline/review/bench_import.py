@@ -25,10 +25,22 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from pipeline.review.reviews_csv import export_reviews, import_reviews, read_text
 from pipeline.runs import store
+from pipeline.types import (
+    AudioInfo,
+    CallResult,
+    Evidence,
+    ModelInfo,
+    Role,
+    RoleTimeline,
+    Segment,
+    Transcript,
+    Turn,
+    Verdicts,
+    Word,
+)
 
 # (decision, reviewer's value) pairs the rows cycle through; machine values are in _result
 VALUES = (
@@ -40,34 +52,28 @@ VALUES = (
 )
 
 
-def _result(i: int) -> dict[str, Any]:
+def _result(i: int) -> CallResult:
     """A per-call result of the batch's shape, small but complete."""
     file = f"batch/{i // 500:02d}/call {i:05d}.wav"
-    words = [{"start": 3.0 + 0.4 * k, "end": 3.38 + 0.4 * k, "text": w, "probability": 0.8}
-             for k, w in enumerate("gemeente Tilburg goedemiddag met Joyce".split())]
-    return {
-        "schema_version": "1.0", "file": file, "key": f"k{i}", "error": None,
-        "error_code": None, "audio": {"duration_s": 60.0, "sample_rate": 8000, "channels": 1},
-        "roles": {"agent_start_s": 3.0, "agent_start_confidence": 0.9, "turns": [
-            {"start": 0.5, "end": 2.5, "role": "IVR", "speaker": "S0", "channel": None},
-            {"start": 3.0, "end": 9.0, "role": "AGENT", "speaker": "S1", "channel": None}]},
-        "transcript": {"segments": [{"start": 3.0, "end": 5.0, "channel": None, "words": words,
-                                     "text": "gemeente Tilburg, goedemiddag met Joyce."}]},
-        "verdicts": {
-            "notice_before_agent": "yes", "notice_by_agent": "no", "notice_source": "ivr",
-            "agent_name": "first", "agent_first": "joyce", "agent_last": None,
-            "organisation_named": "yes", "greeting": "goedemiddag", "agent_start_s": 3.0,
-            "agent_start_confidence": 0.9, "needs_review": i % 5 == 0,
-            "review_reasons": ["x"] if i % 5 == 0 else [],
-            "agent_knows_recording": "not_asked", "notice_contradicted": "no",
-            "notice_purpose": "training", "caller_announced_recording": "no",
-            "agent_objected": None,
-            "notice_evidence": [{"text": "dit gesprek wordt opgenomen", "start": 0.6,
-                                 "end": 2.0, "role": "IVR", "confidence": 0.9}],
-            "name_evidence": [{"text": "joyce", "start": 4.6, "end": 5.0, "role": "AGENT",
-                               "confidence": 0.9}],
-        },
-    }
+    words = tuple(Word(3.0 + 0.4 * k, 3.38 + 0.4 * k, w, 0.8)
+                  for k, w in enumerate("gemeente Tilburg goedemiddag met Joyce".split()))
+    return CallResult(
+        file=file, key=f"k{i}",
+        audio=AudioInfo(file, 60.0, 8000, 1, "pcm_s16le", "wav", "0" * 64),
+        timeline=RoleTimeline(
+            turns=(Turn(0.5, 2.5, Role.IVR, "S0"), Turn(3.0, 9.0, Role.AGENT, "S1")),
+            duration_s=60.0, agent_start_s=3.0, agent_start_confidence=0.9),
+        transcript=Transcript((Segment(3.0, 5.0, "gemeente Tilburg, goedemiddag met Joyce.",
+                                       words),), "nl", 60.0, ModelInfo("bench", None, "none")),
+        verdicts=Verdicts(
+            notice_before_agent="yes", notice_by_agent="no", notice_source="ivr",
+            agent_name="first", agent_first="joyce", agent_last=None,
+            organisation_named="yes", organisation=None, greeting="goedemiddag",
+            agent_start_s=3.0, agent_start_confidence=0.9,
+            notice_evidence=(Evidence("dit gesprek wordt opgenomen", 0.6, 2.0, Role.IVR, 0.9),),
+            name_evidence=(Evidence("joyce", 4.6, 5.0, Role.AGENT, 0.9),),
+            opening_text="gemeente Tilburg, goedemiddag met Joyce.", needs_review=i % 5 == 0,
+            review_reasons=("x",) if i % 5 == 0 else (), notice_purpose="training"))
 
 
 def build(folder: Path, n_calls: int, n_rows: int) -> tuple[Path, Path]:
@@ -79,7 +85,7 @@ def build(folder: Path, n_calls: int, n_rows: int) -> tuple[Path, Path]:
     for i in range(n_calls):
         r = _result(i)
         store.put_call(conn, r)
-        files.append(r["file"])
+        files.append(r.file)
     conn.close()
     path = folder / "reviews.csv"
     t0 = time.time() - 30 * 86400

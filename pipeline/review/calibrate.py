@@ -53,7 +53,7 @@ from pipeline.review.audit import unflagged_calls
 from pipeline.runs import store
 from pipeline.runs.accuracy import MIN_REVIEWS
 from pipeline.stats import Stratum, Weighted, stratified
-from pipeline.types import parse_reasons
+from pipeline.types import CallResult, NameCategory, ReviewReason, Role, YesNo
 
 CALIBRATED_NAME = "calibrated.toml"
 GRID_STEP = 0.01  # candidate threshold values: 0.00, 0.01, ..., 1.00
@@ -71,20 +71,21 @@ class Knob:
     """A threshold of ``VerdictOptions`` that flags a call when a score is below it."""
 
     option: str  # the ``VerdictOptions`` field
-    reasons: tuple[str, ...]  # the review reasons it raises
+    reasons: tuple[ReviewReason, ...]  # the review reasons it raises
     lowers: bool  # whether values below the run's can be replayed
     score: str  # what it compares, in words
 
 
 KNOBS = (
-    Knob("min_agent_start_confidence", ("unclear_agent_start",), True,
+    Knob("min_agent_start_confidence", (ReviewReason.UNCLEAR_AGENT_START,), True,
          "confidence of the agent start"),
-    Knob("min_heard_for_none", ("announcements_poorly_heard", "opening_poorly_heard",
-                                "agent_speech_poorly_heard"), True,
+    Knob("min_heard_for_none", (ReviewReason.ANNOUNCEMENTS_POORLY_HEARD,
+                                ReviewReason.OPENING_POORLY_HEARD,
+                                ReviewReason.AGENT_SPEECH_POORLY_HEARD), True,
          "mean word probability of the announcements / the agent's opening"),
-    Knob("min_notice_confidence", ("weak_notice_evidence",), False,
+    Knob("min_notice_confidence", (ReviewReason.WEAK_NOTICE_EVIDENCE,), False,
          "rule confidence of the weakest notice candidate"),
-    Knob("min_name_confidence", ("name_too_weak_to_count",), True,
+    Knob("min_name_confidence", (ReviewReason.NAME_TOO_WEAK_TO_COUNT,), True,
          "rule confidence of a name heard poorly"),
 )
 _KNOB_REASONS = frozenset(r for k in KNOBS for r in k.reasons)
@@ -162,35 +163,36 @@ class Calibration:
 
 # ------------------------------------------------------------------------------ the scores
 
-def heard(result: Mapping[str, Any], opening_s: float) -> tuple[float | None, float | None]:
+def heard(result: CallResult | None, opening_s: float
+          ) -> tuple[float | None, float | None]:
     """(announcements, opening): mean recogniser word probability of the words before the
     agent start not in an AGENT turn, and of the agent's words from the agent start until the
     caller first speaks or ``opening_s`` seconds have passed; None where there are no words
-    (or no agent start). Words are placed in the role turn holding their midpoint."""
-    roles = result.get("roles") or {}
-    start = roles.get("agent_start_s")
+    (or no agent start, or no result). Words are placed in the role turn holding their
+    midpoint."""
+    start = result.agent_start_s if result is not None else None
     if start is None:
         return None, None
-    turns = [(t["start"], t["end"], t["role"]) for t in roles.get("turns") or ()]
+    turns = [(t.start, t.end, t.role) for t in result.timeline.turns]
 
-    def role_at(t: float) -> str | None:
+    def role_at(t: float) -> Role | None:
         return next((r for a, b, r in turns if a <= t < b), None)
 
-    words = sorted((w["start"], w["end"], w["probability"])
-                   for s in (result.get("transcript") or {}).get("segments") or ()
-                   for w in s.get("words") or () if w.get("probability") is not None)
+    segments = result.transcript.segments if result.transcript is not None else ()
+    words = sorted((w.start, w.end, w.probability) for s in segments for w in s.words
+                   if w.probability is not None)
     before: list[float] = []
     opening: list[float] = []
     caller_spoke = False
     for w0, w1, p in words:
         role = role_at((w0 + w1) / 2)
         if w0 < start:
-            if role != "AGENT":
+            if role != Role.AGENT:
                 before.append(p)
         elif w0 <= start + opening_s and not caller_spoke:
-            if role == "CALLER":
+            if role == Role.CALLER:
                 caller_spoke = True
-            elif role == "AGENT":
+            elif role == Role.AGENT:
                 opening.append(p)
 
     def mean(xs: list[float]) -> float | None:
@@ -217,24 +219,23 @@ def _scores(conn: sqlite3.Connection, out: Path, options: VerdictOptions
               and options.min_heard_probability <= r["asr_confidence"]
               < options.min_word_probability):
             names[r["file"]] = r["confidence"] or 0.0
-    for r in conn.execute("SELECT file, agent_start_s, agent_start_confidence FROM calls "
-                          "WHERE status = 'ok' ORDER BY file"):
-        file = r["file"]
+    for c in store.call_rows(conn, ok=True):
+        file = c.file
         values = machine.get(file, {})
         heard_score = None
-        if r["agent_start_s"] is not None:
-            result = store.load_result(out, file) or {}
-            before, opening = heard(result, options.opening_s)
+        if c.agent_start_s is not None:
+            before, opening = heard(store.load_result(out, file), options.opening_s)
             applicable = []
-            if values.get("notice_before_agent") == "no":
+            if values.get("notice_before_agent") == YesNo.NO:
                 applicable.append(before)
-            if values.get("agent_name") == "none" or values.get("notice_by_agent") == "no":
+            if (values.get("agent_name") == NameCategory.NONE
+                    or values.get("notice_by_agent") == YesNo.NO):
                 applicable.append(opening)
             known = [h for h in applicable if h is not None]
             heard_score = min(known) if known else None
         scores[file] = {
-            "min_agent_start_confidence": (r["agent_start_confidence"]
-                                           if r["agent_start_s"] is not None else None),
+            "min_agent_start_confidence": (c.agent_start_confidence
+                                           if c.agent_start_s is not None else None),
             "min_heard_for_none": heard_score,
             "min_notice_confidence": min(notices[file]) if file in notices else None,
             "min_name_confidence": names.get(file),
@@ -254,22 +255,21 @@ def load_batch(conn: sqlite3.Connection, out: str | Path, options: VerdictOption
     unflagged = unflagged_calls(conn, counts.by)  # {stratum: files}, as the draw counts them
     pools = (*sorted(set(unflagged) | set(counts.strata)), "flagged")
     stratum_of = {f: s for s, files in unflagged.items() for f in files}
-    calls = list(conn.execute("SELECT file, needs_review, review_reasons FROM calls "
-                              "WHERE status = 'ok' ORDER BY file"))
-    files = tuple(r["file"] for r in calls)
+    calls = store.call_rows(conn, ok=True)
+    files = tuple(c.file for c in calls)
     raw = _scores(conn, out, options)
     current = {k.option: float(getattr(options, k.option)) for k in KNOBS}
     fixed = np.zeros(len(files), bool)
     pool = np.full(len(files), len(pools) - 1)
     scores = {k.option: np.full(len(files), np.inf) for k in KNOBS}
     adjusted = dict.fromkeys(current, 0)
-    for i, r in enumerate(calls):
-        reasons = set(parse_reasons(r["review_reasons"]))
-        fixed[i] = bool(reasons - _KNOB_REASONS) or (bool(r["needs_review"]) and not reasons)
-        if not r["needs_review"]:
-            pool[i] = pools.index(stratum_of.get(r["file"], ""))
+    for i, c in enumerate(calls):
+        reasons = set(c.review_reasons)
+        fixed[i] = bool(reasons - _KNOB_REASONS) or (bool(c.needs_review) and not reasons)
+        if not c.needs_review:
+            pool[i] = pools.index(stratum_of.get(c.file, ""))
         for k in KNOBS:
-            s = raw[r["file"]][k.option]
+            s = raw[c.file][k.option]
             flagged = bool(reasons & set(k.reasons))
             if flagged and (s is None or s >= current[k.option]):
                 s, adjusted[k.option] = -np.inf, adjusted[k.option] + 1

@@ -26,6 +26,14 @@ from pathlib import Path
 from pipeline.runs import store
 from pipeline.runs.batch import RESULT_COLUMNS, atomic_write, result_row
 
+
+def stored_row(call: store.CallRow) -> dict[str, str]:
+    """The ``results.csv`` row of a call whose JSON is missing or of another run: only the
+    facts of the store's ``calls`` row, no decisions."""
+    empty = {k: "" for k in RESULT_COLUMNS}
+    return {**empty, "file": call.file, "error": call.error or "",
+            "duration_s": "" if call.duration_s is None else f"{call.duration_s:.2f}"}
+
 NAME_COLUMNS = ("agent_first", "agent_last", "agent_first_reviewed", "agent_last_reviewed")
 REVIEWED_COLUMNS = tuple(f"{d}_reviewed" for d in store.REVIEWABLE) + ("reviewed_by",
                                                                         "reviewed_at")
@@ -71,7 +79,7 @@ def export_rows(out: str | Path, pseudonymise: bool = False) -> list[dict[str, s
         raise FileNotFoundError(f"no {store.STORE_NAME} in {out} (run `callcheck analyze`)")
     conn = store.connect(path)
     try:
-        calls = {r["file"]: r for r in conn.execute("SELECT * FROM calls")}
+        calls = {c.file: c for c in store.call_rows(conn)}
         latest = store.reviews_by_file(conn)
     finally:
         conn.close()
@@ -80,10 +88,10 @@ def export_rows(out: str | Path, pseudonymise: bool = False) -> list[dict[str, s
     for file in _order(out, list(calls)):
         c = calls[file]
         result = store.load_result(out, file)
-        if result is None or result.get("key") != c["key"]:  # no JSON (unsafe name) or stale
-            result = {"file": file, "error": c["error"], "verdicts": None,
-                      "audio": {"duration_s": c["duration_s"]}}
-        row = result_row(result)
+        if result is None or result.key != c.key:  # no JSON (unsafe name) or stale
+            row = stored_row(c)
+        else:
+            row = result_row(result)
         reviews = latest.get(file, {})
         for d in store.REVIEWABLE:
             r = reviews.get(d)

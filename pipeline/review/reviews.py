@@ -38,7 +38,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.runs import store
-from pipeline.types import KNOWS_VALUES, OBJECTED_VALUES, PURPOSE_VALUES, parse_reasons
+from pipeline.types import (
+    KNOWS_VALUES,
+    NAME_CATEGORIES,
+    NOTICE_SOURCES,
+    OBJECTED_VALUES,
+    PURPOSE_VALUES,
+    YES_NO,
+    ReviewReason,
+)
 
 MAX_REVIEWER = 80  # characters of a reviewer's name
 MAX_COMMENT = 2000  # characters of a comment
@@ -53,16 +61,16 @@ NONE_WORDS = store.NONE_WORDS  # free-text values that mean "there is none"
 # whose purposes include the one chosen, ``agent_objected=none`` those without an objection
 # to decide (the caller announced nothing)
 FILTERABLE: dict[str, tuple[str, ...]] = {
-    "notice_before_agent": ("yes", "no"),
-    "notice_by_agent": ("yes", "no"),
-    "notice_source": ("ivr", "agent", "none"),
+    "notice_before_agent": YES_NO,
+    "notice_by_agent": YES_NO,
+    "notice_source": NOTICE_SOURCES,
     "notice_purpose": PURPOSE_VALUES,
     "agent_knows_recording": KNOWS_VALUES,
-    "notice_contradicted": ("yes", "no"),
-    "caller_announced_recording": ("yes", "no"),
+    "notice_contradicted": YES_NO,
+    "caller_announced_recording": YES_NO,
     "agent_objected": (*OBJECTED_VALUES, "none"),
-    "agent_name": ("none", "first", "last", "full"),
-    "organisation_named": ("yes", "no"),
+    "agent_name": NAME_CATEGORIES,
+    "organisation_named": YES_NO,
 }
 KINDS = ("flagged", "audit")  # the queue's kinds of call: flagged by the pipeline, audit sample
 _NAME_RE = re.compile(r"[^\W\d_]+(?:(?:[ '’.-]|\. )[^\W\d_]+)*\.?")
@@ -239,9 +247,9 @@ def parse_submission(form: Mapping[str, Any]) -> tuple[str, list[ReviewItem]]:
 
 # ------------------------------------------------------------------------------ saving
 
-def call_row(conn: sqlite3.Connection, file: str) -> sqlite3.Row:
+def call_row(conn: sqlite3.Connection, file: str) -> store.CallRow:
     """The ``calls`` row of ``file``; raises :class:`UnknownCallError`."""
-    row = conn.execute("SELECT * FROM calls WHERE file = ?", (file,)).fetchone()
+    row = store.call_row(conn, file)
     if row is None:
         raise UnknownCallError(file)
     return row
@@ -263,7 +271,7 @@ def save_reviews(conn: sqlite3.Connection, file: str, reviewer: str, items: list
     now = time.time() if now is None else now
     with store.transaction(conn):
         call = call_row(conn, file)
-        if call["status"] != "ok":
+        if not call.ok:
             raise ReviewInputError("this call has no decisions to review (its analysis failed)")
         for item in items:
             check_fits_call(call, item.decision, item.human_value)
@@ -288,16 +296,16 @@ def save_reviews(conn: sqlite3.Connection, file: str, reviewer: str, items: list
     return ids
 
 
-def check_fits_call(call: sqlite3.Row, decision: str, human_value: str | None) -> None:
+def check_fits_call(call: store.CallRow, decision: str, human_value: str | None) -> None:
     """Refuse a review of a failed analysis, or an agent start after the end of the call
     (:class:`ReviewInputError`)."""
-    if call["status"] != "ok":
+    if not call.ok:
         raise ReviewInputError("this call has no decisions to review (its analysis failed)")
     if (decision == "agent_start_s" and human_value is not None
-            and call["duration_s"] is not None
-            and float(human_value) > call["duration_s"] + 1.0):
+            and call.duration_s is not None
+            and float(human_value) > call.duration_s + 1.0):
         raise ReviewInputError(f"agent_start_s: {human_value} s is after the end "
-                               f"of the call ({call['duration_s']:.1f} s)")
+                               f"of the call ({call.duration_s:.1f} s)")
 
 
 def append_review(conn: sqlite3.Connection, file: str, decision: str, machine: str | None,
@@ -421,7 +429,7 @@ class QueueRow:
     error: str | None
     error_code: str | None
     needs_review: bool
-    review_reasons: tuple[str, ...]
+    review_reasons: tuple[ReviewReason | str, ...]
     duration_s: float | None
     machine: dict[str, str | None]  # decision -> machine value
     reviewed: dict[str, sqlite3.Row]  # decision -> newest review
@@ -479,14 +487,12 @@ def queue(conn: sqlite3.Connection, flt: QueueFilter) -> Queue:
     meta = store.metadata_table(conn)
     sample = store.audit_sample(conn)
     rows = [QueueRow(
-        file=c["file"], status=c["status"], error=c["error"], error_code=c["error_code"],
-        needs_review=bool(c["needs_review"]),
-        review_reasons=parse_reasons(c["review_reasons"]),
-        duration_s=c["duration_s"], machine=machine.get(c["file"], {}),
-        reviewed=latest.get(c["file"], {}), metadata=meta.get(c["file"], {}),
-        audit=c["file"] in sample)
-        for c in conn.execute("SELECT file, status, error, error_code, needs_review, "
-                              "review_reasons, duration_s FROM calls")]
+        file=c.file, status=c.status, error=c.error, error_code=c.error_code,
+        needs_review=bool(c.needs_review), review_reasons=c.review_reasons,
+        duration_s=c.duration_s, machine=machine.get(c.file, {}),
+        reviewed=latest.get(c.file, {}), metadata=meta.get(c.file, {}),
+        audit=c.file in sample)
+        for c in store.call_rows(conn)]
     counts = {"total": len(rows), "flagged": sum(r.needs_review for r in rows),
               "reviewed": sum(bool(r.reviewed) for r in rows),
               "failed": sum(r.status != "ok" for r in rows),

@@ -198,8 +198,7 @@ def import_reviews(conn, text: str, now: float | None = None) -> ImportSummary:
     now = time.time() if now is None else now
     rows = read_rows(text)
     with store.transaction(conn):
-        calls = {r["file"]: r for r in conn.execute(
-            "SELECT file, status, duration_s FROM calls")}
+        calls = {c.file: c for c in store.call_rows(conn)}
         machine: dict[str, dict[str, Any]] = {}
         for r in conn.execute("SELECT file, name, value FROM decisions"):
             machine.setdefault(r["file"], {})[r["name"]] = r["value"]

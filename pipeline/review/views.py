@@ -22,13 +22,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.runs import store
-from pipeline.types import DECISION_CONCERNS, PURPOSE_VALUES, PURPOSES, REASON_CONCERNS
-
-LANES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("IVR", ("IVR",)), ("hold", ("MUSIC", "TONE")), ("agent", ("AGENT",)),
-    ("caller", ("CALLER",)),
+from pipeline.types import (
+    DECISION_CONCERNS,
+    PURPOSE_VALUES,
+    PURPOSES,
+    Evidence,
+    ReviewReason,
+    Role,
+    Segment,
+    Turn,
+    Word,
+    concern_of,
 )
-SPEECH_ROLES = ("IVR", "AGENT", "CALLER")
+
+LANES: tuple[tuple[str, tuple[Role, ...]], ...] = (
+    ("IVR", (Role.IVR,)), ("hold", (Role.MUSIC, Role.TONE)), ("agent", (Role.AGENT,)),
+    ("caller", (Role.CALLER,)),
+)
+SPEECH_ROLES = (Role.IVR, Role.AGENT, Role.CALLER)
 EVIDENCE_KINDS = store.EVIDENCE_KINDS  # kind -> the verdicts' evidence list
 DECISION_EVIDENCE = store.DECISION_EVIDENCE  # which kind of evidence each decision rests on
 # decisions whose reviewed value may join several of the values offered (``a;b``), with
@@ -48,7 +59,7 @@ class Bar:
 
     start: float
     end: float
-    role: str
+    role: Role
     left_pct: float
     width_pct: float
 
@@ -84,7 +95,7 @@ class Piece:
 class SegmentView:
     start: float
     end: float
-    role: str | None
+    role: Role | None
     channel: int | None
     pieces: tuple[Piece, ...]
 
@@ -98,9 +109,9 @@ class DecisionView:
     name: str
     machine: str | None
     confidence: float | None
-    evidence: tuple[Mapping[str, Any], ...]
+    evidence: tuple[Evidence, ...]
     evidence_kind: str | None
-    reasons: tuple[str, ...]
+    reasons: tuple[ReviewReason | str, ...]
     allowed: tuple[str, ...] | None  # the values a reviewer can choose (None: free text)
     reviewable: bool
     latest: sqlite3.Row | None
@@ -113,30 +124,30 @@ def _pct(t: float, duration: float) -> float:
     return round(100.0 * min(max(t, 0.0), duration) / duration, 3)
 
 
-def duration_of(duration_s: float | None, turns: Sequence[Mapping[str, Any]],
-                segments: Sequence[Mapping[str, Any]]) -> float:
+def duration_of(duration_s: float | None, turns: Sequence[Turn],
+                segments: Sequence[Segment]) -> float:
     """The call's length in seconds (the audio's, else the last turn or segment end)."""
-    ends = [float(x["end"]) for x in [*turns, *segments]]
+    ends = [float(x.end) for x in [*turns, *segments]]
     return max([float(duration_s or 0.0), *ends, 0.001])
 
 
-def timeline(turns: Sequence[Mapping[str, Any]], duration: float) -> list[Lane]:
+def timeline(turns: Sequence[Turn], duration: float) -> list[Lane]:
     """The lanes of the role timeline; SILENCE is not drawn."""
     lanes = []
     for name, roles in LANES:
         bars = []
         for t in turns:
-            if t["role"] not in roles or t["end"] <= t["start"]:
+            if t.role not in roles or t.end <= t.start:
                 continue
-            left = _pct(t["start"], duration)
-            width = max(MIN_BAR_PCT, _pct(t["end"], duration) - left)
-            bars.append(Bar(float(t["start"]), float(t["end"]), t["role"], left,
+            left = _pct(t.start, duration)
+            width = max(MIN_BAR_PCT, _pct(t.end, duration) - left)
+            bars.append(Bar(float(t.start), float(t.end), t.role, left,
                             round(min(width, 100.0 - left), 3)))
         lanes.append(Lane(name, tuple(bars)))
     return lanes
 
 
-def markers(evidence: Mapping[str, Sequence[Mapping[str, Any]]], agent_start_s: float | None,
+def markers(evidence: Mapping[str, Sequence[Evidence]], agent_start_s: float | None,
             duration: float) -> list[Marker]:
     out = []
     if agent_start_s is not None:
@@ -144,21 +155,21 @@ def markers(evidence: Mapping[str, Sequence[Mapping[str, Any]]], agent_start_s: 
                           f"agent starts at {agent_start_s:.2f} s"))
     for kind, items in evidence.items():
         for e in items:
-            if e.get("start") is not None:
-                out.append(Marker(kind, float(e["start"]), _pct(e["start"], duration),
-                                  f"{kind}: {e.get('text', '')}"))
+            if e.start is not None:
+                out.append(Marker(kind, float(e.start), _pct(e.start, duration),
+                                  f"{kind}: {e.text}"))
     return out
 
 
-def role_at(turns: Sequence[Mapping[str, Any]], start: float, end: float) -> str | None:
+def role_at(turns: Sequence[Turn], start: float, end: float) -> Role | None:
     """The speaking role that overlaps ``start``..``end`` seconds most."""
     best, best_overlap = None, 0.0
     for t in turns:
-        if t["role"] not in SPEECH_ROLES:
+        if t.role not in SPEECH_ROLES:
             continue
-        overlap = min(end, t["end"]) - max(start, t["start"])
+        overlap = min(end, t.end) - max(start, t.start)
         if overlap > best_overlap:
-            best, best_overlap = t["role"], overlap
+            best, best_overlap = t.role, overlap
     return best
 
 
@@ -166,36 +177,32 @@ def _norm(word: str) -> str:
     return "".join(_WORD.findall(word.casefold()))
 
 
-def _mark_words(words: Sequence[Mapping[str, Any]],
-                evidence: Sequence[tuple[str, Mapping[str, Any]]]) -> list[set[str]]:
+def _mark_words(words: Sequence[Word], evidence: Sequence[tuple[str, Evidence]]
+                ) -> list[set[str]]:
     """Evidence kinds per word (see the module docstring)."""
     kinds: list[set[str]] = [set() for _ in words]
     for kind, e in evidence:
-        if e.get("start") is None or e.get("end") is None:
+        if e.start is None or e.end is None:
             continue
-        lo, hi = float(e["start"]) - SLACK_S, float(e["end"]) + SLACK_S
+        lo, hi = float(e.start) - SLACK_S, float(e.end) + SLACK_S
         inside = [i for i, w in enumerate(words)
-                  if lo <= (float(w["start"]) + float(w["end"])) / 2 <= hi]
-        tokens = {_norm(x) for x in str(e.get("text") or "").split()} - {""}
-        matched = [i for i in inside if _norm(_word_text(words[i])) in tokens]
+                  if lo <= (float(w.start) + float(w.end)) / 2 <= hi]
+        tokens = {_norm(x) for x in str(e.text or "").split()} - {""}
+        matched = [i for i in inside if _norm(words[i].text.strip()) in tokens]
         for i in matched or inside:
             kinds[i].add(kind)
     return kinds
 
 
-def _word_text(w: Mapping[str, Any]) -> str:
-    return str(w.get("text", w.get("word", ""))).strip()
-
-
-def _pieces_from_words(words: Sequence[Mapping[str, Any]],
-                       evidence: Sequence[tuple[str, Mapping[str, Any]]]) -> list[Piece]:
+def _pieces_from_words(words: Sequence[Word], evidence: Sequence[tuple[str, Evidence]]
+                       ) -> list[Piece]:
     kinds = _mark_words(words, evidence)
     pieces: list[Piece] = []
     run: list[str] = []
     run_kinds: tuple[str, ...] = ()
     run_start = 0.0
     for w, k in zip(words, kinds, strict=True):
-        text = _word_text(w)
+        text = w.text.strip()
         if not text:
             continue
         key = tuple(sorted(k))
@@ -203,7 +210,7 @@ def _pieces_from_words(words: Sequence[Mapping[str, Any]],
             pieces.append(Piece(" ".join(run), run_kinds, run_start, " " if pieces else ""))
             run = []
         if not run:
-            run_kinds, run_start = key, float(w["start"])
+            run_kinds, run_start = key, float(w.start)
         run.append(text)
     if run:
         pieces.append(Piece(" ".join(run), run_kinds, run_start, " " if pieces else ""))
@@ -211,16 +218,16 @@ def _pieces_from_words(words: Sequence[Mapping[str, Any]],
 
 
 def _pieces_from_text(text: str, start: float, end: float,
-                      evidence: Sequence[tuple[str, Mapping[str, Any]]]) -> list[Piece]:
+                      evidence: Sequence[tuple[str, Evidence]]) -> list[Piece]:
     spans: list[tuple[int, int, str, float]] = []
     low = text.lower()
     for kind, e in evidence:
-        needle = str(e.get("text") or "").strip().lower()
+        needle = str(e.text or "").strip().lower()
         at = low.find(needle) if needle and len(low) == len(text) else -1
-        ev_start = float(e["start"]) if e.get("start") is not None else start
+        ev_start = float(e.start) if e.start is not None else start
         if at >= 0:
             spans.append((at, at + len(needle), kind, ev_start))
-        elif e.get("start") is not None and start - SLACK_S <= ev_start <= end + SLACK_S:
+        elif e.start is not None and start - SLACK_S <= ev_start <= end + SLACK_S:
             spans.append((0, len(text), kind, ev_start))
     if not spans:
         return [Piece(text, (), start)]
@@ -233,36 +240,36 @@ def _pieces_from_text(text: str, start: float, end: float,
     return pieces
 
 
-def transcript(segments: Sequence[Mapping[str, Any]], turns: Sequence[Mapping[str, Any]],
-               evidence: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[SegmentView]:
-    """The transcript with evidence marked. ``segments`` as in the per-call JSON (``words``
-    optional); ``evidence`` maps evidence kinds (``notice``, ``name``, ...) to evidence
-    dicts."""
+def transcript(segments: Sequence[Segment], turns: Sequence[Turn],
+               evidence: Mapping[str, Sequence[Evidence]]) -> list[SegmentView]:
+    """The transcript with evidence marked (by word where the segments have words);
+    ``evidence`` maps evidence kinds (``notice``, ``name``, ...) to evidence."""
     flat = [(kind, e) for kind, items in evidence.items() for e in items]
     out = []
     for s in segments:
-        start, end = float(s["start"]), float(s["end"])
+        start, end = float(s.start), float(s.end)
         near = [(k, e) for k, e in flat
-                if e.get("start") is None
-                or (float(e["start"]) < end + SLACK_S and float(e["end"]) > start - SLACK_S)]
-        words = s.get("words") or ()
-        if words:
-            pieces = _pieces_from_words(words, near)
+                if e.start is None
+                or (float(e.start) < end + SLACK_S and float(e.end) > start - SLACK_S)]
+        if s.words:
+            pieces = _pieces_from_words(s.words, near)
         else:
-            pieces = _pieces_from_text(str(s["text"]).strip(), start, end, near)
-        out.append(SegmentView(start, end, role_at(turns, start, end), s.get("channel"),
+            pieces = _pieces_from_text(str(s.text).strip(), start, end, near)
+        out.append(SegmentView(start, end, role_at(turns, start, end), s.channel,
                                tuple(pieces)))
     return out
 
 
-def reasons_for(decision: str, reasons: Iterable[str]) -> tuple[str, ...]:
-    """The call's review reasons that concern ``decision`` (``types.REASON_CONCERNS``)."""
+def reasons_for(decision: str, reasons: Iterable[ReviewReason | str]
+                ) -> tuple[ReviewReason | str, ...]:
+    """The call's review reasons that concern ``decision`` (``ReviewReason.concern``)."""
     want = DECISION_CONCERNS.get(decision)
-    return tuple(r for r in reasons if want is not None and REASON_CONCERNS.get(r) == want)
+    return tuple(r for r in reasons if want is not None and concern_of(r) == want)
 
 
 def decisions(machine: Mapping[str, Mapping[str, Any]], evidence: Mapping[str, Any],
-              reasons: Sequence[str], history: Mapping[str, Sequence[sqlite3.Row]],
+              reasons: Sequence[ReviewReason | str],
+              history: Mapping[str, Sequence[sqlite3.Row]],
               agent_start_reasons: Sequence[str] = ()) -> list[DecisionView]:
     """One view per decision of ``store.DECISIONS``. ``machine``: decision -> {value,
     confidence}; ``history``: decision -> reviews, oldest first."""

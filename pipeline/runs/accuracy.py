@@ -31,7 +31,7 @@ from typing import Any
 
 from pipeline.runs import store
 from pipeline.stats import Stratum, stratified, wilson
-from pipeline.types import decisions_in_doubt, parse_reasons
+from pipeline.types import decisions_in_doubt
 
 ACCURACY_NAME = "accuracy.json"
 ACCURACY_VERSION = 1
@@ -182,9 +182,7 @@ def measure(conn: sqlite3.Connection) -> Accuracy:
     sample = store.audit_sample(conn) if counts.runs else {}
     machine = store.decision_table(conn)  # calls analysed ok
     reviews = store.reviews_by_file(conn)
-    calls = {r["file"]: (bool(r["needs_review"]), parse_reasons(r["review_reasons"]))
-             for r in conn.execute("SELECT file, needs_review, review_reasons FROM calls "
-                                   "WHERE status = 'ok'")}
+    calls = {c.file: c for c in store.call_rows(conn, ok=True)}
     result = {}
     n_reviews = 0
     for decision in store.REVIEWABLE:
@@ -201,12 +199,12 @@ def measure(conn: sqlite3.Connection) -> Accuracy:
             confusion.setdefault(_label(decision, m), Counter())[
                 _reviewer_label(decision, h, m)] += 1
             n_reviews += 1
-            needs_review, reasons = calls.get(file, (False, ()))
+            call = calls.get(file)
             if file in sample:
                 continue  # counted by ``store.audit_counts``
-            if needs_review:
+            if call is not None and call.needs_review:
                 flagged.append(agree)
-                if decision in decisions_in_doubt(reasons):
+                if decision in decisions_in_doubt(call.review_reasons):
                     in_doubt.append(agree)
             else:
                 not_counted += 1
@@ -219,7 +217,8 @@ def measure(conn: sqlite3.Connection) -> Accuracy:
             Estimate(n, agree, rate, ci, _few(n), {"decision_in_doubt": doubt}),
             {m: dict(sorted(c.items())) for m, c in sorted(confusion.items())}, not_counted)
     return Accuracy(result, counts, n_ok=len(calls),
-                    n_flagged=sum(f for f, _ in calls.values()), n_reviews=n_reviews)
+                    n_flagged=sum(bool(c.needs_review) for c in calls.values()),
+                    n_reviews=n_reviews)
 
 
 def accuracy_document(acc: Accuracy) -> dict[str, Any]:

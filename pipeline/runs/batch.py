@@ -32,11 +32,11 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pipeline.analysis.analyze import SCHEMA_VERSION, CallAnalyzer
+from pipeline.analysis.analyze import CallAnalyzer
 from pipeline.analysis.audio import AUDIO_SUFFIXES, is_audio_path, sha256_of
 from pipeline.analysis.config import PipelineConfig, from_dict, to_toml
 from pipeline.analysis.roles import format_rttm
@@ -47,7 +47,13 @@ from pipeline.files import (
 )
 from pipeline.runs import store
 from pipeline.runs.report import write_report
-from pipeline.runs.store import DIALOGUE_DECISIONS, ORGANISATION_COLUMNS  # noqa: F401
+from pipeline.runs.store import ORGANISATION_COLUMNS
+from pipeline.types import (
+    DIALOGUE_DECISIONS,
+    CallResult,
+    Role,
+    SchemaError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -122,24 +128,25 @@ def _vtt_time(t: float) -> str:
     return f"{int(h):02d}:{int(m):02d}:{s:06.3f}"
 
 
-def to_webvtt(result: dict[str, Any]) -> str:
+def to_webvtt(result: CallResult) -> str:
     """WebVTT of the transcript, each cue prefixed with the role at its start."""
     lines = ["WEBVTT", ""]
-    turns = (result.get("roles") or {}).get("turns", [])
-    segments = (result.get("transcript") or {}).get("segments", [])
+    turns = result.timeline.turns if result.timeline is not None else ()
+    segments = result.transcript.segments if result.transcript is not None else ()
     for i, s in enumerate(segments, 1):
-        role = next((t["role"] for t in turns if t["start"] <= s["start"] + 0.05 < t["end"]
-                     and t["role"] not in ("SILENCE", "MUSIC", "TONE")), None)
-        text = s["text"].replace("-->", "->")
-        lines += [str(i), f"{_vtt_time(s['start'])} --> {_vtt_time(s['end'])}",
+        role = next((t.role for t in turns if t.start <= s.start + 0.05 < t.end
+                     and t.role not in (Role.SILENCE, Role.MUSIC, Role.TONE)), None)
+        text = s.text.replace("-->", "->")
+        lines += [str(i), f"{_vtt_time(s.start)} --> {_vtt_time(s.end)}",
                   f"<v {role}>{text}" if role else text, ""]
     return "\n".join(lines)
 
 
-def result_row(result: dict[str, Any]) -> dict[str, str]:
-    """The ``results.csv`` row of one per-call result dict."""
-    v = result.get("verdicts") or {}
-    audio = result.get("audio") or {}
+def result_row(result: CallResult) -> dict[str, str]:
+    """The ``results.csv`` row of one call's result (the decisions it does not hold, as those
+    of a result older than them, empty)."""
+    v = result.verdicts
+    decided = result.decisions()
 
     def fmt(x: Any) -> str:
         if x is None:
@@ -151,24 +158,20 @@ def result_row(result: dict[str, Any]) -> dict[str, str]:
         return str(x)
 
     row = {
-        "file": result["file"],
-        "notice_before_agent": fmt(v.get("notice_before_agent")),
-        "notice_by_agent": fmt(v.get("notice_by_agent")),
-        "notice_source": fmt(v.get("notice_source")),
-        "agent_name": fmt(v.get("agent_name")),
-        "agent_first": fmt(v.get("agent_first")),
-        "agent_last": fmt(v.get("agent_last")),
-        "agent_start_s": fmt(v.get("agent_start_s")),
-        "agent_start_confidence": fmt(v.get("agent_start_confidence")),
-        "organisation_named": fmt(v.get("organisation_named")),
-        "greeting": fmt(v.get("greeting")),
+        "file": result.file,
+        **{k: fmt(decided.get(k)) for k in (
+            "notice_before_agent", "notice_by_agent", "notice_source", "agent_name",
+            "agent_first", "agent_last", "agent_start_s")},
+        "agent_start_confidence": fmt(v.agent_start_confidence if v else None),
+        "organisation_named": fmt(decided.get("organisation_named")),
+        "greeting": fmt(decided.get("greeting")),
         # absent from results made before these decisions, None for agent_objected when the
         # caller announced nothing: both empty
-        **{k: fmt(v.get(k)) for k in DIALOGUE_DECISIONS},
-        "needs_review": fmt(v.get("needs_review")) if v else "",
-        "review_reasons": ";".join(v.get("review_reasons") or ()),
-        "duration_s": fmt(audio.get("duration_s")),
-        "error": fmt(result.get("error")),
+        **{k: fmt(decided.get(k)) for k in DIALOGUE_DECISIONS},
+        "needs_review": fmt(v.needs_review) if v else "",
+        "review_reasons": ";".join(v.review_reasons) if v else "",
+        "duration_s": fmt(result.audio.duration_s if result.audio else None),
+        "error": fmt(result.error),
     }
     return row
 
@@ -185,26 +188,26 @@ def _init_worker(config_dict: dict[str, Any]) -> None:
     _ANALYZER = CallAnalyzer(from_dict(config_dict))
 
 
-def error_result(rel: str, error: Exception, code: str) -> dict[str, Any]:
-    """The per-call result of a call whose analysis failed (not bad audio: a bug, a model
-    failure, a lost worker); the batch records it as a row with ``error`` and goes on."""
+def error_result(rel: str, error: Exception, code: str, key: str | None = None
+                 ) -> CallResult:
+    """The result of a call whose analysis failed (not bad audio: a bug, a model failure, a
+    lost worker); the batch records it as a row with ``error`` and goes on."""
 
-    return {"schema_version": SCHEMA_VERSION, "file": rel, "audio": None,
-            "error": f"{type(error).__name__}: {error}", "error_code": code}
+    return CallResult(file=rel, error=f"{type(error).__name__}: {error}", error_code=code,
+                      key=key)
 
 
 def _analyze_one(path: str, rel: str, key: str, organisation: str | None = None
-                 ) -> dict[str, Any]:
+                 ) -> CallResult:
     """Analyse one file in a worker; never raises (a failure becomes an error result)."""
     t0 = time.perf_counter()
     try:
-        result = _ANALYZER.analyze(path, name=rel, organisation=organisation).to_dict()
+        result = _ANALYZER.analyze(path, name=rel, organisation=organisation)
     except Exception as e:  # a bug or a model failure must not stop the batch
         logger.exception("analysis of %s failed", rel)
         result = error_result(rel, e, "analysis_failed")
-    result["key"] = key
-    result.setdefault("timings_s", {})["wall"] = round(time.perf_counter() - t0, 3)
-    return result
+    return replace(result, key=key, timings={
+        **result.timings, "wall": round(time.perf_counter() - t0, 3)})
 
 
 @dataclass(frozen=True)
@@ -216,10 +219,15 @@ class BatchSummary:
     out: Path
 
 
-def _load_existing(path: Path) -> dict[str, Any] | None:
+def _load_existing(path: Path) -> CallResult | None:
+    """The result in a call JSON of an earlier run; None where there is none to reuse (an
+    unreadable file, or one of a schema this build cannot read: analysed again)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return CallResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except SchemaError as e:
+        logger.info("%s", e)
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
@@ -263,14 +271,14 @@ def run_batch(
     # the review app finds the recordings here (it serves them only by call, never by path)
     store.set_info(db, input_root=str(root.resolve() if root.is_dir() else root.resolve().parent))
     todo: list[tuple[str, str, str, str | None]] = []
-    rows: dict[str, dict[str, Any]] = {}
+    rows: dict[str, CallResult] = {}
     skipped = 0
     for path in files:
         rel = relative_name(path, root)
         try:
             json_path = output_path(out, rel, ".json")
         except OutputPathError as e:
-            rows[rel] = {"file": rel, "error": str(e), "error_code": "unsafe_name"}
+            rows[rel] = CallResult(file=rel, error=str(e), error_code="unsafe_name")
             continue
         organisation = organisation_of(meta.get(rel))
         try:
@@ -280,7 +288,7 @@ def run_batch(
         if organisation:  # the prompt changes the transcript, so it is part of the key
             key += ":" + hashlib.sha256(organisation.encode()).hexdigest()[:12]
         old = _load_existing(json_path) if json_path.exists() else None
-        if old is not None and old.get("key") == key and not old.get("error"):
+        if old is not None and old.key == key and not old.error:
             rows[rel] = old
             skipped += 1
             continue
@@ -290,11 +298,11 @@ def run_batch(
     done = 0
     for result in _execute(todo, config, workers, executor, scheduler):
         _write_call(out, result)
-        store.put_call(db, result, _json_name(out, result["file"]))
-        rows[result["file"]] = result
+        store.put_call(db, result, _json_name(out, result.file))
+        rows[result.file] = result
         done += 1
         progress.update(1)
-        progress.set_postfix_str(result["file"][-40:])
+        progress.set_postfix_str(result.file[-40:])
     progress.close()
 
     ordered = [rows[relative_name(p, root)] for p in files if relative_name(p, root) in rows]
@@ -309,7 +317,7 @@ def run_batch(
     if report:
 
         write_report(out)
-    failed = sum(1 for r in ordered if r.get("error"))
+    failed = sum(1 for r in ordered if r.error)
     return BatchSummary(len(files), done, skipped, failed, out)
 
 
@@ -321,34 +329,33 @@ def _json_name(out: Path, rel: str) -> str | None:
         return None
 
 
-def _sync_store(db, out: Path, rows: list[dict[str, Any]], meta: dict[str, dict[str, str]],
+def _sync_store(db, out: Path, rows: list[CallResult], meta: dict[str, dict[str, str]],
                 prune: bool) -> None:
     """Make ``results.sqlite`` hold exactly this run's rows (skipped calls, error rows of
     unsafe names and metadata included); reviews are never touched."""
 
     have = {r["file"]: r["key"] for r in db.execute("SELECT file, key FROM calls")}
     for r in rows:
-        if r["file"] not in have or have[r["file"]] != r.get("key"):
-            store.put_call(db, r, _json_name(out, r["file"]))
-    store.put_metadata(db, {r["file"]: meta.get(r["file"], {}) for r in rows})
+        if r.file not in have or have[r.file] != r.key:
+            store.put_call(db, r, _json_name(out, r.file))
+    store.put_metadata(db, {r.file: meta.get(r.file, {}) for r in rows})
     if prune:
-        store.prune(db, [r["file"] for r in rows])
+        store.prune(db, [r.file for r in rows])
 
 
-def _write_call(out: Path, result: dict[str, Any]) -> None:
-    rel = result["file"]
-    if result.get("roles"):
-
-        turns = ((t["start"], t["end"], t["role"]) for t in result["roles"]["turns"])
+def _write_call(out: Path, result: CallResult) -> None:
+    rel = result.file
+    if result.timeline is not None:
+        turns = ((t.start, t.end, t.role) for t in result.timeline.turns)
         atomic_write(output_path(out, rel, ".rttm"), format_rttm(Path(rel).stem, turns))
         atomic_write(output_path(out, rel, ".vtt"), to_webvtt(result))
     # the JSON last: its presence marks the call as done
     atomic_write(output_path(out, rel, ".json"),
-                 json.dumps(result, ensure_ascii=False, indent=1, default=str))
+                 json.dumps(result.to_dict(), ensure_ascii=False, indent=1, default=str))
 
 
 def _execute(todo, config: PipelineConfig, workers: int, executor: str,
-             scheduler: str | None) -> Iterator[dict[str, Any]]:
+             scheduler: str | None) -> Iterator[CallResult]:
     if not todo:
         return
     config_dict = config.to_dict()
@@ -392,7 +399,7 @@ def _execute_dask(todo, config_dict: dict[str, Any], scheduler: str | None, work
             except Exception as e:  # the worker died or the task could not run
                 path, rel, key = futures[fut][:3]
                 logger.error("dask task for %s failed: %s", rel, e)
-                yield {**error_result(rel, e, "worker_failed"), "key": key}
+                yield error_result(rel, e, "worker_failed", key)
     finally:
         client.close()
 
@@ -401,7 +408,7 @@ _INIT_LOCK = threading.Lock()
 
 
 def _dask_task(config_dict: dict[str, Any], path: str, rel: str, key: str,
-               organisation: str | None = None) -> dict[str, Any]:
+               organisation: str | None = None) -> CallResult:
     with _INIT_LOCK:  # once per Dask worker process, whatever its thread count
         if _ANALYZER is None:
             _init_worker(config_dict)

@@ -47,17 +47,24 @@ from pipeline.runs.store import ORGANISATION_COLUMNS
 from pipeline.stats import (
     wilson,  # here since the first release; tests and callers import it from here
 )
-from pipeline.types import PURPOSES, decisions_in_doubt, parse_reasons
+from pipeline.types import (
+    NAME_CATEGORIES,
+    PURPOSES,
+    Knows,
+    NameCategory,
+    Objection,
+    YesNo,
+    decisions_in_doubt,
+)
 
 MAX_GROUPS = 20  # metadata columns with more distinct values are not broken down
-NAME_CATEGORIES = ("none", "first", "last", "full")
 STUDY_NAME = "study.json"
 STUDY_VERSION = 1
 # the decisions about what caller and agent say of recording; a result older than them has
 # no values for them, which then count nowhere
 STUDY_DECISIONS = store.DIALOGUE_DECISIONS
 _NAMES = store.DECISIONS
-NOT_KNOWN = ("no", "unsure")  # the agent's answers that count as "did not know"
+NOT_KNOWN = (Knows.NO, Knows.UNSURE)  # the agent's answers that count as "did not know"
 # how each figure of study.json counts, written into it
 STUDY_RULES = {
     "announce_before_agent": "a municipality announces if any of its calls had a recording "
@@ -75,6 +82,14 @@ STUDY_RULES = {
 
 
 DECIDED, REVIEWED, AWAITING = "decided", "reviewed", "awaiting"
+
+
+@dataclass(frozen=True)
+class FlaggedCall:
+    """A call the report lists as flagged for review."""
+
+    call: store.CallRow
+    reviewed: tuple[str, ...]  # its decisions with a review, sorted
 
 
 @dataclass(frozen=True)
@@ -153,10 +168,10 @@ def decision_states(conn) -> dict[str, dict[str, str]]:
     decision in doubt (``types.decisions_in_doubt``), else decided without review."""
     reviews = store.latest_reviews(conn)
     states: dict[str, dict[str, str]] = {}
-    for r in conn.execute("SELECT file, review_reasons FROM calls WHERE status = 'ok'"):
-        doubt = decisions_in_doubt(parse_reasons(r["review_reasons"]))
-        states[r["file"]] = {
-            d: REVIEWED if (r["file"], d) in reviews else AWAITING if d in doubt else DECIDED
+    for c in store.call_rows(conn, ok=True):
+        doubt = decisions_in_doubt(c.review_reasons)
+        states[c.file] = {
+            d: REVIEWED if (c.file, d) in reviews else AWAITING if d in doubt else DECIDED
             for d in _NAMES}
     return states
 
@@ -174,7 +189,7 @@ def summarise(table: dict[str, dict[str, str | None]],
     st = {name: [states.get(f, {}).get(name, DECIDED) for f in table] for name in _NAMES}
     waits = sorted(float(v) for v, s in zip(col["agent_start_s"], st["agent_start_s"],
                                             strict=True) if v not in (None, "") and s != AWAITING)
-    any_notice = [None if a is None else ("yes" if "yes" in (a, b) else "no")
+    any_notice = [None if a is None else ("yes" if YesNo.YES in (a, b) else "no")
                   for a, b in zip(col["notice_before_agent"], col["notice_by_agent"], strict=True)]
     any_state = [_either(a, b) for a, b in zip(st["notice_before_agent"], st["notice_by_agent"],
                                                 strict=True)]
@@ -186,12 +201,14 @@ def summarise(table: dict[str, dict[str, str | None]],
 
     return {
         "n": len(table),
-        "notice_before_agent": _rate(col["notice_before_agent"], "yes", st["notice_before_agent"]),
-        "notice_by_agent": _rate(col["notice_by_agent"], "yes", st["notice_by_agent"]),
+        "notice_before_agent": _rate(col["notice_before_agent"], YesNo.YES,
+                                     st["notice_before_agent"]),
+        "notice_by_agent": _rate(col["notice_by_agent"], YesNo.YES, st["notice_by_agent"]),
         "notice_any": _rate(any_notice, "yes", any_state),
         "notice_source": standing("notice_source"),
         "agent_name": {c: _rate(col["agent_name"], c, st["agent_name"]) for c in NAME_CATEGORIES},
-        "organisation_named": _rate(col["organisation_named"], "yes", st["organisation_named"]),
+        "organisation_named": _rate(col["organisation_named"], YesNo.YES,
+                                    st["organisation_named"]),
         "greeting": standing("greeting"),
         "agent_found": _rate(found, "yes", st["agent_start_s"]),
         "wait": {
@@ -263,9 +280,10 @@ def study_figures(table: Mapping[str, Mapping[str, str | None]],
         by_unit.setdefault(units.get(f, f"call:{f}"), []).append(f)
     announce, announce_st, unknown, unknown_st = [], [], [], []
     for fs in by_unit.values():
-        a, sa = _unit_verdict([pair(f, "notice_before_agent") for f in fs], lambda v: v == "yes")
+        a, sa = _unit_verdict([pair(f, "notice_before_agent") for f in fs],
+                              lambda v: v == YesNo.YES)
         k, sk = _unit_verdict([pair(f, "agent_knows_recording") for f in fs],
-                              lambda v: v in NOT_KNOWN, relevant=lambda v: v != "not_asked")
+                              lambda v: v in NOT_KNOWN, relevant=lambda v: v != Knows.NOT_ASKED)
         announce.append(a)
         announce_st.append(sa)
         # only municipalities that announce (as read, if that awaits review) are asked about
@@ -279,7 +297,7 @@ def study_figures(table: Mapping[str, Mapping[str, str | None]],
                 for p in PURPOSES}
     purposes["none_stated"] = _rate(purpose, "none_stated", st["notice_purpose"])
     announced = col["caller_announced_recording"]
-    objected = [o if a == "yes" else None for a, o in zip(announced, col["agent_objected"],
+    objected = [o if a == YesNo.YES else None for a, o in zip(announced, col["agent_objected"],
                                                           strict=True)]
     objected_st = [_either(a, b) for a, b in zip(st["caller_announced_recording"],
                                                  st["agent_objected"], strict=True)]
@@ -291,13 +309,13 @@ def study_figures(table: Mapping[str, Mapping[str, str | None]],
         },
         "call": {
             "n": len(files),
-            "agent_no_name": _rate(col["agent_name"], "none", st["agent_name"]),
+            "agent_no_name": _rate(col["agent_name"], NameCategory.NONE, st["agent_name"]),
             "purposes": purposes,
-            "caller_announced_recording": _rate(announced, "yes",
+            "caller_announced_recording": _rate(announced, YesNo.YES,
                                                 st["caller_announced_recording"]),
-            "agent_objected": _rate(objected, "yes", objected_st),
-            "agent_objection_unclear": _rate(objected, "unclear", objected_st),
-            "notice_contradicted": _rate(col["notice_contradicted"], "yes",
+            "agent_objected": _rate(objected, Objection.YES, objected_st),
+            "agent_objection_unclear": _rate(objected, Objection.UNCLEAR, objected_st),
+            "notice_contradicted": _rate(col["notice_contradicted"], YesNo.YES,
                                          st["notice_contradicted"]),
         },
     }
@@ -440,10 +458,9 @@ def build_report(conn) -> dict[str, Any]:
     changed = sum(1 for f, d in effective.items() for k, v in d.items()
                   if machine.get(f, {}).get(k) != v)
     reviews = store.latest_reviews(conn)
-    calls = [dict(r) for r in conn.execute("SELECT * FROM calls ORDER BY file")]
-    flagged = [c for c in calls if c["needs_review"]]
-    for c in flagged:
-        c["reviewed"] = sorted(d for (f, d) in reviews if f == c["file"])
+    calls = store.call_rows(conn)
+    flagged = [FlaggedCall(c, tuple(sorted(d for (f, d) in reviews if f == c.file)))
+               for c in calls if c.needs_review]
     states = decision_states(conn)
     meta = store.metadata_table(conn)
     units, unit_column, alone = organisation_units(list(effective), meta)
@@ -451,8 +468,8 @@ def build_report(conn) -> dict[str, Any]:
     groups, skipped = breakdowns(effective, meta, states, units)
     return {
         "n_files": len(calls),
-        "n_ok": sum(c["status"] == "ok" for c in calls),
-        "failed": [c for c in calls if c["status"] == "error"],
+        "n_ok": sum(c.ok for c in calls),
+        "failed": [c for c in calls if not c.ok],
         "flagged": flagged,
         "n_reviewed_calls": len({f for f, _ in reviews}),
         "n_changed": changed,

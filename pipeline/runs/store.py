@@ -35,31 +35,35 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.files import OutputPathError, output_path
-from pipeline.types import KNOWS_VALUES, OBJECTED_VALUES, PURPOSE_VALUES, PURPOSES
+from pipeline.types import (  # DECISIONS, DIALOGUE_DECISIONS: the store's readers' names
+    DECISIONS,  # noqa: F401
+    DIALOGUE_DECISIONS,  # noqa: F401
+    EVIDENCE_KINDS,
+    KNOWS_VALUES,
+    NAME_CATEGORIES,
+    NOTICE_SOURCES,
+    OBJECTED_VALUES,
+    PURPOSE_VALUES,
+    PURPOSES,
+    YES_NO,
+    CallResult,
+    Evidence,
+    ReviewReason,
+    Role,
+    Segment,
+    Turn,
+    Verdicts,
+    parse_reasons,
+)
 
 STORE_NAME = "results.sqlite"
 # --metadata columns that name the organisation called (the municipality)
 ORGANISATION_COLUMNS = ("organisation", "organization", "municipality", "gemeente")
 STORE_VERSION = 2  # 2: reviews.source, the audit tables
 
-# what caller and agent say of recording (``verdicts.Verdicts``); absent from older results
-DIALOGUE_DECISIONS = (
-    "agent_knows_recording", "notice_contradicted", "notice_purpose",
-    "caller_announced_recording", "agent_objected",
-)
-DECISIONS = (
-    "notice_before_agent", "notice_by_agent", "notice_source", "agent_name", "agent_first",
-    "agent_last", "organisation_named", "greeting", "agent_start_s", *DIALOGUE_DECISIONS,
-)
-# the kinds of evidence (the ``evidence`` table's ``decision`` column) and the verdicts'
-# list each comes from
-EVIDENCE_KINDS = {
-    "notice": "notice_evidence",  # the recording notices
-    "name": "name_evidence",  # the agent's self-introduction
-    "question": "question_evidence",  # the caller's question about recording, the answer
-    "purpose": "purpose_evidence",  # the purpose words of the notices
-    "caller_notice": "caller_notice_evidence",  # the caller's own notice, the response
-}
+# the decisions (``DECISIONS``; the ``DIALOGUE_DECISIONS`` absent from older results) and the
+# kinds of evidence (the ``evidence`` table's ``decision`` column, ``EVIDENCE_KINDS``) are
+# those of the result schema (``pipeline.types``)
 # which kind of evidence each decision rests on
 DECISION_EVIDENCE = {
     "notice_before_agent": "notice", "notice_by_agent": "notice", "notice_source": "notice",
@@ -101,17 +105,17 @@ def optional_objection(raw: str) -> str | None:
 # decisions a reviewer can confirm or override, with the values the review form offers
 # (None: free text)
 REVIEWABLE: dict[str, tuple[str, ...] | None] = {
-    "notice_before_agent": ("yes", "no"),
-    "notice_by_agent": ("yes", "no"),
-    "notice_source": ("ivr", "agent", "none"),
-    "agent_name": ("none", "first", "last", "full"),
+    "notice_before_agent": YES_NO,
+    "notice_by_agent": YES_NO,
+    "notice_source": NOTICE_SOURCES,
+    "agent_name": NAME_CATEGORIES,
     "agent_first": None,
     "agent_last": None,
     "agent_start_s": None,
     "agent_knows_recording": KNOWS_VALUES,
-    "notice_contradicted": ("yes", "no"),
+    "notice_contradicted": YES_NO,
     "notice_purpose": PURPOSE_VALUES,  # offered one by one; a subset of PURPOSES may be joined
-    "caller_announced_recording": ("yes", "no"),
+    "caller_announced_recording": YES_NO,
     "agent_objected": ("none", *OBJECTED_VALUES),
 }
 # decisions whose reviewed value is not simply one of the values offered: the reviewer's text
@@ -284,74 +288,62 @@ def get_info(conn: sqlite3.Connection) -> dict[str, str]:
     return {r["key"]: r["value"] for r in conn.execute("SELECT key, value FROM store_info")}
 
 
-def _yes_no(v: Any) -> Any:
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    return v
-
-
-def _decision_confidence(name: str, v: Mapping[str, Any]) -> float | None:
+def _decision_confidence(name: str, v: Verdicts) -> float | None:
     """The rule confidence of a decision: that of its best evidence where any one item
     suffices (notices, names, purposes, the caller's own notice); that of its weakest where
     it needs all (a question and its answer, an announcement and the response to it); None
     without evidence."""
     if name == "agent_start_s":
-        return v.get("agent_start_confidence")
+        return v.agent_start_confidence
     kind = DECISION_EVIDENCE.get(name)
     if kind is None:
         return None
-    ev = v.get(EVIDENCE_KINDS[kind]) or ()
-    confidences = [e.get("confidence") or 0.0 for e in ev]
+    ev = getattr(v, EVIDENCE_KINDS[kind])
+    confidences = [e.confidence or 0.0 for e in ev]
     if name == "caller_announced_recording":
-        confidences = [e.get("confidence") or 0.0 for e in ev if e.get("role") == "CALLER"]
-    elif name == "agent_objected" and v.get("agent_objected") is None:
+        confidences = [e.confidence or 0.0 for e in ev if e.role == Role.CALLER]
+    elif name == "agent_objected" and v.agent_objected is None:
         return None  # nothing announced, nothing to object to
     if name in ("agent_knows_recording", "notice_contradicted", "agent_objected"):
         return min(confidences, default=None)
     return max(confidences, default=None)
 
 
-def put_call(conn: sqlite3.Connection, result: Mapping[str, Any],
+def put_call(conn: sqlite3.Connection, result: CallResult,
              json_path: str | None = None) -> None:
     """Insert or replace one call's machine results (one transaction)."""
-    file = result["file"]
-    audio = result.get("audio") or {}
-    roles = result.get("roles") or {}
-    v = result.get("verdicts") or {}
-    transcript = result.get("transcript") or {}
+    file, audio, tl, v = result.file, result.audio, result.timeline, result.verdicts
     with transaction(conn):
         conn.execute("DELETE FROM calls WHERE file = ?", (file,))  # cascades
         conn.execute(
             "INSERT INTO calls VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (file, result.get("key"), "error" if result.get("error") else "ok",
-             result.get("error"), result.get("error_code"), audio.get("duration_s"),
-             audio.get("sample_rate"), audio.get("channels"), roles.get("agent_start_s"),
-             roles.get("agent_start_confidence"),
-             None if not v else int(bool(v.get("needs_review"))),
-             ";".join(v.get("review_reasons") or ()), json_path, time.time()))
+            (file, result.key, "error" if result.error else "ok", result.error,
+             result.error_code, audio.duration_s if audio else None,
+             audio.sample_rate if audio else None, audio.channels if audio else None,
+             result.agent_start_s, tl.agent_start_confidence if tl else None,
+             None if v is None else int(bool(v.needs_review)),
+             ";".join(v.review_reasons) if v else "", json_path, time.time()))
         conn.executemany(
             'INSERT INTO turns VALUES (?,?,?,?,?,?,?)',
-            [(file, i, t["start"], t["end"], t["role"], t.get("speaker"), t.get("channel"))
-             for i, t in enumerate(roles.get("turns") or ())])
+            [(file, i, t.start, t.end, t.role, t.speaker, t.channel)
+             for i, t in enumerate(tl.turns if tl else ())])
         seg_rows = []
-        for i, s in enumerate(transcript.get("segments") or ()):
-            probs = [w["probability"] for w in s.get("words") or () if "probability" in w]
-            seg_rows.append((file, i, s["start"], s["end"], s["text"].strip(), s.get("channel"),
+        for i, s in enumerate(result.transcript.segments if result.transcript else ()):
+            probs = [w.probability for w in s.words]
+            seg_rows.append((file, i, s.start, s.end, s.text.strip(), s.channel,
                              sum(probs) / len(probs) if probs else None))
         conn.executemany("INSERT INTO segments VALUES (?,?,?,?,?,?,?)", seg_rows)
-        if v:
+        if v is not None:
             # a decision that an older result lacks gets no row (no machine value)
             conn.executemany(
                 "INSERT INTO decisions VALUES (?,?,?,?)",
-                [(file, name, None if v.get(name) is None else str(_yes_no(v.get(name))),
-                  _decision_confidence(name, v)) for name in DECISIONS
-                 if name in v or name not in DIALOGUE_DECISIONS])
-            for decision, key in EVIDENCE_KINDS.items():
+                [(file, name, None if value is None else str(value),
+                  _decision_confidence(name, v)) for name, value in result.decisions().items()])
+            for decision, items in result.evidence().items():
                 conn.executemany(
                     "INSERT INTO evidence VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    [(file, decision, i, e["text"], e.get("start"), e.get("end"),
-                      e.get("role"), e.get("confidence"), e.get("asr_confidence"),
-                      e.get("detail")) for i, e in enumerate(v.get(key) or ())])
+                    [(file, decision, i, e.text, e.start, e.end, e.role, e.confidence,
+                      e.asr_confidence, e.detail) for i, e in enumerate(items)])
 
 
 def put_metadata(conn: sqlite3.Connection, rows: Mapping[str, Mapping[str, str]]) -> None:
@@ -372,17 +364,90 @@ def prune(conn: sqlite3.Connection, keep: Iterable[str]) -> int:
     return len(gone)
 
 
-def load_result(out: str | Path, file: str) -> dict[str, Any] | None:
-    """The per-call JSON of ``file`` in the output folder, or None."""
+def load_result(out: str | Path, file: str) -> CallResult | None:
+    """The result in the per-call JSON of ``file`` in the output folder; None where there is
+    none, or it cannot be read (a schema this build does not read included)."""
 
     try:
         path = output_path(Path(out), file, ".json")
     except OutputPathError:
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return CallResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):  # SchemaError is a ValueError
         return None
+
+
+@dataclass(frozen=True)
+class CallRow:
+    """One call as the ``calls`` table holds it."""
+
+    file: str
+    key: str | None  # the batch's resume key of the result it was written from
+    status: str  # "ok" or "error"
+    error: str | None
+    error_code: str | None
+    duration_s: float | None  # seconds of audio
+    sample_rate: int | None  # Hz, as stored in the file
+    channels: int | None
+    agent_start_s: float | None  # seconds
+    agent_start_confidence: float | None
+    needs_review: bool | None  # None: no verdicts (the analysis failed)
+    review_reasons: tuple[ReviewReason | str, ...]
+    json_path: str | None  # the per-call JSON, relative to OUT
+    updated_at: float  # Unix time, seconds
+
+    @property
+    def ok(self) -> bool:
+        """Analysed without error (the call has decisions)."""
+        return self.status == "ok"
+
+    @classmethod
+    def of(cls, row: sqlite3.Row) -> CallRow:
+        return cls(row["file"], row["key"], row["status"], row["error"], row["error_code"],
+                   row["duration_s"], row["sample_rate"], row["channels"], row["agent_start_s"],
+                   row["agent_start_confidence"],
+                   None if row["needs_review"] is None else bool(row["needs_review"]),
+                   parse_reasons(row["review_reasons"]), row["json_path"], row["updated_at"])
+
+
+def call_rows(conn: sqlite3.Connection, *, ok: bool = False) -> list[CallRow]:
+    """The rows of ``calls`` in file order; ``ok``: only the calls analysed without error."""
+    where = " WHERE status = 'ok'" if ok else ""
+    return [CallRow.of(r) for r in conn.execute(f"SELECT * FROM calls{where} ORDER BY file")]
+
+
+def call_row(conn: sqlite3.Connection, file: str) -> CallRow | None:
+    """The ``calls`` row of ``file``, or None."""
+    row = conn.execute("SELECT * FROM calls WHERE file = ?", (file,)).fetchone()
+    return None if row is None else CallRow.of(row)
+
+
+def turns_of(conn: sqlite3.Connection, file: str) -> list[Turn]:
+    """The role timeline of ``file`` as stored, in time order."""
+    return [Turn(r["start"], r["end"], Role(r["role"]), r["speaker"], r["channel"])
+            for r in conn.execute('SELECT start, "end", role, speaker, channel FROM turns '
+                                  "WHERE file = ? ORDER BY idx", (file,))]
+
+
+def segments_of(conn: sqlite3.Connection, file: str) -> list[Segment]:
+    """The transcript of ``file`` as stored (text stripped, without words), in order."""
+    return [Segment(r["start"], r["end"], r["text"], channel=r["channel"])
+            for r in conn.execute('SELECT start, "end", text, channel FROM segments '
+                                  "WHERE file = ? ORDER BY idx", (file,))]
+
+
+def evidence_of(conn: sqlite3.Connection, file: str) -> dict[str, list[Evidence]]:
+    """The evidence of ``file`` by kind: every kind of ``EVIDENCE_KINDS`` (empty where there
+    is none), in stored order."""
+    evidence: dict[str, list[Evidence]] = {k: [] for k in EVIDENCE_KINDS}
+    for r in conn.execute('SELECT decision, text, start, "end", role, confidence, '
+                          "asr_confidence, detail FROM evidence WHERE file = ? "
+                          "ORDER BY decision, idx", (file,)):
+        evidence.setdefault(r["decision"], []).append(Evidence(
+            r["text"], r["start"], r["end"], Role(r["role"]) if r["role"] else None,
+            r["confidence"], r["asr_confidence"], r["detail"] or ""))
+    return evidence
 
 
 def latest_reviews(conn: sqlite3.Connection, file: str | None = None

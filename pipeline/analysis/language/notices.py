@@ -1,0 +1,296 @@
+"""Recording notices: every place in a text that talks about recording, with its evidence.
+
+Was a recording notice given ("Dit gesprek kan worden opgenomen ...")? Look-alikes such as
+"Uw gegevens worden opgenomen in ons systeem", "Er wordt contact met u opgenomen" or
+"Gesprekken worden niet opgenomen" must not count. The span ruler marks the triggers (a
+recording verb, a separable "neemt ... op", a recording noun) and the words around them (call
+nouns, purposes, negations); these rules weigh one candidate per trigger, and the decision
+(``has_notice``) is taken afterwards from the candidates. The words the rules use besides the
+ruler's labels are the component's data (``callcheck_notices/words.json`` in the model).
+
+All offsets are character offsets into the analysed text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pipeline.analysis.language.evidence import (
+    CLAUSE_BOUNDARY,
+    SENT_BOUNDARY,
+    Hits,
+    index_hits,
+    question_mark_after,
+    regex,
+    words,
+)
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span
+
+NOTICE_MIN_CONFIDENCE = 0.5  # a candidate below this is evidence only, never a notice
+
+
+@dataclass(frozen=True)
+class NoticeCandidate:
+    """A stretch of text that may be a recording notice, with the evidence for it."""
+
+    start_char: int
+    end_char: int
+    text: str
+    confidence: float  # 0..1, strength of the evidence that recording is being announced
+    negated: bool  # "gesprekken worden niet opgenomen": about recording, but says it is not done
+    reason: str  # compact evidence, e.g. "verb=opgenomen call=gesprek purpose=kwaliteit"
+    # the same evidence as fields, for rules built on top of these candidates
+    trigger: str = ""  # "verb", "sep" (a separable "neemt ... op") or "noun"
+    trigger_start: int = 0  # characters of the trigger itself in the text
+    trigger_end: int = 0
+    recorded: str | None = None  # what is said to be recorded: "call", "data" or None (unsaid)
+    rejected: str = ""  # why it is a look-alike ("question", "contact_opnemen", ...); "" if not
+
+
+@dataclass(frozen=True)
+class NoticeWords:
+    """The words the notice rules weigh besides the ruler's labels (see ``vocabulary``)."""
+
+    data_nouns: frozenset[str]  # what a look-alike records: "gegevens", "melding"
+    data_nouns_in_compounds: tuple[str, ...]  # also at a compound's end: "terugbelverzoek"
+    containers: re.Pattern[str]  # "opgenomen in ons systeem": taken in, not recorded
+    negation_exempt_near: frozenset[str]  # "wilt u dat niet": about wanting, not doing
+    determiners: frozenset[str]
+    question_verbs: frozenset[str]  # "worden deze gesprekken opgenomen"
+    passive_aux: frozenset[str]  # "kunnen worden opgenomen"
+    pronouns: frozenset[str]
+    greetings: frozenset[str]  # every spoken form of a greeting
+    fillers: frozenset[str]
+
+    @classmethod
+    def from_data(cls, data: Mapping, where: str) -> NoticeWords:
+        """From the component's ``words.json`` (``where`` names it in errors)."""
+        w = lambda key: frozenset(words(data, key, where))  # noqa: E731
+        return cls(
+            data_nouns=w("data_nouns"),
+            data_nouns_in_compounds=tuple(words(data, "data_nouns_in_compounds", where)),
+            containers=regex(data, "containers", where),
+            negation_exempt_near=w("negation_exempt_near"),
+            determiners=w("determiners"),
+            question_verbs=w("question_verbs"),
+            passive_aux=w("passive_aux"),
+            pronouns=w("pronouns"),
+            greetings=w("greetings"),
+            fillers=w("fillers"),
+        )
+
+
+@dataclass
+class _Evidence(Hits):
+    w: NoticeWords
+
+
+def notice_candidates(doc: Doc, w: NoticeWords
+                      ) -> tuple[tuple[NoticeCandidate, ...], tuple[NoticeCandidate, ...]]:
+    """One candidate per recording trigger the ruler marked in ``doc``, in text order, read
+    twice: as a person's words, and as a recorded announcement (IVR) played before the agent,
+    where a passive without what is recorded is weak evidence instead of none."""
+    ev = _Evidence(doc, *index_hits(doc), w=w)
+    return tuple(_notices(ev)), tuple(_notices(ev, announcement=True))
+
+
+def _is_call_noun(ev: _Evidence, i: int) -> bool:
+    if "CALL_NOUN" not in ev.labels(i):
+        return False
+    # "medewerkers zijn in gesprek" is about being busy, not about this call
+    return not (i > 0 and ev.doc[i - 1].lower_ == "in")
+
+
+def _window(
+    ev: _Evidence, start: int, end: int, left: int, right: int, boundary: frozenset[str]
+) -> tuple[int, int]:
+    """Token range around [start, end) limited by ``boundary`` punctuation and a size."""
+    doc = ev.doc
+    lo = start
+    while lo > 0 and start - lo < left and doc[lo - 1].text not in boundary:
+        lo -= 1
+    hi = end
+    while hi < len(doc) and hi - end < right and doc[hi].text not in boundary:
+        hi += 1
+    return lo, hi
+
+
+def _is_data_noun(ev: _Evidence, word: str) -> bool:
+    """A data noun, also at the end of a compound ("terugbelverzoek", "adresgegevens")."""
+    return word in ev.w.data_nouns or any(
+        word.endswith(n) and len(word) > len(n) + 2 for n in ev.w.data_nouns_in_compounds)
+
+
+def _nearest_noun(ev: _Evidence, rng: Iterable[int]) -> tuple[str, int] | None:
+    """First call noun or data noun when walking ``rng``: ('call'|'data', token index)."""
+    for i in rng:
+        if _is_call_noun(ev, i):
+            return "call", i
+        if _is_data_noun(ev, ev.doc[i].lower_):
+            # a compound the recogniser split: "telefoon gesprek" is a call, not a phone
+            if (ev.doc[i].lower_ == "telefoon" and i + 1 < len(ev.doc)
+                    and _is_call_noun(ev, i + 1)):
+                return "call", i + 1
+            return "data", i
+    return None
+
+
+def _negation_in(ev: _Evidence, lo: int, hi: int) -> int | None:
+    """Index of a negation in [lo, hi) that is about the recording, not about wanting it."""
+    doc = ev.doc
+    for i in range(lo, hi):
+        if "NEGATION" not in ev.labels(i):
+            continue
+        near = {doc[k].lower_ for k in range(max(0, i - 3), min(len(doc), i + 2)) if k != i}
+        if near & ev.w.negation_exempt_near:
+            continue  # "wilt u dat niet", "als u niet wilt dat", "niet alleen"
+        return i
+    return None
+
+
+def _is_question(ev: _Evidence, noun_i: int | None, verb_end: int) -> bool:
+    """A caller asking about recording is not a notice: "Wordt dit gesprek opgenomen?",
+    "... vertellen of dit gesprek wordt opgenomen", "worden deze gesprekken opgenomen"."""
+    doc = ev.doc
+    if question_mark_after(doc, verb_end):
+        return True
+    if noun_i is None:
+        return False
+    k = noun_i - 1
+    while k >= 0 and doc[k].lower_ in ev.w.determiners:
+        k -= 1
+    if k >= 0 and doc[k].lower_ == "of":
+        return True  # "... vertellen of dit gesprek wordt opgenomen"
+    if k >= 0 and doc[k].lower_ in ev.w.question_verbs:
+        before = doc[k - 1] if k > 0 else None
+        if (
+            before is None
+            or before.text in SENT_BOUNDARY
+            or before.lower_ in ev.w.greetings
+            or before.lower_ in ev.w.fillers
+        ):
+            return True  # "worden deze gesprekken opgenomen"
+    return False
+
+
+def _passive_aux(ev: _Evidence, verb: int, left: int = 6) -> int | None:
+    """Index of a passive auxiliary or modal ("worden", "kunnen") shortly before the
+    participle at ``verb``, in the same sentence, not asking or offering ("kan ik")."""
+    doc = ev.doc
+    lo, _ = _window(ev, verb, verb + 1, left, 0, SENT_BOUNDARY)
+    for i in range(verb - 1, lo - 1, -1):
+        if doc[i].lower_ in ev.w.passive_aux:
+            nxt = doc[i + 1].lower_ if i + 1 < len(doc) else ""
+            if nxt not in ev.w.pronouns:
+                return i
+    return None
+
+
+def _notice_from(ev: _Evidence, trig: Span, kind: str, announcement: bool) -> NoticeCandidate:
+    """Weigh the evidence around one recording trigger (verb, separable verb or noun).
+    ``announcement``: the text is a recorded announcement (IVR) played before the agent."""
+    doc = ev.doc
+    reasons = [f"{kind}={trig.text.lower()}"]
+    # what is recorded can stand far to the left: "Alle gesprekken die u met de medewerkers van
+    # ons klantcontactcentrum voert, worden opgenomen"
+    lo, hi = _window(ev, trig.start, trig.end, 14, 8, SENT_BOUNDARY)
+    inside = range(trig.start + 1, trig.end - 1) if kind == "sep" else range(0)
+    # which thing is said to be recorded: the nearest noun, inside a separable verb first
+    noun = _nearest_noun(ev, inside) or _nearest_noun(ev, range(trig.start - 1, lo - 1, -1))
+    if noun is None:
+        noun = _nearest_noun(ev, range(trig.end, hi))
+    purpose = [i for i in range(lo, hi) if "PURPOSE" in ev.labels(i)]
+    lo_c, _ = _window(ev, trig.start, trig.end, 7, 0, CLAUSE_BOUNDARY)
+    neg = _negation_in(ev, lo_c, trig.start) if kind != "sep" else _negation_in(ev, lo_c, trig.end)
+    rejected = ""
+    nxt = [t.lower_ for t in doc[trig.end : trig.end + 4]]
+    if nxt[:1] == ["in"] and any(ev.w.containers.search(w) for w in nxt[1:4]):
+        rejected = "opgenomen_in_container"  # "opgenomen in ons systeem / de wachtrij"
+    elif any(doc[i].lower_ == "contact" for i in range(max(lo, trig.start - 4), trig.end)):
+        rejected = "contact_opnemen"  # "er wordt contact met u opgenomen", "neem contact op"
+    elif any(
+        "ANSWER_SENSE" in ev.labels(i)
+        for i in range(max(lo, trig.start - 5), min(hi, trig.end + 2))
+    ):
+        rejected = "answer_sense"  # "uw gesprek wordt zo snel mogelijk opgenomen" (answered)
+    elif noun is not None and noun[0] == "data":
+        rejected = f"data_object={doc[noun[1]].lower_}"
+    elif _is_question(ev, noun[1] if noun else None, trig.end):
+        rejected = "question"
+    if noun is not None and noun[0] == "call":
+        reasons.append(f"call={doc[noun[1]].lower_}")
+    if purpose:
+        reasons.append(f"purpose={doc[purpose[0]].lower_}")
+    if neg is not None:
+        reasons.append(f"negation={doc[neg].lower_}")
+
+    if rejected:
+        confidence = 0.1
+        reasons.append(f"rejected:{rejected}")
+    elif noun is not None and noun[0] == "call":
+        confidence = 0.95 if purpose else 0.9
+    elif kind == "noun":
+        made = any(doc[i].lower_ in {"gemaakt", "maken", "maakt"} for i in range(lo, hi))
+        confidence = 0.7 if (purpose or made) else 0.3
+    elif purpose:
+        confidence = 0.65  # "voor kwaliteitsdoeleinden kan dit worden opgenomen"
+    elif announcement and kind == "verb" and (aux := _passive_aux(ev, trig.start)) is not None:
+        # a phone system's "ter verbetering van onze dienst kunnen [gesprekken] worden
+        # opgenomen" with the subject misheard; only in announcements: a person's "zij wordt
+        # morgen opgenomen" is no notice. Nothing recorded is named, and on calls made
+        # independently "wijzigingen worden opgenomen in [a misheard register]" read the same:
+        # just below the bar, so it is flagged for review, never asserted
+        confidence = 0.45
+        reasons += [f"passive={doc[aux].lower_}", "no_call_word"]
+    else:
+        confidence = 0.3
+        reasons.append("no_call_word")
+    if trig.label_ == "REC_VERB" and trig.id_ == "fuzzy" and confidence > 0.3:
+        confidence -= 0.05
+        reasons.append("fuzzy_verb")
+    idx = [trig.start, trig.end - 1, *([noun[1]] if noun else []), *([] if neg is None else [neg])]
+    s_tok, e_tok = min(idx), max(idx)
+    start, end = doc[s_tok].idx, doc[e_tok].idx + len(doc[e_tok])
+    return NoticeCandidate(
+        start, end, doc.text[start:end], round(confidence, 3), neg is not None, " ".join(reasons),
+        trigger=kind, trigger_start=trig.start_char, trigger_end=trig.end_char,
+        recorded=noun[0] if noun else None, rejected=rejected)
+
+
+def _notices(ev: _Evidence, announcement: bool = False) -> list[NoticeCandidate]:
+    """One candidate per recording trigger; a verb inside a separable "neemt ... op" span or a
+    noun overlapping a verb ("opnemen van") is not counted twice."""
+    seen: set[int] = set()
+    out: list[NoticeCandidate] = []
+    triggers: list[tuple[Span, str]] = []
+    seps = sorted(ev.by_label.get("REC_SEP", []), key=lambda s: (s.start, len(s)))
+    for s in seps:  # the shortest "neem ... op" per start
+        if s.start not in seen:
+            seen.add(s.start)
+            triggers.append((s, "sep"))
+    verb_tokens: set[int] = set()
+    for s in sorted(
+        ev.by_label.get("REC_VERB", []), key=lambda s: (s.start, -len(s), s.id_ != "exact")
+    ):
+        if s.start in verb_tokens or any(s.start < t.end and t.start < s.end for t, _ in triggers):
+            continue
+        verb_tokens.update(range(s.start, s.end))
+        triggers.append((s, "verb"))
+    for s in ev.by_label.get("REC_NOUN", []):
+        if not any(s.start < t.end and t.start < s.end for t, _ in triggers):
+            triggers.append((s, "noun"))
+    for trig, kind in sorted(triggers, key=lambda x: x[0].start):
+        out.append(_notice_from(ev, trig, kind, announcement))
+    return out
+
+
+def best_notice(cands: Sequence[NoticeCandidate]) -> NoticeCandidate | None:
+    """The strongest non-negated candidate at or above NOTICE_MIN_CONFIDENCE (the earliest of
+    equals), or None."""
+    ok = [c for c in cands if not c.negated and c.confidence >= NOTICE_MIN_CONFIDENCE]
+    return max(ok, key=lambda c: (c.confidence, -c.start_char)) if ok else None

@@ -1,0 +1,194 @@
+"""The agent's opening turn: its organisation, greeting and hints of a misheard name, and the
+decision about notice and name from the candidates (``analyze_opening`` runs the pipeline and
+calls :func:`decide_opening`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pipeline.analysis.language.evidence import question_mark_after
+from pipeline.analysis.language.introductions import (
+    NameCandidate,
+    interfix_at,
+    introductions,
+    is_blocked,
+)
+from pipeline.analysis.language.notices import NoticeCandidate, best_notice
+from pipeline.analysis.language.turn import IntroductionRules, TurnEvidence, turn_evidence
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
+
+NAME_LOW_CONFIDENCE = 0.65  # a chosen name below this is flagged for review
+
+
+@dataclass(frozen=True)
+class OpeningCues:
+    """What else an opening turn says, besides notices and names."""
+
+    organisation: str | None  # the first organisation named: "gemeente Zwolle", "Burgerzaken"
+    greeting: str | None  # the first greeting, normalised: "goeie morgen" -> "goedemorgen"
+    name_hints: tuple[str, ...]  # what looks like a name whose introduction was misheard
+    caller_like: bool  # a caller's phrase ("ik heb een vraag"): the turn may be the caller's
+    asr_hallucination: bool  # Whisper's stock text ("ondertiteld door ...") is in the turn
+
+
+def read_opening(doc: Doc, rules: IntroductionRules
+                 ) -> tuple[tuple[NameCandidate, ...], OpeningCues]:
+    """The speaker's candidate introductions in ``doc`` (names after a transfer, an address
+    to the caller or an organisation are none), and the turn's other cues."""
+    ev = turn_evidence(doc, rules)
+    low = doc.text.lower()
+    cues = OpeningCues(
+        organisation=_organisation(ev),
+        greeting=_greeting(ev),
+        name_hints=tuple(_name_hints(ev)),
+        caller_like=bool(ev.by_label.get("CALLER_CUE")),
+        asr_hallucination=any(h in low for h in rules.words.hallucinations),
+    )
+    return tuple(introductions(ev)), cues
+
+
+_CATEGORY_RANK = {"full": 2, "last": 1, "first": 1}
+
+
+def _organisation(ev: TurnEvidence) -> str | None:
+    """The first organisation named: 'gemeente <Municipality>' or a department."""
+    for head in sorted(ev.by_label.get("ORG_HEAD", []), key=lambda sp: sp.start):
+        muni = ev.starts.get(head.end, {}).get("MUNI")
+        if muni is not None:
+            alias = {a.lower(): c for a, c in ev.w.municipality_aliases.items()}
+            said = muni.text.lower()
+            canon = alias.get(said) or next(
+                (m for m in ev.lex.municipalities if m.lower() == said), muni.text
+            )
+            return f"gemeente {canon}"
+        span = next(((s, e) for s, e in ev.org_spans if s <= head.start < e), None)
+        rest = ev.doc[head.end : span[1]].text if span else ""
+        return f"gemeente {rest}".strip()
+    depts = sorted(ev.by_label.get("DEPT", []), key=lambda sp: (sp.start, -len(sp)))
+    if depts:
+        return depts[0].text
+    if ev.org_spans:
+        s, e = ev.org_spans[0]
+        return ev.doc[s:e].text
+    return None
+
+
+def _greeting(ev: TurnEvidence) -> str | None:
+    """The first greeting, normalised: "goeie morgen" -> "goedemorgen"."""
+    for span in sorted(ev.by_label.get("GREETING", []), key=lambda s: s.start):
+        word = "".join(t.lower_ for t in span).replace("goeie", "goede").replace("goeden", "goede")
+        canon = ev.w.greetings.get(word) or ev.w.greetings.get(span[0].lower_)
+        if canon:
+            return canon
+    return None
+
+
+# introductions that are one whatever follows (bare "met", "ik ben", "dit is" are not)
+STRONG_INTROS = frozenset({"u_spreekt_met", "u_spreekt", "mijn_naam_is", "ik_heet", "u_heeft"})
+
+
+def _name_hints(ev: TurnEvidence) -> list[str]:
+    """What in a turn without a readable introduction looks like one: an unambiguous
+    introduction phrase followed by no organisation ("mijn naam is verhaald"), or, within three
+    words after "met", a frequent first name or surname that is no ordinary word, a capitalised
+    lexicon name or a word after a two-word interfix ("besprikkt met Jasper van Kermere").
+    Not where a title or a question shows someone else is meant ("spreek ik met mevrouw ...?",
+    "ik verbind u door met mevrouw Gerritsen")."""
+    doc, lex = ev.doc, ev.lex
+    hints = []
+    for span in ev.by_label.get("INTRO", []):
+        j = span.end
+        while j < len(doc) and (doc[j].lower_ in ev.w.fillers or doc[j].lower_ in {"met", "mee"}):
+            j += 1
+        word = doc[j].lower_ if j < len(doc) else ""
+        other = j < len(doc) and (
+            j in ev.org_tokens or word in ev.w.determiners or word in ev.w.languages
+            or word.endswith(ev.w.department_endings)
+            or bool(ev.labels(j) & {"DEPT", "ORG_HEAD", "LINE", "MUNI"}))
+        if span.id_ in STRONG_INTROS and j < len(doc) and not other:
+            hints.append(span.text)
+    for m, tok in enumerate(doc):
+        if tok.lower_ != "met" or question_mark_after(doc, m + 1):
+            continue
+        before = {t.lower_ for t in doc[max(0, m - 3):m]}
+        if before & {"door", "contact", "samen", "werkt"}:
+            continue  # a transfer, an earlier contact, a partner: someone else
+        for i in range(m + 1, min(len(doc), m + 4)):
+            tok = doc[i]
+            if "TITLE" in ev.labels(i) or tok.is_punct:
+                break
+            n = interfix_at(ev, i)
+            if n >= 2 and i + n < len(doc) and doc[i + n].is_alpha:
+                hints.append(" ".join(t.text for t in doc[i : i + n + 1]))
+                break
+            low = tok.lower_
+            if (is_blocked(ev, i) or "MUNI" in ev.labels(i) or low in lex.common_words
+                    or not tok.is_alpha or len(low) < 3):
+                continue
+            capital = ev.cased and tok.text[:1].isupper() and not tok.is_sent_start
+            if (low in lex.first_rank or low in lex.surname_rank
+                    or (capital and (low in lex.first_names or low in lex.surnames))):
+                hints.append(tok.text)
+                break
+    return hints
+
+
+# --------------------------------------------------------------------------------------------
+# decision
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpeningAnalysis:
+    """Decisions about the agent's opening turn."""
+
+    notice: NoticeCandidate | None  # the best non-negated notice, if any
+    name: NameCandidate | None  # the agent's own introduction, if any
+    name_category: str  # "none" | "first" | "last" | "full"
+    organisation: str | None  # "gemeente Zwolle", "Burgerzaken", ...
+    greeting: str | None  # goedemorgen/goedemiddag/goedenavond/goedendag/hallo/dag/welkom
+    review_reasons: tuple[str, ...]  # why a person should look at this turn; empty when clear
+
+
+def decide_opening(notices: Sequence[NoticeCandidate], names: Sequence[NameCandidate],
+                   cues: OpeningCues) -> OpeningAnalysis:
+    """Notice, name and name category of an opening turn from its candidates and cues."""
+    reasons: list[str] = []
+    notice = best_notice(notices)
+    if notice is None and any(c.negated for c in notices):
+        reasons.append("negated_notice")
+    elif notice is not None and notice.confidence < 0.7:
+        reasons.append("notice_low_confidence")
+
+    name: NameCandidate | None = None
+    if names and cues.caller_like:
+        reasons.append("caller_like_turn")  # "met Jan de Boer, ik heb een vraag over ..."
+    elif names:
+        name = max(names, key=lambda c: (_CATEGORY_RANK[c.category], c.confidence, -c.start_char))
+        chosen = set(name.text.lower().split())
+        if any(not set(c.text.lower().split()) <= chosen for c in names):
+            reasons.append("multiple_names")  # "met Sanne ... mijn naam is Pieter"
+        if name.confidence < NAME_LOW_CONFIDENCE:
+            reasons.append("name_low_confidence")
+        for r in ("ambiguous_first_or_last", "not_in_lexicon", "fuzzy_lexicon"):
+            if r in name.reasons:
+                reasons.append(f"name_{r}")
+    elif cues.name_hints:
+        # no introduction found, but a name may be there with its trigger misheard
+        # ("besprikkt met Jasper van Kermere"): "none" is not asserted on such a turn
+        reasons.append("possible_name_missed")
+    if cues.asr_hallucination:
+        reasons.append("asr_hallucination_text")
+    return OpeningAnalysis(
+        notice=notice,
+        name=name,
+        name_category=name.category if name else "none",
+        organisation=cues.organisation,
+        greeting=cues.greeting,
+        review_reasons=tuple(dict.fromkeys(reasons)),
+    )
