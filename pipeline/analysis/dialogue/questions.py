@@ -1,26 +1,15 @@
-"""What caller and agent say about recording after the opening: the caller's question
-("wordt dit gesprek opgenomen?") and the agent's answer, the purpose a notice states, and the
-caller's own notice ("ik neem dit gesprek op") with the agent's response.
-
-Text rules only (match): each function finds a span with the cue that decided it, in
-character offsets of the text it was given. ``pipeline.analysis.verdicts`` maps them to times and
-roles and decides (set). The recording words come from the language stage's trigger ruler
-(``language.find_notices``), so fuzzy verbs and misheard call nouns count here as there.
-Rules were written on ``tests/data/recording_talk/dev.jsonl``; ``heldout.jsonl`` measures
-them (``make eval-dialogue``, docs/decisions/recording-talk.md).
-"""
+"""The caller's question whether the call is recorded, and the caller's own notice that they
+record it: rules over the language stage's recording triggers, checked with the learned model
+(``dialogue_model``) where the text talks of recording."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from rapidfuzz.distance import Levenshtein
-
 from pipeline.analysis import dialogue_model, language
-from pipeline.types import PURPOSES
+from pipeline.analysis.dialogue.common import Hit, joined
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -112,40 +101,6 @@ SPEAKER_ALONE = frozenset({"ik", "mij", "mijn", "m'n"})
 FIRST_PERSON_ANY = re.compile(r"\b(ik|mijn|m'n|mij)\b")
 # compounds and separable verbs the recogniser writes apart, joined in place (same length, so
 # character offsets stay those of the text): "op neem" -> "opneem "
-_JOINS = [(re.compile(r"\bop (neem|neemt|nemen)\b", re.I), lambda m: "op" + m.group(1) + " "),
-          (re.compile(r"\btelefoon (gesprek\w*)\b", re.I),
-           lambda m: "telefoon" + m.group(1) + " "),
-          # a participle in pieces: "op genomen", "op ge nomen", "op je nomen"
-          (re.compile(r"\bop (ge|je|che)? ?nomen\b", re.I),
-           lambda m: ("opgenomen" + " " * len(m.group(0)))[:len(m.group(0))]),
-          (re.compile(r"\bop (names?)\b", re.I), lambda m: "op" + m.group(1) + " "),
-          (re.compile(r"\b(kwaliteits|trainings|opleidings) (doel\w*|controle|bewaking|verbetering"
-                      r"|borging)", re.I),
-           lambda m: m.group(1) + m.group(2) + " ")]
-
-
-def _joined(text: str) -> str:
-    """``text`` with split compounds joined, character offsets unchanged."""
-    for rx, repl in _JOINS:
-        text = rx.sub(repl, text)
-    return text
-
-
-@dataclass(frozen=True)
-class Hit:
-    """A stretch of text a rule found, in characters of the text, with its cue."""
-
-    start_char: int
-    end_char: int
-    text: str
-    confidence: float  # 0..1
-    detail: str  # which cue decided it (the value, for answers and responses)
-    # the rules and the learned model (pipeline.analysis.dialogue_model) disagreed: what the other
-    # said; the hit stands for the side that was surer, and the call goes to review
-    doubt: str = ""
-    counted: bool = True  # False: a question or notice the rules found, overruled
-
-
 def _tokens(text: str) -> list[tuple[str, int, int]]:
     """Lower-cased words and punctuation marks with their character offsets."""
     return [(m.group(0).lower(), m.start(), m.end())
@@ -313,7 +268,7 @@ def _mentions_recording(text: str, nlp: Language | None) -> bool:
     asked about these utterances only, never about the rest of a call's talk."""
     low = text.lower()
     return bool(IDIOMS.search(low) or KEEP_CALL.search(low)
-                or language.find_notices(_joined(text), nlp))
+                or language.find_notices(joined(text), nlp))
 
 
 def _detect(task: str, text: str, rule: Hit | None, nlp: Language | None) -> Hit | None:
@@ -344,7 +299,7 @@ def _detect(task: str, text: str, rule: Hit | None, nlp: Language | None) -> Hit
 def question_rules(text: str, nlp: Language | None = None) -> Hit | None:
     """The question whether this call is recorded, by the rules alone."""
     best: Hit | None = None
-    text = _joined(text)
+    text = joined(text)
     for cand in language.find_notices(text, nlp):
         if not (cand.rejected in ("", "question") or cand.rejected.startswith("data_object")
                 or (cand.rejected == "answer_sense" and cand.trigger == "noun")):
@@ -440,7 +395,7 @@ def _speaker_records_somewhere(low: str) -> bool:
 
 def caller_notice_rules(text: str, nlp: Language | None = None) -> Hit | None:
     """The speaker's own notice that they record this call, by the rules alone."""
-    text = _joined(text)
+    text = joined(text)
     for cand in language.find_notices(text, nlp):
         if cand.negated:
             continue
@@ -492,306 +447,3 @@ def caller_notice_rules(text: str, nlp: Language | None = None) -> Hit | None:
     return None
 
 
-# -- answers and responses ---------------------------------------------------------------------
-def _cues(table: Iterable[tuple[str, str]]) -> list[tuple[str, re.Pattern]]:
-    return [(value, re.compile(pattern)) for value, pattern in table]
-
-
-NEG = r"(niet|geen|niets|nooit)"
-FILL = r"^\W*(?:(?:eh|uh|uhm|ehm|euh|nou|oh|o|hm|hmm|ho|wel|tja)\W+)*"  # fillers before a first "ja"/"nee"
-# order matters: a hedge wins over the yes or no it hedges ("ja, ik denk het wel")
-ANSWER_CUES = _cues((
-    ("unsure", r"\b(weet|wet|weten) (ik|we|wij)( \w+){0,3} (niet|geen)\b"),
-    ("unsure", r"\b(ik|we|wij) (weet|weten) (het |dat |eigenlijk |zo )*(niet|geen)"),
-    ("unsure", r"\b(geen (flauw )?idee|geen weet|niet (zeker|zo zeker)|niet dat ik weet"
-               r"|niet van op de hoogte|niet van bewust|navragen|vraag (ik|het) (even )?na"
-               r"|even (na)?vragen|ga ik (even )?(na)?vragen|informeer|nagaan|uitzoeken"
-               r"|moet ik (even )?(kijken|checken|vragen)|zou ik (moeten|niet)"
-               r"|kan ik (u )?niet (zeggen|vertellen)|durf ik niet|ben ik niet zeker"
-               r"|niet met zekerheid|geen zekerheid|zoek ik (even )?(voor u )?uit|(op ?)?zoeken"
-               r"|geen antwoord|vraag ik me (\w+ )*af|niet bekend|geen zicht op|geen uitsluitsel"
-               r"|(zou|zal) het (\w+ )?niet weten|informeren|navraag|niet weten)"),
-    ("unsure", r"\b(denk|dacht|geloof|vermoed|meen|neem aan|ga ervan uit|verwacht) "
-               r"(het |ik |van )?(wel|niet|ja|nee|dat|van)\b"),
-    # weak hedges count in the first clause only: "nee, dat is niet zo, misschien haalt u het
-    # door elkaar" is a no
-    ("unsure", r"^[^.?!;,]*(,[^.?!;,]*)?\b(volgens mij|misschien|waarschijnlijk|mogelijk"
-               r"|zou kunnen|kan zijn|in principe|ik neem aan|ik denk|geloof ik|denk ik)\b"),
-    ("no", FILL + r"(nee+|neen|neej|nej|nope)\b(?! ?hoor,? (dat|alles|alle|het) "
-           r"(wordt|worden) (wel )?opgenomen)"),
-    ("no", r"\bnee+\W*$"),
-    ("no", FILL + r"helaas\W+(niet|nee)\b"),
-    ("no", rf"\b{NEG} (\w+ )?(bandje|opname|band)\b|\bniet meer\b|tegenwoordig niet"),
-    ("no", rf"\b(wordt|worden|nemen|neem|neemt|word)\b[^.?!]{{0,30}}\b{NEG}\b[^.?!]{{0,20}}"
-           r"\b(opge\w+|op|opnemen|vastgelegd)\b"),
-    ("no", rf"\b(er|dat|het) {NEG}\w* (wordt|worden) (opgenomen|vastgelegd)|"
-           rf"\b{NEG} (opgenomen|vastgelegd)\b|\bdoen (we|wij) (dus )?{NEG}\b"
-           rf"|\b(zeker|helemaal|absoluut) {NEG}\b|\bwij nemen {NEG}|\bnemen (we|wij) {NEG}"),
-    # "ja, zegt u het maar" only invites the caller to go on
-    ("no_answer", FILL + r"ja\W+(zegt u het maar|zeg het maar|waarmee|wat kan ik|vertelt u"
-                  r"|vertel|goede\w*|goeie\w*|hallo|dag|met|u spreekt|gemeente|waar kan ik)\b"),
-    ("yes", FILL + r"(ja|jazeker|jawel|jaja|jawohl|zeker|klopt|inderdaad|correct|yes|jep|jup)\b"),
-    ("yes", r"\b(dat klopt|klopt helemaal|dat is (zo|juist|correct|waar)|jazeker|zeker weten"
-            r"|dat hoorde u|zoals u (hoorde|heeft gehoord)|in het keuzemenu|dat wordt gemeld"
-            r"|(wordt|worden)\b[^.?!]{0,40}\b(opgenomen|vastgelegd)"
-            r"|(nemen|neem|neemt)\b[^.?!]{0,40}\bop\b|op te nemen|dat gebeurt(?! niet)|, ja\W*$"
-            r"|dat doen (we|wij)(?! niet)|doen (we|wij) (altijd|standaard|gewoon|wel))\b"),
-))
-OBJECTION_CUES = _cues((
-    ("no", r"\b(geen (enkel )?(probleem|problemen|bezwaar)|(ga|gaat) (je|uw) gang)\b(?! (tegen|mee)\b[^.?!]*\bmaar)"),
-    ("unclear", r"\b((weet|wet) (ik )?(niet|eigenlijk niet) of|nadenken|navragen|vraag (ik|het)"
-                r" (even )?na|leidinggevende|even (kijken|overleggen|checken)|geen idee"
-                r"|ik weet (het )?niet)\b"),
-    ("yes", FILL + r"nee\b"),
-    ("yes", rf"\b(mag\b[^.?!,]{{0,12}}\b{NEG}\b|wil (ik )?(echt |absoluut |liever )?{NEG}\b|vind ik (het |dat )?niet|{NEG} verder"
-            rf"|gaan we {NEG}|opname (maar |even )?uit|(houd|hou) ik (het )?(hier )?op|werk ik {NEG} (aan )?mee"
-            rf"|{NEG} mee ?werken|{NEG} (van )?gediend|maar zo {NEG}|zonder (de |een )?opname|(dat|het) {NEG} (doet|doen)|tegen (ons|het)"
-            rf" beleid|hang (ik )?(nu |dan )?op|{NEG}\b[^.?!]{{0,10}}\bakkoord|is {NEG} toegestaan|{NEG} (toegestaan|de bedoeling|akkoord|prettig"
-            r"|fijn|mee eens)|geen toestemming|(?<!geen )(?<!geen enkel )bezwaar|stop(pen|t)?\b|uit ?zetten"
-            r"|zet (dat|het|die) (even |maar )?uit|beëindig|beeindig|hang ik op|ophangen"
-            rf"|verbreek|wil {NEG} (dat|opgenomen)|liever {NEG}|dat kan {NEG}|kan {NEG} de"
-            rf" bedoeling|{NEG} opnemen|geef ik {NEG})"),
-    ("no", r"\b(prima|geen (enkel )?(probleem|bezwaar|punt)|is goed|dat is goed|helemaal goed"
-           r"|goed hoor|oké|oke|okay|ok|akkoord|dat mag|mag (hoor|gewoon)|uw (goed )?recht|natuurlijk"
-           r"|geen enkel bezwaar|geen moeite|ja hoor|vind ik goed|is toegestaan|maakt (mij )?niet uit"
-           r"|prima hoor|no problem|begrijp ik|doet u maar|doe maar|ga uw gang|gaat u uw gang|geeft niks|geeft niet"
-           r"|in orde|ga je gang|ga uw gang)\b"),
-))
-
-
-def _normalised(text: str) -> str:
-    """``text`` lower-cased with one kind of space and apostrophe, character for character
-    (so a cue's offsets are the text's own)."""
-    return re.sub(r"[\u2019']", "'", re.sub(r"\s", " ", text.lower()))
-
-
-def _classify(text: str, table: list[tuple[str, re.Pattern]]) -> Hit | None:
-    """The first cue of ``table`` (in table order) found in ``text``, lower-cased."""
-    low = _normalised(text)
-    for value, pattern in table:
-        m = pattern.search(low)
-        if m:
-            return Hit(m.start(), m.end(), text[m.start():m.end()], 0.85, value)
-    return None
-
-
-def classify_answer(text: str) -> Hit | None:
-    """The agent's answer to "is this call recorded?": ``detail`` is yes / no / unsure /
-    no_answer; None: nothing in ``text`` answers it, by rules or model."""
-    return _second_opinion("answer", text, answer_rules(text), "no_answer")
-
-
-def answer_rules(text: str) -> Hit | None:
-    """:func:`classify_answer` by the rules alone."""
-    return _classify(text, ANSWER_CUES)
-
-
-def _second_opinion(task: str, text: str, rule: Hit | None, fallback: str) -> Hit | None:
-    """The rules' reading of a reply checked with the model: agreed, or the surer side's
-    value with the other's in ``doubt``."""
-    model = dialogue_model.load()
-    if model is None or not text.strip():
-        return rule
-    said, p = model.predict(task, text)
-    ruled = rule.detail if rule is not None else fallback
-    if said == ruled:
-        return rule
-    if p >= dialogue_model.CONFIDENT:
-        return Hit(0, len(text), text, round(p, 2), said, doubt=f"rules: {ruled}")
-    if rule is None:
-        return Hit(0, len(text), text, 0.5, fallback, doubt=f"model: {said} ({p:.2f})")
-    return replace(rule, doubt=f"model: {said} ({p:.2f})")
-
-
-def answer_values(text: str) -> set[str]:
-    """Every answer value some cue in ``text`` gives (more than one: a mixed answer)."""
-    low = _normalised(text)
-    found = {v for v, p in ANSWER_CUES if p.search(low)}
-    return {"unsure"} if "unsure" in found else found
-
-
-def classify_objection(text: str) -> Hit | None:
-    """The agent's response to the caller's own notice: ``detail`` is yes (objects or asks
-    to stop) / no (accepts) / unclear (hedges); None: no cue (unclear, nothing said of it)."""
-    return _second_opinion("objection", text, objection_rules(text), "unclear")
-
-
-def objection_rules(text: str) -> Hit | None:
-    """:func:`classify_objection` by the rules alone."""
-    return _classify(text, OBJECTION_CUES)
-
-
-# -- what a notice says the recording is for ---------------------------------------------------
-PURPOSE_WORDS = (
-    ("quality", r"kwalit\w*|\w*kwaliteit\w*|quality|maliteit\w*|kwaliteits?"),
-    ("training", r"\w*training\w*|\w*trainings?\w*|trainen|opleiding\w*|opleidings?\w*|coach\w*"
-                 r"|scholing\w*|instructie\w*|leerdoeleinden|educatie\w*|begeleid\w*|leren"
-                 r"|inwerken"),
-    ("service", r"dienstverlening\w*|dienstver(?!band)\w*|service\w*|klantvriendelijk\w*"
-                r"|klanttevredenheid|klantbeleving|dienst"),
-    ("complaints", r"klacht\w*|geschil\w*|onduidelijkhe\w*|misverstand\w*|meningsverschil\w*"
-                   r"|discussie\w*|onenigheid\w*"),
-    ("other", r"verificatie\w*|verifi\w*|controle|controleren|administrat\w*|wettelijk\w*"
-              r"|veiligheid\w*|beveilig\w*|bewijs\w*|fraude\w*|onderzoek\w*|statisti\w*"
-              r"|analyse\w*|juridisch\w*|naslag\w*|vastlegging|bescherming"
-              r"|dossiervorming|archivering|vastleggen van afspraken|verantwoording"
-              r"|toezicht|\w*wet|wetgeving|rechtsgeldig\w*|beleidsdoeleinden|verslag\w*|afspraken"
-              r"|verwerking\w*"),
-)
-_PURPOSE_RE = [(p, re.compile(rf"^({pat})$")) for p, pat in PURPOSE_WORDS]
-# "om u beter van dienst te zijn", "om u beter te helpen": the service given to the caller
-_SERVICE_PHRASE = re.compile(r"\b(dienst ?verlening|(beter|goed|sneller)\b[^.?!]{0,30}\b(van dienst|helpen)"
-                             r"|van dienst (te )?(kunnen )?zijn)")
-_TRAINING_PHRASE = re.compile(r"\b(op te leiden|op te leren|in te werken|op ?leiden|inwerken"
-                              r"|feedback\b[^.?!;]{0,40}\b(geven|te geven)|coachen|coaching)\b")
-# handling the caller's own request is another purpose; handling complaints is not
-_OTHER_PHRASE = re.compile(r"\b((afhandeling|behandeling) van|(het )?(verwerken|afhandelen|behandelen)"
-                           r" van) (uw|je|jouw|de|het) (melding|aanvraag|vraag|verzoek|zaak|dossier)")
-# a clause that states what the recording is for; one whose words fit no purpose above is
-# "other" ("om uw aanvraag correct te kunnen verwerken")
-_PURPOSE_CLAUSE = re.compile(r"\b(om\b[^.?!;]{0,60}?\bte \w+|zodat\b[^.?!;]*"
-                             r"|ter (?!info\b|informatie\b|kennisgeving\b)\w+[^.?!;,]*"
-                             r"|ten behoeve van[^.?!;,]*|in het kader van[^.?!;,]*|teneinde[^.?!;]*"
-                             r"|opdat[^.?!;]*|omdat[^.?!;]*)")
-_DOELEINDEN = re.compile(r"^(\w{3,}?)s?-?doel(einden|eindes|en)$")
-
-
-@dataclass(frozen=True)
-class PurposeHit:
-    purpose: str  # one of types.PURPOSES
-    start_char: int
-    end_char: int
-    word: str
-    unclear: bool = False  # a "...doeleinden" whose first part is none of the known ones
-
-
-def _purpose_of(word: str) -> str | None:
-    if word in ("dienst",):
-        return None  # only in a phrase ("van dienst"), see _SERVICE_PHRASE
-    for purpose, rx in _PURPOSE_RE:
-        if rx.match(word):
-            return purpose
-    return None
-
-
-def notice_purposes(text: str) -> list[PurposeHit]:
-    """Every purpose word in ``text`` (a notice's sentences), in text order."""
-    hits: list[PurposeHit] = []
-    text = _joined(text)
-    low = text.lower()
-    for m in re.finditer(r"[\w]+(?:-[\w]+)*-?", low):
-        word = m.group(0).strip("-")
-        parts = [word] if "-" not in word else [word, *word.split("-")]
-        purpose = None
-        for w in parts:
-            purpose = _purpose_of(w)
-            if purpose:
-                break
-        if purpose is None and (d := _DOELEINDEN.match(word.replace("-", ""))):
-            purpose = _purpose_of(d.group(1)) or _fuzzy_purpose(d.group(1))
-            if purpose is None:
-                hits.append(PurposeHit("other", m.start(), m.end(), text[m.start():m.end()],
-                                       unclear=True))
-                continue
-        if purpose is None and len(word) >= 8:
-            purpose = _fuzzy_purpose(word)
-        if purpose:
-            hits.append(PurposeHit(purpose, m.start(), m.end(), text[m.start():m.end()]))
-    for rx, purpose in ((_SERVICE_PHRASE, "service"), (_TRAINING_PHRASE, "training"),
-                        (_OTHER_PHRASE, "other")):
-        for m in rx.finditer(low):
-            hits.append(PurposeHit(purpose, m.start(), m.end(), text[m.start():m.end()]))
-
-    for m in _PURPOSE_CLAUSE.finditer(low):
-        end = re.search(r"[.?!;,]|$", low[m.start():]).start() + m.start()
-        if not any(m.start() <= h.start_char < max(end, m.end()) for h in hits):
-            hits.append(PurposeHit("other", m.start(), m.end(), text[m.start():m.end()]))
-    return sorted(hits, key=lambda h: h.start_char)
-
-
-# the purpose model overrules the rules' words only when this sure (docs/decisions/recording-talk.md)
-PURPOSE_CONFIDENT = 0.9
-
-
-@dataclass(frozen=True)
-class PurposeReading:
-    """The purposes a notice states: the rules' words, checked with the learned model."""
-
-    purposes: frozenset[str]  # types.PURPOSES decided (empty: none stated)
-    hits: tuple[PurposeHit, ...]  # the rules' purpose words: the evidence
-    # purposes the model read otherwise than the rules: {purpose: (model says yes, p)}; the
-    # surer side decided, and the call goes to review
-    doubts: dict[str, tuple[bool, float]]
-
-    @property
-    def value(self) -> str:
-        return purpose_value(self.purposes)
-
-
-def read_purposes(text: str) -> PurposeReading:
-    """The purposes ``text`` (a notice's sentences) states, by rules and model."""
-    hits = tuple(notice_purposes(text))
-    found = {h.purpose for h in hits}
-    decided, doubts = set(found), {}
-    model = dialogue_model.load()
-    for task in dialogue_model.PURPOSE_TASKS:
-        if model is None or not model.knows(task):
-            break
-        purpose = task.split(":", 1)[1]
-        said, p = model.predict(task, text)
-        yes = said == "True"
-        if yes != (purpose in found):
-            doubts[purpose] = (yes, round(p, 2))
-            if p >= PURPOSE_CONFIDENT:
-                decided.symmetric_difference_update({purpose})
-    return PurposeReading(frozenset(decided), hits, doubts)
-
-
-_FUZZY_STEMS = {"kwaliteit": "quality", "kwaliteits": "quality", "training": "training",
-                "trainings": "training", "opleiding": "training", "opleidings": "training",
-                "dienstverlening": "service", "klachten": "complaints"}
-
-
-def _fuzzy_purpose(word: str) -> str | None:
-    """A purpose word misheard by a letter or two ("kwalitijd", "treinings")."""
-    for stem, purpose in _FUZZY_STEMS.items():
-        if len(word) >= 6 and Levenshtein.distance(word, stem) <= (1 if len(stem) < 9 else 2):
-            return purpose
-    return None
-
-
-def purpose_value(purposes: Iterable[str]) -> str:
-    """``notice_purpose`` from the purposes found: canonical order, ";"-joined, or
-    "none_stated" when there are none."""
-    found = set(purposes)
-    return ";".join(p for p in PURPOSES if p in found) or "none_stated"
-
-
-_SENTENCE = re.compile(r"[^.?!]+[.?!]*")
-_REFERS = re.compile(r"^\W*(dit|dat|wij|we|deze|die|om|ter|zodat|voor|hiermee|daarmee|zo|"
-                     r"ten|in het kader|opnames?|gesprekken|de opname|ook)\b", re.I)
-_TO_CALLER = re.compile(r"\b(kunt u|u kunt|terecht|website|formulier)\b", re.I)
-_LEADS_IN = re.compile(r"^\W*(om|ter|voor|zodat|ten|in het kader|teneinde)\b", re.I)
-_MENU = re.compile(r"\b(toets|kies|druk|keuze|optie)\b", re.I)
-
-
-def purpose_scope(text: str, start_char: int, end_char: int) -> tuple[int, int]:
-    """Characters of ``text`` that may state the purpose of the notice at
-    [start_char, end_char): its sentence, the sentence before when it leads in ("Om onze
-    dienstverlening te verbeteren."), the next when it refers back ("Dit doen wij voor ...");
-    never a menu sentence ("Heeft u een klacht, toets 3")."""
-    spans = [(m.start(), m.end()) for m in _SENTENCE.finditer(text) if m.group(0).strip()]
-    k = next((i for i, (a, b) in enumerate(spans) if a <= start_char < b), None)
-    if k is None:
-        return start_char, end_char
-    a, b = spans[k]
-    if k > 0:
-        pa, pb = spans[k - 1]
-        if _LEADS_IN.match(text[pa:pb]) and not _MENU.search(text[pa:pb]):
-            a = pa
-    if k + 1 < len(spans):
-        na, nb = spans[k + 1]
-        if (_REFERS.match(text[na:nb]) and not _MENU.search(text[na:nb])
-                and not _TO_CALLER.search(text[na:nb])):
-            b = nb
-    return a, b
