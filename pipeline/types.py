@@ -338,6 +338,9 @@ class ReviewReason(StrEnum):
     QUESTION_NOT_FROM_CALLER = "question_not_from_caller", Concern.QUESTION
     QUESTION_UNCERTAIN = "question_uncertain", Concern.QUESTION
     CALLER_SPEECH_POORLY_HEARD = "caller_speech_poorly_heard", Concern.QUESTION
+    # nobody asked, yet the agent speaks of recording after the opening: an answer to a
+    # question the recogniser lost?
+    AGENT_TALKS_OF_RECORDING = "agent_talks_of_recording", Concern.QUESTION
     ANSWER_UNCLEAR = "answer_unclear", Concern.QUESTION
     ANSWER_MIXED = "answer_mixed", Concern.QUESTION
     ANSWER_POORLY_HEARD = "answer_poorly_heard", Concern.QUESTION

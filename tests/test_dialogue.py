@@ -195,6 +195,19 @@ def test_nobody_asks(nlp):
     assert v.caller_announced_recording == "no" and v.agent_objected is None
 
 
+def test_the_agent_speaking_of_recording_later_flags_a_lost_question(nlp):
+    """The caller's question misheard ("maar dit telefoonje op je nummeren"), the agent's
+    answer heard: not_asked stands, but it is not decided without a look."""
+    tl = call(NOTICE, OPENING, ["maar dit telefoonje op je nummeren"],
+              agent_after=["Ja, dat klopt, wij nemen alle gesprekken op."])
+    v = decide(tl, nlp=nlp)
+    assert v.agent_knows_recording == "not_asked"
+    assert "agent_talks_of_recording" in v.review_reasons
+    quiet = decide(call(NOTICE, OPENING, ["Ik heb een vraag over mijn paspoort."],
+                        agent_after=["Dat kan ik voor u nakijken."]), nlp=nlp)
+    assert "agent_talks_of_recording" not in quiet.review_reasons
+
+
 def test_no_reply_transcribed_is_flagged(nlp):
     tl = call([], OPENING, ["Wordt dit gesprek opgenomen?"])
     v = decide(tl, nlp=nlp, transcribed_s=tl.utterances[-1][0].end)

@@ -343,6 +343,8 @@ def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
             reasons.append(ReviewReason.CALLER_SPEECH_POORLY_HEARD)
         if notice is None:
             reasons.append(ReviewReason.CALLER_NOTICE_POORLY_HEARD)
+    if question is None and _agent_talks_of_recording(timeline, nlp):
+        reasons.append(ReviewReason.AGENT_TALKS_OF_RECORDING)
     if question is not None:
         u, ev = question
         if ev.confidence < options.min_question_confidence:
@@ -363,6 +365,14 @@ def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
     n_ev = (*n_ev, *overruled["caller_notice"])
     return _Talk(knows, notice is not None, objected, answers, q_ev, n_ev,
                  tuple(dict.fromkeys(reasons)))
+
+
+def _agent_talks_of_recording(timeline: RoleTimeline, nlp) -> bool:
+    """The agent speaks of recording this call after the first agent utterance (where a notice
+    of the agent's belongs): most often the answer to a question the recogniser lost."""
+    agent = [u for u, role in timeline.utterances if role == Role.AGENT and u.text]
+    return any(not c.rejected
+               for u in agent[1:] for c in language.find_notices(u.text, nlp))
 
 
 def _found(u: Utterance, role: Role, text: _Text, hit: dialogue.Hit, what: str
