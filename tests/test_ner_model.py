@@ -123,6 +123,16 @@ def test_spacy_load_returns_the_stage_with_its_results_on_the_doc(ner) -> None:
     assert {"INTRO", "ORG_HEAD", "MUNI", "REC_VERB"} <= {s.label_ for s in doc.spans["callcheck"]}
 
 
+def test_plain_spacy_load_finds_the_components_by_entry_point() -> None:
+    """No import of ours first: the installed package's spacy_factories entry points."""
+    code = ("import sys, spacy; nlp = spacy.load(sys.argv[1]); "
+            "doc = nlp('Dit gesprek wordt opgenomen.'); "
+            "print(','.join(nlp.pipe_names), len(doc._.notices))")
+    out = subprocess.run([sys.executable, "-c", code, str(MODEL_DIR)], capture_output=True,
+                         text=True, check=True, cwd="/").stdout.split()
+    assert out == ["ner,callcheck_ruler,callcheck_notices,callcheck_introductions", "1"]
+
+
 def test_importing_the_language_package_does_not_import_spacy() -> None:
     """``pipeline.cli`` imports the package: spaCy (seconds) comes only with ``components``."""
     code = ("import sys, pipeline.analysis.language, pipeline.cli; "

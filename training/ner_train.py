@@ -876,9 +876,9 @@ def write_model_card(model: Path, openings: dict[str, dict[str, float]] | None) 
                "cores" if seconds is not None else "not recorded")
     card = f"""# nl_{meta["name"]} {meta["version"]}: callcheck's Dutch language stage
 
-`spacy.load("models/ner-nl")` returns the whole stage, once
-`import pipeline.analysis.language.components` has registered the components
-(`pipeline.analysis.language.load_nlp` does that, and checks `models/SHA256SUMS` first):
+`spacy.load("models/ner-nl")` returns the whole stage (the installed callcheck package
+registers the components as `spacy_factories` entry points;
+`pipeline.analysis.language.load_nlp` also checks `models/SHA256SUMS` first):
 
 | pipe | what | data in the model |
 |---|---|---|
