@@ -144,13 +144,18 @@ class Event:
 
 
 @dataclass(frozen=True, order=True)
-class ChannelTurn:
-    """A diarization turn with the channel it is loudest on (stereo); times in seconds."""
+class SpeakerTurn:
+    """One stretch of speech by one speaker (diarization); times in seconds from the start of
+    the call, and the channel it is clearly loudest on in a stereo call."""
 
     start: float
     end: float
-    speaker: str
+    speaker: str  # "SPEAKER_00", "SPEAKER_01", ... numbered by first appearance
     channel: int | None = None
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
 
 
 @dataclass(frozen=True)
@@ -506,7 +511,7 @@ class CallResult:
     file: str
     audio: AudioInfo | None = None
     events: tuple[Event, ...] = ()
-    speaker_turns: tuple[ChannelTurn, ...] = ()
+    speaker_turns: tuple[SpeakerTurn, ...] = ()
     transcript: Transcript | None = None
     timeline: RoleTimeline | None = None
     verdicts: Verdicts | None = None
@@ -623,7 +628,7 @@ def result_from_dict(d: dict[str, Any]) -> CallResult:
                                   "review_reasons": tuple(v.get("review_reasons") or ())})
     return CallResult(
         file=d["file"], audio=audio, events=tuple(_of(Event, e) for e in d.get("events") or ()),
-        speaker_turns=tuple(_of(ChannelTurn, x) for x in d.get("speaker_turns") or ()),
+        speaker_turns=tuple(_of(SpeakerTurn, x) for x in d.get("speaker_turns") or ()),
         transcript=transcript, timeline=timeline, verdicts=verdicts,
         timings=dict(d.get("timings_s") or {}), provenance=d.get("provenance") or {},
         error=d.get("error"), error_code=d.get("error_code"), schema_version=version,

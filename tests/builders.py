@@ -42,8 +42,8 @@ def call(ivr: list[str], agent: list[str], caller: list[str], *, agent_after: li
          prob: float = 0.9):
     """IVR lines, hold music, the agent's opening, the caller, the agent again: the role
     timeline (``pipeline.analysis.roles.assign_roles``) of such a call, 3 s a line."""
-    from pipeline.analysis.diarize import SpeakerTurn
     from pipeline.analysis.roles import assign_roles
+    from pipeline.types import SpeakerTurn
 
     segs, turns, t = [], [], 2.0
     for text in ivr:

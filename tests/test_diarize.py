@@ -21,11 +21,11 @@ from pipeline.analysis.diarize import (
     DiarizationError,
     DiarizationOptions,
     Diarizer,
-    SpeakerTurn,
     cosine_similarity,
     get_diarizer,
     load_local_config,
 )
+from pipeline.types import SpeakerTurn
 
 SR = 16000
 # distinct espeak-ng voices, as docs/domain.md advises: an IVR-like and a caller-like voice

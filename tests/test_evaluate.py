@@ -13,7 +13,6 @@ from pipeline import cli
 from pipeline.analysis.analyze import CallAnalyzer
 from pipeline.analysis.audio import Audio
 from pipeline.analysis.config import PipelineConfig
-from pipeline.analysis.diarize import SpeakerTurn
 from pipeline.evaluation.evaluate import (
     attribute_misses,
     load_replayable,
@@ -31,7 +30,7 @@ from pipeline.evaluation.oracles import (
     read_reference_transcript,
     reference_segment,
 )
-from pipeline.types import AudioInfo, CallResult, Event, Role, Segment
+from pipeline.types import AudioInfo, CallResult, Event, Role, Segment, SpeakerTurn
 
 FIXTURES = Path(__file__).resolve().parent.parent / "audio_fixtures"
 

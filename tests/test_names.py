@@ -77,9 +77,8 @@ def test_short_or_non_alphabetic_words_are_never_snapped():
 
 
 def _timeline(nlp, agent_text: str):
-    from pipeline.analysis.diarize import SpeakerTurn
     from pipeline.analysis.roles import assign_roles
-    from pipeline.types import Event, ModelInfo, Transcript
+    from pipeline.types import Event, ModelInfo, SpeakerTurn, Transcript
 
     segs = (segment(2.0, None, "welkom bij de gemeente Zwolle"), segment(8.0, None, agent_text),
             segment(14.0, None, "goedemorgen ik heb een vraag over afval"))

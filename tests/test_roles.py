@@ -9,7 +9,6 @@ import pytest
 from builders import segment as seg
 from builders import transcript
 
-from pipeline.analysis.diarize import SpeakerTurn
 from pipeline.analysis.roles import (
     RoleOptions,
     assign_roles,
@@ -19,7 +18,7 @@ from pipeline.analysis.roles import (
     ivr_wording,
     read_rttm,
 )
-from pipeline.types import Event, Role
+from pipeline.types import Event, Role, SpeakerTurn
 
 FIXTURES = Path(__file__).resolve().parent.parent / "audio_fixtures"
 

@@ -6,10 +6,9 @@ import pytest
 from builders import call
 from builders import segment as seg
 
-from pipeline.analysis.diarize import SpeakerTurn
 from pipeline.analysis.roles import assign_roles
 from pipeline.analysis.verdicts import decide
-from pipeline.types import ModelInfo, Role, Transcript, decisions_in_doubt
+from pipeline.types import ModelInfo, Role, SpeakerTurn, Transcript, decisions_in_doubt
 
 
 def test_ivr_notice_before_agent(nlp):

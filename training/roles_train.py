@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline.analysis.agent_model import AGENT_FEATURES, RULES, AgentStartModel
-from pipeline.analysis.analyze import ChannelTurn, nonspeech_levels
+from pipeline.analysis.analyze import SpeakerTurn, nonspeech_levels
 from pipeline.analysis.audio import AudioError, load_audio
 from pipeline.analysis.config import PipelineConfig
 from pipeline.analysis.roles import assign_roles
@@ -77,7 +77,7 @@ def replay_candidates(result: dict, audio, role_options) -> tuple:
     """The role stage's candidates for one analysed call (its JSON and loaded audio)."""
 
     events = [Event(**e) for e in result["events"]]
-    turns = [ChannelTurn(**t) for t in result["speaker_turns"]]
+    turns = [SpeakerTurn(**t) for t in result["speaker_turns"]]
     tl = assign_roles(audio.duration, events, transcript_from_dict(result["transcript"]),
                       turns, role_options, nonspeech_levels(audio, events))
     return tl.candidates

@@ -37,10 +37,10 @@ from pipeline.analysis.verdicts import decide
 from pipeline.types import (
     NONSPEECH_EVENTS,
     CallResult,
-    ChannelTurn,
     Event,
     Role,
     Segment,
+    SpeakerTurn,
     Transcript,
 )
 
@@ -180,7 +180,7 @@ class CallAnalyzer:
         return self._provenance
 
     def _diarize_until(self, audio: Audio, mono: np.ndarray, until: float,
-                       timings: dict[str, float]) -> tuple[ChannelTurn, ...]:
+                       timings: dict[str, float]) -> tuple[SpeakerTurn, ...]:
         """Speaker turns of the call's first ``until`` seconds (channels tagged)."""
         t = time.perf_counter()
         n = min(mono.size, int(round(until * audio.sample_rate)))
@@ -190,7 +190,7 @@ class CallAnalyzer:
 
     def _transcribe_until_opening(self, audio: Audio, mono: np.ndarray, events: list[Event],
                                   organisation: str | None, timings: dict[str, float]
-                                  ) -> tuple[Transcript, RoleTimeline, tuple[ChannelTurn, ...]]:
+                                  ) -> tuple[Transcript, RoleTimeline, tuple[SpeakerTurn, ...]]:
         opts = self.config.analysis
         duration = audio.duration
         limit = duration if opts.full_transcript else min(duration, opts.max_transcribe_s)
@@ -200,7 +200,7 @@ class CallAnalyzer:
         levels = nonspeech_levels(audio, events)
         if not opts.diarize or duration < 1.0:
             mono = None
-        speaker_turns: tuple[ChannelTurn, ...] = ()
+        speaker_turns: tuple[SpeakerTurn, ...] = ()
         diarized_until = 0.0
         segments: list[Segment] = []
         dropped: list[Segment] = []
@@ -253,7 +253,7 @@ class CallAnalyzer:
                      organisation: str | None, skip: tuple[tuple[float, float], ...],
                      end: float, diarized_until: float, timings: dict[str, float],
                      pool: ThreadPoolExecutor | None = None
-                     ) -> tuple[Transcript, RoleTimeline, tuple[ChannelTurn, ...]]:
+                     ) -> tuple[Transcript, RoleTimeline, tuple[SpeakerTurn, ...]]:
         """Transcribe on past the opening, ``search_window_s`` at a time, until the caller's
         question about recording is found and its answer decoded, or ``question_search_s``
         past the agent start. Diarization goes ahead in ``pool`` as in the opening; in
@@ -427,7 +427,7 @@ def _spacy_model_info(nlp) -> dict[str, Any]:
             "sha256": sha, "backend": "spacy"}
 
 
-def with_channels(audio: Audio, turns) -> tuple[ChannelTurn, ...]:
+def with_channels(audio: Audio, turns) -> tuple[SpeakerTurn, ...]:
     """Tag each speaker turn with its channel when one channel is clearly louder (> 6 dB):
     in a stereo call that tells the caller from the line even where nothing was recognised."""
 
@@ -439,7 +439,7 @@ def with_channels(audio: Audio, turns) -> tuple[ChannelTurn, ...]:
             levels = [rms_dbfs(piece[c]) for c in range(2)]
             if abs(levels[0] - levels[1]) > 6.0:
                 channel = int(np.argmax(levels))
-        out.append(ChannelTurn(t.start, t.end, t.speaker, channel))
+        out.append(SpeakerTurn(t.start, t.end, t.speaker, channel))
     return tuple(out)
 
 

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pipeline.models import REPO_ROOT, model_file, recorded_sha256, sha256_file
-from pipeline.types import ModelInfo
+from pipeline.types import ModelInfo, SpeakerTurn
 
 if TYPE_CHECKING:
     from pyannote.audio import Pipeline
@@ -96,19 +96,6 @@ class DiarizationOptions:
     # pyannote's "exclusive" diarization), what a word-to-speaker assignment needs; False:
     # overlapping turns as segmented
     exclusive: bool = True
-
-
-@dataclass(frozen=True, order=True)
-class SpeakerTurn:
-    """One stretch of speech by one speaker; times in seconds from the start of the call."""
-
-    start: float
-    end: float
-    speaker: str  # "SPEAKER_00", "SPEAKER_01", ... numbered by first appearance
-
-    @property
-    def duration(self) -> float:
-        return self.end - self.start
 
 
 @dataclass(frozen=True)

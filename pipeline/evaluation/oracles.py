@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.analysis.analyze import ChannelTurn, with_channels
+from pipeline.analysis.analyze import with_channels
 from pipeline.analysis.audio import Audio
-from pipeline.analysis.diarize import Diarization, SpeakerTurn
+from pipeline.analysis.diarize import Diarization
 from pipeline.analysis.roles import RoleTimeline, Utterance, read_rttm
-from pipeline.types import Event, ModelInfo, Role, Segment, Transcript, Turn, Word
+from pipeline.types import Event, ModelInfo, Role, Segment, SpeakerTurn, Transcript, Turn, Word
 
 REFERENCE = ModelInfo("reference", None, "reference")
 # the roles of the reference RTTMs that are someone speaking (the others are tones and music)
@@ -118,7 +118,7 @@ class OracleTranscriber:
         """The reference lines as segments, each on the channel where it is clearly louder (as
         the pipeline tags a speaker turn); ``rng`` (a ``random.Random``): the text with
         :func:`asr_noise` at word error rate ``rate``, drawn line by line in order."""
-        channels = with_channels(audio, [ChannelTurn(ln.start, ln.end, "") for ln in lines])
+        channels = with_channels(audio, [SpeakerTurn(ln.start, ln.end, "") for ln in lines])
         return cls((reference_segment(ln, c.channel,
                                       asr_noise(ln.text, rate, rng) if rng else None)
                     for ln, c in zip(lines, channels, strict=True)), scorer)
