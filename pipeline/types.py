@@ -208,22 +208,28 @@ class RoleTimeline:
         return tuple(u for u, r in self.utterances if r == role)
 
     def to_annotation(self, uri: str = "call"):
-        """pyannote.core ``Annotation`` with roles as labels, one track per turn; SILENCE and
-        empty turns left out (RTTM marks what is heard); whitespace in ``uri`` becomes "_"."""
-        # pyannote.core imports matplotlib (0.3 s): imported where used, as the heavy packages
-        from pyannote.core import Annotation
-        from pyannote.core import Segment as Span
-
-        ann = Annotation(uri=re.sub(r"\s+", "_", uri))
-        for i, t in enumerate(self.turns):
-            if t.role != Role.SILENCE and t.end > t.start:
-                ann[Span(t.start, t.end), i] = t.role.value
-        return ann
+        """pyannote.core ``Annotation`` with roles as labels (:func:`role_annotation`)."""
+        return role_annotation(((t.start, t.end, t.role) for t in self.turns), uri)
 
     def to_rttm(self, uri: str = "call") -> str:
         """RTTM lines, roles as speaker labels (``Annotation.to_rttm`` of
         :meth:`to_annotation`)."""
         return self.to_annotation(uri).to_rttm()
+
+
+def role_annotation(turns, uri: str = "call"):
+    """pyannote.core ``Annotation`` of (start, end, role) triples (seconds), one track each;
+    SILENCE and empty turns left out, as RTTM marks what is heard. Whitespace in ``uri``
+    becomes "_" (RTTM fields are separated by spaces)."""
+    # pyannote.core imports matplotlib (0.3 s): imported where used, as the heavy packages
+    from pyannote.core import Annotation
+    from pyannote.core import Segment as Span
+
+    ann = Annotation(uri=re.sub(r"\s+", "_", uri))
+    for i, (start, end, role) in enumerate(turns):
+        if role != Role.SILENCE and end > start:
+            ann[Span(start, end), i] = str(role)
+    return ann
 
 
 # ------------------------------------------------------------------------------ vocabularies

@@ -46,6 +46,7 @@ from pipeline.types import (
     Transcript,
     Turn,
     Utterance,
+    role_annotation,
 )
 
 logger = logging.getLogger(__name__)
@@ -604,21 +605,6 @@ def _merge_turns(labelled: list[tuple[Utterance, Role]], events: list[Event],
         else:
             merged.append(t)
     return merged
-
-
-def role_annotation(turns, uri: str = "call"):
-    """pyannote.core ``Annotation`` of (start, end, role name) triples (seconds), one track
-    each; SILENCE and empty turns left out, as RTTM marks what is heard. Whitespace in
-    ``uri`` becomes "_" (RTTM fields are separated by spaces)."""
-    # pyannote.core imports matplotlib (0.3 s): imported where used, as the heavy packages
-    from pyannote.core import Annotation
-    from pyannote.core import Segment as Span
-
-    ann = Annotation(uri=re.sub(r"\s+", "_", uri))
-    for i, (start, end, role) in enumerate(turns):
-        if role != Role.SILENCE and end > start:
-            ann[Span(start, end), i] = str(role)
-    return ann
 
 
 def format_rttm(uri: str, turns) -> str:
