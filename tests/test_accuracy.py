@@ -8,12 +8,12 @@ import random
 from pathlib import Path
 
 import pytest
-from simulated_batch import Call, build, connect, review
 
 from pipeline.review.audit import draw_sample
 from pipeline.runs import accuracy
 from pipeline.runs.report import write_report
 from pipeline.stats import Stratum, stratified, wilson
+from simulated_batch import Call, build, connect, review
 
 # unflagged calls per size class and how many of them the machine got wrong: 15 of 300, 5 %,
 # most of them in the smallest stratum, which reviewers also work through fully

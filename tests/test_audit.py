@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from review_helpers import FAILED, FLAC, MP3, WAV, build_out, wav_result
 
 from pipeline.cli import main
 from pipeline.review import reviews
@@ -20,6 +19,7 @@ from pipeline.review.audit import AuditError, draw_sample, sample_size
 from pipeline.review.reviews_csv import ReviewImportError, export_reviews, import_reviews
 from pipeline.runs import store
 from pipeline.types import CallResult
+from review_helpers import FAILED, FLAC, MP3, WAV, build_out, wav_result
 
 BASE = "http://127.0.0.1:8000"
 T0 = 1_740_000_000.0  # a fixed "now" (2025-02-19), Unix seconds

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import pytest
-from review_helpers import flac_result, mp3_result, wav_result
 
 from pipeline.evaluation.evaluate import compute_metrics
 from pipeline.runs.batch import (
@@ -26,6 +25,7 @@ from pipeline.runs.batch import (
     run_batch,
 )
 from pipeline.types import SCHEMA_VERSION, CallResult
+from review_helpers import flac_result, mp3_result, wav_result
 
 FIXTURES = Path(__file__).resolve().parent.parent / "audio_fixtures"
 REPO = FIXTURES.parent

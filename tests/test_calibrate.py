@@ -6,7 +6,6 @@ from __future__ import annotations
 import random
 
 import pytest
-from simulated_batch import Call, build, connect, review
 
 from pipeline.analysis.config import PipelineConfig, load_config, to_toml
 from pipeline.analysis.verdicts import VerdictOptions
@@ -14,6 +13,7 @@ from pipeline.cli import main
 from pipeline.review import calibrate as cal
 from pipeline.review.audit import draw_sample
 from pipeline.types import CallResult
+from simulated_batch import Call, build, connect, review
 
 EDGE = 0.7  # below this agent-start confidence the machine is often wrong, above never
 

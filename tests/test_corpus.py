@@ -17,9 +17,8 @@ import pytest
 from conftest import FIXTURES
 
 sys.path.insert(0, str(FIXTURES))
-import generate  # noqa: E402
-
 import corpus  # noqa: E402
+import generate  # noqa: E402
 
 needs_tools = pytest.mark.skipif(not (shutil.which("espeak-ng") and shutil.which("sox")),
                                  reason="needs espeak-ng and sox (apt-get install espeak-ng "

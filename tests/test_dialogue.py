@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from builders import call
 
+from builders import call
 from pipeline.analysis import dialogue, dialogue_model
 from pipeline.analysis.verdicts import decide
 from pipeline.evaluation import dialogue_eval

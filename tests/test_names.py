@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from builders import segment
 
+from builders import segment
 from pipeline.analysis.names import NameOptions, decide_with_snaps, lexicon_candidates, snap_word
 from pipeline.analysis.verdicts import VerdictOptions, decide
 

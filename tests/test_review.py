@@ -16,7 +16,6 @@ from urllib.parse import quote
 import pytest
 import soundfile as sf
 from fastapi.testclient import TestClient
-from review_helpers import FAILED, FLAC, MP3, WAV, build_out, flac_result, wav_result
 
 from pipeline.review import reviews
 from pipeline.review.app import create_app, serve
@@ -24,6 +23,7 @@ from pipeline.review.export import write_export
 from pipeline.runs import store
 from pipeline.runs.batch import RESULT_COLUMNS
 from pipeline.types import CallResult
+from review_helpers import FAILED, FLAC, MP3, WAV, build_out, flac_result, wav_result
 
 BASE = "http://127.0.0.1:8000"
 TOKEN = "a-long-enough-test-token-123"

@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+
 from review_helpers import (
     AGENT_START,
     FLAC,

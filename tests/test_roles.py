@@ -6,9 +6,9 @@ import csv
 from pathlib import Path
 
 import pytest
+
 from builders import segment as seg
 from builders import transcript
-
 from pipeline.analysis.roles import (
     RoleOptions,
     assign_roles,

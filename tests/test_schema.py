@@ -15,9 +15,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from builders import call_result
 from fastapi.testclient import TestClient
 
+from builders import call_result
 from pipeline.analysis import language, verdicts
 from pipeline.review import reviews
 from pipeline.review.app import create_app

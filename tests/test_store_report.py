@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from review_helpers import build_out, flac_result, mp3_result, wav_result
 
 from pipeline.runs import batch, store
 from pipeline.runs.batch import MetadataError, read_metadata, run_batch
 from pipeline.runs.report import build_report, summarise
 from pipeline.types import CallResult
+from review_helpers import build_out, flac_result, mp3_result, wav_result
 
 
 class FakeAnalyzer:

@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from builders import call_result
 
+from builders import call_result
 from pipeline.runs import store
 from pipeline.runs.report import build_report, wilson, write_report
 from pipeline.types import CallResult

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from builders import call
 from builders import segment as seg
-
 from pipeline.analysis.roles import assign_roles
 from pipeline.analysis.verdicts import decide
 from pipeline.types import ModelInfo, Role, SpeakerTurn, Transcript, decisions_in_doubt
