@@ -368,8 +368,8 @@ def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
 
 
 def _agent_talks_of_recording(timeline: RoleTimeline, nlp) -> bool:
-    """The agent speaks of recording this call after the first agent utterance (where a notice
-    of the agent's belongs): most often the answer to a question the recogniser lost."""
+    """Nobody asked, yet an agent utterance after the first holds a recording trigger: most
+    often the answer to a question the recogniser lost (docs/decisions/recording-talk.md)."""
     agent = [u for u, role in timeline.utterances if role == Role.AGENT and u.text]
     return any(not c.rejected
                for u in agent[1:] for c in language.find_notices(u.text, nlp))
