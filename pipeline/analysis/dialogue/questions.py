@@ -336,11 +336,18 @@ def _sentences(text: str) -> list[str]:
     return [m.group(0) for m in re.finditer(r"[^.?!]+[.?!]*", text) if m.group(0).strip()]
 
 
+def _between_marks(text: str, start: int, end: int, marks: str) -> tuple[int, int]:
+    """Where the stretch of ``text`` holding ``text[start:end]`` begins (after the last of
+    ``marks`` before it) and ends (at the next one after it, or the end of the text)."""
+    a = max(text.rfind(c, 0, start) for c in marks) + 1
+    ends = [i for i in (text.find(c, end) for c in marks) if i >= 0]
+    return a, min(ends, default=len(text))
+
+
 def _sentence(text: str, start: int, end: int) -> str:
     """The sentence of ``text`` that holds ``text[start:end]``, with its closing mark."""
-    a = max(text.rfind(c, 0, start) for c in ".?!") + 1
-    ends = [i for i in (text.find(c, end) for c in ".?!") if i >= 0]
-    return text[a:min(ends, default=len(text) - 1) + 1]
+    a, b = _between_marks(text, start, end, ".?!")
+    return text[a:b + 1]
 
 
 def _asks(text: str) -> bool:
@@ -359,23 +366,25 @@ def _asks(text: str) -> bool:
     return False
 
 
+CLAUSE_MARKS = ".?!;,"
+NEXT_CLAUSE = re.compile(r"\b(want|omdat|maar|dus|zodat)\b")  # a clause joined without a comma
+
+
 def _clause_text(text: str, cand: language.NoticeCandidate) -> str:
     """The clause around a candidate, lower case: from the last boundary mark before it to
     the next one after it ("dit gesprek neem ik op, dat heb ik de vorige keer ook gedaan")."""
     low = text.lower()
-    a = max(low.rfind(c, 0, cand.start_char) for c in ".?!;,") + 1
-    ends = [i for i in (low.find(c, cand.end_char) for c in ".?!;,") if i >= 0]
-    if m := re.compile(r"\b(want|omdat|maar|dus|zodat)\b").search(low, cand.end_char):
-        ends.append(m.start())  # "ik neem dit op want de vorige keer ..." is about now
-    return low[a:min(ends, default=len(low))]
+    a, b = _between_marks(low, cand.start_char, cand.end_char, CLAUSE_MARKS)
+    if m := NEXT_CLAUSE.search(low, cand.end_char, b):
+        b = m.start()  # "ik neem dit op want de vorige keer ..." is about now
+    return low[a:b]
 
 
 def _speaker_records(low: str, start: int, end: int) -> bool:
     """In the clause of ``low[start:end]``, the speaker records: "ik" or "bij mij" there, and
     nobody else named as the one doing it ("jullie nemen dit gesprek op, dat hoorde ik")."""
-    a = max(low.rfind(c, 0, start) for c in ".?!;,") + 1
-    ends = [i for i in (low.find(c, end) for c in ".?!;,") if i >= 0]
-    clause = low[a:min(ends, default=len(low))]
+    a, b = _between_marks(low, start, end, CLAUSE_MARKS)
+    clause = low[a:b]
     if m := re.search(r"\b(dat|of)\b", clause[:start - a]):
         clause = clause[m.end():]
     return (bool(re.search(r"\bik\b", clause) or BY_ME.search(clause))

@@ -16,11 +16,10 @@ Their word lists (``words.json``) and the name lexicons (``lexicons/``) are data
 model by ``to_disk`` and read back by ``from_disk``, so the checksums in ``models/SHA256SUMS``
 cover every rule.
 
-spaCy knows these factories once this module is imported: ``load_nlp`` imports it, and
-``spacy.load("models/ner-nl")`` works after ``import pipeline.analysis.language.components``.
-The package itself does not import it, so that ``pipeline.cli`` starts without spaCy. (No
-``spacy_factories`` entry point: installed in a shared environment, it makes every spaCy
-pipeline fail to load from a checkout without this module, such as an older commit.)
+spaCy knows these factories once this module is imported: ``load_nlp`` imports it, and the
+installed package names them as ``spacy_factories`` entry points (``pyproject.toml``), so a plain
+``spacy.load("models/ner-nl")`` imports it too. The package itself does not import it, so that
+``pipeline.cli`` starts without spaCy.
 """
 
 from __future__ import annotations
