@@ -130,7 +130,8 @@ def test_nobody_asks_the_search_goes_to_its_limit_without_more_diarization(nlp):
     opts = PipelineConfig().analysis
     result, transcriber, diarizer = _analyze(nlp, question_search_s=opts.question_search_s)
     limit = 30.0 + opts.question_search_s
-    assert transcriber.calls[-1][1] == pytest.approx(limit)
+    # the search windows, decoded with the search's own beam width
+    assert transcriber.beam_calls[-1][1] == pytest.approx(limit)
     assert len(diarizer.lengths) == 1  # the opening's diarization only: no reply to read
     v = result.verdicts
     assert v.agent_knows_recording == "not_asked"
@@ -184,10 +185,11 @@ def test_a_question_stops_the_search_once_its_answer_is_decoded(nlp):
 
 
 def test_the_agents_opening_is_decoded_again_with_a_beam_and_replaces_its_segments(nlp):
-    result, transcriber, _ = _analyze(nlp, opening_beam_size=5)
+    wider = PipelineConfig().transcribe.beam_size + 3
+    result, transcriber, _ = _analyze(nlp, opening_beam_size=wider)
     opts = PipelineConfig().analysis
     ((a, b, beam),) = transcriber.beam_calls
-    assert beam == 5
+    assert beam == wider
     # from just before the agent's first words to the end of the opening (the segment that
     # straddles it is decoded whole)
     assert a == pytest.approx(30.0 - opts.opening_pad_s)
@@ -195,7 +197,8 @@ def test_the_agents_opening_is_decoded_again_with_a_beam_and_replaces_its_segmen
     starts = [s.start for s in result.transcript.segments]
     assert starts == sorted(set(starts))  # no segment twice
     assert result.transcript.options["opening_beam"][2] == beam
-    # off (the default): no second pass, the same verdicts on this clean script
+    # off (the default: no wider than the transcriber's own): no second pass, the same
+    # verdicts on this clean script
     off, transcriber_off, _ = _analyze(nlp)
     assert transcriber_off.beam_calls == []
     assert off.verdicts == result.verdicts
@@ -330,3 +333,18 @@ def test_the_call_json_reads_back_typed_and_old_schemas_load(nlp):
     assert CallResult.from_dict(old).verdicts.agent_knows_recording == "not_asked"
     with pytest.raises(SchemaError, match="'2.0'"):
         CallResult.from_dict({**d, "schema_version": "2.0"})
+
+
+def test_the_search_past_the_opening_decodes_with_its_own_beam_width(nlp):
+    """``search_beam_size`` sets the width of the search windows only; the opening keeps
+    the transcriber's own (None: the transcriber's own everywhere)."""
+    opts = PipelineConfig().analysis
+    assert opts.search_beam_size == 1  # greedy: the search reads up to 90 s more per call
+    _, plain, _ = _analyze(nlp, question_search_s=opts.question_search_s,
+                           search_beam_size=None)
+    assert plain.beam_calls == []
+    _, searched, _ = _analyze(nlp, question_search_s=opts.question_search_s)
+    assert searched.beam_calls and {b for _, _, b in searched.beam_calls} == {1}
+    opening_end = searched.calls[-1][1]
+    assert all(a >= opening_end for a, _, _ in searched.beam_calls)
+    assert searched.beam_calls[-1][1] == pytest.approx(30.0 + opts.question_search_s)

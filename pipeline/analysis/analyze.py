@@ -72,21 +72,18 @@ class CallAnalyzer:
     @property
     def transcriber(self):
         if self._transcriber is None:
-
             self._transcriber = Transcriber(self.config.transcribe)
         return self._transcriber
 
     @property
     def diarizer(self):
         if self._diarizer is None:
-
             self._diarizer = Diarizer(self.config.diarize)
         return self._diarizer
 
     @property
     def nlp(self):
         if self._nlp is None:
-
             self._nlp = load_nlp()
         return self._nlp
 
@@ -325,8 +322,10 @@ class CallAnalyzer:
                                     if t.speaker == timeline.agent_speaker and t.end > pos)
             else:
                 full.append((pos, stop))
+            beam = {} if opts.search_beam_size is None else {"beam_size": opts.search_beam_size}
             part = self.transcriber.transcribe(audio.samples, audio.sample_rate, start=pos,
-                                               end=stop, organisation=organisation, skip=mute)
+                                               end=stop, organisation=organisation, skip=mute,
+                                               **beam)
             if pending is not None:
                 speaker_turns, covered = pending.result(), diarized_until
             segments.extend(part.segments)

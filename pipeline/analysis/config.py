@@ -55,6 +55,11 @@ class AnalysisOptions:
     # more than the muting saves; docs/decisions/recording-talk.md)
     question_search_speech: str = "all"
     search_window_s: float = 30.0  # the search goes on this much at a time (it stops after)
+    # beam width while searching past the opening (None: the transcriber's own). Greedy: the
+    # search reads up to 90 s more per call, and beam 5 there took a 3-minute call from 26x to
+    # 16x real time (docs/decisions/transcription.md); the reply to a question found is
+    # decoded with the transcriber's own width
+    search_beam_size: int | None = 1
 
 
 
