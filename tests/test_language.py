@@ -417,6 +417,12 @@ def test_the_looser_patterns_still_need_a_name(text, nlp) -> None:
         "goedemorgen, mijn naam is verhaald, waarmee kan ik u helpen",  # the name misheard
         "toen morgen besprikkt met Jasper van Kermere",  # the trigger misheard
         "goedemorgen goedpreked met win van der meer",
+        # a surname after one interfix, with a question mark the recogniser put there
+        "goedemiddag gemeente almere met van rewen?",
+        # a frequent name before a misheard "hier" or "u heeft ... aan de lijn"
+        "goedemorgen els hiwer gemeente assen wat kan ik voor u doen",
+        "goedemorgen gemeente emmen uw heeft thijs dijkstra aan de lijn",
+        "goedendag gemeente bergen met",  # the name after "met" lost
     ],
 )
 def test_none_is_not_asserted_where_a_name_may_have_been_misheard(text, nlp) -> None:
@@ -432,6 +438,7 @@ def test_none_is_not_asserted_where_a_name_may_have_been_misheard(text, nlp) -> 
         "Gemeente Lisse, hallo. Ik verbind u door met mevrouw Gerritsen.",
         "gemeente sluis, goedenavond, spreek ik met mevrouw van der jongh?",
         "Goedemiddag, waarmee kan ik u helpen?",
+        "goedemorgen, met de gemeente Ede",
     ],
 )
 def test_a_turn_without_a_name_of_its_speaker_is_plain_none(text, nlp) -> None:

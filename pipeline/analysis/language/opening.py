@@ -92,13 +92,21 @@ def _greeting(ev: TurnEvidence) -> str | None:
 STRONG_INTROS = frozenset({"u_spreekt_met", "u_spreekt", "mijn_naam_is", "ik_heet", "u_heeft"})
 
 
+# words before a name that make it someone else's (a transfer, a colleague, a partner)
+SOMEONE_ELSE_BEFORE = frozenset({"door", "naar", "collega", "contact", "samen", "werkt", "wilt"})
+
+
 def _name_hints(ev: TurnEvidence) -> list[str]:
     """What in a turn without a readable introduction looks like one: an unambiguous
     introduction phrase followed by no organisation ("mijn naam is verhaald"), or, within three
     words after "met", a frequent first name or surname that is no ordinary word, a capitalised
-    lexicon name or a word after a two-word interfix ("besprikkt met Jasper van Kermere").
-    Not where a title or a question shows someone else is meant ("spreek ik met mevrouw ...?",
-    "ik verbind u door met mevrouw Gerritsen")."""
+    lexicon name, a word after a two-word interfix ("besprikkt met Jasper van Kermere") or an
+    uncommon word after a one-word interfix ("met van rewen"); or anywhere, a frequent name
+    that is no ordinary word ("els hiwer", "ijk naam iris": the trigger misheard), or a turn that
+    ends in "met" (the name lost). Not where a
+    title, a transfer or the
+    speaker's question shows someone else is meant ("spreek ik met mevrouw ...?", "ik verbind
+    u door met mevrouw Gerritsen")."""
     doc, lex = ev.doc, ev.lex
     hints = []
     for span in ev.by_label.get("INTRO", []):
@@ -112,18 +120,44 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
             or bool(ev.labels(j) & {"DEPT", "ORG_HEAD", "LINE", "MUNI"}))
         if span.id_ in STRONG_INTROS and j < len(doc) and not other:
             hints.append(span.text)
+    for i, tok in enumerate(doc[:-1]):
+        # "els hiwer", "thijs dijkstra aan de lijn" with the trigger around it misheard: a
+        # frequent name that is no ordinary word, then a word like "hier" or "aan"
+        low = tok.lower_
+        if not ((low in lex.first_rank or low in lex.surname_rank)
+                and low not in lex.common_words and not is_blocked(ev, i)
+                and "MUNI" not in ev.labels(i)):
+            continue
+        before = [t.lower_ for t in doc[max(0, i - 3):i]]
+        titled = any("TITLE" in ev.labels(j) for j in range(max(0, i - 2), i))
+        if titled and not (len(before) >= 2 and before[-2] == "met"):
+            continue  # "goedemorgen mevrouw Bakker": the caller addressed ("met meneer X" is not)
+        if set(before) & SOMEONE_ELSE_BEFORE or doc[i + 1].lower_ in {"spreken", "is", "samen"}:
+            continue  # a colleague or a partner: "door naar mijn collega Dirk", "u wilt Sem spreken"
+        hints.append(tok.text)
+    words = [t for t in doc if not t.is_punct]
+    if words and words[-1].lower_ == "met":
+        hints.append("met")  # "gemeente bergen, met": the name after it lost
     for m, tok in enumerate(doc):
-        if tok.lower_ != "met" or question_mark_after(doc, m + 1):
+        if tok.lower_ != "met":
             continue
         before = {t.lower_ for t in doc[max(0, m - 3):m]}
-        if before & {"door", "contact", "samen", "werkt"}:
+        if before & SOMEONE_ELSE_BEFORE:
             continue  # a transfer, an earlier contact, a partner: someone else
+        if "ik" in before and question_mark_after(doc, m + 1):
+            continue  # "spreek ik met ...?": whom the speaker asks for, not who speaks
         for i in range(m + 1, min(len(doc), m + 4)):
             tok = doc[i]
             if "TITLE" in ev.labels(i) or tok.is_punct:
                 break
             n = interfix_at(ev, i)
-            if n >= 2 and i + n < len(doc) and doc[i + n].is_alpha:
+            after = doc[i + n] if n and i + n < len(doc) else None
+            if after is not None and after.is_alpha and (n >= 2 or (
+                    tok.lower_ not in ev.w.determiners and len(after) >= 3
+                    and after.lower_ not in lex.common_words
+                    and not ev.labels(i + n) & {"DEPT", "ORG_HEAD", "LINE", "MUNI"})):
+                # "met Jasper van Kermere", "met van rewen" (Whisper's question mark or a lost
+                # first name does not make it someone else)
                 hints.append(" ".join(t.text for t in doc[i : i + n + 1]))
                 break
             low = tok.lower_
