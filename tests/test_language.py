@@ -423,6 +423,10 @@ def test_the_looser_patterns_still_need_a_name(text, nlp) -> None:
         "goedemorgen els hiwer gemeente assen wat kan ik voor u doen",
         "goedemorgen gemeente emmen uw heeft thijs dijkstra aan de lijn",
         "goedendag gemeente bergen met",  # the name after "met" lost
+        # a garbled name after a bare "met", or in the place of a name: "goedemorgen, met ..."
+        "goedemiddag, gemeentekanten met larmer.",
+        "goedemorgen, met feit, wat kan ik voor u doen?",
+        "zemke kruipers aan de lijn.",
     ],
 )
 def test_none_is_not_asserted_where_a_name_may_have_been_misheard(text, nlp) -> None:
@@ -439,6 +443,7 @@ def test_none_is_not_asserted_where_a_name_may_have_been_misheard(text, nlp) -> 
         "gemeente sluis, goedenavond, spreek ik met mevrouw van der jongh?",
         "Goedemiddag, waarmee kan ik u helpen?",
         "goedemorgen, met de gemeente Ede",
+        "In verband met kwaliteitsbewaking worden alle gesprekken opgenomen.",
     ],
 )
 def test_a_turn_without_a_name_of_its_speaker_is_plain_none(text, nlp) -> None:

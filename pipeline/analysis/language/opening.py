@@ -146,6 +146,11 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
             continue  # a transfer, an earlier contact, a partner: someone else
         if "ik" in before and question_mark_after(doc, m + 1):
             continue  # "spreek ik met ...?": whom the speaker asks for, not who speaks
+        # "goedemorgen, met ...", "gemeente Ede, met ...": the place of a name ("met feit")
+        k = m - 1
+        while k >= 0 and doc[k].is_punct:
+            k -= 1
+        greeted = k >= 0 and (doc[k].lower_ in ev.w.greetings or "MUNI" in ev.labels(k))
         for i in range(m + 1, min(len(doc), m + 4)):
             tok = doc[i]
             if "TITLE" in ev.labels(i) or tok.is_punct:
@@ -161,14 +166,31 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
                 hints.append(" ".join(t.text for t in doc[i : i + n + 1]))
                 break
             low = tok.lower_
-            if (is_blocked(ev, i) or "MUNI" in ev.labels(i) or low in lex.common_words
-                    or not tok.is_alpha or len(low) < 3):
+            if (is_blocked(ev, i) or "MUNI" in ev.labels(i) or not tok.is_alpha
+                    or len(low) < 3):
                 continue
+            if low in lex.common_words and not (i == m + 1 and greeted):
+                continue  # an ordinary word counts only right after "goedemorgen, met"
             capital = ev.cased and tok.text[:1].isupper() and not tok.is_sent_start
-            if (low in lex.first_rank or low in lex.surname_rank
-                    or (capital and (low in lex.first_names or low in lex.surnames))):
+            lexicon = (low in lex.first_rank or low in lex.surname_rank
+                       or (capital and (low in lex.first_names or low in lex.surnames)))
+            bare = m + 1 < len(doc) and doc[m + 1].lower_ not in ev.w.determiners
+            if lexicon or (bare and doc[m - 1].lower_ != "verband"
+                           and not ev.labels(i) & {"DEPT", "ORG_HEAD", "LINE"}):
+                # after a bare "met" any uncommon word: a name the recogniser garbled ("met
+                # larmer", "met net raps") is rarely a lexicon name ("met de ..." is mostly
+                # an organisation, "in verband met ..." a reason)
                 hints.append(tok.text)
                 break
+    for i in range(1, len(doc)):
+        # "<name> hier", "<name> aan de lijn" with the name garbled ("jaren de hand hier",
+        # "zemke kruipers aan de lijn")
+        frame = doc[i].lower_ == "hier" or doc[i:i + 3].text.lower() == "aan de lijn"
+        prev = doc[i - 1]
+        if (frame and prev.is_alpha and len(prev) >= 3 and prev.lower_ not in lex.common_words
+                and not is_blocked(ev, i - 1)
+                and not ev.labels(i - 1) & {"MUNI", "DEPT", "ORG_HEAD", "LINE"}):
+            hints.append(prev.text)
     return hints
 
 
