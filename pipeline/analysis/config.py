@@ -41,9 +41,10 @@ class AnalysisOptions:
     # each keep about one core busy (CTranslate2 was no faster with 2 threads than with 1 on
     # these machines, and the diarization runs on 1), so a 2-core machine does both at once
     parallel_diarization: bool = True
-    # > 1: the agent's opening (from just before the agent start to ``after_agent_s`` past
-    # it) is decoded again with this beam width once the agent is found. Off: it cost half
-    # again the time and gained nothing measurable (docs/decisions/transcription.md)
+    # wider than the transcriber's beam: the agent's opening (from just before the agent start
+    # to ``after_agent_s`` past it) is decoded again with this width once the agent is found.
+    # Off: the transcriber decodes with beam 5 already (a second greedy->beam-5 pass had cost
+    # half again the time for nothing measurable; docs/decisions/transcription.md)
     opening_beam_size: int = 1
     opening_pad_s: float = 0.5  # the re-decode starts this long before the agent start
     # past the opening, look for the caller's question about recording ("wordt dit gesprek
@@ -56,9 +57,9 @@ class AnalysisOptions:
     question_search_speech: str = "all"
     search_window_s: float = 30.0  # the search goes on this much at a time (it stops after)
     # beam width while searching past the opening (None: the transcriber's own). Greedy: the
-    # search reads up to 90 s more per call, and beam 5 there took a 3-minute call from 26x to
-    # 16x real time (docs/decisions/transcription.md); the reply to a question found is
-    # decoded with the transcriber's own width
+    # search reads up to 90 s more per call, and beam 5 there took the 3-minute bench call from
+    # 22x to about 16x real time (docs/decisions/transcription.md); the reply to a question
+    # found is decoded with the transcriber's own width
     search_beam_size: int | None = 1
 
 
