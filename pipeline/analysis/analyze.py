@@ -322,10 +322,9 @@ class CallAnalyzer:
                                     if t.speaker == timeline.agent_speaker and t.end > pos)
             else:
                 full.append((pos, stop))
-            beam = {} if opts.search_beam_size is None else {"beam_size": opts.search_beam_size}
             part = self.transcriber.transcribe(audio.samples, audio.sample_rate, start=pos,
                                                end=stop, organisation=organisation, skip=mute,
-                                               **beam)
+                                               beam_size=opts.search_beam_size)
             if pending is not None:
                 speaker_turns, covered = pending.result(), diarized_until
             segments.extend(part.segments)

@@ -94,19 +94,21 @@ STRONG_INTROS = frozenset({"u_spreekt_met", "u_spreekt", "mijn_naam_is", "ik_hee
 
 # words before a name that make it someone else's (a transfer, a colleague, a partner)
 SOMEONE_ELSE_BEFORE = frozenset({"door", "naar", "collega", "contact", "samen", "werkt", "wilt"})
+# an organisation's labels: never a name
+ORG_LABELS = frozenset({"DEPT", "ORG_HEAD", "LINE", "MUNI"})
 
 
 def _name_hints(ev: TurnEvidence) -> list[str]:
     """What in a turn without a readable introduction looks like one: an unambiguous
     introduction phrase followed by no organisation ("mijn naam is verhaald"), or, within three
     words after "met", a frequent first name or surname that is no ordinary word, a capitalised
-    lexicon name, a word after a two-word interfix ("besprikkt met Jasper van Kermere") or an
-    uncommon word after a one-word interfix ("met van rewen"); or anywhere, a frequent name
-    that is no ordinary word ("els hiwer", "ijk naam iris": the trigger misheard), or a turn that
-    ends in "met" (the name lost). Not where a
-    title, a transfer or the
-    speaker's question shows someone else is meant ("spreek ik met mevrouw ...?", "ik verbind
-    u door met mevrouw Gerritsen")."""
+    lexicon name, a word after a two-word interfix ("besprikkt met Jasper van Kermere"), an
+    uncommon word after a one-word interfix ("met van rewen"), any uncommon word after a bare
+    "met" and an ordinary one right after "goedemorgen, met" ("met feit"); anywhere, a frequent
+    name that is no ordinary word ("els hiwer", "ijk naam iris": the trigger misheard) and a
+    word before "hier" or "aan de lijn"; a turn that ends in "met" (the name lost). Not where a
+    title, a transfer or the speaker's question shows someone else is meant ("spreek ik met
+    mevrouw ...?", "ik verbind u door met mevrouw Gerritsen")."""
     doc, lex = ev.doc, ev.lex
     hints = []
     for span in ev.by_label.get("INTRO", []):
@@ -117,12 +119,12 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
         other = j < len(doc) and (
             j in ev.org_tokens or word in ev.w.determiners or word in ev.w.languages
             or word.endswith(ev.w.department_endings)
-            or bool(ev.labels(j) & {"DEPT", "ORG_HEAD", "LINE", "MUNI"}))
+            or bool(ev.labels(j) & ORG_LABELS))
         if span.id_ in STRONG_INTROS and j < len(doc) and not other:
             hints.append(span.text)
     for i, tok in enumerate(doc[:-1]):
         # "els hiwer", "thijs dijkstra aan de lijn" with the trigger around it misheard: a
-        # frequent name that is no ordinary word, then a word like "hier" or "aan"
+        # frequent name that is no ordinary word, and no one else's
         low = tok.lower_
         if not ((low in lex.first_rank or low in lex.surname_rank)
                 and low not in lex.common_words and not is_blocked(ev, i)
@@ -135,8 +137,8 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
         if set(before) & SOMEONE_ELSE_BEFORE or doc[i + 1].lower_ in {"spreken", "is", "samen"}:
             continue  # a colleague or a partner: "door naar mijn collega Dirk", "u wilt Sem spreken"
         hints.append(tok.text)
-    words = [t for t in doc if not t.is_punct]
-    if words and words[-1].lower_ == "met":
+    last = next((t for t in reversed(doc) if not t.is_punct), None)
+    if last is not None and last.lower_ == "met":
         hints.append("met")  # "gemeente bergen, met": the name after it lost
     for m, tok in enumerate(doc):
         if tok.lower_ != "met":
@@ -151,6 +153,9 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
         while k >= 0 and doc[k].is_punct:
             k -= 1
         greeted = k >= 0 and (doc[k].lower_ in ev.w.greetings or "MUNI" in ev.labels(k))
+        # "met de ..." is mostly an organisation, "in verband met ..." a reason
+        bare = (m + 1 < len(doc) and doc[m + 1].lower_ not in ev.w.determiners
+                and (m == 0 or doc[m - 1].lower_ != "verband"))
         for i in range(m + 1, min(len(doc), m + 4)):
             tok = doc[i]
             if "TITLE" in ev.labels(i) or tok.is_punct:
@@ -160,7 +165,7 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
             if after is not None and after.is_alpha and (n >= 2 or (
                     tok.lower_ not in ev.w.determiners and len(after) >= 3
                     and after.lower_ not in lex.common_words
-                    and not ev.labels(i + n) & {"DEPT", "ORG_HEAD", "LINE", "MUNI"})):
+                    and not ev.labels(i + n) & ORG_LABELS)):
                 # "met Jasper van Kermere", "met van rewen" (Whisper's question mark or a lost
                 # first name does not make it someone else)
                 hints.append(" ".join(t.text for t in doc[i : i + n + 1]))
@@ -174,12 +179,9 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
             capital = ev.cased and tok.text[:1].isupper() and not tok.is_sent_start
             lexicon = (low in lex.first_rank or low in lex.surname_rank
                        or (capital and (low in lex.first_names or low in lex.surnames)))
-            bare = m + 1 < len(doc) and doc[m + 1].lower_ not in ev.w.determiners
-            if lexicon or (bare and doc[m - 1].lower_ != "verband"
-                           and not ev.labels(i) & {"DEPT", "ORG_HEAD", "LINE"}):
+            if lexicon or (bare and not ev.labels(i) & ORG_LABELS):
                 # after a bare "met" any uncommon word: a name the recogniser garbled ("met
-                # larmer", "met net raps") is rarely a lexicon name ("met de ..." is mostly
-                # an organisation, "in verband met ..." a reason)
+                # larmer", "met net raps") is rarely a lexicon name
                 hints.append(tok.text)
                 break
     for i in range(1, len(doc)):
@@ -189,7 +191,7 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
         prev = doc[i - 1]
         if (frame and prev.is_alpha and len(prev) >= 3 and prev.lower_ not in lex.common_words
                 and not is_blocked(ev, i - 1)
-                and not ev.labels(i - 1) & {"MUNI", "DEPT", "ORG_HEAD", "LINE"}):
+                and not ev.labels(i - 1) & ORG_LABELS):
             hints.append(prev.text)
     return hints
 
