@@ -48,6 +48,8 @@ AGENT_FEATURES: tuple[str, ...] = (
     "greeting_later_other_voice",  # no greeting of its own; another voice greets soon after
     "announcement_words",  # recording-notice or announcement wording
     "caller_words",  # what callers say of their call ("ik heb een vraag over ...")
+    "short_before_greeting",  # a short call ("hallo?") the line answers at once with a greeting
+    "long_run_before_answer",  # inside one voice's long monologue before anyone answers
 )
 
 # the hand-set score of the first callcheck releases: a candidate scoring 1.5 or more was the

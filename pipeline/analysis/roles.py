@@ -30,6 +30,7 @@ from pipeline.analysis.agent_model import agent_start_model
 from pipeline.analysis.events import subtract_spans
 from pipeline.analysis.transcribe import normalise_text
 from pipeline.analysis.vocabulary import (
+    CALL_OUTS,
     CALLER_PHRASES,
     GREETING_PHRASES,
     GREETING_WORDS,
@@ -89,6 +90,14 @@ class RoleOptions:
     # to the turn: the recogniser's segments leave gaps at commas and breaths that are no
     # change of floor
     bridge_gap_s: float = 0.3
+    # a short line utterance (at most this long) of call-outs only ("ja, hallo") or a short
+    # question ("hallo, is daar iemand?"), answered at once by a longer line utterance with
+    # greeting wording, is a caller's "hallo?" before the agent's greeting (feature
+    # short_before_greeting)
+    short_call_max_s: float = 2.5
+    # a stretch of one voice at least this long before another voice answers is a recorded
+    # announcement more often than an agent's opening (feature long_run_before_answer)
+    monologue_s: float = 8.0
 
 
 # ------------------------------------------------------------------------------ wording
@@ -307,6 +316,36 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
                    and (o.speaker in late or (o.channel is not None and o.channel != u.channel))
                    for o in others)
 
+    def run_start(u: Utterance) -> float:
+        """Start of the stretch ``u``'s voice has been speaking (pauses < 2 s) before it."""
+        start = u.start
+        for o in reversed(everyone):
+            if o.start >= u.start or o is u:
+                continue
+            if start - o.end > 2.0 or _other_voice(o, u):
+                break
+            start = min(start, o.start)
+        return start
+
+    def answered_after_monologue(u: Utterance) -> bool:
+        end = turn_end(u)
+        return end - run_start(u) >= options.monologue_s and any(
+            end - 0.5 <= o.start <= end + options.reply_window_s
+            and o.end - o.start >= options.min_reply_s and _other_voice(o, u) for o in others)
+
+    def short_call_then_greeting(k: int, u: Utterance) -> bool:
+        """``u`` is a short "hallo?" and the line answers it at once with a greeting."""
+        words = _tokens(u.text)
+        if not words or u.end - u.start > options.short_call_max_s or greets[k]:
+            return False
+        question = u.text.rstrip().endswith("?") and len(words) <= 4
+        if not (question or all(w in CALL_OUTS for w in words)):
+            return False
+        nxt = next((w for w in line[k + 1:] if w.start >= u.end - 0.1), None)
+        return (nxt is not None and nxt.start - u.end <= 2.0
+                and nxt.end - nxt.start > u.end - u.start
+                and bool(greeting_wording(nxt.text, options.fuzzy_ratio)))
+
     def leads_to_hold(u: Utterance) -> bool:
         # the recogniser often lets a segment run a little into the music that follows it
         return any(u.start < h and h - u.end <= options.menu_window_s for h in holds)
@@ -423,6 +462,12 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
             f["announcement_words"] = 1.0
         if caller_wording(u.text):
             f["caller_words"] = 1.0
+        if short_call_then_greeting(k, u):
+            f["short_before_greeting"] = 1.0
+            reasons.append("short_before_greeting")
+        if answered_after_monologue(u):
+            f["long_run_before_answer"] = 1.0
+            reasons.append("long_run_before_answer")
         candidates.append(AgentCandidate(u, 0.0, tuple(reasons), f))
         seen_speakers.add(u.speaker)
     model = agent_start_model(options.agent_start_model)

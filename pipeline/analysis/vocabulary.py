@@ -51,6 +51,8 @@ GREETINGS_IN_TWO_WORDS = _phrases(
 )
 # the role stage's greeting words: a live agent's (or caller's) greeting
 GREETING_WORDS: tuple[str, ...] = (*GREETINGS_IN_FULL, *GREETINGS_INFORMAL, *GREETINGS_SHORT)
+# what a caller says into a line that was picked up in silence ("hallo?", "ja, hallo?")
+CALL_OUTS: tuple[str, ...] = ("hallo", "ja", "hoi", "hai", "he", "hee", "allo", "halo")
 
 # --------------------------------------------------------------------------------------------
 # who speaks: phone system, agent, caller (the role stage; callers' phrases also the language
