@@ -427,6 +427,9 @@ def test_the_looser_patterns_still_need_a_name(text, nlp) -> None:
         "goedemiddag, gemeentekanten met larmer.",
         "goedemorgen, met feit, wat kan ik voor u doen?",
         "zemke kruipers aan de lijn.",
+        # a title after "met" (or a misspelled "met") and a garbled or unranked surname
+        "goedendag gemeente nijmegen met meneer hzendrikns",
+        "goedendag gemeente nijmegen metp meneer hendriks",
     ],
 )
 def test_none_is_not_asserted_where_a_name_may_have_been_misheard(text, nlp) -> None:
@@ -443,6 +446,8 @@ def test_none_is_not_asserted_where_a_name_may_have_been_misheard(text, nlp) -> 
         "gemeente sluis, goedenavond, spreek ik met mevrouw van der jongh?",
         "Goedemiddag, waarmee kan ik u helpen?",
         "goedemorgen, met de gemeente Ede",
+        "goedemiddag, ik zet u door naar mevrouw Visser",
+        "goedemiddag, net meneer was hier ook al",
         "In verband met kwaliteitsbewaking worden alle gesprekken opgenomen.",
     ],
 )

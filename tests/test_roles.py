@@ -291,3 +291,48 @@ def test_with_a_caller_voice_of_their_own_caller_wording_does_not_relabel_the_ag
     tl = assign_roles(12.0, [Event(0.0, 1.0, "ringback")], transcript(*segs), turns)
     assert tl.agent_start_s == pytest.approx(1.5)
     assert [r for _, r in tl.utterances] == [Role.AGENT, Role.CALLER, Role.AGENT]
+
+
+def _features_at(tl, start: float) -> set[str]:
+    return next(set(c.features) for c in tl.candidates if c.utterance.start == start)
+
+
+def test_a_callers_hallo_answered_with_a_greeting_is_marked_as_a_call_out():
+    # one voice label for both (mono, alike voices): only the sequence tells them apart
+    segs = [seg(6.0, 6.6, "Hallo?"), seg(7.2, 10.5, "Goedemiddag, gemeente Ede, u spreekt met Sanne."),
+            seg(11.0, 14.0, "Ja, ik heb een vraag over afval.")]
+    turns = [SpeakerTurn(6.0, 6.6, "A"), SpeakerTurn(7.2, 10.5, "A"), SpeakerTurn(11.0, 14.0, "B")]
+    tl = assign_roles(20.0, [Event(0.0, 5.0, "ringback")], transcript(*segs), turns)
+    assert "short_before_greeting" in _features_at(tl, 6.0)
+    assert "short_before_greeting" not in _features_at(tl, 7.2)
+    scores = {c.utterance.start: c.score for c in tl.candidates}
+    assert scores[6.0] < scores[7.2]
+
+
+def test_an_agents_greeting_split_by_the_recogniser_is_no_call_out():
+    segs = [seg(2.7, 4.1, "Gemeente Tilburg,"),
+            seg(4.7, 8.8, "goedemiddag, met Joost, wat kan ik voor u doen?"),
+            seg(9.5, 12.0, "Ik heb een vraag over afval.")]
+    turns = [SpeakerTurn(2.7, 8.8, "A"), SpeakerTurn(9.5, 12.0, "B")]
+    tl = assign_roles(14.0, [Event(0.0, 2.0, "ringback")], transcript(*segs), turns)
+    assert "short_before_greeting" not in _features_at(tl, 2.7)
+    assert tl.agent_start_s == pytest.approx(2.7)
+
+
+def test_a_garbled_notice_straight_into_the_agent_is_a_monologue_not_the_agent():
+    # recogniser output of a corpus call (IVR welcome and notice, then the agent at once):
+    # no IVR word survived, and the clustering put the IVR and the caller in one voice
+    segs = [seg(0.0, 4.3, "Welkom meitert, klantcontact centrum van kampen."),
+            seg(4.9, 7.8, "Mijn nemen just raken voor vorm u beter,"),
+            seg(8.1, 9.8, "m'n dienst kølen en nijns."),
+            seg(10.4, 15.0, "Rementert kampen met volrad van manchogennaar."),
+            seg(15.5, 19.8, "Vroegennaar, ik heb een raast over mijn vormalcontainer."),
+            seg(20.2, 24.4, "Raast het vorm van nieuwe haal in raast of vorm van verreging?"),
+            seg(24.8, 28.7, "Vorm van verleging, heid met loopt volgende maand.")]
+    turns = [SpeakerTurn(0.3, 9.9, "S0"), SpeakerTurn(10.5, 14.7, "S1"),
+             SpeakerTurn(15.6, 19.9, "S0"), SpeakerTurn(20.3, 24.7, "S1"),
+             SpeakerTurn(25.0, 28.7, "S0")]
+    tl = assign_roles(30.0, [], transcript(*segs), turns)
+    assert "long_run_before_answer" in _features_at(tl, 0.0)
+    assert "long_run_before_answer" not in _features_at(tl, 10.4)
+    assert tl.agent_start_s == pytest.approx(10.4)
