@@ -49,6 +49,12 @@ def test_fuzzy_find_tolerates_asr_misspelling_but_not_short_words():
     assert not fuzzy_find(["dat"], "dag", 0.8)
 
 
+def test_fuzzy_find_matches_a_long_phrase_in_words_the_recogniser_joined():
+    assert "wat kan ik voor u doen" in greeting_wording("matkantik voor u doen.")
+    assert not fuzzy_find(["watkanik"], "wat kan ik", 0.8)  # short phrases stay word by word
+    assert not greeting_wording("ik kan het voor u doen")
+
+
 def test_ivr_and_greeting_wording():
     assert "menu_choice" in ivr_wording("voor afval kies een")
     assert ivr_wording("U wordt doorverbonden met een medewerker")

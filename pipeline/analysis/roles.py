@@ -107,6 +107,10 @@ def _tokens(text: str) -> list[str]:
     return re.findall(r"\w+", normalise_text(text))
 
 
+# a phrase of at least this many letters may match fewer, joined tokens (fuzzy_find)
+JOINED_MIN_CHARS = 12
+
+
 def fuzzy_find(tokens: list[str], phrase: str, min_ratio: float) -> bool:
     """Whether ``phrase`` occurs in ``tokens``, allowing ASR misspellings.
 
@@ -115,7 +119,7 @@ def fuzzy_find(tokens: list[str], phrase: str, min_ratio: float) -> bool:
     """
     words = phrase.split()
     n = len(words)
-    if n == 0 or len(tokens) < n:
+    if n == 0:
         return False
     target = " ".join(words)
     for i in range(len(tokens) - n + 1):
@@ -128,6 +132,17 @@ def fuzzy_find(tokens: list[str], phrase: str, min_ratio: float) -> bool:
             continue
         if difflib.SequenceMatcher(None, " ".join(window), target).ratio() >= min_ratio:
             return True
+    # the recogniser also joins words ("matkantik voor u doen" for "wat kan ik voor u doen"):
+    # a long phrase may match fewer tokens, compared without the spaces
+    joined = "".join(words)
+    if n < 3 or len(joined) < JOINED_MIN_CHARS:
+        return False
+    for k in range(max(2, n - 2), n):
+        for i in range(len(tokens) - k + 1):
+            window = "".join(tokens[i:i + k])
+            if (abs(len(window) - len(joined)) <= 3
+                    and difflib.SequenceMatcher(None, window, joined).ratio() >= min_ratio):
+                return True
     return False
 
 

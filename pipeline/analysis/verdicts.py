@@ -38,8 +38,8 @@ class VerdictOptions:
     """Options of the decision stage (times in seconds, confidences 0..1)."""
 
     opening_s: float = 20.0  # the agent's opening turn: at most this long after agent start
-    # below: needs review ("unclear_agent_start"); 0.7 since the sequence features: at 0.6 the
-    # held-back family's wrong starts decided without review rose (docs/decisions/agent-start-model.md)
+    # below: needs review ("unclear_agent_start"); 0.7 for the model with the sequence features:
+    # as many starts decided as 0.6 before, fewer wrong (docs/decisions/agent-start-model.md)
     min_agent_start_confidence: float = 0.7
     min_word_probability: float = 0.45  # mean ASR word confidence of evidence below: review
     min_notice_confidence: float = 0.5  # weaker notice candidates are flagged, not counted
