@@ -77,9 +77,19 @@ def ruler_patterns(municipalities: list[str] | tuple[str, ...]) -> list[dict]:
     pats.append({"label": "INTRO", "id": "u_spreekt_met",
                  "pattern": [you, speak, {"LOWER": {"IN": ["met", "mee"]}}]})
     pats.append({"label": "INTRO", "id": "u_spreekt", "pattern": [you, speak]})
+    # "met" misheard by a letter ("u spreekt meth mevrouw Meijer"), and "u heeft" with "u" heard
+    # as "uw" or "heeft" by one letter ("uw heeft Thijs Dijkstra", "u heewt Pieter Bakker")
+    pats.append({"label": "INTRO", "id": "u_spreekt_met",
+                 "pattern": [you, speak, {"LOWER": {"REGEX": r"^(met[a-z]{1,2}|m[a-z]?t)$"}}]})
+    pats.append({"label": "INTRO", "id": "u_heeft", "pattern": [
+        {"LOWER": {"IN": ["u", "uw", "je", "jij"]}},
+        {"LOWER": {"FUZZY1": "heeft", "REGEX": "^h"}}]})  # not "u geeft aan"
     pats.append({"label": "INTRO", "id": "mijn_naam_is", "pattern": [
         {"LOWER": {"IN": ["mijn", "m'n", "mn"]}}, {"LOWER": {"FUZZY1": "naam"}},
         {"LOWER": "is"}]})
+    # "mijn" misheard or lost ("ijk naam Iris"): "naam" alone, taken only with a name from the
+    # lexicons and not after a word that makes it someone else's ("uw naam", "de naam")
+    pats.append({"label": "INTRO", "id": "naam", "pattern": [{"LOWER": "naam"}]})
     # "naam" lost ("mijn is Iris"): taken only with a name from the lexicons
     pats.append({"label": "INTRO", "id": "mijn_is", "pattern": [
         {"LOWER": {"IN": ["mijn", "m'n", "mn"]}}, {"LOWER": "is"}]})

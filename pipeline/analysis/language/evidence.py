@@ -6,6 +6,7 @@ spaCy is imported only for type checking: this module is read by ``pipeline.cli`
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -57,6 +58,14 @@ def index_hits(doc: Doc, key: str = SPANS_KEY) -> tuple[dict, dict, dict]:
         for i in range(span.start, span.end):
             covered.setdefault(i, set()).add(span.label_)
     return by_label, starts, covered
+
+
+def one_letter_off(word: str, target: str) -> bool:
+    """``target`` or a mishearing of it by about a letter that keeps its first letter ("metp",
+    "mt" for "met"; "hiwer" for "hier"; not "net", "heer")."""
+    return word == target or (
+        word[:1] == target[:1] and abs(len(word) - len(target)) <= 1
+        and difflib.SequenceMatcher(None, word, target).ratio() >= 0.8)
 
 
 def question_mark_after(doc: Doc, i: int) -> bool:

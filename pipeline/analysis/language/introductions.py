@@ -19,7 +19,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pipeline.analysis.language.evidence import CLAUSE_BOUNDARY, question_mark_after
+from pipeline.analysis.language.evidence import (
+    CLAUSE_BOUNDARY,
+    one_letter_off,
+    question_mark_after,
+)
 from pipeline.analysis.language.turn import TurnEvidence
 
 if TYPE_CHECKING:
@@ -149,9 +153,11 @@ def interfix_at(ev: TurnEvidence, i: int) -> int:
     return 0
 
 
-def _parse_name(ev: TurnEvidence, i: int, strong: bool) -> _NameParse | None:
-    """Read a name starting at token i: [title] given* [interfix surname]."""
-    doc = ev.doc
+def _parse_name(ev: TurnEvidence, i: int, strong: bool,
+                stop: int | None = None) -> _NameParse | None:
+    """Read a name starting at token i: [title] given* [interfix surname]; no further than
+    token ``stop`` when given."""
+    doc = ev.doc[:stop] if stop is not None else ev.doc
     start = i
     titled = False
     reasons: list[str] = []
@@ -355,6 +361,11 @@ def _make_candidate(ev: TurnEvidence, p: _NameParse, pattern: str, conf_scale: f
     )
 
 
+# words before a bare "naam" that make the name someone else's ("uw naam", "de naam van")
+NOT_OWN_NAAM = frozenset({"uw", "je", "jouw", "de", "die", "zijn", "haar", "welke", "wat",
+                          "op", "onder", "achter", "een", "andere"})
+
+
 def introductions(ev: TurnEvidence) -> list[NameCandidate]:
     """The speaker's candidate introductions in the turn, in text order: after an INTRO
     phrase, before "hier", or bare between boundaries ("Gemeente Ede, Sanne Jansen, ...")."""
@@ -386,14 +397,21 @@ def introductions(ev: TurnEvidence) -> list[NameCandidate]:
         if p is None:
             continue
         scale = 1.0
+        lexical = any(r.startswith("lexicon") or r == "fuzzy_lexicon" for r in p.reasons)
         if pattern == "u_heeft":
             if not ev.starts.get(p.end, {}).get("LINE") and not (
                 p.end + 1 < len(doc) and ev.starts.get(p.end + 1, {}).get("LINE")
             ):
-                continue  # "u heeft een vraag" is not an introduction
+                if not lexical:
+                    continue  # "u heeft een vraag" is not an introduction
+                scale = 0.85  # "u heeft Pieter Bakker aan de ..." with "lijn" lost
+        if pattern == "naam":
+            if (not any(r.startswith("lexicon") for r in p.reasons)
+                    or (trig.start > 0 and doc[trig.start - 1].lower_ in NOT_OWN_NAAM)):
+                continue
+            pattern, scale = "mijn_naam_is", 0.85
         if pattern in {"ik_ben", "dit_is", "hier_is"}:
             scale = 0.9
-        lexical = any(r.startswith("lexicon") or r == "fuzzy_lexicon" for r in p.reasons)
         if pattern == "met" and not ev.cased and not lexical:
             continue  # bare "met" + an unknown lower-case word: too weak
         if pattern == "u_spreekt":
@@ -409,9 +427,9 @@ def introductions(ev: TurnEvidence) -> list[NameCandidate]:
         out.append(_make_candidate(ev, p, pattern, scale))
         used.update(range(p.start, p.end))
 
-    # "Sanne hier", "mevrouw de Vries hier"
+    # "Sanne hier", "mevrouw de Vries hier" (also "hier" misheard by a letter: "els hiwer")
     for i, tok in enumerate(doc):
-        if tok.lower_ != "hier" or i == 0 or (i - 1) in used:
+        if not one_letter_off(tok.lower_, "hier") or i == 0 or (i - 1) in used:
             continue
         j = i - 1
         while j >= 0 and (not is_blocked(ev, j) or interfix_at(ev, j)):
@@ -424,10 +442,11 @@ def introductions(ev: TurnEvidence) -> list[NameCandidate]:
             j += 1  # a name does not start with its interfix... unless titled, handled above
         if j >= i or not _boundary_before(ev, j):
             continue
-        p = _parse_name(ev, j, strong=True)
+        # the name ends at "hier"; a misheard "hier" ("hiwer") is no stop word to end it
+        p = _parse_name(ev, j, strong=True, stop=i)
         if p is None or p.end != i:
             continue
-        out.append(_make_candidate(ev, p, "hier", 0.95))
+        out.append(_make_candidate(ev, p, "hier", 0.95 if tok.lower_ == "hier" else 0.85))
         used.update(range(p.start, p.end))
 
     # a bare name between turn start / organisation / greeting boundaries: "Gemeente Ede, Sanne

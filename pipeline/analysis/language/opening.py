@@ -5,12 +5,11 @@ calls :func:`decide_opening`).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pipeline.analysis.language.evidence import question_mark_after
+from pipeline.analysis.language.evidence import one_letter_off, question_mark_after
 from pipeline.analysis.language.introductions import (
     NameCandidate,
     interfix_at,
@@ -99,11 +98,6 @@ SOMEONE_ELSE_BEFORE = frozenset({"door", "naar", "collega", "contact", "samen", 
 ORG_LABELS = frozenset({"DEPT", "ORG_HEAD", "LINE", "MUNI"})
 
 
-def _like_met(word: str) -> bool:
-    """"met" or one letter from it ("metp", "mt"), not another short word ("net", "het")."""
-    return word == "met" or (word[:1] == "m" and difflib.SequenceMatcher(None, word, "met").ratio() >= 0.75)
-
-
 def _name_hints(ev: TurnEvidence) -> list[str]:
     """What in a turn without a readable introduction looks like one: an unambiguous
     introduction phrase followed by no organisation ("mijn naam is verhaald"), or, within three
@@ -138,7 +132,7 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
             continue
         before = [t.lower_ for t in doc[max(0, i - 3):i]]
         titled = any("TITLE" in ev.labels(j) for j in range(max(0, i - 2), i))
-        if titled and not (len(before) >= 2 and _like_met(before[-2])):
+        if titled and not (len(before) >= 2 and one_letter_off(before[-2], "met")):
             continue  # "goedemorgen mevrouw Bakker": the caller addressed ("met meneer X" is not)
         if set(before) & SOMEONE_ELSE_BEFORE or doc[i + 1].lower_ in {"spreken", "is", "samen"}:
             continue  # a colleague or a partner: "door naar mijn collega Dirk", "u wilt Sem spreken"
@@ -150,7 +144,7 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
         # "met meneer hzendrikns", "metp meneer hendriks": a title after "met" (or a misspelled
         # "met") and a word that no rule read as a name
         nxt = doc[m + 2]
-        if (_like_met(tok.lower_) and "TITLE" in ev.labels(m + 1) and nxt.is_alpha
+        if (one_letter_off(tok.lower_, "met") and "TITLE" in ev.labels(m + 1) and nxt.is_alpha
                 and len(nxt) >= 3 and nxt.lower_ not in lex.common_words
                 and not ev.labels(m + 2) & (ORG_LABELS | {"TITLE"})
                 and not {t.lower_ for t in doc[max(0, m - 3):m]} & SOMEONE_ELSE_BEFORE
