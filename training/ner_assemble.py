@@ -57,6 +57,10 @@ def departments() -> list[str]:
     return [d.lower() for d in v.DEPARTMENTS] + list(v.DEPARTMENT_VARIANTS)
 
 
+# "met" misheard by a letter or two ("meth", "metzr", "mt", "mat"), not "met" itself
+MET_MISHEARD = r"^(met[a-z]{1,2}|m[a-df-z]t|mt)$"
+
+
 def ruler_patterns(municipalities: list[str] | tuple[str, ...]) -> list[dict]:
     """Patterns of the trigger ruler; labels are the evidence kinds the rules read."""
     pats: list[dict] = []
@@ -80,7 +84,7 @@ def ruler_patterns(municipalities: list[str] | tuple[str, ...]) -> list[dict]:
     # "met" misheard by a letter ("u spreekt meth mevrouw Meijer"), and "u heeft" with "u" heard
     # as "uw" or "heeft" by one letter ("uw heeft Thijs Dijkstra", "u heewt Pieter Bakker")
     pats.append({"label": "INTRO", "id": "u_spreekt_met",
-                 "pattern": [you, speak, {"LOWER": {"REGEX": r"^(met[a-z]{1,2}|m[a-z]?t)$"}}]})
+                 "pattern": [you, speak, {"LOWER": {"REGEX": MET_MISHEARD}}]})
     pats.append({"label": "INTRO", "id": "u_heeft", "pattern": [
         {"LOWER": {"IN": ["u", "uw", "je", "jij"]}},
         {"LOWER": {"FUZZY1": "heeft", "REGEX": "^h"}}]})  # not "u geeft aan"
@@ -100,6 +104,10 @@ def ruler_patterns(municipalities: list[str] | tuple[str, ...]) -> list[dict]:
     phrases("TITLE", [t for t in v.TITLES if " " in t])
     single_titles = [t for t in v.TITLES if " " not in t] + list(v.TITLE_VARIANTS)
     pats.append({"label": "TITLE", "pattern": [{"LOWER": {"IN": single_titles}}]})
+    # "met" misheard by a letter before a title ("metp meneer Hendriks"): the title keeps it
+    # from being any other word
+    pats.append({"label": "INTRO", "id": "met", "pattern": [
+        {"LOWER": {"REGEX": MET_MISHEARD}}, {"LOWER": {"IN": single_titles}}]})
     pats += [{"label": "TITLE", "pattern": [{"LOWER": {"FUZZY1": t}}]}
              for t in v.TITLES if t.isalpha()]
     single = sorted(set(v.GREETINGS) - set(v.GREETINGS_NOT_ALONE))

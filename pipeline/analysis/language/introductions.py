@@ -382,11 +382,14 @@ def introductions(ev: TurnEvidence) -> list[NameCandidate]:
             continue  # "met" inside "u spreekt met"
         taken.add(trig.start)
         pattern = trig.id_ or "intro"
-        if pattern == "met" and trig.text.lower() == "met" and not _boundary_before(ev, trig.start):
+        if (pattern == "met" and trig[0].lower_ != "hier"
+                and not _boundary_before(ev, trig.start)):
             continue  # "ik verbind u door met ...", "contact had met ...", "spreek ik met ..."
         if pattern == "dit_is" and not _boundary_before(ev, trig.start):
             continue
         i = trig.end
+        if pattern == "met" and len(trig) == 2 and "TITLE" in ev.labels(trig.end - 1):
+            i -= 1  # a misheard "met" matched with the title after it: the title is the name's
         while i < len(doc) and (
             doc[i].lower_ in ev.w.fillers - {"ja"} or (doc[i].lower_ == "met" and i > trig.end)
         ):
