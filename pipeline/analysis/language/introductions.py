@@ -83,11 +83,13 @@ def _name_word(ev: TurnEvidence, tok: Token) -> tuple[bool, bool, list[str]]:
     return False, False, []
 
 
-def is_blocked(ev: TurnEvidence, i: int) -> bool:
-    """Tokens that can never be part of a name here."""
+def is_blocked(ev: TurnEvidence, i: int, stop_words: bool = True) -> bool:
+    """Tokens that can never be part of a name here (``stop_words=False``: spaCy's stop words
+    may be, as after "van der": "van der meer")."""
     tok = ev.doc[i]
     labels = ev.labels(i)
-    if tok.is_stop and not (ev.cased and tok.text[:1].isupper() and not tok.is_sent_start):
+    if (stop_words and tok.is_stop
+            and not (ev.cased and tok.text[:1].isupper() and not tok.is_sent_start)):
         return True  # spaCy's Dutch stop words ("kan", "maar", "wel") are names only as "Ben"
     return (
         tok.is_punct
@@ -178,6 +180,9 @@ def _parse_name(ev: TurnEvidence, i: int, strong: bool,
                     nxt = ["surname_is_place_name"]  # "van Veenendaal", "van Zwolle"
                 elif ev.cased and cand.text[:1].isupper() and cand.is_alpha:
                     nxt = ["capitalised"]  # a word that is also a place or a common noun
+            elif (nxt is None and n >= 2 and doc[i + n].lower_ in ev.lex.surnames
+                  and not is_blocked(ev, i + n, stop_words=False)):
+                nxt = ["lexicon_surname"]  # "van der meer" written lower case: "meer" a stop word
             surname_ok = nxt is not None and (
                 _name_word(ev, doc[i + n])[1]
                 or "not_in_lexicon" in nxt
