@@ -448,11 +448,30 @@ def test_none_is_not_asserted_where_a_name_may_have_been_misheard(text, nlp) -> 
         ("goedendag gemeente nijmegen metp meneer hendriks", "last", "meneer hendriks"),
         # lower case: "meer" is a Dutch stop word, a surname after "van der"
         ("gemeente arnhem goedemorgen u spreekt met wim van der meer", "full", "wim van der meer"),
+        # "mijn" misheard: "naam is" alone before a name from the lexicons
+        ("goedemiddag gemeente harderwijk mijh naam is annemiek", "first", "annemiek"),
     ],
 )
 def test_a_name_is_read_through_small_recogniser_slips(text, category, name, nlp) -> None:
     a = analyze_opening(text, nlp)
     assert (a.name_category, a.name.text) == (category, name)
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("u heeft jasper de aan de lijn, gemeente veenendaal", True),  # "de Jong": "Jong" lost
+        ("goedemiddag, gemeente kampen, met sanne van", True),  # the name cut off
+        ("met Sanne van de gemeente Ede", False),
+        ("u heeft Bianca aan de lijn, goedemorgen", False),  # "aan de lijn" is no interfix
+        ("u spreekt met Sanne, waarmee kan ik u helpen?", False),
+    ],
+)
+def test_a_first_name_that_a_lost_or_garbled_surname_may_follow_is_flagged(text, flagged,
+                                                                           nlp) -> None:
+    a = analyze_opening(text, nlp)
+    assert a.name_category == "first"
+    assert ("possible_name_missed" in a.review_reasons) == flagged
 
 
 def test_a_bare_naam_after_uw_is_the_callers_name_not_an_introduction(nlp) -> None:

@@ -93,7 +93,8 @@ def ruler_patterns(municipalities: list[str] | tuple[str, ...]) -> list[dict]:
         {"LOWER": "is"}]})
     # "mijn" misheard or lost ("ijk naam Iris"): "naam" alone, taken only with a name from the
     # lexicons and not after a word that makes it someone else's ("uw naam", "de naam")
-    pats.append({"label": "INTRO", "id": "naam", "pattern": [{"LOWER": "naam"}]})
+    pats.append({"label": "INTRO", "id": "naam",
+                 "pattern": [{"LOWER": "naam"}, {"LOWER": "is", "OP": "?"}]})
     # "naam" lost ("mijn is Iris"): taken only with a name from the lexicons
     pats.append({"label": "INTRO", "id": "mijn_is", "pattern": [
         {"LOWER": {"IN": ["mijn", "m'n", "mn"]}}, {"LOWER": "is"}]})

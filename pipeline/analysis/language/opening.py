@@ -34,6 +34,9 @@ class OpeningCues:
     name_hints: tuple[str, ...]  # what looks like a name whose introduction was misheard
     caller_like: bool  # a caller's phrase ("ik heb een vraag"): the turn may be the caller's
     asr_hallucination: bool  # Whisper's stock text ("ondertiteld door ...") is in the turn
+    # start characters of names that an unread word may continue: a first name followed by an
+    # interfix or a garbled word ("gerda van den bxroek"), a surname after a garbled word
+    cut_names: tuple[int, ...] = ()
 
 
 def read_opening(doc: Doc, rules: IntroductionRules
@@ -42,14 +45,47 @@ def read_opening(doc: Doc, rules: IntroductionRules
     to the caller or an organisation are none), and the turn's other cues."""
     ev = turn_evidence(doc, rules)
     low = doc.text.lower()
+    names = tuple(introductions(ev))
     cues = OpeningCues(
         organisation=_organisation(ev),
         greeting=_greeting(ev),
         name_hints=tuple(_name_hints(ev)),
         caller_like=bool(ev.by_label.get("CALLER_CUE")),
         asr_hallucination=any(h in low for h in rules.words.hallucinations),
+        cut_names=tuple(n.start_char for n in names if _may_be_cut(ev, n)),
     )
-    return tuple(introductions(ev)), cues
+    return names, cues
+
+
+def _unread_word(ev: TurnEvidence, i: int) -> bool:
+    """A word no rule read that could be part of a name: uncommon, not blocked, no place or
+    organisation."""
+    tok = ev.doc[i]
+    return (tok.is_alpha and len(tok) >= 3 and tok.lower_ not in ev.lex.common_words
+            and not is_blocked(ev, i) and not ev.labels(i) & (ORG_LABELS | {"TITLE"}))
+
+
+def _may_be_cut(ev: TurnEvidence, name: NameCandidate) -> bool:
+    """Whether the words around a first-only or last-only name may hold the rest of it,
+    misheard: a first name followed by an interfix or an unread word, a surname after an
+    unread word."""
+    if name.category == "full":
+        return False
+    doc = ev.doc
+    span = doc.char_span(name.start_char, name.end_char, alignment_mode="expand")
+    if span is None:
+        return False
+    if name.category == "first" and span.end < len(doc):
+        # past an interfix ("gerda van den bxroek"), not "aan" of "aan de lijn"
+        n = 0 if ev.starts.get(span.end, {}).get("LINE") else interfix_at(ev, span.end)
+        k = span.end + n
+        organisation = k < len(doc) and (k in ev.org_tokens or ev.labels(k) & ORG_LABELS - {"LINE"})
+        if n and not organisation:
+            return True  # an interfix with no surname after it: "jasper de aan de lijn"
+        return k < len(doc) and _unread_word(ev, k)
+    if name.category == "last" and span.start > 0 and "title" not in name.reasons:
+        return _unread_word(ev, span.start - 1)
+    return False
 
 
 _CATEGORY_RANK = {"full": 2, "last": 1, "first": 1}
@@ -246,6 +282,8 @@ def decide_opening(notices: Sequence[NoticeCandidate], names: Sequence[NameCandi
         for r in ("ambiguous_first_or_last", "not_in_lexicon", "fuzzy_lexicon"):
             if r in name.reasons:
                 reasons.append(f"name_{r}")
+        if name.start_char in cues.cut_names:
+            reasons.append("possible_name_missed")  # the rest of the name may be misheard
     elif cues.name_hints:
         # no introduction found, but a name may be there with its trigger misheard
         # ("besprikkt met Jasper van Kermere"): "none" is not asserted on such a turn
