@@ -427,6 +427,9 @@ def test_the_looser_patterns_still_need_a_name(text, nlp) -> None:
         "zemke kruipers aan de lijn.",
         # a title after "met" (or a misspelled "met") and a garbled or unranked surname
         "goedendag gemeente nijmegen met meneer hzendrikns",
+        # the name itself lost after its trigger
+        "goedemiddag u heeft aan de lijn",
+        "gemeente zoetermeer goedemorgen met mevrouw",
     ],
 )
 def test_none_is_not_asserted_where_a_name_may_have_been_misheard(text, nlp) -> None:

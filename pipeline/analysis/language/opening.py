@@ -155,8 +155,9 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
         other = j < len(doc) and (
             j in ev.org_tokens or word in ev.w.determiners or word in ev.w.languages
             or word.endswith(ev.w.department_endings)
-            or bool(ev.labels(j) & ORG_LABELS))
-        if span.id_ in STRONG_INTROS and j < len(doc) and not other:
+            or bool(ev.labels(j) & ORG_LABELS - {"LINE"}))
+        # "u heeft aan de lijn", "mijn naam is" at the turn's end: the name itself lost
+        if span.id_ in STRONG_INTROS and not other:
             hints.append(span.text)
     for i, tok in enumerate(doc[:-1]):
         # "els hiwer", "thijs dijkstra aan de lijn" with the trigger around it misheard: a
@@ -204,6 +205,9 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
                 and (m == 0 or doc[m - 1].lower_ != "verband"))
         for i in range(m + 1, min(len(doc), m + 4)):
             tok = doc[i]
+            if "TITLE" in ev.labels(i) and i == m + 1 and (
+                    i + 1 >= len(doc) or is_blocked(ev, i + 1)):
+                hints.append(f"met {tok.text}")  # "met mevrouw" and the name lost
             if "TITLE" in ev.labels(i) or tok.is_punct:
                 break
             n = interfix_at(ev, i)
