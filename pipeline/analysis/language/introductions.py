@@ -405,7 +405,8 @@ def introductions(ev: TurnEvidence) -> list[NameCandidate]:
         if p is None:
             continue
         scale = 1.0
-        lexical = any(r.startswith("lexicon") or r == "fuzzy_lexicon" for r in p.reasons)
+        known = any(r.startswith("lexicon") for r in p.reasons)  # in the lexicons as written
+        lexical = known or "fuzzy_lexicon" in p.reasons
         if pattern == "u_heeft":
             if not ev.starts.get(p.end, {}).get("LINE") and not (
                 p.end + 1 < len(doc) and ev.starts.get(p.end + 1, {}).get("LINE")
@@ -414,8 +415,7 @@ def introductions(ev: TurnEvidence) -> list[NameCandidate]:
                     continue  # "u heeft een vraag" is not an introduction
                 scale = 0.85  # "u heeft Pieter Bakker aan de ..." with "lijn" lost
         if pattern == "naam":
-            if (not any(r.startswith("lexicon") for r in p.reasons)
-                    or (trig.start > 0 and doc[trig.start - 1].lower_ in NOT_OWN_NAAM)):
+            if not known or (trig.start > 0 and doc[trig.start - 1].lower_ in NOT_OWN_NAAM):
                 continue
             pattern, scale = "mijn_naam_is", 0.85
         if pattern in {"ik_ben", "dit_is", "hier_is"}:
@@ -424,12 +424,12 @@ def introductions(ev: TurnEvidence) -> list[NameCandidate]:
             continue  # bare "met" + an unknown lower-case word: too weak
         if pattern == "u_spreekt":
             # without "met" only a known name, and not a language ("spreekt u Engels?")
-            if (not any(r.startswith("lexicon") for r in p.reasons)
-                    or doc[p.start].lower_ in ev.w.languages or question_mark_after(doc, p.end)):
+            if (not known or doc[p.start].lower_ in ev.w.languages
+                    or question_mark_after(doc, p.end)):
                 continue
             pattern = "u_spreekt_met"
         if pattern == "mijn_is":
-            if not any(r.startswith("lexicon") for r in p.reasons):
+            if not known:
                 continue  # without "naam" only a known name
             pattern, scale = "mijn_naam_is", 0.9
         out.append(_make_candidate(ev, p, pattern, scale))

@@ -62,7 +62,7 @@ def _unread_word(ev: TurnEvidence, i: int) -> bool:
     organisation."""
     tok = ev.doc[i]
     return (tok.is_alpha and len(tok) >= 3 and tok.lower_ not in ev.lex.common_words
-            and not is_blocked(ev, i) and not ev.labels(i) & (ORG_LABELS | {"TITLE"}))
+            and not is_blocked(ev, i) and not ev.labels(i) & (NOT_NAME_LABELS | {"TITLE"}))
 
 
 def _may_be_cut(ev: TurnEvidence, name: NameCandidate) -> bool:
@@ -79,7 +79,7 @@ def _may_be_cut(ev: TurnEvidence, name: NameCandidate) -> bool:
         # past an interfix ("gerda van den bxroek"), not "aan" of "aan de lijn"
         n = 0 if ev.starts.get(span.end, {}).get("LINE") else interfix_at(ev, span.end)
         k = span.end + n
-        organisation = k < len(doc) and (k in ev.org_tokens or ev.labels(k) & ORG_LABELS - {"LINE"})
+        organisation = k < len(doc) and (k in ev.org_tokens or ev.labels(k) & ORG_LABELS)
         if n and not organisation:
             return True  # an interfix with no surname after it: "jasper de aan de lijn"
         return k < len(doc) and _unread_word(ev, k)
@@ -130,8 +130,10 @@ STRONG_INTROS = frozenset({"u_spreekt_met", "u_spreekt", "mijn_naam_is", "ik_hee
 
 # words before a name that make it someone else's (a transfer, a colleague, a partner)
 SOMEONE_ELSE_BEFORE = frozenset({"door", "naar", "collega", "contact", "samen", "werkt", "wilt"})
-# an organisation's labels: never a name
-ORG_LABELS = frozenset({"DEPT", "ORG_HEAD", "LINE", "MUNI"})
+# an organisation's labels
+ORG_LABELS = frozenset({"DEPT", "ORG_HEAD", "MUNI"})
+# labels of words that are never a name: an organisation's, and "aan de lijn"
+NOT_NAME_LABELS = ORG_LABELS | {"LINE"}
 
 
 def _name_hints(ev: TurnEvidence) -> list[str]:
@@ -155,7 +157,7 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
         other = j < len(doc) and (
             j in ev.org_tokens or word in ev.w.determiners or word in ev.w.languages
             or word.endswith(ev.w.department_endings)
-            or bool(ev.labels(j) & ORG_LABELS - {"LINE"}))
+            or bool(ev.labels(j) & ORG_LABELS))
         # "u heeft aan de lijn", "mijn naam is" at the turn's end: the name itself lost
         if span.id_ in STRONG_INTROS and not other:
             hints.append(span.text)
@@ -183,7 +185,7 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
         nxt = doc[m + 2]
         if (one_letter_off(tok.lower_, "met") and "TITLE" in ev.labels(m + 1) and nxt.is_alpha
                 and len(nxt) >= 3 and nxt.lower_ not in lex.common_words
-                and not ev.labels(m + 2) & (ORG_LABELS | {"TITLE"})
+                and not ev.labels(m + 2) & (NOT_NAME_LABELS | {"TITLE"})
                 and not {t.lower_ for t in doc[max(0, m - 3):m]} & SOMEONE_ELSE_BEFORE
                 and not question_mark_after(doc, m + 1)):
             hints.append(f"{doc[m + 1].text} {nxt.text}")
@@ -215,7 +217,7 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
             if after is not None and after.is_alpha and (n >= 2 or (
                     tok.lower_ not in ev.w.determiners and len(after) >= 3
                     and after.lower_ not in lex.common_words
-                    and not ev.labels(i + n) & ORG_LABELS)):
+                    and not ev.labels(i + n) & NOT_NAME_LABELS)):
                 # "met Jasper van Kermere", "met van rewen" (Whisper's question mark or a lost
                 # first name does not make it someone else)
                 hints.append(" ".join(t.text for t in doc[i : i + n + 1]))
@@ -229,7 +231,7 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
             capital = ev.cased and tok.text[:1].isupper() and not tok.is_sent_start
             lexicon = (low in lex.first_rank or low in lex.surname_rank
                        or (capital and (low in lex.first_names or low in lex.surnames)))
-            if lexicon or (bare and not ev.labels(i) & ORG_LABELS):
+            if lexicon or (bare and not ev.labels(i) & NOT_NAME_LABELS):
                 # after a bare "met" any uncommon word: a name the recogniser garbled ("met
                 # larmer", "met net raps") is rarely a lexicon name
                 hints.append(tok.text)
@@ -241,7 +243,7 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
         prev = doc[i - 1]
         if (frame and prev.is_alpha and len(prev) >= 3 and prev.lower_ not in lex.common_words
                 and not is_blocked(ev, i - 1)
-                and not ev.labels(i - 1) & ORG_LABELS):
+                and not ev.labels(i - 1) & NOT_NAME_LABELS):
             hints.append(prev.text)
     return hints
 
