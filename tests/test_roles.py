@@ -241,6 +241,29 @@ def test_timeline_extents_follow_the_diarized_voice_not_the_recogniser():
     assert tl.role_at(13.2) == Role.IVR
 
 
+def test_agent_start_is_the_voice_onset_when_whisper_lost_the_first_words():
+    """After hold music Whisper may lose the agent's first words ("Goedemiddag, u heeft" of
+    "... Anna de Vries aan de lijn"): the agent starts where the diarized voice starts, not at
+    the first word written, when no other speech lies between and the music is over."""
+    segs = [*IVR_CALL[:3], seg(31.5, 34.0, "Anna de Vries aan de lijn, wat kan ik doen?"),
+            *IVR_CALL[4:]]
+    turns = [IVR_TURNS[0], SpeakerTurn(29.9, 34.0, "SPEAKER_01"), *IVR_TURNS[2:]]
+    tl = assign_roles(45.0, IVR_EVENTS, transcript(*segs), turns)
+    assert tl.agent_start_s == pytest.approx(29.9)
+    # the onset is not taken from inside the hold music, nor more than 2.5 s back
+    turns[1] = SpeakerTurn(28.0, 34.0, "SPEAKER_01")
+    assert assign_roles(45.0, IVR_EVENTS, transcript(*segs), turns).agent_start_s == \
+        pytest.approx(29.5)
+    late = [*IVR_EVENTS[:2], Event(14.0, 25.0, "music")]
+    assert assign_roles(45.0, late, transcript(*segs), turns).agent_start_s == \
+        pytest.approx(31.5)
+    # other speech between the onset and the words: the words stay the start
+    turns[1] = SpeakerTurn(29.9, 34.0, "SPEAKER_01")
+    between = [*segs[:3], seg(30.0, 30.8, "Hallo?"), *segs[3:]]
+    tl = assign_roles(45.0, IVR_EVENTS, transcript(*between), turns)
+    assert tl.agent_start_s >= 30.0
+
+
 def test_same_role_stretches_with_short_pauses_are_one_turn():
     segs = [seg(5.0, 7.0, "Met Joost, goedemiddag."), seg(7.5, 9.0, "Wat kan ik voor u doen?"),
             seg(11.0, 13.0, "Hallo, ik bel over afval.")]

@@ -16,6 +16,7 @@ from pipeline.analysis.transcribe import (
     Transcriber,
     TranscriptionError,
     _content_frames,
+    _stretched,
     _window_class,
     build_prompt,
     filter_segments,
@@ -216,6 +217,40 @@ def test_speech_the_whole_window_pass_skipped_is_decoded_on_its_own():
     off = FakeBackend([seg("welkom", 3.0, 7.5)])
     Transcriber(TranscribeOptions(fill_gaps_s=0), backend=off).transcribe(audio.samples)
     assert len(off.calls) == 1
+
+
+def test_a_segment_with_a_stretched_word_is_decoded_again_in_pieces():
+    """Whisper sometimes decodes part of a window and the alignment spreads the last words
+    over the speech it skipped ("vastgelegd" lasting 24 s): such a segment is dropped and its
+    speech decoded again stretch by stretch, as a gap would be."""
+    audio = load_audio(FIXTURES / "calls" / "call01_ivr_notice_full.flac")
+    end = audio.duration - 1.0
+
+    class Stretching(FakeBackend):
+        def transcribe(self, samples, options, prompt):
+            super().transcribe(samples, options, prompt)
+            if options.vad_filter:
+                words = (Word(3.0, 3.5, "gesprekken", 0.9), Word(3.5, end, "vastgelegd", 0.9))
+                return [Segment(3.0, end, "gesprekken vastgelegd", words, None, -0.2, 0.01,
+                                1.2)], "nl"
+            return [seg("iets", 0.0, len(samples) / 16000)], "nl"
+
+    backend = Stretching([])
+    t = Transcriber(TranscribeOptions(), backend=backend)
+    result = t.transcribe(audio.samples)
+    speech = t._uncovered(audio.mono(), 16000, [], ())
+    assert len(backend.calls) == 1 + len(speech) and set(backend.vad[1:]) == {False}
+    assert "vastgelegd" not in " ".join(s.text for s in result.segments)
+    assert all(w.end - w.start <= 5.0 for s in result.segments for w in s.words)
+    # a long word that is plausible for its letters, or the check off, keeps the segment
+    assert _stretched(seg("kwaliteitsdoeleinden"), 5.0) is False
+    slow = Segment(0.0, 6.0, "klantcontactcentrummedewerker",
+                   (Word(0.0, 6.0, "klantcontactcentrummedewerker", 0.9),), None, -0.2, 0.01, 1.2)
+    assert _stretched(slow, 5.0) is False and _stretched(slow, 0) is False
+    assert _stretched(replace(slow, words=(Word(0.0, 6.0, "heb", 0.9),)), 5.0) is True
+    off = Stretching([])
+    Transcriber(TranscribeOptions(max_word_s=0), backend=off).transcribe(audio.samples)
+    assert len(off.calls) == 1 + len(t._uncovered(audio.mono(), 16000, [(3.0, end)], ()))
 
 
 def test_stereo_is_transcribed_per_channel_by_default():

@@ -78,6 +78,11 @@ class RoleOptions:
     # announcement (a quarter second) is no live exchange; a spoken "ja?" lasts longer
     min_reply_s: float = 0.4
     pickup_window_s: float = 4.0  # speech this soon after hold music/ringback ends = pick-up
+    # the agent's voice may start up to this long before the first word Whisper wrote (it
+    # loses a first word or two after hold music); the agent start is then the diarization
+    # turn's onset, when no other speech lies between and it is at least ``onset_min_s`` earlier
+    onset_back_s: float = 2.5
+    onset_min_s: float = 1.0
     menu_window_s: float = 8.0  # speech this soon before DTMF or hold music is IVR-like
     fuzzy_ratio: float = 0.8  # difflib ratio for a misheard phrase to still count
     # which agent-start model scores the candidates: "default" (the shipped learned model),
@@ -566,6 +571,7 @@ def assign_roles(
         # exact (rounded only where written out): the chosen utterance is not "before" it
         agent_start = chosen.utterance.start
         agent_speaker = chosen.utterance.speaker
+        onset = voice_onset(chosen.utterance, line, speaker_turns, events, options)
         confidence = round(chosen.score, 3)
         reasons = chosen.reasons
         before_speakers = {u.speaker for u in line if u.start < agent_start}
@@ -591,6 +597,7 @@ def assign_roles(
             ]
             if not later_callers:
                 labelled = _split_single_voice(labelled, chosen.utterance)
+        agent_start = onset  # after the roles: nothing lies between the two
     labelled.sort(key=lambda ur: (ur[0].start, ur[0].end))
     # the timeline's extents also take the diarized speech around the words
     turns = _merge_turns(labelled + _fill_from_turns(labelled, speaker_turns, nonspeech),
@@ -601,6 +608,28 @@ def assign_roles(
         caller_channel=caller_channel, reasons=tuple(reasons), utterances=tuple(labelled),
         candidates=tuple(candidates),
     )
+
+
+def voice_onset(u: Utterance, line: list[Utterance], speaker_turns, events: list[Event],
+                options: RoleOptions) -> float:
+    """Where ``u``'s voice starts: the onset of its diarization turn when Whisper's first word
+    came later (words lost after hold music), no other line speech lies between and no
+    pick-up (end of music or ringback); else ``u.start``."""
+    onset = u.start
+    pickups = [e.end for e in events if e.kind in ("music", "ringback", "tone", "busy")
+               and e.end <= u.start]
+    floor = max(pickups, default=0.0)
+    for t in speaker_turns:
+        if (u.speaker is not None and t.speaker != u.speaker) or (
+                u.channel is not None and getattr(t, "channel", None) not in (None, u.channel)):
+            continue
+        lo = max(t.start, floor)
+        if not (u.start - options.onset_back_s <= lo <= u.start - options.onset_min_s
+                and t.end > u.start):
+            continue
+        if not any(w is not u and w.start < u.start and w.end > lo + 0.1 for w in line):
+            onset = min(onset, lo)
+    return onset
 
 
 def _split_single_voice(labelled: list[tuple[Utterance, Role]], first: Utterance

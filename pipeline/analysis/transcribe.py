@@ -128,6 +128,10 @@ class TranscribeOptions:
     # of at least this many seconds that no segment covers is decoded again on its own
     # (0 = off; docs/decisions/transcription.md)
     fill_gaps_s: float = 1.0
+    # ... and so is a segment with a word stretched over more than this many seconds (or a
+    # quarter second per letter, if longer): Whisper decoded only part of the window, and the
+    # alignment spread the words over speech it skipped ("vastgelegd" lasting 24 s)
+    max_word_s: float = 5.0
 
 
 def build_prompt(options: TranscribeOptions, organisation: str | None = None) -> str | None:
@@ -567,7 +571,10 @@ class Transcriber:
                 raw, language = self._decode(signal, sample_rate, c0, c1, decode, prompt)
                 ours.extend(_shift(s, start + c0, channel) for s in raw)
             if len(chunks) == 1 and self.options.fill_gaps_s > 0 and self.options.vad_filter:
-                # speech the whole-window pass skipped, decoded on its own (no inner VAD)
+                # speech the whole-window pass skipped, decoded on its own (no inner VAD);
+                # a segment with a stretched word skipped some, and its times are not to be
+                # trusted: its speech is decoded again in the same way
+                ours = [s for s in ours if not _stretched(s, self.options.max_word_s)]
                 covered = [(s.start - start, s.end - start) for s in ours]
                 for c0, c1 in self._uncovered(signal, sample_rate, covered, rel_skip):
                     raw, _ = self._decode(signal, sample_rate, c0, c1,
@@ -585,6 +592,12 @@ class Transcriber:
             segments=tuple(kept), language=language, duration_s=round(end - start, 6),
             model=self.model_info, options=used, dropped=tuple(dropped),
         )
+
+
+def _stretched(segment: Segment, max_word_s: float) -> bool:
+    """Whether a word of ``segment`` lasts longer than ``max_word_s`` (or 0.25 s a letter)."""
+    return max_word_s > 0 and any(
+        w.end - w.start > max(max_word_s, 0.25 * len(w.text.strip())) for w in segment.words)
 
 
 def split_at_pauses(segment: Segment, gap_s: float) -> list[Segment]:
