@@ -4,6 +4,7 @@ lie below a known agent-start confidence."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -115,7 +116,7 @@ def test_without_audit_sample_calibration_refuses(tmp_path):
 
 def test_cli_prints_the_tradeoff_and_writes_a_config_for_analyze(tmp_path, capsys):
     out, options = _batch(tmp_path, 2, run_threshold=0.6)
-    run_config = PipelineConfig()
+    run_config = replace(PipelineConfig(), verdicts=options)  # what the run decided with
     (out / "config.toml").write_text(to_toml(run_config), encoding="utf-8")
     before = (out / "config.toml").read_text(encoding="utf-8")
     assert main(["calibrate", str(out), "--target-error", "0.02"]) == 0
