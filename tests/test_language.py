@@ -425,6 +425,8 @@ def test_the_looser_patterns_still_need_a_name(text, nlp) -> None:
         "goedemiddag, gemeentekanten met larmer.",
         "goedemorgen, met feit, wat kan ik voor u doen?",
         "zemke kruipers aan de lijn.",
+        # a frequent surname that is also a word, in the name's place before an offer of help
+        "goedenacht is rijk met prins, maar kan ik u mee helpen?",
         # a title after "met" (or a misspelled "met") and a garbled or unranked surname
         "goedendag gemeente nijmegen met meneer hzendrikns",
         # the name itself lost after its trigger
@@ -475,6 +477,12 @@ def test_a_first_name_that_a_lost_or_garbled_surname_may_follow_is_flagged(text,
     a = analyze_opening(text, nlp)
     assert a.name_category == "first"
     assert ("possible_name_missed" in a.review_reasons) == flagged
+
+
+def test_an_ordinary_word_after_met_that_is_also_a_name_needs_the_place_of_a_name(nlp) -> None:
+    """"met prins, waar kan ik ..." may be a misheard "met Prins"; "met groot afval" is not."""
+    a = analyze_opening("ik bel over de container met groot afval", nlp)
+    assert a.name_category == "none" and "possible_name_missed" not in a.review_reasons
 
 
 def test_a_bare_naam_after_uw_is_the_callers_name_not_an_introduction(nlp) -> None:

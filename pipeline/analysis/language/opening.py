@@ -65,6 +65,14 @@ def _unread_word(ev: TurnEvidence, i: int) -> bool:
             and not is_blocked(ev, i) and not ev.labels(i) & (NOT_NAME_LABELS | {"TITLE"}))
 
 
+def _offer_follows(ev: TurnEvidence, j: int) -> bool:
+    """Whether the turn ends at token ``j`` (punctuation aside) or goes on with a greeting or
+    an offer of help ("..., waar kan ik u mee helpen?", misheard "maar kan ik"): the place
+    an introduction's name has."""
+    words = [t.lower_ for t in ev.doc[j:] if not t.is_punct][:4]
+    return not words or words[0] in ev.w.greetings or "kan" in words or "helpen" in words
+
+
 def _may_be_cut(ev: TurnEvidence, name: NameCandidate) -> bool:
     """Whether the words around a first-only or last-only name may hold the rest of it,
     misheard: a first name followed by an interfix or an unread word, a surname after an
@@ -226,11 +234,15 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
             if (is_blocked(ev, i) or "MUNI" in ev.labels(i) or not tok.is_alpha
                     or len(low) < 3):
                 continue
-            if low in lex.common_words and not (i == m + 1 and greeted):
-                continue  # an ordinary word counts only right after "goedemorgen, met"
+            frequent = low in lex.first_rank or low in lex.surname_rank
+            if low in lex.common_words and not (i == m + 1 and (greeted or (
+                    bare and frequent and _offer_follows(ev, i + 1)))):
+                # an ordinary word counts only right after "goedemorgen, met", or right after
+                # a bare "met" where it is also a frequent name and the turn goes on with an
+                # offer of help or a greeting, or ends ("rijk met prins, maar kan ik u ...")
+                continue
             capital = ev.cased and tok.text[:1].isupper() and not tok.is_sent_start
-            lexicon = (low in lex.first_rank or low in lex.surname_rank
-                       or (capital and (low in lex.first_names or low in lex.surnames)))
+            lexicon = (frequent or (capital and (low in lex.first_names or low in lex.surnames)))
             if lexicon or (bare and not ev.labels(i) & NOT_NAME_LABELS):
                 # after a bare "met" any uncommon word: a name the recogniser garbled ("met
                 # larmer", "met net raps") is rarely a lexicon name
