@@ -65,6 +65,8 @@ LINE_LEVEL_WEIGHTS: dict[str, float] = {
     "music": 3.0, "ringback": 3.0, "busy": 3.0, "tone": 3.0, "dtmf": -3.0,
 }
 LEVEL_MARGIN_DB = 6.0
+# events whose end is a pick-up: the line's speech right after them is someone answering
+PICKUP_KINDS = ("music", "ringback", "tone", "busy")
 
 
 @dataclass(frozen=True)
@@ -304,7 +306,7 @@ def detect_caller_channel(utterances: list[Utterance], events: list[Event],
 def score_agent_candidates(line: list[Utterance], others: list[Utterance],
                            events: list[Event], options: RoleOptions) -> list[AgentCandidate]:
     """Score every line utterance as the agent's first words (higher = more agent-like)."""
-    pickups = [e.end for e in events if e.kind in ("music", "ringback", "tone", "busy")]
+    pickups = [e.end for e in events if e.kind in PICKUP_KINDS]
     # a menu leads to key presses and a queue to hold music: speech followed by those, with no
     # live exchange in between, is the phone system talking
     holds = [e.start for e in events if e.kind in ("music", "dtmf")]
@@ -571,7 +573,6 @@ def assign_roles(
         # exact (rounded only where written out): the chosen utterance is not "before" it
         agent_start = chosen.utterance.start
         agent_speaker = chosen.utterance.speaker
-        onset = voice_onset(chosen.utterance, line, speaker_turns, events, options)
         confidence = round(chosen.score, 3)
         reasons = chosen.reasons
         before_speakers = {u.speaker for u in line if u.start < agent_start}
@@ -597,7 +598,8 @@ def assign_roles(
             ]
             if not later_callers:
                 labelled = _split_single_voice(labelled, chosen.utterance)
-        agent_start = onset  # after the roles: nothing lies between the two
+        # after the labelling: no line speech lies between the onset and the chosen words
+        agent_start = voice_onset(chosen.utterance, line, speaker_turns, events, options)
     labelled.sort(key=lambda ur: (ur[0].start, ur[0].end))
     # the timeline's extents also take the diarized speech around the words
     turns = _merge_turns(labelled + _fill_from_turns(labelled, speaker_turns, nonspeech),
@@ -616,8 +618,7 @@ def voice_onset(u: Utterance, line: list[Utterance], speaker_turns, events: list
     came later (words lost after hold music), no other line speech lies between and no
     pick-up (end of music or ringback); else ``u.start``."""
     onset = u.start
-    pickups = [e.end for e in events if e.kind in ("music", "ringback", "tone", "busy")
-               and e.end <= u.start]
+    pickups = [e.end for e in events if e.kind in PICKUP_KINDS and e.end <= u.start]
     floor = max(pickups, default=0.0)
     for t in speaker_turns:
         if (u.speaker is not None and t.speaker != u.speaker) or (
