@@ -338,6 +338,55 @@ def test_a_callers_hallo_answered_with_a_greeting_is_marked_as_a_call_out():
     assert scores[6.0] < scores[7.2]
 
 
+def _timed(*words: tuple[float, float, str]):
+    """A segment from (start, end, word) triples: pauses between words where the times say."""
+    from pipeline.types import Segment, Word
+
+    ws = tuple(Word(a, b, w, 0.9) for a, b, w in words)
+    return Segment(ws[0].start, ws[-1].end, " ".join(w for _, _, w in words), ws, None,
+                   -0.3, 0.05, 1.3)
+
+
+def _greeting_after(start: float):
+    text = "goedendag, u spreekt met Ilse Timmermans, waar kan ik u mee helpen?".split()
+    return [(start + 0.4 * i, start + 0.4 * (i + 1), w) for i, w in enumerate(text)]
+
+
+def test_a_callers_hallo_joined_to_the_agents_greeting_is_split_off_at_the_pause():
+    # the recogniser wrote the caller's "hallo?" and the greeting as one segment, and the
+    # diarization gave the short "hallo" to the agent's voice
+    segs = [_timed((7.2, 7.8, "Hallo,"), *_greeting_after(8.3)),
+            seg(13.5, 16.0, "Ik heb een vraag over afval.")]
+    turns = [SpeakerTurn(7.5, 7.9, "A"), SpeakerTurn(8.4, 12.8, "A"),
+             SpeakerTurn(13.5, 16.0, "B")]
+    tl = assign_roles(20.0, [Event(0.0, 6.4, "ringback")], transcript(*segs), turns)
+    assert "short_before_greeting" in _features_at(tl, 7.2)
+    assert tl.agent_start_s == pytest.approx(8.3)
+
+
+def test_an_agents_own_hallo_without_a_pause_stays_the_agent_start():
+    segs = [_timed((7.2, 7.8, "Hallo,"), *_greeting_after(7.9)),
+            seg(13.5, 16.0, "Ik heb een vraag over afval.")]
+    turns = [SpeakerTurn(7.2, 12.4, "A"), SpeakerTurn(13.5, 16.0, "B")]
+    tl = assign_roles(20.0, [Event(0.0, 6.4, "ringback")], transcript(*segs), turns)
+    assert [c.utterance.start for c in tl.candidates][:1] == [7.2]
+    assert tl.agent_start_s == pytest.approx(7.2)
+
+
+def test_a_misheard_is_daar_iemand_is_still_a_call_out_but_hallo_met_a_name_is_not():
+    greeting = "Goedemiddag, u spreekt met Ilse Akkerman, waar kan ik u mee helpen?"
+    segs = [seg(7.9, 9.5, "Hallo, ik sta er iemand,"), seg(10.2, 13.6, greeting),
+            seg(14.0, 17.0, "Ik heb een vraag over afval.")]
+    turns = [SpeakerTurn(7.9, 13.6, "A"), SpeakerTurn(14.0, 17.0, "B")]
+    tl = assign_roles(20.0, [Event(0.0, 7.0, "ringback")], transcript(*segs), turns)
+    assert "short_before_greeting" in _features_at(tl, 7.9)
+    segs[0] = seg(7.9, 9.5, "Hallo, met Joost Akkerman,")
+    segs[1] = seg(10.2, 12.6, "waar kan ik u mee helpen?")
+    tl = assign_roles(20.0, [Event(0.0, 7.0, "ringback")], transcript(*segs), turns)
+    assert "short_before_greeting" not in _features_at(tl, 7.9)
+    assert tl.agent_start_s == pytest.approx(7.9)
+
+
 def test_an_agents_greeting_split_by_the_recogniser_is_no_call_out():
     segs = [seg(2.7, 4.1, "Gemeente Tilburg,"),
             seg(4.7, 8.8, "goedemiddag, met Joost, wat kan ik voor u doen?"),

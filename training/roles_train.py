@@ -128,7 +128,9 @@ def fit(calls: list[CallExamples], c: float, threshold: float = 0.5,
 def decide(model: AgentStartModel, call: CallExamples, threshold: float) -> bool:
     """Whether the first candidate at or above ``threshold`` is right (or, in a call without
     an agent, that no candidate reaches it)."""
-    chosen = next((s for s, f in call.candidates if model.probability(f) >= threshold), None)
+    never = PipelineConfig().roles.never_agent  # as the role stage decides
+    chosen = next((s for s, f in call.candidates if model.probability(f) >= threshold
+                   and not any(f.get(k) for k in never)), None)
     if call.agent_start_s is None:
         return chosen is None
     return chosen is not None and abs(chosen - call.agent_start_s) <= 1.0
