@@ -62,6 +62,14 @@ def test_ivr_and_greeting_wording():
     assert not ivr_wording("Goedemorgen, u spreekt met Sanne")
 
 
+def test_a_closed_office_or_voicemail_message_is_phone_system_wording():
+    assert {"u belt met", "is gesloten"} <= set(
+        ivr_wording("U belt met de gemeente Breda. Het stadhuis is gesloten."))
+    assert ivr_wording("Wij zijn op werkdagen bereikbaar van negen tot vijf uur.")
+    assert "na de piep" in ivr_wording("Spreek na de piep uw bericht in.")
+    assert not ivr_wording("Goedemorgen, u spreekt met Bas van de gemeente Breda.")
+
+
 def test_agent_starts_after_hold_music_with_a_new_voice():
     tl = assign_roles(45.0, IVR_EVENTS, transcript(*IVR_CALL), IVR_TURNS)
     assert tl.agent_start_s == pytest.approx(30.0)

@@ -66,6 +66,13 @@ IVR_PHRASES: tuple[str, ...] = (
     "medewerkers zijn in gesprek", "momenteel", "openingstijden", "bezoek onze website",
     "kijk op", "keuzemenu", "hekje", "sterretje", "uw wachttijd", "wachttijd",
     "uw gesprek is belangrijk", "u wordt zo snel mogelijk geholpen",
+    # who the caller reached, and a closed office or a voicemail: a recording answers there
+    "u belt met", "is gesloten",
+    "zijn gesloten", "zijn wij gesloten", "kantooruren", "kantoortijden", "kantoortijd",
+    "wij zijn bereikbaar", "zijn wij bereikbaar", "bereikbaar van", "telefonisch bereikbaar",
+    "niet bereikbaar", "belt u morgen", "belt u later", "belt u tijdens", "belt u op een ander",
+    "na de piep", "na de toon", "spreek uw bericht in", "spreek een bericht in",
+    "bericht inspreken", "voicemail",
 )
 # the agent's offer of help closes an opening; it counts for the start of the turn it ends
 SERVICE_PHRASES: tuple[str, ...] = (
