@@ -137,10 +137,22 @@ class Event:
     kind: EventKind  # a plain string of the vocabulary is taken as its member
     label: str = ""  # e.g. the DTMF digit
     confidence: float = 1.0
+    # what is heard of a cadenced tone (ringback, busy): its bursts, (start, end) each; empty
+    # where all of [start, end] sounds. The event spans the pauses too: it is one ringing
+    parts: tuple[tuple[float, float], ...] = ()
 
     def __post_init__(self) -> None:
         if type(self.kind) is not EventKind:
             object.__setattr__(self, "kind", EventKind(self.kind))
+        if not isinstance(self.parts, tuple) or any(not isinstance(p, tuple)
+                                                    for p in self.parts):  # JSON lists
+            object.__setattr__(self, "parts", tuple(tuple(p) for p in self.parts))
+
+    def heard(self) -> list[tuple[float, float]]:
+        """The stretches of the event that sound: its parts, or all of it."""
+        return [(max(a, self.start), min(b, self.end)) for a, b in self.parts
+                if min(b, self.end) > max(a, self.start)] if self.parts else [
+            (self.start, self.end)]
 
 
 @dataclass(frozen=True, order=True)

@@ -179,6 +179,9 @@ def test_dutch_ringback_cadence_is_one_ringback_event():
     assert rings[0].start == pytest.approx(0.5, abs=0.05)
     assert rings[0].end == pytest.approx(11.5, abs=0.05)
     assert rings[0].label == "425"
+    # what is heard: the three rings, not the pauses between them
+    assert [(round(a, 1), round(b, 1)) for a, b in rings[0].heard()] == [
+        (0.5, 1.5), (5.5, 6.5), (10.5, 11.5)]
     assert not of_kind(events, "music", "tone", "busy", "dtmf")
     assert covered(events, {"silence"}, 11.6, 15.4) == 1.0  # after the last ring
     assert_well_formed(events, len(x) / SR)

@@ -139,6 +139,18 @@ def test_line_tones_and_music_mark_the_line_channel(kind):
     assert tl.role_at(15.0) == Role.CALLER
 
 
+def test_a_ringing_is_marked_ring_by_ring_in_the_timeline():
+    ringing = Event(0.5, 11.5, "ringback", "425", parts=((0.5, 1.5), (5.5, 6.5), (10.5, 11.5)))
+    segs = [seg(12.0, 15.0, "Gemeente Ede, goedemorgen, u spreekt met Sanne."),
+            seg(15.5, 18.0, "Ik heb een vraag over afval.")]
+    turns = [SpeakerTurn(12.0, 15.0, "A"), SpeakerTurn(15.5, 18.0, "B")]
+    tl = assign_roles(20.0, [ringing], transcript(*segs), turns)
+    assert [(t.start, t.end) for t in tl.turns if t.role == Role.TONE] == [
+        (0.5, 1.5), (5.5, 6.5), (10.5, 11.5)]
+    assert tl.agent_start_s == pytest.approx(12.0)
+    assert "after_hold_or_ringback" in _features_at(tl, 12.0)  # the pick-up: the event's end
+
+
 def test_music_only_call_has_no_agent():
     tl = assign_roles(30.0, [Event(0.0, 30.0, "music")], transcript())
     assert tl.agent_start_s is None

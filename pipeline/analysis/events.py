@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import gcd
 
 import numpy as np
@@ -524,6 +524,10 @@ def _freq_label(freqs: tuple[float, ...]) -> str:
     return "+".join(f"{f:.0f}" for f in freqs)
 
 
+def _bursts(group: list[_Burst]) -> tuple[tuple[float, float], ...]:
+    return tuple((float(b.start), float(b.end)) for b in group)
+
+
 def _classify_cadence(group: list[_Burst], opts: EventOptions) -> tuple[list[Event], list[Event]]:
     """Name a run of same-frequency bursts by its on/off pattern: (cadenced, plain) events.
 
@@ -551,7 +555,7 @@ def _classify_cadence(group: list[_Burst], opts: EventOptions) -> tuple[list[Eve
             and _regular(on[:-1])
             and _regular(off)
         ):
-            return [Event(start, end, "busy", label)], []
+            return [Event(start, end, "busy", label, parts=_bursts(group))], []
 
         rings: list[list[float]] = []  # [start, end] of rings after joining double rings
         for burst in group:
@@ -571,7 +575,8 @@ def _classify_cadence(group: list[_Burst], opts: EventOptions) -> tuple[list[Eve
             and _regular(full)
             and _regular(ring_off)
         ):
-            return [Event(start, end, "ringback", label, 1.0 if known else 0.7)], []
+            return [Event(start, end, "ringback", label, 1.0 if known else 0.7,
+                          _bursts(group))], []
         if len(rings) == 1 and known and 0.7 <= ring_on[0] <= 2.5:
             return [], [Event(start, end, "ringback", label, 0.6)]
     plain = [
@@ -718,6 +723,11 @@ def _reconcile_tones_and_music(
 # --- combining ---------------------------------------------------------------------------------
 
 
+def _clip_parts(parts: tuple[tuple[float, float], ...], a: float, b: float
+                ) -> tuple[tuple[float, float], ...]:
+    return tuple((max(x, a), min(y, b)) for x, y in parts if min(y, b) > max(x, a))
+
+
 def _resolve_overlaps(tiers: list[list[Event]], min_len: dict[str, float]) -> list[Event]:
     """Events of earlier tiers win; later events are cut around them and dropped if too short."""
     taken: list[tuple[float, float]] = []
@@ -727,16 +737,15 @@ def _resolve_overlaps(tiers: list[list[Event]], min_len: dict[str, float]) -> li
         for event in sorted(tier, key=lambda e: e.start):
             for a, b in subtract_spans((event.start, event.end), taken):
                 if b - a >= min_len.get(event.kind, 0.0) - 1e-9:
-                    accepted.append(
-                        Event(float(a), float(b), event.kind, event.label, event.confidence)
-                    )
+                    accepted.append(replace(event, start=float(a), end=float(b),
+                                            parts=_clip_parts(event.parts, a, b)))
         # Within a tier events may touch but never overlap; trim any that do.
         kept: list[Event] = []
         for e in sorted(accepted, key=lambda e: e.start):
             if kept and e.start < kept[-1].end:
                 if e.end <= kept[-1].end:
                     continue
-                e = Event(kept[-1].end, e.end, e.kind, e.label, e.confidence)
+                e = replace(e, start=kept[-1].end, parts=_clip_parts(e.parts, kept[-1].end, e.end))
             kept.append(e)
         out.extend(kept)
         taken.extend((e.start, e.end) for e in kept)

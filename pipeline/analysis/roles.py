@@ -721,7 +721,9 @@ def _merge_turns(labelled: list[tuple[Utterance, Role]], events: list[Event],
             continue
         if role == Role.SILENCE and _covered(e.start, e.end, speech) > 0.5:
             continue
-        raw.append(Turn(e.start, min(e.end, duration_s), role, None, None, e.confidence))
+        # a ringing is marked ring by ring: the pauses between are silence
+        raw += [Turn(a, min(b, duration_s), role, None, None, e.confidence)
+                for a, b in e.heard() if a < duration_s]
     raw.sort()
     merged: list[Turn] = []
     for t in raw:
