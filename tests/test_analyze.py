@@ -126,6 +126,40 @@ def test_only_the_opening_of_a_long_call_is_transcribed_and_diarized(nlp):
     assert prov["config"]["analysis"]["after_agent_s"] == opts.after_agent_s
 
 
+class PrintingDiarizer(ScriptedDiarizer):
+    """A scripted diarizer that gives one voice for everyone, and voice prints by speaker."""
+
+    def __init__(self):
+        super().__init__()
+        self.printed: list[tuple[float, float]] = []
+
+    def __call__(self, mono, sample_rate=SR):
+        out = super().__call__(mono, sample_rate)
+        return SimpleNamespace(turns=[SimpleNamespace(start=t.start, end=t.end, speaker="S")
+                                      for t in out.turns])
+
+    def voice_prints(self, mono, sample_rate, spans):
+        self.printed.extend(spans)
+        voice = {spk: np.eye(3)[k] for k, spk in enumerate(("S0", "S1", "S2"))}
+        return {(a, b): voice[next(spk for t, spk, _ in self.script if t == a)]
+                for a, b in spans}
+
+
+def test_one_voice_from_the_diarizer_is_split_by_the_utterances_voice_prints(nlp):
+    result, _, diarizer = _analyze(nlp, diarizer=PrintingDiarizer())
+    assert result.timeline.agent_start_s == pytest.approx(30.0)
+    assert diarizer.printed and min(a for a, _ in diarizer.printed) >= 30.0 - 0.05
+    roles = {u.start: r for u, r in result.timeline.utterances}
+    assert roles[30.0] == Role.AGENT and roles[37.0] == Role.CALLER
+    assert roles[44.0] == Role.CALLER and roles[50.0] == Role.AGENT  # no caller wording
+    assert "voices" in result.timings
+    # without the prints the one voice is the agent's, but for the caller's own wording
+    no_prints = PrintingDiarizer()
+    no_prints.voice_prints = None
+    roles = {u.start: r for u, r in _analyze(nlp, diarizer=no_prints)[0].timeline.utterances}
+    assert roles[44.0] == Role.AGENT
+
+
 def test_nobody_asks_the_search_goes_to_its_limit_without_more_diarization(nlp):
     opts = PipelineConfig().analysis
     result, transcriber, diarizer = _analyze(nlp, question_search_s=opts.question_search_s)
@@ -232,8 +266,8 @@ def test_diarization_runs_beside_transcription_with_the_same_result(nlp):
     assert together.transcript == apart.transcript
     # stage times overlap: the total is wall time, not their sum
     t = together.timings
-    assert t["total"] == pytest.approx(t["events"] + t["transcribe_and_roles"] + t["verdicts"]
-                                       + t.get("audio", 0.0))
+    assert t["total"] == pytest.approx(t["events"] + t["transcribe_and_roles"] + t["voices"]
+                                       + t["verdicts"] + t.get("audio", 0.0))
     # a diarization error reaches the caller (the batch turns it into an error row)
     with pytest.raises(RuntimeError, match="diarization broke"):
         _analyze(nlp, diarizer=ScriptedDiarizer(fail=True))

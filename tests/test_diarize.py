@@ -324,6 +324,19 @@ def test_two_voice_dialogue_gives_two_speakers_at_the_right_times(voices, diariz
 @pytest.mark.models
 @needs_espeak
 @needs_models
+def test_voice_prints_of_utterances_tell_the_two_voices_apart(voices, diarizer):
+    samples, truth = dialogue(voices, "ABAB")
+    spans = [(s, e) for s, e, _ in truth] + [(truth[0][0], truth[0][0] + 0.1)]  # too short
+    prints = diarizer.voice_prints(samples, SR, spans)
+    assert set(prints) == {(s, e) for s, e, _ in truth}
+    (a1, a2), (b1, b2) = ([prints[(s, e)] for s, e, w in truth if w == who] for who in "AB")
+    assert np.linalg.norm(a1) == pytest.approx(1.0, abs=1e-5)
+    assert min(a1 @ a2, b1 @ b2) > max(a1 @ b1, a2 @ b2, a1 @ b2, a2 @ b1)
+
+
+@pytest.mark.models
+@needs_espeak
+@needs_models
 def test_8khz_dialogue_is_diarized_like_16khz(voices, diarizer):
     from scipy.signal import resample_poly
 

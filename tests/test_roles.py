@@ -151,6 +151,49 @@ def test_a_ringing_is_marked_ring_by_ring_in_the_timeline():
     assert "after_hold_or_ringback" in _features_at(tl, 12.0)  # the pick-up: the event's end
 
 
+def _one_voice_call():
+    """Agent and caller in one diarization voice (as pyannote gives alike telephone voices)."""
+    segs = [seg(2.0, 5.0, "Gemeente Ede, goedemorgen, u spreekt met Sanne."),
+            seg(5.5, 8.0, "Goedemorgen, ik heb een vraag over afval."),
+            seg(8.5, 11.0, "Natuurlijk, wat wilt u weten?"),
+            seg(11.5, 14.0, "Wanneer komt de container?"),
+            seg(14.5, 17.0, "Volgende week dinsdag.")]
+    turns = [SpeakerTurn(s.start, s.end, "A") for s in segs]
+    return segs, turns
+
+
+def _prints(segs, voices):
+    import numpy as np
+
+    base = {"agent": np.eye(4)[0], "caller": np.eye(4)[1]}
+    return {(s.start, s.end): (base[v] + 0.1 * np.eye(4)[2 + k % 2]) / np.linalg.norm(
+        base[v] + 0.1 * np.eye(4)[2 + k % 2]) for k, (s, v) in enumerate(zip(segs, voices, strict=True))}
+
+
+def test_one_diarization_voice_is_split_into_agent_and_caller_by_voice_prints():
+    segs, turns = _one_voice_call()
+    before = assign_roles(20.0, [Event(0.0, 1.5, "ringback")], transcript(*segs), turns)
+    assert before.agent_start_s == pytest.approx(2.0)
+    voices = _prints(segs, ["agent", "caller", "agent", "caller", "agent"])
+    tl = assign_roles(20.0, [Event(0.0, 1.5, "ringback")], transcript(*segs), turns,
+                      voices=voices)
+    assert [r for _, r in tl.utterances] == [Role.AGENT, Role.CALLER, Role.AGENT, Role.CALLER,
+                                             Role.AGENT]
+    assert tl.agent_start_s == before.agent_start_s  # the start is not the prints' business
+
+
+def test_voice_prints_too_alike_or_too_few_change_nothing():
+    segs, turns = _one_voice_call()
+    events = [Event(0.0, 1.5, "ringback")]
+    before = assign_roles(20.0, events, transcript(*segs), turns)
+    same = _prints(segs, ["agent"] * 5)  # one voice: the groups' means are alike
+    tl = assign_roles(20.0, events, transcript(*segs), turns, voices=same)
+    assert [r for _, r in tl.utterances] == [r for _, r in before.utterances]
+    two = dict(list(_prints(segs, ["agent", "caller", "agent", "caller", "agent"]).items())[:2])
+    tl = assign_roles(20.0, events, transcript(*segs), turns, voices=two)
+    assert [r for _, r in tl.utterances] == [r for _, r in before.utterances]
+
+
 def test_music_only_call_has_no_agent():
     tl = assign_roles(30.0, [Event(0.0, 30.0, "music")], transcript())
     assert tl.agent_start_s is None

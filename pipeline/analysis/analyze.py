@@ -137,6 +137,10 @@ class CallAnalyzer:
         hook("transcript_and_roles", (transcript, timeline))
 
         t = time.perf_counter()
+        timeline = self._split_voices(audio, mono, events, transcript, timeline, speaker_turns)
+        timings["voices"] = time.perf_counter() - t
+
+        t = time.perf_counter()
         searched = transcript.options.get("end_s")
         searched = None if searched is None or searched >= audio.duration else searched
         verdicts = decide(timeline, self.config.verdicts, nlp=self.nlp, transcribed_s=searched)
@@ -175,6 +179,26 @@ class CallAnalyzer:
                                 "config_fingerprint": self.config.fingerprint(),
                                 "config": self.config.to_dict()}
         return self._provenance
+
+    def _split_voices(self, audio: Audio, mono: np.ndarray, events: list[Event],
+                      transcript: Transcript, timeline: RoleTimeline, speaker_turns
+                      ) -> RoleTimeline:
+        """The roles labelled again with the voice prints of the utterances from the agent
+        start on (mono calls; ``roles.split_by_voice``), where the diarizer gives prints."""
+        roles = self.config.roles
+        prints = getattr(self.diarizer, "voice_prints", None)
+        agent = timeline.agent_start_s
+        if (prints is None or not self.config.analysis.diarize or agent is None
+                or timeline.caller_channel is not None or roles.voice_split_max_similarity <= 0):
+            return timeline
+        spans = [(u.start, u.end) for u, r in timeline.utterances
+                 if r in (Role.AGENT, Role.CALLER) and u.start >= agent - 0.05
+                 and u.end - u.start >= roles.voice_min_s]
+        if len(spans) < 3:
+            return timeline
+        voices = prints(mono, audio.sample_rate, spans)
+        return self.assign_roles(audio.duration, events, transcript, speaker_turns, roles,
+                                 nonspeech_levels(audio, events), voices=voices)
 
     def _diarize_until(self, audio: Audio, mono: np.ndarray, until: float,
                        timings: dict[str, float]) -> tuple[SpeakerTurn, ...]:

@@ -338,6 +338,23 @@ class Diarizer:
                              sha256=_segmentation_sha256(), backend="pyannote.audio")
         return ModelInfo(name=self.options.pipeline, sha256=None, backend="pyannote.audio")
 
+    def voice_prints(self, samples: np.ndarray, sample_rate: int,
+                     spans: list[tuple[float, float]]) -> dict[tuple[float, float], np.ndarray]:
+        """Unit CAM++ voice prints of the given stretches (seconds) of mono audio, by stretch;
+        a stretch too short for a print is left out. The role stage tells agent and caller
+        apart by them where the clustering gave both one voice."""
+        x = _as_mono_16k(samples, sample_rate)
+        prints: dict[tuple[float, float], np.ndarray] = {}
+        with _torch_threads(self.options.num_threads):
+            for a, b in spans:
+                piece = np.ascontiguousarray(x[int(a * SAMPLE_RATE): int(b * SAMPLE_RATE)])
+                try:
+                    v = _embed_16k(piece)
+                except DiarizationError:
+                    continue
+                prints[(a, b)] = v / (np.linalg.norm(v) + 1e-9)
+        return prints
+
     def _used_options(self) -> dict:
         used = dataclasses.asdict(self.options)
         clustering = getattr(self._pipeline, "clustering", None)

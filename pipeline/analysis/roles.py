@@ -25,6 +25,7 @@ import logging
 import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from typing import Any
 
 from pipeline.analysis.agent_model import agent_start_model
 from pipeline.analysis.events import subtract_spans
@@ -113,6 +114,13 @@ class RoleOptions:
     # says: the line answers a "hallo?" with a greeting, so the "hallo?" is the caller's
     # (left-out tuning families 144 against 143 of 180 calls as a learned weight)
     never_agent: tuple[str, ...] = ("short_before_greeting",)
+    # mono calls: from the agent start on, the utterances with a voice print of their own
+    # (``assign_roles(voices=...)``) are split in two groups by voice, the agent's (that of
+    # the agent's first words) and the caller's, where the two groups' mean prints are at
+    # most this alike (cosine). pyannote's 10 s windows often hold both sides of a telephone
+    # exchange as one local speaker, and then no clustering can part them (0: off)
+    voice_split_max_similarity: float = 0.75
+    voice_min_s: float = 0.8  # shorter utterances get no voice print (too few frames to trust)
     # a stretch of one voice at least this long before another voice answers is a recorded
     # announcement more often than an agent's opening (feature long_run_before_answer)
     monologue_s: float = 8.0
@@ -568,11 +576,13 @@ def assign_roles(
     speaker_turns=(),
     options: RoleOptions | None = None,
     nonspeech_levels: dict[str, dict[int, float]] | None = None,
+    voices: dict[tuple[float, float], Any] | None = None,
 ) -> RoleTimeline:
     """Label the call and find the agent start. ``speaker_turns``: diarization turns
     (objects with ``start``, ``end``, ``speaker`` and optionally ``channel``);
     ``nonspeech_levels``: stereo only, level in dB of each channel during each kind of
-    music and tone event (``{"dtmf": {0: -12.0, 1: -40.0}, ...}``)."""
+    music and tone event (``{"dtmf": {0: -12.0, 1: -40.0}, ...}``); ``voices``: unit voice
+    prints of utterances, by (start, end), for :func:`split_by_voice`."""
     options = options or RoleOptions()
     nonspeech = [(e.start, e.end) for e in events if e.kind != "silence"]
     utterances = [
@@ -636,6 +646,9 @@ def assign_roles(
             ]
             if not later_callers:
                 labelled = _split_single_voice(labelled, chosen.utterance)
+            if voices:
+                labelled = split_by_voice(labelled, chosen.utterance, voices,
+                                          options.voice_split_max_similarity)
         # after the labelling: no line speech lies between the onset and the chosen words
         agent_start = voice_onset(chosen.utterance, line, speaker_turns, events, options)
     labelled.sort(key=lambda ur: (ur[0].start, ur[0].end))
@@ -648,6 +661,40 @@ def assign_roles(
         caller_channel=caller_channel, reasons=tuple(reasons), utterances=tuple(labelled),
         candidates=tuple(candidates),
     )
+
+
+def split_by_voice(labelled: list[tuple[Utterance, Role]], first: Utterance,
+                   voices: dict[tuple[float, float], Any], max_similarity: float
+                   ) -> list[tuple[Utterance, Role]]:
+    """Agent and caller told apart by the voice prints of their own utterances (mono calls):
+    the agent's and caller's utterances from ``first`` (the agent's first words) on that have
+    a print fall into two groups (average linkage on cosine distance), the group of the
+    agent's earliest print is the agent. Kept as labelled where fewer than three have a print
+    or the groups' mean prints are more alike than ``max_similarity``."""
+    import numpy as np
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    if max_similarity <= 0:
+        return labelled
+    talk = sorted(((k, u) for k, (u, r) in enumerate(labelled) if u.start >= first.start
+                   and r in (Role.AGENT, Role.CALLER) and (u.start, u.end) in voices),
+                  key=lambda ku: ku[1].start)
+    if len(talk) < 3:
+        return labelled
+    x = np.array([voices[(u.start, u.end)] for _, u in talk], dtype=float)
+    group = fcluster(linkage(x, method="average", metric="cosine"), 2, criterion="maxclust")
+    agent = next((g for (k, u), g in zip(talk, group, strict=True)
+                  if labelled[k][1] == Role.AGENT), None)
+    if agent is None or len(set(group)) < 2:
+        return labelled
+    means = [x[group == g].mean(axis=0) for g in (agent, 3 - agent)]
+    alike = float(means[0] @ means[1] / (np.linalg.norm(means[0]) * np.linalg.norm(means[1])))
+    if alike > max_similarity:
+        return labelled
+    out = list(labelled)
+    for (k, u), g in zip(talk, group, strict=True):
+        out[k] = (u, Role.AGENT if g == agent else Role.CALLER)
+    return out
 
 
 def voice_onset(u: Utterance, line: list[Utterance], speaker_turns, events: list[Event],

@@ -193,7 +193,8 @@ class OracleRoles:
         return line.role if overlap > 0 else None
 
     def __call__(self, duration_s: float, events, transcript: Transcript | None,
-                 speaker_turns=(), options=None, nonspeech_levels=None) -> RoleTimeline:
+                 speaker_turns=(), options=None, nonspeech_levels=None,
+                 voices=None) -> RoleTimeline:
         heard = transcript.duration_s if transcript is not None else 0.0
         lines = [ln for ln in self.lines if ln.start < heard]
         labelled = [(s, self.role_of(s)) for s in (transcript.segments if transcript else ())]
