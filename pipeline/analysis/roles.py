@@ -351,8 +351,12 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
 
     everyone = sorted(line + [o for o in others if o not in line], key=lambda x: x.start)
 
+    ends: dict[int, float] = {}  # answered() and answered_after_monologue() both ask
+
     def turn_end(u: Utterance) -> float:
         """End of the turn ``u`` starts: the same voice going on with pauses < 2 s."""
+        if id(u) in ends:
+            return ends[id(u)]
         end = u.end
         for o in everyone:
             if o.start <= u.start or o is u:
@@ -360,6 +364,7 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
             if o.start - end > 2.0 or _other_voice(o, u):
                 break
             end = max(end, o.end)
+        ends[id(u)] = end
         return end
 
     # voices heard only up to the last hold music / key press belong to the phone system
