@@ -427,6 +427,17 @@ def test_a_callers_hallo_joined_to_the_agents_greeting_is_split_off_at_the_pause
     assert tl.agent_start_s == pytest.approx(8.3)
 
 
+def test_a_hallo_answered_by_an_opening_that_ends_with_the_greeting_is_a_call_out():
+    # "gemeente Tanden, | met m'n lied, | goedemiddag.": the greeting word closes the opening
+    segs = [seg(2.26, 2.92, "Hallo,"), seg(3.46, 4.64, "gemeente Tanden,"),
+            seg(5.24, 6.22, "met m 'n lied,"), seg(6.74, 7.56, "goedemiddag."),
+            seg(8.16, 11.74, "Ja, goedemiddag, ik wil iets vragen over mijn huur.")]
+    turns = [SpeakerTurn(2.26, 7.56, "A"), SpeakerTurn(8.16, 11.74, "B")]
+    tl = assign_roles(14.0, [Event(0.0, 2.0, "ringback")], transcript(*segs), turns)
+    assert "short_before_greeting" in _features_at(tl, 2.26)
+    assert tl.agent_start_s == pytest.approx(3.46)
+
+
 def test_an_agents_own_hallo_without_a_pause_stays_the_agent_start():
     segs = [_timed((7.2, 7.8, "Hallo,"), *_greeting_after(7.9)),
             seg(13.5, 16.0, "Ik heb een vraag over afval.")]

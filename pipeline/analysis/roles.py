@@ -35,6 +35,7 @@ from pipeline.analysis.vocabulary import (
     CALLER_PHRASES,
     GREETING_PHRASES,
     GREETING_WORDS,
+    GREETINGS_IN_FULL,
     IVR_PHRASES,
     RECORDING_WORDS,
     SERVICE_PHRASES,
@@ -410,10 +411,12 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
         if not (question or called or all(w in CALL_OUTS for w in words)):
             return False
         nxt = next((w for w in line[k + 1:] if w.start >= u.end - 0.1), None)
-        return (nxt is not None and nxt.start - u.end <= 2.0
-                and nxt.end - nxt.start > u.end - u.start
-                and bool(greeting_wording(f"{nxt.text} {rest_of_turn(nxt)}",
-                                          options.fuzzy_ratio)))
+        if nxt is None or nxt.start - u.end > 2.0 or nxt.end - nxt.start <= u.end - u.start:
+            return False
+        answer = f"{nxt.text} {rest_of_turn(nxt)}"
+        # "gemeente Tanden, met ..., goedemiddag": the greeting word may close the opening
+        return bool(greeting_wording(answer, options.fuzzy_ratio)) or any(
+            t in GREETINGS_IN_FULL for t in _tokens(answer))
 
     def leads_to_hold(u: Utterance) -> bool:
         # the recogniser often lets a segment run a little into the music that follows it
