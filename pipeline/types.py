@@ -11,7 +11,7 @@ call JSON, ``results.csv`` and ``results.sqlite`` hold plain text.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Any
 
@@ -150,9 +150,18 @@ class Event:
 
     def heard(self) -> list[tuple[float, float]]:
         """The stretches of the event that sound: its parts, or all of it."""
-        return [(max(a, self.start), min(b, self.end)) for a, b in self.parts
-                if min(b, self.end) > max(a, self.start)] if self.parts else [
+        return list(_clip(self.parts, self.start, self.end)) if self.parts else [
             (self.start, self.end)]
+
+    def clipped(self, start: float, end: float) -> Event:
+        """The event cut to [start, end], its parts with it."""
+        return replace(self, start=start, end=end, parts=_clip(self.parts, start, end))
+
+
+def _clip(spans: tuple[tuple[float, float], ...], a: float, b: float
+          ) -> tuple[tuple[float, float], ...]:
+    """``spans`` cut to [a, b]; those left empty are dropped."""
+    return tuple((max(x, a), min(y, b)) for x, y in spans if min(y, b) > max(x, a))
 
 
 @dataclass(frozen=True, order=True)

@@ -37,6 +37,7 @@ from pipeline.types import Event, ModelInfo, Segment, Transcript, Word
 
 logger = logging.getLogger(__name__)
 
+NEVER_AGENT = PipelineConfig().roles.never_agent  # never the start, as the role stage decides
 THRESHOLDS = tuple(round(0.05 * k, 2) for k in range(4, 19))  # 0.20 .. 0.90
 C_VALUES = (0.1, 0.3, 1.0, 3.0)
 
@@ -128,9 +129,8 @@ def fit(calls: list[CallExamples], c: float, threshold: float = 0.5,
 def decide(model: AgentStartModel, call: CallExamples, threshold: float) -> bool:
     """Whether the first candidate at or above ``threshold`` is right (or, in a call without
     an agent, that no candidate reaches it)."""
-    never = PipelineConfig().roles.never_agent  # as the role stage decides
     chosen = next((s for s, f in call.candidates if model.probability(f) >= threshold
-                   and not any(f.get(k) for k in never)), None)
+                   and not any(f.get(k) for k in NEVER_AGENT)), None)
     if call.agent_start_s is None:
         return chosen is None
     return chosen is not None and abs(chosen - call.agent_start_s) <= 1.0

@@ -31,7 +31,7 @@ from pipeline.analysis.diarize import Diarizer
 from pipeline.analysis.events import detect_events, subtract_spans
 from pipeline.analysis.language import load_nlp
 from pipeline.analysis.names import decide_with_snaps
-from pipeline.analysis.roles import RoleTimeline, assign_roles
+from pipeline.analysis.roles import MIN_VOICE_PRINTS, RoleTimeline, assign_roles
 from pipeline.analysis.transcribe import Transcriber
 from pipeline.analysis.verdicts import decide
 from pipeline.types import (
@@ -194,7 +194,7 @@ class CallAnalyzer:
         spans = [(u.start, u.end) for u, r in timeline.utterances
                  if r in (Role.AGENT, Role.CALLER) and u.start >= agent - 0.05
                  and u.end - u.start >= roles.voice_min_s]
-        if len(spans) < 3:
+        if len(spans) < MIN_VOICE_PRINTS:
             return timeline
         voices = prints(mono, audio.sample_rate, spans)
         return self.assign_roles(audio.duration, events, transcript, speaker_turns, roles,

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from math import gcd
 
 import numpy as np
@@ -723,11 +723,6 @@ def _reconcile_tones_and_music(
 # --- combining ---------------------------------------------------------------------------------
 
 
-def _clip_parts(parts: tuple[tuple[float, float], ...], a: float, b: float
-                ) -> tuple[tuple[float, float], ...]:
-    return tuple((max(x, a), min(y, b)) for x, y in parts if min(y, b) > max(x, a))
-
-
 def _resolve_overlaps(tiers: list[list[Event]], min_len: dict[str, float]) -> list[Event]:
     """Events of earlier tiers win; later events are cut around them and dropped if too short."""
     taken: list[tuple[float, float]] = []
@@ -737,15 +732,14 @@ def _resolve_overlaps(tiers: list[list[Event]], min_len: dict[str, float]) -> li
         for event in sorted(tier, key=lambda e: e.start):
             for a, b in subtract_spans((event.start, event.end), taken):
                 if b - a >= min_len.get(event.kind, 0.0) - 1e-9:
-                    accepted.append(replace(event, start=float(a), end=float(b),
-                                            parts=_clip_parts(event.parts, a, b)))
+                    accepted.append(event.clipped(float(a), float(b)))
         # Within a tier events may touch but never overlap; trim any that do.
         kept: list[Event] = []
         for e in sorted(accepted, key=lambda e: e.start):
             if kept and e.start < kept[-1].end:
                 if e.end <= kept[-1].end:
                     continue
-                e = replace(e, start=kept[-1].end, parts=_clip_parts(e.parts, kept[-1].end, e.end))
+                e = e.clipped(kept[-1].end, e.end)
             kept.append(e)
         out.extend(kept)
         taken.extend((e.start, e.end) for e in kept)

@@ -36,6 +36,7 @@ from pipeline.analysis.vocabulary import (
     GREETING_PHRASES,
     GREETING_WORDS,
     GREETINGS_IN_FULL,
+    INTRO_WORDS,
     IVR_PHRASES,
     RECORDING_WORDS,
     SERVICE_PHRASES,
@@ -69,8 +70,8 @@ LINE_LEVEL_WEIGHTS: dict[str, float] = {
 LEVEL_MARGIN_DB = 6.0
 # events whose end is a pick-up: the line's speech right after them is someone answering
 PICKUP_KINDS = ("music", "ringback", "tone", "busy")
-# words of an introduction: a call-out followed by one of them is an answer, not a "hallo?"
-INTRO_WORDS = frozenset(("met", "spreekt", "naam", "hier", "gemeente"))
+# fewest agent and caller utterances with a voice print for split_by_voice to part them
+MIN_VOICE_PRINTS = 3
 
 
 @dataclass(frozen=True)
@@ -677,7 +678,8 @@ def split_by_voice(labelled: list[tuple[Utterance, Role]], first: Utterance,
     """Agent and caller told apart by the voice prints of their own utterances (mono calls):
     the agent's and caller's utterances from ``first`` (the agent's first words) on that have
     a print fall into two groups (average linkage on cosine distance), the group of the
-    agent's earliest print is the agent. Kept as labelled where fewer than three have a print
+    agent's earliest print is the agent. Kept as labelled where fewer than
+    ``MIN_VOICE_PRINTS`` have a print
     or the groups' mean prints are more alike than ``max_similarity``."""
     import numpy as np
     from scipy.cluster.hierarchy import fcluster, linkage
@@ -687,7 +689,7 @@ def split_by_voice(labelled: list[tuple[Utterance, Role]], first: Utterance,
     talk = sorted(((k, u) for k, (u, r) in enumerate(labelled) if u.start >= first.start
                    and r in (Role.AGENT, Role.CALLER) and (u.start, u.end) in voices),
                   key=lambda ku: ku[1].start)
-    if len(talk) < 3:
+    if len(talk) < MIN_VOICE_PRINTS:
         return labelled
     x = np.array([voices[(u.start, u.end)] for _, u in talk], dtype=float)
     group = fcluster(linkage(x, method="average", metric="cosine"), 2, criterion="maxclust")

@@ -53,6 +53,9 @@ GREETINGS_IN_TWO_WORDS = _phrases(
 GREETING_WORDS: tuple[str, ...] = (*GREETINGS_IN_FULL, *GREETINGS_INFORMAL, *GREETINGS_SHORT)
 # what a caller says into a line that was picked up in silence ("hallo?", "ja, hallo?")
 CALL_OUTS: tuple[str, ...] = ("hallo", "ja", "hoi", "hai", "he", "hee", "allo", "halo")
+# words of an introduction: a call-out followed by one of them is an answer ("hallo, met
+# Joost"), not a caller's "hallo?" (the role stage)
+INTRO_WORDS = frozenset(("met", "spreekt", "naam", "hier", "gemeente"))
 
 # --------------------------------------------------------------------------------------------
 # who speaks: phone system, agent, caller (the role stage; callers' phrases also the language
