@@ -125,6 +125,13 @@ def test_purpose_scope_takes_the_sentence_that_refers_back_not_the_menu():
     assert "trainingsdoeleinden" in text[a:b] and "klacht" not in text[a:b]
 
 
+def test_purpose_scope_ends_where_a_menu_runs_on_into_the_notice():
+    text = "Let op, dit gesprek wordt opgenomen, kies 1 voor afspraken, kies 2 voor afval."
+    i = text.index("gesprek")
+    a, b = dialogue.purpose_scope(text, i, i + len("gesprek wordt opgenomen"))
+    assert "opgenomen" in text[a:b] and "afspraken" not in text[a:b]
+
+
 def test_caller_notice(nlp):
     assert dialogue.find_caller_notice("Ik wil u laten weten dat ik dit gesprek opneem.", nlp)
     assert dialogue.find_caller_notice("ik maak een opname van dit gesprek", nlp)

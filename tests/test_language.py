@@ -161,6 +161,20 @@ def test_asr_noisy_notice_is_a_notice(text: str, nlp) -> None:
     assert has_notice(text, nlp) is not None
 
 
+def test_a_question_of_its_own_after_a_notice_does_not_make_it_a_question(nlp) -> None:
+    # the recogniser ran the menu on into the notice with a comma
+    assert has_notice("Om onze service te verbeteren worden gesprekken opgenomen, heeft u een "
+                      "vraag over afval druk 1, voor alle andere vragen druk 2?", nlp) is not None
+    assert has_notice("Wordt dit gesprek opgenomen, of niet?", nlp) is None
+
+
+def test_a_split_telefoongesprek_recorded_for_a_purpose_is_a_notice(nlp) -> None:
+    assert has_notice("Dit telefoon just rikt kan worden opgenomen voor opleiding en "
+                      "kwaliteit.", nlp) is not None
+    # a phone that is picked up is answered, not recorded
+    assert has_notice("De telefoon wordt opgenomen.", nlp) is None
+
+
 def test_asr_noisy_negated_notice_is_not_a_notice(nlp) -> None:
     assert has_notice("dit gesprek wordt niet op genomen", nlp) is None
 

@@ -38,6 +38,26 @@ def test_notice_after_agent_is_not_advance_notice(nlp):
     assert v.agent_name == "first" and v.agent_first == "Pieter"
 
 
+def test_a_notice_the_recogniser_split_at_a_pause_is_read_whole(nlp):
+    # what is recorded in one segment, the verb in the next: read apart, neither is a notice
+    tl = call(["Welkom bij de gemeente Zwolle, om onze service te verbeteren worden gesprekken",
+               "opgenomen."],
+              ["Gemeente Zwolle, goedemorgen, u spreekt met Sanne Jansen."],
+              ["Goedemorgen, ik heb een vraag over afval."])
+    v = decide(tl, nlp=nlp)
+    assert v.notice_before_agent == "yes" and v.notice_source == "ivr"
+    ev = next(e for e in v.notice_evidence if "gesprekken" in e.text)
+    assert ev.role == Role.IVR and ev.end <= tl.agent_start_s
+
+
+def test_the_agents_words_are_not_read_with_the_callers(nlp):
+    # a caller's line between two agent lines ends the agent's text
+    tl = call(["Welkom bij de gemeente Epe."], ["Goedemiddag, met Pieter, gesprekken"],
+              ["worden opgenomen."])
+    v = decide(tl, nlp=nlp)
+    assert v.notice_by_agent == "no" and v.notice_before_agent == "no"
+
+
 def test_negated_ivr_notice_is_no_notice(nlp):
     tl = call(["Welkom bij de gemeente Ede.", "Gesprekken worden niet opgenomen."],
               ["Gemeente Ede, goedemorgen, waarmee kan ik u helpen?"],

@@ -44,6 +44,9 @@ class VerdictOptions:
     min_agent_start_confidence: float = 0.9
     min_word_probability: float = 0.45  # mean ASR word confidence of evidence below: review
     min_notice_confidence: float = 0.5  # weaker notice candidates are flagged, not counted
+    # one role's utterances at most this far apart are read as one text for notices: the
+    # recogniser splits sentences at pauses (docs/decisions/options.md)
+    notice_join_gap_s: float = 1.5
     # a name this weak by the rules (language.NAME_LOW_CONFIDENCE) that the recogniser also
     # heard poorly (below min_word_probability) is flagged, not counted
     min_name_confidence: float = 0.65
@@ -97,6 +100,26 @@ def _as_text(utterances: list[Utterance]) -> _Text:
     return _Text("".join(parts), tuple(spans))
 
 
+def _speech_runs(timeline: RoleTimeline, answers, gap_s: float
+                 ) -> list[tuple[list[Utterance], Role]]:
+    """Consecutive non-caller utterances of one role at most ``gap_s`` apart, read as one
+    text: the recogniser splits a sentence where the speaker pauses ("worden gesprekken |
+    opgenomen"), and a notice read per piece loses what is recorded or why. The agent's
+    answer to the caller's question is left out (no notice of the agent's own)."""
+    runs: list[tuple[list[Utterance], Role]] = []
+    for u, role in timeline.utterances:
+        if role == Role.CALLER or not u.text or u in answers:
+            if u.text or role == Role.CALLER:
+                runs.append(([], role))  # breaks the run
+            continue
+        last = runs[-1] if runs else None
+        if last and last[0] and last[1] == role and u.start - last[0][-1].end <= gap_s:
+            last[0].append(u)
+        else:
+            runs.append(([u], role))
+    return [(run, role) for run, role in runs if run]
+
+
 def _mean_probability(utterances: list[Utterance]) -> float | None:
     """Mean recogniser probability of the words of ``utterances`` (None: no words)."""
     probs = [w.probability for u in utterances for s in u.segments for w in s.words]
@@ -142,11 +165,8 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
     counted: list[Evidence] = []  # the ones that count as a notice
     purpose_ev: list[Evidence] = []
     purposes: set[str] = set()
-    for u, role in timeline.utterances:
-        # the agent's answer to the caller's question is no notice of the agent's own
-        if role == Role.CALLER or not u.text or u in talk.answers:
-            continue
-        text = _as_text([u])
+    for run, role in _speech_runs(timeline, talk.answers, options.notice_join_gap_s):
+        text = _as_text(run)
         for cand in language.find_notices(text.text, nlp, announcement=role == Role.IVR):
             start, end, asr = text.times(cand.start_char, cand.end_char)
             ev = Evidence(cand.text, start, end, role, cand.confidence, asr,

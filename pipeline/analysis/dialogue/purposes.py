@@ -171,17 +171,21 @@ def purpose_scope(text: str, start_char: int, end_char: int) -> tuple[int, int]:
     """Characters of ``text`` that may state the purpose of the notice at
     [start_char, end_char): its sentence, the sentence before when it leads in ("Om onze
     dienstverlening te verbeteren."), the next when it refers back ("Dit doen wij voor ...");
-    never a menu sentence ("Heeft u een klacht, toets 3")."""
+    never a menu sentence ("Heeft u een klacht, toets 3"), nor a menu the recogniser ran on
+    into the notice's own sentence ("..., kies 1 voor afspraken")."""
     spans = [(m.start(), m.end()) for m in _SENTENCE.finditer(text) if m.group(0).strip()]
     k = next((i for i, (a, b) in enumerate(spans) if a <= start_char < b), None)
     if k is None:
         return start_char, end_char
     a, b = spans[k]
+    menu = _MENU.search(text, end_char, b)
+    if menu is not None:  # "... wordt opgenomen, kies 1 voor afspraken": the menu is no purpose
+        b = max(end_char, text.rfind(",", end_char, menu.start()) + 1 or menu.start())
     if k > 0:
         pa, pb = spans[k - 1]
         if _LEADS_IN.match(text[pa:pb]) and not _MENU.search(text[pa:pb]):
             a = pa
-    if k + 1 < len(spans):
+    if k + 1 < len(spans) and menu is None:
         na, nb = spans[k + 1]
         if (_REFERS.match(text[na:nb]) and not _MENU.search(text[na:nb])
                 and not _TO_CALLER.search(text[na:nb])):

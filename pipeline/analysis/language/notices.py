@@ -157,7 +157,7 @@ def _is_question(ev: _Evidence, noun_i: int | None, verb_end: int) -> bool:
     """A caller asking about recording is not a notice: "Wordt dit gesprek opgenomen?",
     "... vertellen of dit gesprek wordt opgenomen", "worden deze gesprekken opgenomen"."""
     doc = ev.doc
-    if question_mark_after(doc, verb_end):
+    if question_mark_after(doc, verb_end) and not _question_follows(ev, verb_end):
         return True
     if noun_i is None:
         return False
@@ -175,6 +175,19 @@ def _is_question(ev: _Evidence, noun_i: int | None, verb_end: int) -> bool:
             or before.lower_ in ev.w.fillers
         ):
             return True  # "worden deze gesprekken opgenomen"
+    return False
+
+
+def _question_follows(ev: _Evidence, i: int) -> bool:
+    """Whether a clause of its own asks the sentence's question after token ``i``: "...
+    worden gesprekken opgenomen, heeft u een vraag over afval, druk 1?" (the recogniser ran
+    a menu on into the notice); a verb and a pronoun after a comma make it ("heeft u")."""
+    doc = ev.doc
+    j = i
+    while j + 2 < len(doc) and doc[j].text not in SENT_BOUNDARY:
+        if doc[j].text == "," and doc[j + 2].lower_ in ev.w.pronouns:
+            return True
+        j += 1
     return False
 
 
@@ -205,6 +218,11 @@ def _notice_from(ev: _Evidence, trig: Span, kind: str, announcement: bool) -> No
     if noun is None:
         noun = _nearest_noun(ev, range(trig.end, hi))
     purpose = [i for i in range(lo, hi) if "PURPOSE" in ev.labels(i)]
+    if noun is not None and doc[noun[1]].lower_ == "telefoon" and purpose:
+        # "dit telefoon just rikt kan worden opgenomen voor opleiding": a phone is answered
+        # ("de telefoon wordt opgenomen"), never for a purpose; the recogniser split the call
+        # noun "telefoongesprek"
+        noun = ("call", noun[1])
     lo_c, _ = _window(ev, trig.start, trig.end, 7, 0, CLAUSE_BOUNDARY)
     neg = _negation_in(ev, lo_c, trig.start) if kind != "sep" else _negation_in(ev, lo_c, trig.end)
     rejected = ""
