@@ -222,6 +222,26 @@ def test_ivr_only_call_has_no_agent():
     assert {t.role for t in tl.turns} <= {Role.IVR, Role.MUSIC, Role.SILENCE}
 
 
+def test_a_stereo_call_whose_caller_side_never_speaks_has_no_agent():
+    # a closed-office message picked up after the ringback: a greeting word, but nobody on the
+    # caller's side ever answers the line
+    segs = [seg(2.4, 4.3, "Goedemiddag, gemeente Weert.", channel=1),
+            seg(5.1, 9.1, "Belt u morgen terug.", channel=1)]
+    tl = assign_roles(10.0, [Event(0.4, 1.4, "ringback")], transcript(*segs))
+    assert tl.agent_start_s is None
+    assert "no_agent_found" in tl.reasons and "caller_side_silent" in tl.reasons
+    assert not tl.turns_of(Role.AGENT)
+    # the caller's side heard once, even without words (a diarized turn): the model decides
+    turns = [SpeakerTurn(2.4, 4.3, "L", 1), SpeakerTurn(4.6, 5.0, "C", 0)]
+    tl = assign_roles(10.0, [Event(0.4, 1.4, "ringback")], transcript(*segs), turns)
+    assert "caller_side_silent" not in tl.reasons
+    # a mono call is never read as one-sided
+    mono = [seg(2.4, 4.3, "Goedemiddag, u spreekt met Sanne."),
+            seg(4.8, 7.0, "Hallo, ik heb een vraag over afval.")]
+    tl = assign_roles(10.0, [Event(0.4, 1.4, "ringback")], transcript(*mono))
+    assert "caller_side_silent" not in tl.reasons
+
+
 def test_rttm_and_annotation_export_roundtrip():
     tl = assign_roles(45.0, IVR_EVENTS, transcript(*IVR_CALL), IVR_TURNS)
     ann = read_rttm(tl.to_rttm("call x"))

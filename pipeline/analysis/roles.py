@@ -126,6 +126,10 @@ class RoleOptions:
     # a stretch of one voice at least this long before another voice answers is a recorded
     # announcement more often than an agent's opening (feature long_run_before_answer)
     monologue_s: float = 8.0
+    # stereo calls in which only the line's channel ever speaks: nobody answered the line, so
+    # no live agent is taken (a closed-office message, a voicemail); the call goes to review
+    # as every call without an agent does (docs/decisions/agent-start-model.md)
+    one_sided_no_agent: bool = True
 
 
 # ------------------------------------------------------------------------------ wording
@@ -616,10 +620,16 @@ def assign_roles(
         threshold = agent_start_model(options.agent_start_model).threshold
     chosen = next((c for c in candidates if c.score >= threshold
                    and not any(c.features.get(f) for f in options.never_agent)), None)
+    one_sided = (options.one_sided_no_agent and caller_channel is None and utterances
+                 and len({u.channel for u in utterances}) == 1 and utterances[0].channel is not None)
+    if one_sided:
+        chosen = None  # stereo, and the caller's side never spoke: nobody answered the line
     labelled: list[tuple[Utterance, Role]] = [(u, Role.CALLER) for u in caller]
     callouts = {id(c.utterance) for c in candidates if c.features.get("short_before_greeting")}
     if chosen is None:
         reasons = ("no_agent_found",) if line else ("no_speech",)
+        if one_sided:
+            reasons += ("caller_side_silent",)
         labelled += [(u, Role.IVR) for u in line]
         agent_start, confidence, agent_speaker = None, 0.0, None
         if candidates:
