@@ -349,6 +349,9 @@ class ReviewReason(StrEnum):
     AGENT_SPEECH_POORLY_HEARD = "agent_speech_poorly_heard", Concern.NOTICE
     PURPOSE_UNCLEAR = "purpose_unclear", Concern.NOTICE
     PURPOSE_UNCERTAIN = "purpose_uncertain", Concern.NOTICE  # rules and model disagree
+    # the agent's only notice comes after the opening and nobody was heard asking: the answer
+    # to a question the recogniser lost ("ja, wij nemen alle gesprekken op")?
+    AGENT_NOTICE_MAY_BE_ANSWER = "agent_notice_may_be_answer", Concern.NOTICE
     # the agent's name and opening
     CALLER_LIKE_TURN = "caller_like_turn", Concern.NAME
     MULTIPLE_NAMES = "multiple_names", Concern.NAME

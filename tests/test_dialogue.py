@@ -210,6 +210,16 @@ def test_the_agent_speaking_of_recording_later_flags_a_lost_question(nlp):
     v = decide(tl, nlp=nlp)
     assert v.agent_knows_recording == "not_asked"
     assert "agent_talks_of_recording" in v.review_reasons
+    # read as the agent's own notice, it may be that answer: not decided without a look
+    assert v.notice_by_agent == "yes"
+    assert "agent_notice_may_be_answer" in v.review_reasons
+    assert "notice_by_agent" in decisions_in_doubt(v.review_reasons)
+    # an agent's notice in the opening is the agent's own, whatever is said later
+    own = decide(call([], [OPENING[0] + " Dit gesprek wordt opgenomen."],
+                      ["maar dit telefoonje op je nummeren"],
+                      agent_after=["Ja, dat klopt, wij nemen alle gesprekken op."]), nlp=nlp)
+    assert own.notice_by_agent == "yes"
+    assert "agent_notice_may_be_answer" not in own.review_reasons
     quiet = decide(call(NOTICE, OPENING, ["Ik heb een vraag over mijn paspoort."],
                         agent_after=["Dat kan ik voor u nakijken."]), nlp=nlp)
     assert "agent_talks_of_recording" not in quiet.review_reasons

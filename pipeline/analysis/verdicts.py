@@ -219,9 +219,14 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
     source = "none"
     if counted:
         source = "agent" if counted[0].role == Role.AGENT else "ivr"
+    opening = opening_turn(timeline, options.opening_s)
+    if by_agent and ReviewReason.AGENT_TALKS_OF_RECORDING in talk.reasons:
+        opening_end = opening[-1].end if opening else agent_start
+        if not any(e.role == Role.AGENT and opening_end is not None and e.start < opening_end
+                   for e in counted):
+            reasons.append(ReviewReason.AGENT_NOTICE_MAY_BE_ANSWER)
 
     # --- the agent's opening ----------------------------------------------------------------
-    opening = opening_turn(timeline, options.opening_s)
     text = _as_text(opening)
     analysis = language.analyze_opening(text.text, nlp) if text.text else None
     name_ev: list[Evidence] = []
