@@ -493,6 +493,18 @@ def test_a_first_name_that_a_lost_or_garbled_surname_may_follow_is_flagged(text,
     assert ("possible_name_missed" in a.review_reasons) == flagged
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jaren de hand hier.",  # "Yara de Haan hier"
+        "Gemeente Uden, met de hand, goedemorgen.",  # "met de Haan"
+    ],
+)
+def test_a_surname_heard_as_an_ordinary_word_after_an_interfix_is_flagged(text, nlp) -> None:
+    a = analyze_opening(text, nlp)
+    assert "possible_name_missed" in a.review_reasons
+
+
 def test_an_ordinary_word_after_met_that_is_also_a_name_needs_the_place_of_a_name(nlp) -> None:
     """"met prins, waar kan ik ..." may be a misheard "met Prins"; "met groot afval" is not."""
     a = analyze_opening("ik bel over de container met groot afval", nlp)
@@ -519,6 +531,8 @@ def test_a_bare_naam_after_uw_is_the_callers_name_not_an_introduction(nlp) -> No
         "goedemorgen, de heer hier wil u spreken",
         "ik zet u door naar mat meneer jansen",  # a transfer, "met" misheard
         "In verband met kwaliteitsbewaking worden alle gesprekken opgenomen.",
+        "goedemorgen, met de afdeling burgerzaken, waarmee kan ik u helpen?",
+        "ik ben de hele dag hier",
     ],
 )
 def test_a_turn_without_a_name_of_its_speaker_is_plain_none(text, nlp) -> None:

@@ -151,8 +151,10 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
     lexicon name, a word after a two-word interfix ("besprikkt met Jasper van Kermere"), an
     uncommon word after a one-word interfix ("met van rewen"), any uncommon word after a bare
     "met" and an ordinary one right after "goedemorgen, met" ("met feit"); anywhere, a frequent
-    name that is no ordinary word ("els hiwer", "ijk naam iris": the trigger misheard) and a
-    word before "hier" or "aan de lijn"; a turn that ends in "met" (the name lost). Not where a
+    name that is no ordinary word ("els hiwer", "ijk naam iris": the trigger misheard), a
+    word before "hier" or "aan de lijn" (an ordinary one after an interfix: "jaren de hand
+    hier"), "met", an interfix and a word before a pause or a greeting ("met de hand,
+    goedemorgen"); a turn that ends in "met" (the name lost). Not where a
     title, a transfer or the speaker's question shows someone else is meant ("spreek ik met
     mevrouw ...?", "ik verbind u door met mevrouw Gerritsen")."""
     doc, lex = ev.doc, ev.lex
@@ -253,10 +255,27 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
         # "zemke kruipers aan de lijn")
         frame = doc[i].lower_ == "hier" or doc[i:i + 3].text.lower() == "aan de lijn"
         prev = doc[i - 1]
-        if (frame and prev.is_alpha and len(prev) >= 3 and prev.lower_ not in lex.common_words
+        # an ordinary word after an interfix is a surname heard as a word ("de hand" for "de
+        # Haan", "de vries", "van dijk")
+        interfixed = i >= 2 and interfix_at(ev, i - 2) == 1
+        if (frame and prev.is_alpha and len(prev) >= 3
+                and (prev.lower_ not in lex.common_words or interfixed)
                 and not is_blocked(ev, i - 1)
                 and not ev.labels(i - 1) & NOT_NAME_LABELS):
-            hints.append(prev.text)
+            hints.append(doc[i - 2 : i].text if interfixed else prev.text)
+    for m in range(len(doc) - 2):
+        # "gemeente Uden, met de hand, goedemorgen" (met de Haan): "met", an interfix and a
+        # word that ends the phrase, where a name stands; "met de gemeente" is an organisation
+        n = interfix_at(ev, m + 1) if doc[m].lower_ == "met" else 0
+        k = m + 1 + n
+        if not n or k >= len(doc):
+            continue
+        word, nxt = doc[k], doc[k + 1] if k + 1 < len(doc) else None
+        if (word.is_alpha and len(word) >= 3 and not ev.labels(k) & NOT_NAME_LABELS
+                and not is_blocked(ev, k)
+                and not {t.lower_ for t in doc[max(0, m - 3):m]} & SOMEONE_ELSE_BEFORE
+                and (nxt is None or nxt.is_punct or nxt.lower_ in ev.w.greetings)):
+            hints.append(doc[m + 1 : k + 1].text)
     return hints
 
 
