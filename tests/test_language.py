@@ -175,6 +175,33 @@ def test_a_split_telefoongesprek_recorded_for_a_purpose_is_a_notice(nlp) -> None
     assert has_notice("De telefoon wordt opgenomen.", nlp) is None
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Let op, dit gesprek wordt volgenomen.",
+        "Dit telefoongesprek kan mogen op je nomen, voor opleiding en kwaliteit.",
+    ],
+)
+def test_a_garbled_participle_in_an_announcement_with_a_call_or_purpose_is_a_notice(text, nlp
+                                                                                   ) -> None:
+    notice = has_notice(text, nlp, announcement=True)
+    assert notice is not None and notice.garbled and notice.confidence < 0.7
+    assert has_notice(text, nlp) is None  # a person's garbled words are not read so
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "In verband met het coronavirus worden extra maatregelen genomen.",
+        "Wijzigingen in uw gegevens morden van de nomen in de basisregistratie.",
+        "Uw gesprek wordt zo snel mogelijk aangenomen.",
+        "Er wordt volgenomen.",
+    ],
+)
+def test_a_garbled_participle_without_a_call_or_purpose_is_no_notice(text, nlp) -> None:
+    assert has_notice(text, nlp, announcement=True) is None
+
+
 def test_asr_noisy_negated_notice_is_not_a_notice(nlp) -> None:
     assert has_notice("dit gesprek wordt niet op genomen", nlp) is None
 

@@ -58,6 +58,16 @@ def test_the_agents_words_are_not_read_with_the_callers(nlp):
     assert v.notice_by_agent == "no" and v.notice_before_agent == "no"
 
 
+def test_a_notice_read_through_a_garbled_participle_counts_but_is_flagged(nlp):
+    tl = call(["Welkom bij de gemeente Zwolle.", "Let op, dit gesprek wordt volgenomen."],
+              ["Gemeente Zwolle, goedemorgen, u spreekt met Sanne Jansen."],
+              ["Goedemorgen, ik heb een vraag over afval."])
+    v = decide(tl, nlp=nlp)
+    assert v.notice_before_agent == "yes"
+    assert "notice_low_confidence" in v.review_reasons
+    assert "notice_before_agent" in decisions_in_doubt(v.review_reasons)
+
+
 def test_negated_ivr_notice_is_no_notice(nlp):
     tl = call(["Welkom bij de gemeente Ede.", "Gesprekken worden niet opgenomen."],
               ["Gemeente Ede, goedemorgen, waarmee kan ik u helpen?"],

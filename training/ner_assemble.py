@@ -153,6 +153,8 @@ def notice_words() -> dict:
         "negation_exempt_near": sorted(v.NEGATION_EXEMPT_NEAR),
         "determiners": sorted(v.DETERMINERS),
         "question_verbs": sorted(v.QUESTION_VERBS),
+        "garbled_participle": v.GARBLED_PARTICIPLE_RE,
+        "not_garbled_participles": sorted(v.NOT_GARBLED_PARTICIPLES),
         "passive_aux": sorted(v.PASSIVE_AUX),
         "pronouns": sorted(v.PRONOUNS),
         "greetings": sorted(v.GREETINGS),

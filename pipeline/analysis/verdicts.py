@@ -185,6 +185,8 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
                 continue
             if asr is not None and asr < options.min_word_probability:
                 reasons.append(ReviewReason.LOW_ASR_CONFIDENCE_NOTICE)
+            if cand.garbled:  # "dit gesprek wordt volgenomen": read, never asserted
+                reasons.append(ReviewReason.NOTICE_LOW_CONFIDENCE)
             counted.append(ev)
             a, b = dialogue.purpose_scope(text.text, cand.start_char, cand.end_char)
             reading = dialogue.read_purposes(text.text[a:b])

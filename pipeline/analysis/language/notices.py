@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc, Span
 
 NOTICE_MIN_CONFIDENCE = 0.5  # a candidate below this is evidence only, never a notice
+GARBLED = "garbled"  # the span id of a garbled participle read as a recording verb
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class NoticeCandidate:
     trigger_end: int = 0
     recorded: str | None = None  # what is said to be recorded: "call", "data" or None (unsaid)
     rejected: str = ""  # why it is a look-alike ("question", "contact_opnemen", ...); "" if not
+    garbled: bool = False  # the trigger is a participle the recogniser garbled ("volgenomen")
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ class NoticeWords:
     negation_exempt_near: frozenset[str]  # "wilt u dat niet": about wanting, not doing
     determiners: frozenset[str]
     question_verbs: frozenset[str]  # "worden deze gesprekken opgenomen"
+    garbled_participle: re.Pattern[str]  # "volgenomen", "nomen": "opgenomen" misheard
+    not_garbled_participles: frozenset[str]  # "aangenomen", "meegenomen": real verbs
     passive_aux: frozenset[str]  # "kunnen worden opgenomen"
     pronouns: frozenset[str]
     greetings: frozenset[str]  # every spoken form of a greeting
@@ -78,6 +82,8 @@ class NoticeWords:
             negation_exempt_near=w("negation_exempt_near"),
             determiners=w("determiners"),
             question_verbs=w("question_verbs"),
+            garbled_participle=regex(data, "garbled_participle", where),
+            not_garbled_participles=w("not_garbled_participles"),
             passive_aux=w("passive_aux"),
             pronouns=w("pronouns"),
             greetings=w("greetings"),
@@ -250,6 +256,11 @@ def _notice_from(ev: _Evidence, trig: Span, kind: str, announcement: bool) -> No
     if rejected:
         confidence = 0.1
         reasons.append(f"rejected:{rejected}")
+    elif trig.id_ == GARBLED:
+        # a garbled participle says nothing by itself: only a call noun or a purpose makes it
+        # a notice, never a sure one (flagged by the verdicts: "garbled_verb")
+        confidence = 0.6 if noun is not None and noun[0] == "call" else 0.5 if purpose else 0.3
+        reasons.append("garbled_verb")
     elif noun is not None and noun[0] == "call":
         confidence = 0.95 if purpose else 0.9
     elif kind == "noun":
@@ -277,7 +288,7 @@ def _notice_from(ev: _Evidence, trig: Span, kind: str, announcement: bool) -> No
     return NoticeCandidate(
         start, end, doc.text[start:end], round(confidence, 3), neg is not None, " ".join(reasons),
         trigger=kind, trigger_start=trig.start_char, trigger_end=trig.end_char,
-        recorded=noun[0] if noun else None, rejected=rejected)
+        recorded=noun[0] if noun else None, rejected=rejected, garbled=trig.id_ == GARBLED)
 
 
 def _notices(ev: _Evidence, announcement: bool = False) -> list[NoticeCandidate]:
@@ -302,6 +313,15 @@ def _notices(ev: _Evidence, announcement: bool = False) -> list[NoticeCandidate]
     for s in ev.by_label.get("REC_NOUN", []):
         if not any(s.start < t.end and t.start < s.end for t, _ in triggers):
             triggers.append((s, "noun"))
+    if announcement:  # "dit gesprek wordt volgenomen": the participle garbled
+        from spacy.tokens import Span  # here: importing the language stage loads no spaCy
+
+        for tok in ev.doc:
+            low = tok.lower_
+            if (ev.w.garbled_participle.match(low) and low not in ev.w.not_garbled_participles
+                    and not any(t.start <= tok.i < t.end for t, _ in triggers)):
+                triggers.append((Span(ev.doc, tok.i, tok.i + 1, label="REC_VERB",
+                                      span_id=GARBLED), "verb"))
     for trig, kind in sorted(triggers, key=lambda x: x[0].start):
         out.append(_notice_from(ev, trig, kind, announcement))
     return out
