@@ -180,6 +180,7 @@ def test_a_split_telefoongesprek_recorded_for_a_purpose_is_a_notice(nlp) -> None
     [
         "Let op, dit gesprek wordt volgenomen.",
         "Dit telefoongesprek kan mogen op je nomen, voor opleiding en kwaliteit.",
+        "Wij nemen gesprekken om u beter van dienst te kunnen zijn.",  # "op" lost
     ],
 )
 def test_a_garbled_participle_in_an_announcement_with_a_call_or_purpose_is_a_notice(text, nlp
@@ -196,6 +197,8 @@ def test_a_garbled_participle_in_an_announcement_with_a_call_or_purpose_is_a_not
         "Wijzigingen in uw gegevens morden van de nomen in de basisregistratie.",
         "Uw gesprek wordt zo snel mogelijk aangenomen.",
         "Er wordt volgenomen.",
+        "Wij nemen uw gesprek zo snel mogelijk aan.",
+        "Wij nemen contact met u op.",
     ],
 )
 def test_a_garbled_participle_without_a_call_or_purpose_is_no_notice(text, nlp) -> None:

@@ -155,6 +155,7 @@ def notice_words() -> dict:
         "question_verbs": sorted(v.QUESTION_VERBS),
         "garbled_participle": v.GARBLED_PARTICIPLE_RE,
         "not_garbled_participles": sorted(v.NOT_GARBLED_PARTICIPLES),
+        "separable_record_verbs": sorted(v.SEPARABLE_RECORD_VERBS),
         "passive_aux": sorted(v.PASSIVE_AUX),
         "pronouns": sorted(v.PRONOUNS),
         "greetings": sorted(v.GREETINGS),

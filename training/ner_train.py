@@ -849,7 +849,12 @@ Vries." (greeting + name, no trigger, no organisation after it) is read as addre
 caller; first-versus-last for a single name in both lexicons rests on short curated frequency
 lists, else "first" with a review reason; caller turns are recognised by cue phrases ("ik bel
 over", "ik heb een vraag"); negation and "what is recorded" are judged in a token window, not
-by a parser ("dit telefoon just rekt wordt opgenomen" reads "telefoon" as a data noun);
+by a parser ("dit telefoon just rekt wordt opgenomen" reads "telefoon" as a data noun; only
+with a purpose nearby is such a split "telefoon" read as the call); in an announcement a
+participle the recogniser garbled ("volgenomen", "op je nomen") or a "nemen" whose "op" it lost
+("wij nemen gesprekken om ...") is read as the recording verb only with a call noun or a
+purpose nearby, at confidence 0.5-0.6, and the verdicts flag it (`notice_low_confidence`),
+never assert it;
 "opnemen" in the sense of answering the phone is recognised only with time words ("zo snel
 mogelijk", "in volgorde van binnenkomst").
 """

@@ -272,6 +272,9 @@ QUESTION_VERBS = frozenset({"wordt", "worden", "neemt", "nemen", "werd", "kan", 
 # voor genomen"); in a phone system's announcement with a call noun or a purpose nearby it is
 # read as a recording verb, flagged for review; these real verbs that end so are not
 GARBLED_PARTICIPLE_RE = r"^\w*nomen$"
+# "wij nemen gesprekken [op]" with the particle lost ("mijn nemen gestrekken tot om u beter"):
+# the verb's forms, read as a garbled recording verb with a call noun right after it
+SEPARABLE_RECORD_VERBS = RECORD_SEPARABLE["op"][0]
 NOT_GARBLED_PARTICIPLES = frozenset(
     """aangenomen afgenomen benomen deelgenomen ingenomen meegenomen ondernomen ontnomen
     overgenomen plaatsgenomen toegenomen voorgenomen waargenomen""".split()

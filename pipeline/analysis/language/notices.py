@@ -66,6 +66,7 @@ class NoticeWords:
     question_verbs: frozenset[str]  # "worden deze gesprekken opgenomen"
     garbled_participle: re.Pattern[str]  # "volgenomen", "nomen": "opgenomen" misheard
     not_garbled_participles: frozenset[str]  # "aangenomen", "meegenomen": real verbs
+    separable_record_verbs: frozenset[str]  # "nemen" of "wij nemen gesprekken op"
     passive_aux: frozenset[str]  # "kunnen worden opgenomen"
     pronouns: frozenset[str]
     greetings: frozenset[str]  # every spoken form of a greeting
@@ -84,6 +85,7 @@ class NoticeWords:
             question_verbs=w("question_verbs"),
             garbled_participle=regex(data, "garbled_participle", where),
             not_garbled_participles=w("not_garbled_participles"),
+            separable_record_verbs=w("separable_record_verbs"),
             passive_aux=w("passive_aux"),
             pronouns=w("pronouns"),
             greetings=w("greetings"),
@@ -291,6 +293,20 @@ def _notice_from(ev: _Evidence, trig: Span, kind: str, announcement: bool) -> No
         recorded=noun[0] if noun else None, rejected=rejected, garbled=trig.id_ == GARBLED)
 
 
+def _particle_lost(ev: _Evidence, i: int) -> bool:
+    """"wij nemen gesprekken [op] om u beter van dienst te zijn" with the particle lost: a
+    form of "nemen" with a call noun among the next three words and no particle after it in
+    the sentence ("neemt uw gesprek zo snel mogelijk aan" is answering)."""
+    doc = ev.doc
+    if doc[i].lower_ not in ev.w.separable_record_verbs:
+        return False
+    _, hi = _window(ev, i, i + 1, 0, 3, CLAUSE_BOUNDARY)
+    if not any(_is_call_noun(ev, k) for k in range(i + 1, hi)):
+        return False
+    _, end = _window(ev, i, i + 1, 0, 30, SENT_BOUNDARY)
+    return not any(doc[k].lower_ in {"op", "aan"} for k in range(i + 1, end))
+
+
 def _notices(ev: _Evidence, announcement: bool = False) -> list[NoticeCandidate]:
     """One candidate per recording trigger; a verb inside a separable "neemt ... op" span or a
     noun overlapping a verb ("opnemen van") is not counted twice."""
@@ -318,8 +334,10 @@ def _notices(ev: _Evidence, announcement: bool = False) -> list[NoticeCandidate]
 
         for tok in ev.doc:
             low = tok.lower_
-            if (ev.w.garbled_participle.match(low) and low not in ev.w.not_garbled_participles
-                    and not any(t.start <= tok.i < t.end for t, _ in triggers)):
+            garbled = (ev.w.garbled_participle.match(low)
+                       and low not in ev.w.not_garbled_participles)
+            if (garbled or _particle_lost(ev, tok.i)) and not any(
+                    t.start <= tok.i < t.end for t, _ in triggers):
                 triggers.append((Span(ev.doc, tok.i, tok.i + 1, label="REC_VERB",
                                       span_id=GARBLED), "verb"))
     for trig, kind in sorted(triggers, key=lambda x: x[0].start):
