@@ -155,6 +155,7 @@ def test_caller_question_about_recording_is_not_a_notice(nlp) -> None:
         "dit gesprek kan worden op genomen voor trainings en kwaliteits doeleinden",
         "gesprekken worden opgenoemen om onze dienstverlening te verbeteren",
         "welkom bij de gemeente zwolle dit telefoon gesprek wordt opgenome",
+        "ik laat u even weten dat dit persprek wordt opgenomen",  # "gesprek", its start garbled
     ],
 )
 def test_asr_noisy_notice_is_a_notice(text: str, nlp) -> None:

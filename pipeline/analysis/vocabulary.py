@@ -225,10 +225,11 @@ RECORD_NOUNS = tuple(
     gespreksopnamen recording""".split()
 )
 RECORD_NOUN_PHRASES = ("opnemen van",)  # "het opnemen van gesprekken"
-# the call itself; ASR often drops the "ge" of "gesprekken" or hears a t ("gestrekken")
+# the call itself; ASR often drops the "ge" of "gesprekken" or hears a t ("gestrekken"), or
+# garbles the start ("persprek", "getesprek", "het sprek"): only "gesprek" ends so in Dutch
 CALL_NOUN_RE = (
     r"^(telefoon|klant|telefonische)?(gespre[kc]|gesprekk)\w*$|^telefoontjes?$|^calls?$"
-    r"|^\w*(gestrek|gestrekken|sprekken)$"
+    r"|^\w*(gestrek|gestrekken|sprekken)$|^\w*spre[kc]t?$"
 )
 # "...doeleinden" (kwaliteits-, trainings-, opleidings-) is the purpose phrase of Dutch notices
 # and keeps its ending when ASR garbles the start ("maliteitsdoeleinden"); "dienstver..." keeps
