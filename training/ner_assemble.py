@@ -156,6 +156,7 @@ def notice_words() -> dict:
         "garbled_participle": v.GARBLED_PARTICIPLE_RE,
         "not_garbled_participles": sorted(v.NOT_GARBLED_PARTICIPLES),
         "separable_record_verbs": sorted(v.SEPARABLE_RECORD_VERBS),
+        "separable_record_particles": sorted(v.SEPARABLE_RECORD_PARTICLES),
         "passive_aux": sorted(v.PASSIVE_AUX),
         "pronouns": sorted(v.PRONOUNS),
         "greetings": sorted(v.GREETINGS),

@@ -618,12 +618,13 @@ def assign_roles(
     threshold = options.agent_threshold
     if threshold is None:
         threshold = agent_start_model(options.agent_start_model).threshold
-    chosen = next((c for c in candidates if c.score >= threshold
-                   and not any(c.features.get(f) for f in options.never_agent)), None)
-    one_sided = (options.one_sided_no_agent and caller_channel is None and utterances
-                 and len({u.channel for u in utterances}) == 1 and utterances[0].channel is not None)
-    if one_sided:
-        chosen = None  # stereo, and the caller's side never spoke: nobody answered the line
+    # stereo, and the caller's side never spoke: nobody answered the line
+    heard_on = {u.channel for u in utterances}
+    one_sided = (options.one_sided_no_agent and caller_channel is None
+                 and len(heard_on) == 1 and None not in heard_on)
+    chosen = None if one_sided else next(
+        (c for c in candidates if c.score >= threshold
+         and not any(c.features.get(f) for f in options.never_agent)), None)
     labelled: list[tuple[Utterance, Role]] = [(u, Role.CALLER) for u in caller]
     callouts = {id(c.utterance) for c in candidates if c.features.get("short_before_greeting")}
     if chosen is None:

@@ -275,7 +275,7 @@ QUESTION_VERBS = frozenset({"wordt", "worden", "neemt", "nemen", "werd", "kan", 
 GARBLED_PARTICIPLE_RE = r"^\w*nomen$"
 # "wij nemen gesprekken [op]" with the particle lost ("mijn nemen gestrekken tot om u beter"):
 # the verb's forms, read as a garbled recording verb with a call noun right after it
-SEPARABLE_RECORD_VERBS = RECORD_SEPARABLE["op"][0]
+SEPARABLE_RECORD_VERBS, SEPARABLE_RECORD_PARTICLES = RECORD_SEPARABLE["op"]
 NOT_GARBLED_PARTICIPLES = frozenset(
     """aangenomen afgenomen benomen deelgenomen ingenomen meegenomen ondernomen ontnomen
     overgenomen plaatsgenomen toegenomen voorgenomen waargenomen""".split()

@@ -180,7 +180,8 @@ def purpose_scope(text: str, start_char: int, end_char: int) -> tuple[int, int]:
     a, b = spans[k]
     menu = _MENU.search(text, end_char, b)
     if menu is not None:  # "... wordt opgenomen, kies 1 voor afspraken": the menu is no purpose
-        b = max(end_char, text.rfind(",", end_char, menu.start()) + 1 or menu.start())
+        comma = text.rfind(",", end_char, menu.start())
+        b = max(end_char, comma + 1 if comma >= 0 else menu.start())
     if k > 0:
         pa, pb = spans[k - 1]
         if _LEADS_IN.match(text[pa:pb]) and not _MENU.search(text[pa:pb]):

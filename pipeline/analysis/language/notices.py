@@ -67,6 +67,7 @@ class NoticeWords:
     garbled_participle: re.Pattern[str]  # "volgenomen", "nomen": "opgenomen" misheard
     not_garbled_participles: frozenset[str]  # "aangenomen", "meegenomen": real verbs
     separable_record_verbs: frozenset[str]  # "nemen" of "wij nemen gesprekken op"
+    separable_record_particles: frozenset[str]  # "op", "aan": the verb's particle is there
     passive_aux: frozenset[str]  # "kunnen worden opgenomen"
     pronouns: frozenset[str]
     greetings: frozenset[str]  # every spoken form of a greeting
@@ -86,6 +87,7 @@ class NoticeWords:
             garbled_participle=regex(data, "garbled_participle", where),
             not_garbled_participles=w("not_garbled_participles"),
             separable_record_verbs=w("separable_record_verbs"),
+            separable_record_particles=w("separable_record_particles"),
             passive_aux=w("passive_aux"),
             pronouns=w("pronouns"),
             greetings=w("greetings"),
@@ -304,7 +306,7 @@ def _particle_lost(ev: _Evidence, i: int) -> bool:
     if not any(_is_call_noun(ev, k) for k in range(i + 1, hi)):
         return False
     _, end = _window(ev, i, i + 1, 0, 30, SENT_BOUNDARY)
-    return not any(doc[k].lower_ in {"op", "aan"} for k in range(i + 1, end))
+    return not any(doc[k].lower_ in ev.w.separable_record_particles for k in range(i + 1, end))
 
 
 def _notices(ev: _Evidence, announcement: bool = False) -> list[NoticeCandidate]:

@@ -205,6 +205,16 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
         before = {t.lower_ for t in doc[max(0, m - 3):m]}
         if before & SOMEONE_ELSE_BEFORE:
             continue  # a transfer, an earlier contact, a partner: someone else
+        # "gemeente Uden, met de hand, goedemorgen" (met de Haan): an interfix and a word that
+        # ends the phrase, where a name stands; "met de gemeente" is an organisation
+        n = interfix_at(ev, m + 1)
+        k = m + 1 + n
+        if n and k < len(doc):
+            word, nxt = doc[k], doc[k + 1] if k + 1 < len(doc) else None
+            if (word.is_alpha and len(word) >= 3 and not ev.labels(k) & NOT_NAME_LABELS
+                    and not is_blocked(ev, k)
+                    and (nxt is None or nxt.is_punct or nxt.lower_ in ev.w.greetings)):
+                hints.append(doc[m + 1 : k + 1].text)
         if "ik" in before and question_mark_after(doc, m + 1):
             continue  # "spreek ik met ...?": whom the speaker asks for, not who speaks
         # "goedemorgen, met ...", "gemeente Ede, met ...": the place of a name ("met feit")
@@ -263,19 +273,6 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
                 and not is_blocked(ev, i - 1)
                 and not ev.labels(i - 1) & NOT_NAME_LABELS):
             hints.append(doc[i - 2 : i].text if interfixed else prev.text)
-    for m in range(len(doc) - 2):
-        # "gemeente Uden, met de hand, goedemorgen" (met de Haan): "met", an interfix and a
-        # word that ends the phrase, where a name stands; "met de gemeente" is an organisation
-        n = interfix_at(ev, m + 1) if doc[m].lower_ == "met" else 0
-        k = m + 1 + n
-        if not n or k >= len(doc):
-            continue
-        word, nxt = doc[k], doc[k + 1] if k + 1 < len(doc) else None
-        if (word.is_alpha and len(word) >= 3 and not ev.labels(k) & NOT_NAME_LABELS
-                and not is_blocked(ev, k)
-                and not {t.lower_ for t in doc[max(0, m - 3):m]} & SOMEONE_ELSE_BEFORE
-                and (nxt is None or nxt.is_punct or nxt.lower_ in ev.w.greetings)):
-            hints.append(doc[m + 1 : k + 1].text)
     return hints
 
 
