@@ -18,6 +18,7 @@ from pipeline.analysis.roles import (
     ivr_wording,
     read_rttm,
 )
+from pipeline.analysis.verdicts import VerdictOptions
 from pipeline.types import Event, Role, SpeakerTurn
 
 FIXTURES = Path(__file__).resolve().parent.parent / "audio_fixtures"
@@ -507,4 +508,47 @@ def test_a_garbled_notice_straight_into_the_agent_is_a_monologue_not_the_agent()
     tl = assign_roles(30.0, [], transcript(*segs), turns)
     assert "long_run_before_answer" in _features_at(tl, 0.0)
     assert "long_run_before_answer" not in _features_at(tl, 10.4)
-    assert tl.agent_start_s == pytest.approx(10.4)
+    # with the IVR and the caller in one voice, the agent's greeting reads as a reply to the
+    # IVR, so the stretch "answered" is the notice's: where the start is wrong, it is in doubt
+    assert (tl.agent_start_s == pytest.approx(10.4)
+            or tl.agent_start_confidence < VerdictOptions().min_agent_start_confidence)
+
+
+def test_the_stretch_the_callers_first_reply_answers_is_read_back_to_a_notice():
+    # stereo, IVR and agent in one diarization voice on the line: the caller's first reply
+    # answers the agent's greeting, and reading back from it stops at the recording notice
+    segs = [seg(0.3, 3.8, "Welkom bij de gemeente Kampen.", channel=1),
+            seg(4.3, 8.0, "Dit gesprek wordt opgenomen voor opleidingsdoeleinden.", channel=1),
+            seg(8.6, 10.1, "Rementert kampen,", channel=1),
+            seg(10.4, 12.0, "wat kan ik voor u doen?", channel=1),
+            seg(12.8, 16.0, "Ik heb een vraag over afval.", channel=0),
+            seg(16.5, 19.0, "Dat kan ik voor u nakijken.", channel=1)]
+    turns = [SpeakerTurn(0.3, 12.0, "L", 1), SpeakerTurn(12.8, 16.0, "C", 0),
+             SpeakerTurn(16.5, 19.0, "L", 1)]
+    tl = assign_roles(20.0, [], transcript(*segs), turns)
+    assert "opens_answered_turn" in _features_at(tl, 8.6)
+    assert not any("opens_answered_turn" in _features_at(tl, t) for t in (0.3, 4.3, 10.4, 16.5))
+    assert {t for t in (0.3, 4.3, 8.6, 10.4) if "before_answered_turn" in _features_at(tl, t)} \
+        == {0.3, 4.3}
+    # a notice whose wording the recogniser lost does not stop it; at most 10 s are read back
+    segs[1] = seg(4.3, 8.0, "Mijn nemen just raken voor vorm u beter.", channel=1)
+    tl = assign_roles(20.0, [], transcript(*segs), turns)
+    assert "opens_answered_turn" in _features_at(tl, 4.3)
+    assert "opens_answered_turn" not in _features_at(tl, 0.3)
+
+
+def test_in_mono_a_reply_is_a_voice_the_line_comes_back_to():
+    # the agent's voice after the IVR's is no reply to the IVR: the IVR's voice never returns
+    segs = [seg(0.3, 3.8, "Welkom bij de gemeente Kampen."),
+            seg(4.3, 8.0, "Mijn nemen just raken voor vorm u beter."),
+            seg(8.6, 11.0, "Rementert kampen, met Volkert."),
+            seg(11.8, 14.0, "Ik heb een vraag over afval."),
+            seg(14.5, 17.0, "Dat kan ik voor u nakijken.")]
+    turns = [SpeakerTurn(0.3, 8.0, "IVR"), SpeakerTurn(8.6, 11.0, "A"),
+             SpeakerTurn(11.8, 14.0, "C"), SpeakerTurn(14.5, 17.0, "A")]
+    tl = assign_roles(20.0, [], transcript(*segs), turns)
+    assert "opens_answered_turn_mono" in _features_at(tl, 8.6)
+    assert not any("opens_answered_turn_mono" in _features_at(tl, t) for t in (0.3, 4.3, 14.5))
+    # one voice only: nobody answers the line, no stretch is answered
+    tl = assign_roles(20.0, [], transcript(*segs[:2]), turns[:1])
+    assert not any("opens_answered_turn_mono" in _features_at(tl, t) for t in (0.3, 4.3))

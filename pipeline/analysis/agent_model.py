@@ -50,6 +50,9 @@ AGENT_FEATURES: tuple[str, ...] = (
     "caller_words",  # what callers say of their call ("ik heb een vraag over ...")
     "short_before_greeting",  # a short call ("hallo?") the line answers at once with a greeting
     "long_run_before_answer",  # inside one voice's long monologue before anyone answers
+    "opens_answered_turn",  # stereo: first words of the stretch the caller's first reply answers
+    "opens_answered_turn_mono",  # the same in a mono call, the reply told by diarization only
+    "before_answered_turn",  # stereo: before that stretch (the phone system, as a rule)
 )
 
 # the hand-set score of the first callcheck releases: a candidate scoring 1.5 or more was the

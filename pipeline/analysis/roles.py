@@ -130,6 +130,11 @@ class RoleOptions:
     # no live agent is taken (a closed-office message, a voicemail); the call goes to review
     # as every call without an agent does (docs/decisions/agent-start-model.md)
     one_sided_no_agent: bool = True
+    # the line's stretch that the call's first reply answers is read back from that reply
+    # (one voice, pauses under 2 s) at most this long, and up to announcement or menu wording;
+    # its first words get feature opens_answered_turn (an agent's opening lasts a few seconds;
+    # left-out tuning families: 6 s 0.828, 8-15 s 0.844-0.85)
+    answered_turn_max_s: float = 10.0
 
 
 # ------------------------------------------------------------------------------ wording
@@ -458,6 +463,11 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
     # whether each line utterance has live-greeting wording beyond a greeting word
     greets = [any(g not in GREETING_WORDS for g in greeting_wording(w.text, options.fuzzy_ratio))
               for w in line]
+    # the caller's side is known (stereo) where the caller's utterances are not the line's own
+    caller_side = others is not line
+    short_calls = [short_call_then_greeting(k, u) for k, u in enumerate(line)]
+    opener = _answered_turn_start(
+        line, others, caller_side, {id(u) for u, c in zip(line, short_calls, strict=True) if c}, options)
     candidates = []
     seen_speakers: set[str | None] = set()
     for k, u in enumerate(line):
@@ -465,7 +475,7 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
         reasons: list[str] = []
         ivr = ivr_wording(u.text, options.fuzzy_ratio)
         greet = greeting_wording(u.text, options.fuzzy_ratio)
-        short_call = short_call_then_greeting(k, u)
+        short_call = short_calls[k]
         if not ivr and not short_call and not [g for g in greet if g not in GREETING_WORDS]:
             rest = rest_of_turn(u)
             if rest and not ivr_wording(rest, options.fuzzy_ratio):
@@ -543,6 +553,13 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
         if short_call:
             f["short_before_greeting"] = 1.0
             reasons.append("short_before_greeting")
+        # a reply on the caller's channel is sure; one told by diarization voices is not
+        if opener is not None and caller_side and u.start < opener.start:
+            f["before_answered_turn"] = 1.0
+        if u is opener:
+            name = "opens_answered_turn" if caller_side else "opens_answered_turn_mono"
+            f[name] = 1.0
+            reasons.append(name)
         if answered_after_monologue(u):
             f["long_run_before_answer"] = 1.0
             reasons.append("long_run_before_answer")
@@ -550,6 +567,48 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
         seen_speakers.add(u.speaker)
     model = agent_start_model(options.agent_start_model)
     return [replace(c, score=model.probability(c.features)) for c in candidates]
+
+
+def _answered_turn_start(line: list[Utterance], others: list[Utterance], caller_side: bool,
+                         call_outs: set[int], options: RoleOptions) -> Utterance | None:
+    """The first words of the line's stretch that the call's first reply answers, read back
+    from the reply through one voice (pauses under 2 s, at most ``answered_turn_max_s``) and
+    stopped by announcement or menu wording: an agent's opening is answered, a recording is
+    not. A reply is speech on the caller's channel (stereo) or, in mono, another voice after
+    which the line's voice comes back or the call ends (an agent after the IVR is no reply:
+    the IVR's voice is gone and the agent talks on).
+    A reply is long enough with its voice's next words ("Ja, | goedemiddag, ik ..."), and the
+    reading back stops before a caller's call-out (``call_outs``: ids of such utterances)."""
+    reply = last = None
+    heard = sorted(others, key=lambda x: x.start)
+    for i, o in enumerate(heard):
+        before = [w for w in line if w.end - 0.5 <= o.start and w.start < o.start and w is not o]
+        if not before or ivr_wording(o.text, options.fuzzy_ratio):
+            continue
+        last = max(before, key=lambda w: w.end)
+        if o.start - last.end > options.reply_window_s or not _other_voice(o, last):
+            continue
+        nxt = next((w for w in heard[i + 1:] if not _other_voice(w, o)), None)
+        end = nxt.end if nxt is not None and nxt.start - o.end < 1.0 else o.end
+        if end - o.start < options.min_reply_s:
+            continue
+        if not caller_side and any(w.start > o.end for w in line) and not any(
+                w.start > o.end and not _other_voice(w, last) for w in line):
+            continue
+        reply = o
+        break
+    if reply is None:
+        return None
+    start = last
+    for w in sorted((w for w in line if w.start < last.start), key=lambda x: -x.start):
+        if (start.start - w.end > 2.0 or _other_voice(w, last)
+                or reply.start - w.start > options.answered_turn_max_s
+                or announcement_wording(w.text, options.fuzzy_ratio)
+                or _strong_ivr(ivr_wording(w.text, options.fuzzy_ratio))
+                or id(w) in call_outs):
+            break
+        start = w
+    return start
 
 
 def _back_and_forth(u: Utterance, line: list[Utterance], others: list[Utterance]) -> bool:
