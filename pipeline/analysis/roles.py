@@ -577,8 +577,9 @@ def _answered_turn_start(line: list[Utterance], others: list[Utterance], caller_
     not. A reply is speech on the caller's channel (stereo) or, in mono, another voice after
     which the line's voice comes back or the call ends (an agent after the IVR is no reply:
     the IVR's voice is gone and the agent talks on).
-    A reply is long enough with its voice's next words ("Ja, | goedemiddag, ik ..."), and the
-    reading back stops before a caller's call-out (``call_outs``: ids of such utterances)."""
+    A reply is long enough with its voice's next words ("Ja, | goedemiddag, ik ..."), and is
+    more than a call-out; the reading back stops before a caller's call-out (``call_outs``:
+    ids of such utterances)."""
     reply = last = None
     heard = sorted(others, key=lambda x: x.start)
     for i, o in enumerate(heard):
@@ -589,8 +590,11 @@ def _answered_turn_start(line: list[Utterance], others: list[Utterance], caller_
         if o.start - last.end > options.reply_window_s or not _other_voice(o, last):
             continue
         nxt = next((w for w in heard[i + 1:] if not _other_voice(w, o)), None)
-        end = nxt.end if nxt is not None and nxt.start - o.end < 1.0 else o.end
-        if end - o.start < options.min_reply_s:
+        joined = nxt is not None and nxt.start - o.end < 1.0
+        words = _tokens(f"{o.text} {nxt.text}" if joined else o.text)
+        # a bare "hallo?" answers nothing said: a caller talking over a recording says it too
+        if ((nxt.end if joined else o.end) - o.start < options.min_reply_s
+                or (words and all(w in CALL_OUTS for w in words))):
             continue
         if not caller_side and any(w.start > o.end for w in line) and not any(
                 w.start > o.end and not _other_voice(w, last) for w in line):
