@@ -535,21 +535,12 @@ def test_the_stretch_the_callers_first_reply_answers_is_read_back_to_a_notice():
     tl = assign_roles(20.0, [], transcript(*segs), turns)
     assert "opens_answered_turn" in _features_at(tl, 4.3)
     assert "opens_answered_turn" not in _features_at(tl, 0.3)
-
-
-def test_a_callers_hallo_over_the_recording_is_no_reply_to_it():
-    # stereo: the caller calls out over the IVR's welcome; the stretch answered is still the
-    # agent's greeting, which the caller's question follows
-    segs = [seg(0.3, 3.8, "Welkom bij de gemeente Kampen.", channel=1),
-            seg(4.0, 4.8, "Hallo?", channel=0),
-            seg(5.2, 8.6, "Dit gesprek wordt opgenomen voor opleidingsdoeleinden.", channel=1),
-            seg(9.2, 11.8, "Goedemiddag, u spreekt met Ilse.", channel=1),
-            seg(12.5, 15.0, "Ik heb een vraag over afval.", channel=0),
-            seg(15.5, 17.0, "Dat kan ik voor u nakijken.", channel=1)]
-    tl = assign_roles(20.0, [], transcript(*segs))
-    assert "opens_answered_turn" in _features_at(tl, 9.2)
+    # a caller's bare "hallo?" over the welcome answers nothing said: no reply to it
+    segs[1] = seg(4.3, 8.0, "Dit gesprek wordt opgenomen voor opleidingsdoeleinden.", channel=1)
+    segs.insert(1, seg(3.85, 4.6, "Hallo?", channel=0))
+    tl = assign_roles(20.0, [], transcript(*segs), turns + [SpeakerTurn(3.85, 4.6, "C", 0)])
+    assert "opens_answered_turn" in _features_at(tl, 8.6)
     assert "opens_answered_turn" not in _features_at(tl, 0.3)
-    assert "before_answered_turn" in _features_at(tl, 0.3)
 
 
 def test_in_mono_a_reply_is_a_voice_the_line_comes_back_to():
