@@ -571,15 +571,10 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
 
 def _answered_turn_start(line: list[Utterance], others: list[Utterance], caller_side: bool,
                          call_outs: set[int], options: RoleOptions) -> Utterance | None:
-    """The first words of the line's stretch that the call's first reply answers, read back
-    from the reply through one voice (pauses under 2 s, at most ``answered_turn_max_s``) and
-    stopped by announcement or menu wording: an agent's opening is answered, a recording is
-    not. A reply is speech on the caller's channel (stereo) or, in mono, another voice after
-    which the line's voice comes back or the call ends (an agent after the IVR is no reply:
-    the IVR's voice is gone and the agent talks on).
-    A reply is long enough with its voice's next words ("Ja, | goedemiddag, ik ..."), and is
-    more than a call-out; the reading back stops before a caller's call-out (``call_outs``:
-    ids of such utterances)."""
+    """The first words of the line's stretch that the call's first reply answers: a caller
+    answers an agent's opening, never a recording. Read back from the reply through one voice
+    (pauses under 2 s, at most ``answered_turn_max_s``) up to announcement or menu wording or
+    a caller's call-out (``call_outs``: ids of such utterances)."""
     reply = last = None
     heard = sorted(others, key=lambda x: x.start)
     for i, o in enumerate(heard):
@@ -589,6 +584,7 @@ def _answered_turn_start(line: list[Utterance], others: list[Utterance], caller_
         last = max(before, key=lambda w: w.end)
         if o.start - last.end > options.reply_window_s or not _other_voice(o, last):
             continue
+        # a reply is long enough with its voice's next words ("Ja, | goedemiddag, ik ...")
         nxt = next((w for w in heard[i + 1:] if not _other_voice(w, o)), None)
         joined = nxt is not None and nxt.start - o.end < 1.0
         words = _tokens(f"{o.text} {nxt.text}" if joined else o.text)
@@ -596,6 +592,8 @@ def _answered_turn_start(line: list[Utterance], others: list[Utterance], caller_
         if ((nxt.end if joined else o.end) - o.start < options.min_reply_s
                 or (words and all(w in CALL_OUTS for w in words))):
             continue
+        # mono: the line's voice must come back after it (or the call end there); an agent
+        # after the IVR is no reply, as the IVR's voice is gone and the agent talks on
         if not caller_side and any(w.start > o.end for w in line) and not any(
                 w.start > o.end and not _other_voice(w, last) for w in line):
             continue
