@@ -141,7 +141,8 @@ class PrintingDiarizer(ScriptedDiarizer):
     def voice_prints(self, mono, sample_rate, spans):
         self.printed.extend(spans)
         voice = {spk: np.eye(3)[k] for k, spk in enumerate(("S0", "S1", "S2"))}
-        return {(a, b): voice[next(spk for t, spk, _ in self.script if t == a)]
+        # a stretch has the voice of the script line it starts in (utterances and their sides)
+        return {(a, b): voice[max((t, spk) for t, spk, _ in self.script if t <= a + 1e-6)[1]]
                 for a, b in spans}
 
 

@@ -17,6 +17,7 @@ from pipeline.analysis.roles import (
     greeting_wording,
     ivr_wording,
     read_rttm,
+    voice_spans,
 )
 from pipeline.analysis.verdicts import VerdictOptions
 from pipeline.types import Event, Role, SpeakerTurn
@@ -193,6 +194,78 @@ def test_voice_prints_too_alike_or_too_few_change_nothing():
     two = dict(list(_prints(segs, ["agent", "caller", "agent", "caller", "agent"]).items())[:2])
     tl = assign_roles(20.0, events, transcript(*segs), turns, voices=two)
     assert [r for _, r in tl.utterances] == [r for _, r in before.utterances]
+
+
+def test_one_odd_print_of_the_agent_makes_no_voice_group_of_its_own():
+    # alike voices (agent and caller prints 0.6 alike) and one agent utterance whose print is
+    # odd (0.5 alike to the agent's others): average linkage parts the odd print from all the
+    # rest; Ward linkage parts agent from caller
+    import numpy as np
+
+    segs, turns = _one_voice_call()
+    e = np.eye(4)
+    agent, caller, odd = e[0], 0.6 * e[0] + 0.8 * e[1], 0.5 * e[0] + np.sqrt(0.75) * e[2]
+    voices = {(s.start, s.end): v for s, v in zip(segs, [agent, caller, odd, caller, agent],
+                                                  strict=True)}
+    tl = assign_roles(20.0, [Event(0.0, 1.5, "ringback")], transcript(*segs), turns,
+                      voices=voices)
+    assert [r for _, r in tl.utterances] == [Role.AGENT, Role.CALLER, Role.AGENT, Role.CALLER,
+                                             Role.AGENT]
+
+
+def _reply_run_on_call():
+    """One voice for all; the recogniser ran the caller's question and the agent's answer
+    into one segment over a 0.4 s pause."""
+    segs = [seg(2.0, 5.0, "Gemeente Ede, goedemorgen, u spreekt met Sanne."),
+            seg(5.5, 8.0, "Goedemorgen, ik heb een vraag over afval."),
+            _timed((8.5, 9.0, "Wanneer"), (9.0, 9.5, "komt"), (9.5, 10.0, "de"),
+                   (10.0, 10.5, "container?"), (10.9, 11.6, "Volgende"), (11.6, 12.3, "week"),
+                   (12.3, 13.0, "dinsdag.")),
+            seg(13.5, 16.0, "Kan ik nog iets anders voor u doen?"),
+            seg(16.5, 18.0, "Nee, dank u wel.")]
+    return segs, [SpeakerTurn(s.start, s.end, "A") for s in segs]
+
+
+def test_a_segment_over_a_change_of_speaker_is_cut_where_its_sides_sound_like_each_side():
+    import numpy as np
+
+    segs, turns = _reply_run_on_call()
+    events = [Event(0.0, 1.5, "ringback")]
+    first = assign_roles(20.0, events, transcript(*segs), turns)
+    spans = voice_spans(first, RoleOptions())
+    # the utterances from the agent start on, and the two sides of the run-on segment's
+    # longest word gap (the 0.4 s pause) among them
+    assert (8.5, 10.5) in spans and (10.9, 13.0) in spans
+    agent, caller = np.eye(4)[0], np.eye(4)[1]
+    who = [(2.0, 5.0, agent), (5.5, 8.0, caller), (8.5, 10.5, caller), (10.9, 13.0, agent),
+           (13.5, 16.0, agent), (16.5, 18.0, caller)]
+
+    def voice(a, b):  # the voices of the lines the stretch overlaps: a mix over a change
+        mine = sum(v for t0, t1, v in who if t0 < b and a < t1)
+        return mine / np.linalg.norm(mine)
+
+    voices = {(a, b): voice(a, b) for a, b in spans}
+    tl = assign_roles(20.0, events, transcript(*segs), turns, voices=voices)
+    got = [(u.start, u.text, r) for u, r in tl.utterances]
+    assert (8.5, "Wanneer komt de container?", Role.CALLER) in got
+    assert (10.9, "Volgende week dinsdag.", Role.AGENT) in got
+    assert [r for _, _, r in got] == [Role.AGENT, Role.CALLER, Role.CALLER, Role.AGENT,
+                                      Role.AGENT, Role.CALLER]
+    # without the sides' prints the run-on segment stays whole
+    whole = {k: v for k, v in voices.items() if k not in ((8.5, 10.5), (10.9, 13.0))}
+    tl = assign_roles(20.0, events, transcript(*segs), turns, voices=whole)
+    assert len(tl.utterances) == 5
+
+
+def test_a_question_whether_the_call_is_recorded_is_the_callers_in_one_voice():
+    # mono, one diarization voice, no prints: the one voice is the agent's after the start,
+    # but an agent does not ask whether the call is recorded; the agent's own notice stays
+    segs = [seg(2.0, 5.0, "Gemeente Ede, goedemorgen, u spreekt met Sanne."),
+            seg(5.5, 8.0, "Goedemorgen. Wordt dit gesprek opgenomen?"),
+            seg(8.5, 11.0, "Ja, dit gesprek wordt opgenomen voor trainingsdoeleinden.")]
+    turns = [SpeakerTurn(s.start, s.end, "A") for s in segs]
+    tl = assign_roles(20.0, [Event(0.0, 1.5, "ringback")], transcript(*segs), turns)
+    assert [r for _, r in tl.utterances] == [Role.AGENT, Role.CALLER, Role.AGENT]
 
 
 def test_music_only_call_has_no_agent():

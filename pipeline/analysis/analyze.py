@@ -31,7 +31,7 @@ from pipeline.analysis.diarize import Diarizer
 from pipeline.analysis.events import detect_events, subtract_spans
 from pipeline.analysis.language import load_nlp
 from pipeline.analysis.names import decide_with_snaps
-from pipeline.analysis.roles import MIN_VOICE_PRINTS, RoleTimeline, assign_roles
+from pipeline.analysis.roles import MIN_VOICE_PRINTS, RoleTimeline, assign_roles, voice_spans
 from pipeline.analysis.transcribe import Transcriber
 from pipeline.analysis.verdicts import decide
 from pipeline.types import (
@@ -184,16 +184,15 @@ class CallAnalyzer:
                       transcript: Transcript, timeline: RoleTimeline, speaker_turns
                       ) -> RoleTimeline:
         """The roles labelled again with the voice prints of the utterances from the agent
-        start on (mono calls; ``roles.split_by_voice``), where the diarizer gives prints."""
+        start on and of their sides (mono calls; ``roles.voice_spans``), where the diarizer
+        gives prints."""
         roles = self.config.roles
         prints = getattr(self.diarizer, "voice_prints", None)
         agent = timeline.agent_start_s
         if (prints is None or not self.config.analysis.diarize or agent is None
                 or timeline.caller_channel is not None or roles.voice_split_max_similarity <= 0):
             return timeline
-        spans = [(u.start, u.end) for u, r in timeline.utterances
-                 if r in (Role.AGENT, Role.CALLER) and u.start >= agent - 0.05
-                 and u.end - u.start >= roles.voice_min_s]
+        spans = voice_spans(timeline, roles)
         if len(spans) < MIN_VOICE_PRINTS:
             return timeline
         voices = prints(mono, audio.sample_rate, spans)

@@ -101,7 +101,7 @@ class RoleOptions:
     # pauses shorter than this between two stretches of the same role (and channel) belong
     # to the turn: the recogniser's segments leave gaps at commas and breaths that are no
     # change of floor
-    bridge_gap_s: float = 0.3
+    bridge_gap_s: float = 0.5
     # a short line utterance (at most this long) of call-outs only ("ja, hallo") or a short
     # question ("hallo, is daar iemand?"), answered at once by a longer line utterance with
     # greeting wording, is a caller's "hallo?" before the agent's greeting (feature
@@ -123,6 +123,12 @@ class RoleOptions:
     # exchange as one local speaker, and then no clustering can part them (0: off)
     voice_split_max_similarity: float = 0.75
     voice_min_s: float = 0.8  # shorter utterances get no voice print (too few frames to trust)
+    # mono calls, after that split: an utterance whose two sides of one of its longest word
+    # gaps (at most ``voice_change_gaps`` of them, each side at least ``voice_min_s``) are each
+    # nearer another group's mean print by at least this margin (cosine) is cut there: a
+    # recogniser segment runs over a change of speaker when nobody pauses long (0: off)
+    voice_change_margin: float = 0.05
+    voice_change_gaps: int = 2
     # a stretch of one voice at least this long before another voice answers is a recorded
     # announcement more often than an agent's opening (feature long_run_before_answer)
     monologue_s: float = 8.0
@@ -730,6 +736,8 @@ def assign_roles(
             if voices:
                 labelled = split_by_voice(labelled, chosen.utterance, voices,
                                           options.voice_split_max_similarity)
+                labelled = split_at_voice_change(labelled, chosen.utterance, voices, options)
+            labelled = _questions_are_the_caller(labelled, chosen.utterance)
         # after the labelling: no line speech lies between the onset and the chosen words
         agent_start = voice_onset(chosen.utterance, line, speaker_turns, events, options)
     labelled.sort(key=lambda ur: (ur[0].start, ur[0].end))
@@ -749,10 +757,10 @@ def split_by_voice(labelled: list[tuple[Utterance, Role]], first: Utterance,
                    ) -> list[tuple[Utterance, Role]]:
     """Agent and caller told apart by the voice prints of their own utterances (mono calls):
     the agent's and caller's utterances from ``first`` (the agent's first words) on that have
-    a print fall into two groups (average linkage on cosine distance), the group of the
-    agent's earliest print is the agent. Kept as labelled where fewer than
-    ``MIN_VOICE_PRINTS`` have a print
-    or the groups' mean prints are more alike than ``max_similarity``."""
+    a print fall into two groups (Ward linkage: one odd print makes no group of its own), the
+    group of the agent's earliest print is the agent. Kept as labelled where fewer than
+    ``MIN_VOICE_PRINTS`` have a print or the groups' mean prints are more alike than
+    ``max_similarity``."""
     import numpy as np
     from scipy.cluster.hierarchy import fcluster, linkage
 
@@ -764,7 +772,8 @@ def split_by_voice(labelled: list[tuple[Utterance, Role]], first: Utterance,
     if len(talk) < MIN_VOICE_PRINTS:
         return labelled
     x = np.array([voices[(u.start, u.end)] for _, u in talk], dtype=float)
-    group = fcluster(linkage(x, method="average", metric="cosine"), 2, criterion="maxclust")
+    # unit prints: euclidean distance is a function of cosine, as Ward needs
+    group = fcluster(linkage(x, method="ward"), 2, criterion="maxclust")
     agent = next((g for (k, u), g in zip(talk, group, strict=True)
                   if labelled[k][1] == Role.AGENT), None)
     if agent is None or len(set(group)) < 2:
@@ -777,6 +786,102 @@ def split_by_voice(labelled: list[tuple[Utterance, Role]], first: Utterance,
     for (k, u), g in zip(talk, group, strict=True):
         out[k] = (u, Role.AGENT if g == agent else Role.CALLER)
     return out
+
+
+def _gap_sides(u: Utterance, options: RoleOptions) -> list[tuple[tuple[float, float],
+                                                                  tuple[float, float]]]:
+    """The two sides (spans) of ``u``'s longest word gaps (at most
+    ``options.voice_change_gaps``), each side at least ``options.voice_min_s`` long."""
+    words = [w for s in u.segments for w in s.words]
+    gaps = sorted(((words[i + 1].start - words[i].end, i) for i in range(len(words) - 1)
+                   if words[i + 1].start >= words[i].end
+                   and words[i].end - u.start >= options.voice_min_s
+                   and u.end - words[i + 1].start >= options.voice_min_s), reverse=True)
+    return [((u.start, words[i].end), (words[i + 1].start, u.end))
+            for _, i in gaps[:options.voice_change_gaps]]
+
+
+def voice_spans(timeline: RoleTimeline, options: RoleOptions) -> list[tuple[float, float]]:
+    """The stretches whose voice prints :func:`assign_roles` reads in a mono call: the agent's
+    and caller's utterances from the agent start on (at least ``voice_min_s``), and the
+    sides of their longest word gaps (:func:`split_at_voice_change`)."""
+    if timeline.agent_start_s is None:
+        return []
+    talk = [u for u, r in timeline.utterances if r in (Role.AGENT, Role.CALLER)
+            and u.start >= timeline.agent_start_s - 0.05 and u.end - u.start >= options.voice_min_s]
+    sides = [side for u in talk for pair in (_gap_sides(u, options)
+                                             if options.voice_change_margin > 0 else ())
+             for side in pair]
+    return list(dict.fromkeys([(u.start, u.end) for u in talk] + sides))
+
+
+def _cut(u: Utterance, at: float) -> tuple[Utterance, Utterance]:
+    """``u`` in two at time ``at`` (between two of its words), its words and text with them."""
+    parts = []
+    for keep in (lambda w: w.end <= at, lambda w: w.start >= at):
+        segs = []
+        for s in u.segments:
+            words = tuple(w for w in s.words if keep(w))
+            if words:
+                segs.append(replace(s, start=words[0].start, end=words[-1].end, words=words,
+                                    text=" ".join(w.text for w in words)))
+        parts.append(Utterance(segs[0].start, segs[-1].end, " ".join(s.text for s in segs),
+                               u.channel, u.speaker, tuple(segs)))
+    return parts[0], parts[1]
+
+
+def split_at_voice_change(labelled: list[tuple[Utterance, Role]], first: Utterance,
+                          voices: dict[tuple[float, float], Any], options: RoleOptions
+                          ) -> list[tuple[Utterance, Role]]:
+    """Agent and caller utterances after ``first`` cut where one side of a word gap sounds
+    like the agent's group and the other like the caller's (mean prints of each role's own
+    utterances, two at least each); each side gets that role. A recogniser segment runs over
+    a change of speaker when nobody pauses long, and its one print then is of both."""
+    import numpy as np
+
+    if options.voice_change_margin <= 0:
+        return labelled
+    means = {}
+    for role in (Role.AGENT, Role.CALLER):
+        x = [voices[(u.start, u.end)] for u, r in labelled
+             if r == role and u.start >= first.start and (u.start, u.end) in voices]
+        if len(x) < 2:
+            return labelled
+        m = np.mean(x, axis=0)
+        means[role] = m / (np.linalg.norm(m) + 1e-9)
+    out: list[tuple[Utterance, Role]] = []
+    for u, r in labelled:
+        best = None
+        if u.start > first.start and r in means:
+            for left, right in _gap_sides(u, options):
+                if left not in voices or right not in voices:
+                    continue
+                lean = [float(np.asarray(voices[side]) @ (means[Role.AGENT] - means[Role.CALLER]))
+                        for side in (left, right)]
+                if min(abs(lean[0]), abs(lean[1])) >= options.voice_change_margin and (
+                        (lean[0] > 0) != (lean[1] > 0)):
+                    sure = min(abs(lean[0]), abs(lean[1]))
+                    if best is None or sure > best[0]:
+                        best = (sure, (left[1] + right[0]) / 2, lean[0] > 0)
+        if best is None:
+            out.append((u, r))
+            continue
+        _, at, left_is_agent = best
+        head, tail = _cut(u, at)
+        out += [(head, Role.AGENT if left_is_agent else Role.CALLER),
+                (tail, Role.CALLER if left_is_agent else Role.AGENT)]
+    return out
+
+
+def _questions_are_the_caller(labelled: list[tuple[Utterance, Role]], first: Utterance
+                              ) -> list[tuple[Utterance, Role]]:
+    """Mono calls: after the agent's first words, an utterance that asks whether the call is
+    recorded is the caller's, whatever voice it was given (an agent does not ask it; in the
+    study the caller does)."""
+    from pipeline.analysis.dialogue.questions import question_rules
+
+    return [(u, Role.CALLER) if r == Role.AGENT and u.start > first.start and u.text
+            and question_rules(u.text) is not None else (u, r) for u, r in labelled]
 
 
 def voice_onset(u: Utterance, line: list[Utterance], speaker_turns, events: list[Event],
