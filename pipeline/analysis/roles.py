@@ -858,11 +858,10 @@ def split_at_voice_change(labelled: list[tuple[Utterance, Role]], first: Utteran
                     continue
                 lean = [float(np.asarray(voices[side]) @ (means[Role.AGENT] - means[Role.CALLER]))
                         for side in (left, right)]
-                if min(abs(lean[0]), abs(lean[1])) >= options.voice_change_margin and (
-                        (lean[0] > 0) != (lean[1] > 0)):
-                    sure = min(abs(lean[0]), abs(lean[1]))
-                    if best is None or sure > best[0]:
-                        best = (sure, (left[1] + right[0]) / 2, lean[0] > 0)
+                sure = min(abs(lean[0]), abs(lean[1]))  # the weaker side's lean
+                if (sure >= options.voice_change_margin and (lean[0] > 0) != (lean[1] > 0)
+                        and (best is None or sure > best[0])):
+                    best = (sure, (left[1] + right[0]) / 2, lean[0] > 0)
         if best is None:
             out.append((u, r))
             continue
