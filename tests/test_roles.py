@@ -266,6 +266,11 @@ def test_a_question_whether_the_call_is_recorded_is_the_callers_in_one_voice():
     turns = [SpeakerTurn(s.start, s.end, "A") for s in segs]
     tl = assign_roles(20.0, [Event(0.0, 1.5, "ringback")], transcript(*segs), turns)
     assert [r for _, r in tl.utterances] == [Role.AGENT, Role.CALLER, Role.AGENT]
+    # a question the rules find and the learned model overrules (someone else taking the
+    # call) stays where the voice put it, as the verdicts would not count it from the caller
+    segs[1] = seg(5.5, 8.0, "Neemt iemand anders het gesprek op?")
+    tl = assign_roles(20.0, [Event(0.0, 1.5, "ringback")], transcript(*segs), turns)
+    assert [r for _, r in tl.utterances] == [Role.AGENT, Role.AGENT, Role.AGENT]
 
 
 def test_music_only_call_has_no_agent():

@@ -128,7 +128,7 @@ class RoleOptions:
     # nearer another group's mean print by at least this margin (cosine) is cut there: a
     # recogniser segment runs over a change of speaker when nobody pauses long (0: off)
     voice_change_margin: float = 0.05
-    voice_change_gaps: int = 2
+    voice_change_gaps: int = 1
     # a stretch of one voice at least this long before another voice answers is a recorded
     # announcement more often than an agent's opening (feature long_run_before_answer)
     monologue_s: float = 8.0
@@ -876,11 +876,19 @@ def _questions_are_the_caller(labelled: list[tuple[Utterance, Role]], first: Utt
                               ) -> list[tuple[Utterance, Role]]:
     """Mono calls: after the agent's first words, an utterance that asks whether the call is
     recorded is the caller's, whatever voice it was given (an agent does not ask it; in the
-    study the caller does)."""
-    from pipeline.analysis.dialogue.questions import question_rules
+    study the caller does). The rules must find it, and the learned model must not overrule
+    it (as the verdicts read a caller's question); otherwise it stays where it was, and the
+    verdicts flag it there."""
+    from pipeline.analysis.dialogue.questions import find_question, question_rules
 
-    return [(u, Role.CALLER) if r == Role.AGENT and u.start > first.start and u.text
-            and question_rules(u.text) is not None else (u, r) for u, r in labelled]
+    def asks(text: str) -> bool:
+        if not text or question_rules(text) is None:
+            return False
+        hit = find_question(text)
+        return hit is not None and hit.counted
+
+    return [(u, Role.CALLER) if r == Role.AGENT and u.start > first.start and asks(u.text)
+            else (u, r) for u, r in labelled]
 
 
 def voice_onset(u: Utterance, line: list[Utterance], speaker_turns, events: list[Event],
