@@ -17,6 +17,7 @@ from pipeline.analysis.roles import (
     greeting_wording,
     ivr_wording,
     read_rttm,
+    voice_change_spans,
     voice_spans,
 )
 from pipeline.analysis.verdicts import VerdictOptions
@@ -231,11 +232,6 @@ def test_a_segment_over_a_change_of_speaker_is_cut_where_its_sides_sound_like_ea
 
     segs, turns = _reply_run_on_call()
     events = [Event(0.0, 1.5, "ringback")]
-    first = assign_roles(20.0, events, transcript(*segs), turns)
-    spans = voice_spans(first, RoleOptions())
-    # the utterances from the agent start on, and the two sides of the run-on segment's
-    # longest word gap (the 0.4 s pause) among them
-    assert (8.5, 10.5) in spans and (10.9, 13.0) in spans
     agent, caller = np.eye(4)[0], np.eye(4)[1]
     who = [(2.0, 5.0, agent), (5.5, 8.0, caller), (8.5, 10.5, caller), (10.9, 13.0, agent),
            (13.5, 16.0, agent), (16.5, 18.0, caller)]
@@ -244,16 +240,24 @@ def test_a_segment_over_a_change_of_speaker_is_cut_where_its_sides_sound_like_ea
         mine = sum(v for t0, t1, v in who if t0 < b and a < t1)
         return mine / np.linalg.norm(mine)
 
-    voices = {(a, b): voice(a, b) for a, b in spans}
+    # first round: the utterances' own prints, from the agent start on
+    first = assign_roles(20.0, events, transcript(*segs), turns)
+    voices = {(a, b): voice(a, b) for a, b in voice_spans(first, RoleOptions())}
+    assert len(voices) == 5 and min(a for a, _ in voices) == 2.0
     tl = assign_roles(20.0, events, transcript(*segs), turns, voices=voices)
+    # second round: only the run-on segment's print lies between the two voices' means, so
+    # only its sides (of its longest word gap, the 0.4 s pause) are printed
+    sides = voice_change_spans(tl, voices, RoleOptions())
+    assert sides == [(8.5, 10.5), (10.9, 13.0)]
+    tl = assign_roles(20.0, events, transcript(*segs), turns,
+                      voices={**voices, **{(a, b): voice(a, b) for a, b in sides}})
     got = [(u.start, u.text, r) for u, r in tl.utterances]
     assert (8.5, "Wanneer komt de container?", Role.CALLER) in got
     assert (10.9, "Volgende week dinsdag.", Role.AGENT) in got
     assert [r for _, _, r in got] == [Role.AGENT, Role.CALLER, Role.CALLER, Role.AGENT,
                                       Role.AGENT, Role.CALLER]
     # without the sides' prints the run-on segment stays whole
-    whole = {k: v for k, v in voices.items() if k not in ((8.5, 10.5), (10.9, 13.0))}
-    tl = assign_roles(20.0, events, transcript(*segs), turns, voices=whole)
+    tl = assign_roles(20.0, events, transcript(*segs), turns, voices=voices)
     assert len(tl.utterances) == 5
 
 

@@ -31,7 +31,13 @@ from pipeline.analysis.diarize import Diarizer
 from pipeline.analysis.events import detect_events, subtract_spans
 from pipeline.analysis.language import load_nlp
 from pipeline.analysis.names import decide_with_snaps
-from pipeline.analysis.roles import MIN_VOICE_PRINTS, RoleTimeline, assign_roles, voice_spans
+from pipeline.analysis.roles import (
+    MIN_VOICE_PRINTS,
+    RoleTimeline,
+    assign_roles,
+    voice_change_spans,
+    voice_spans,
+)
 from pipeline.analysis.transcribe import Transcriber
 from pipeline.analysis.verdicts import decide
 from pipeline.types import (
@@ -184,8 +190,9 @@ class CallAnalyzer:
                       transcript: Transcript, timeline: RoleTimeline, speaker_turns
                       ) -> RoleTimeline:
         """The roles labelled again with the voice prints of the utterances from the agent
-        start on and of their sides (mono calls; ``roles.voice_spans``), where the diarizer
-        gives prints."""
+        start on (mono calls; ``roles.voice_spans``), where the diarizer gives prints, and once
+        more with the prints of the sides of the utterances that may hold both voices
+        (``roles.voice_change_spans``)."""
         roles = self.config.roles
         prints = getattr(self.diarizer, "voice_prints", None)
         agent = timeline.agent_start_s
@@ -196,8 +203,15 @@ class CallAnalyzer:
         if len(spans) < MIN_VOICE_PRINTS:
             return timeline
         voices = prints(mono, audio.sample_rate, spans)
+        levels = nonspeech_levels(audio, events)
+        timeline = self.assign_roles(audio.duration, events, transcript, speaker_turns, roles,
+                                     levels, voices=voices)
+        sides = [s for s in voice_change_spans(timeline, voices, roles) if s not in voices]
+        if not sides:
+            return timeline
+        voices = {**voices, **prints(mono, audio.sample_rate, sides)}
         return self.assign_roles(audio.duration, events, transcript, speaker_turns, roles,
-                                 nonspeech_levels(audio, events), voices=voices)
+                                 levels, voices=voices)
 
     def _diarize_until(self, audio: Audio, mono: np.ndarray, until: float,
                        timings: dict[str, float]) -> tuple[SpeakerTurn, ...]:

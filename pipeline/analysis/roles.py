@@ -129,6 +129,10 @@ class RoleOptions:
     # recogniser segment runs over a change of speaker when nobody pauses long (0: off)
     voice_change_margin: float = 0.05
     voice_change_gaps: int = 1
+    # only utterances whose own print lies near the middle of the two mean prints get their
+    # sides printed: projected on the line through the means, at most this far from their
+    # midpoint (unit prints; one voice's utterance lies out near its mean)
+    voice_change_max_lean: float = 0.4
     # a stretch of one voice at least this long before another voice answers is a recorded
     # announcement more often than an agent's opening (feature long_run_before_answer)
     monologue_s: float = 8.0
@@ -802,17 +806,53 @@ def _gap_sides(u: Utterance, options: RoleOptions) -> list[tuple[tuple[float, fl
 
 
 def voice_spans(timeline: RoleTimeline, options: RoleOptions) -> list[tuple[float, float]]:
-    """The stretches whose voice prints :func:`assign_roles` reads in a mono call: the agent's
-    and caller's utterances from the agent start on (at least ``voice_min_s``), and the
-    sides of their longest word gaps (:func:`split_at_voice_change`)."""
+    """The utterances whose voice prints :func:`assign_roles` reads in a mono call: the agent's
+    and caller's from the agent start on, at least ``voice_min_s`` long."""
     if timeline.agent_start_s is None:
         return []
-    talk = [u for u, r in timeline.utterances if r in (Role.AGENT, Role.CALLER)
+    return [(u.start, u.end) for u, r in timeline.utterances if r in (Role.AGENT, Role.CALLER)
             and u.start >= timeline.agent_start_s - 0.05 and u.end - u.start >= options.voice_min_s]
-    sides = [side for u in talk for pair in (_gap_sides(u, options)
-                                             if options.voice_change_margin > 0 else ())
-             for side in pair]
-    return list(dict.fromkeys([(u.start, u.end) for u in talk] + sides))
+
+
+def _role_means(labelled: list[tuple[Utterance, Role]], since: float,
+                voices: dict[tuple[float, float], Any]) -> dict[Role, Any] | None:
+    """Unit mean print of the agent's and of the caller's utterances from ``since`` on; None
+    unless each has two prints at least."""
+    import numpy as np
+
+    means = {}
+    for role in (Role.AGENT, Role.CALLER):
+        x = [voices[(u.start, u.end)] for u, r in labelled
+             if r == role and u.start >= since and (u.start, u.end) in voices]
+        if len(x) < 2:
+            return None
+        m = np.mean(x, axis=0)
+        means[role] = m / (np.linalg.norm(m) + 1e-9)
+    return means
+
+
+def voice_change_spans(timeline: RoleTimeline, voices: dict[tuple[float, float], Any],
+                       options: RoleOptions) -> list[tuple[float, float]]:
+    """The sides of the longest word gaps (:func:`split_at_voice_change`) of the utterances
+    after the agent's first words whose own print lies near the middle of the agent's and the
+    caller's mean prints (``voice_change_max_lean``): a second round of prints, once
+    ``timeline`` was labelled with the utterances' own. One voice's utterance needs none."""
+    import numpy as np
+
+    if timeline.agent_start_s is None or options.voice_change_margin <= 0:
+        return []
+    since = timeline.agent_start_s - 0.05
+    means = _role_means(list(timeline.utterances), since, voices)
+    if means is None:
+        return []
+    axis = means[Role.AGENT] - means[Role.CALLER]
+    width = float(np.linalg.norm(axis)) + 1e-9
+    talk = [u for u, r in timeline.utterances if r in (Role.AGENT, Role.CALLER)
+            and u.start >= since and (u.start, u.end) in voices]
+    return [side for u in talk[1:]  # the agent's first words are never cut
+            if abs(float(np.asarray(voices[(u.start, u.end)]) @ axis)) / width
+            < options.voice_change_max_lean
+            for pair in _gap_sides(u, options) for side in pair]
 
 
 def _cut(u: Utterance, at: float) -> tuple[Utterance, Utterance]:
@@ -839,16 +879,9 @@ def split_at_voice_change(labelled: list[tuple[Utterance, Role]], first: Utteran
     a change of speaker when nobody pauses long, and its one print then is of both."""
     import numpy as np
 
-    if options.voice_change_margin <= 0:
+    means = _role_means(labelled, first.start, voices) if options.voice_change_margin > 0 else None
+    if means is None:
         return labelled
-    means = {}
-    for role in (Role.AGENT, Role.CALLER):
-        x = [voices[(u.start, u.end)] for u, r in labelled
-             if r == role and u.start >= first.start and (u.start, u.end) in voices]
-        if len(x) < 2:
-            return labelled
-        m = np.mean(x, axis=0)
-        means[role] = m / (np.linalg.norm(m) + 1e-9)
     out: list[tuple[Utterance, Role]] = []
     for u, r in labelled:
         best = None
