@@ -271,6 +271,12 @@ def _speaker_of(start: float, end: float, turns) -> str | None:
     return near.speaker if min(abs(mid - near.start), abs(mid - near.end)) < 1.0 else None
 
 
+def _with_words(s: Segment, words) -> Segment:
+    """``s`` cut down to ``words`` (some of its own, in order): their span and their text."""
+    return replace(s, start=words[0].start, end=words[-1].end, words=tuple(words),
+                   text=" ".join(w.text for w in words))
+
+
 def _split_by_speaker(s: Segment, turns) -> list[Segment]:
     """Split a segment where its words change diarization speaker (a recogniser segment can
     run over a turn change when nobody pauses)."""
@@ -287,8 +293,7 @@ def _split_by_speaker(s: Segment, turns) -> list[Segment]:
             last = who
     if len(groups) == 1:
         return [s]
-    return [replace(s, start=g[0].start, end=g[-1].end, words=tuple(g),
-                    text=" ".join(w.text for w in g)) for g in groups]
+    return [_with_words(s, g) for g in groups]
 
 
 def _split_callout(s: Segment, pause_s: float) -> list[Segment]:
@@ -302,8 +307,7 @@ def _split_callout(s: Segment, pause_s: float) -> list[Segment]:
     if n in (0, len(s.words)) or pause_s <= 0 or s.words[n].start - s.words[n - 1].end < pause_s:
         return [s]
     head, tail = s.words[:n], s.words[n:]
-    return [replace(s, start=g[0].start, end=g[-1].end, words=tuple(g),
-                    text=" ".join(w.text for w in g)) for g in (head, tail)]
+    return [_with_words(s, g) for g in (head, tail)]
 
 
 def build_utterances(transcript: Transcript | None, speaker_turns=(), *,
@@ -859,12 +863,8 @@ def _cut(u: Utterance, at: float) -> tuple[Utterance, Utterance]:
     """``u`` in two at time ``at`` (between two of its words), its words and text with them."""
     parts = []
     for keep in (lambda w: w.end <= at, lambda w: w.start >= at):
-        segs = []
-        for s in u.segments:
-            words = tuple(w for w in s.words if keep(w))
-            if words:
-                segs.append(replace(s, start=words[0].start, end=words[-1].end, words=words,
-                                    text=" ".join(w.text for w in words)))
+        segs = [_with_words(s, words) for s in u.segments
+                if (words := [w for w in s.words if keep(w)])]
         parts.append(Utterance(segs[0].start, segs[-1].end, " ".join(s.text for s in segs),
                                u.channel, u.speaker, tuple(segs)))
     return parts[0], parts[1]
@@ -882,6 +882,7 @@ def split_at_voice_change(labelled: list[tuple[Utterance, Role]], first: Utteran
     means = _role_means(labelled, first.start, voices) if options.voice_change_margin > 0 else None
     if means is None:
         return labelled
+    axis = means[Role.AGENT] - means[Role.CALLER]  # a print's lean: > 0 toward the agent
     out: list[tuple[Utterance, Role]] = []
     for u, r in labelled:
         best = None
@@ -889,8 +890,7 @@ def split_at_voice_change(labelled: list[tuple[Utterance, Role]], first: Utteran
             for left, right in _gap_sides(u, options):
                 if left not in voices or right not in voices:
                     continue
-                lean = [float(np.asarray(voices[side]) @ (means[Role.AGENT] - means[Role.CALLER]))
-                        for side in (left, right)]
+                lean = [float(np.asarray(voices[side]) @ axis) for side in (left, right)]
                 sure = min(abs(lean[0]), abs(lean[1]))  # the weaker side's lean
                 if (sure >= options.voice_change_margin and (lean[0] > 0) != (lean[1] > 0)
                         and (best is None or sure > best[0])):
