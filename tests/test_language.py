@@ -414,6 +414,25 @@ def test_passive_without_what_is_recorded_is_weak_evidence_only_in_an_announceme
         assert has_notice(look_alike, nlp, announcement=True) is None, look_alike
 
 
+def test_a_passive_naming_a_misheard_call_or_purpose_is_a_notice_read_never_sure(nlp) -> None:
+    """An announcement's passive beside a word a letter or two from a call noun or a purpose
+    ("dit bestrek wordt opgenomen", "opgenomen voor knaliteitsbelenden") names what a notice
+    names: counted, and marked garbled (the verdicts flag it, never assert it). Without such a
+    word, in a person's words, or as a look-alike, it stays below the bar."""
+    for text in ("Let op, dit bestrek wordt opgenomen.",
+                 "Kusprekkoen met van Jordnijdewerker kunnen worden opgenomen voor "
+                 "knaliteitsbelenden.",
+                 "De lennepomperspreeks kan worden opgenomen voor vervloging en knaliteit."):
+        notice = has_notice(text, nlp, announcement=True)
+        assert notice is not None and notice.garbled, text
+        assert "misheard=" in notice.reason
+        assert has_notice(text, nlp) is None, text
+    for text in ("Alle wijzigingen worden opgenomen in panstrogis.",
+                 "Uw aanvraag wordt opgenomen, dank u wel.",
+                 "Het bestuur wordt opgenomen in de raad."):
+        assert has_notice(text, nlp, announcement=True) is None, text
+
+
 def test_an_introduction_misheard_by_a_letter_or_without_met(nlp) -> None:
     assert _category("u sprekt met Sanne de Vries", nlp) == "full"
     assert _category("mijn naan is Femke, goedemorgen", nlp) == "first"

@@ -175,6 +175,20 @@ def test_a_passive_recording_with_the_subject_misheard_is_flagged_not_asserted(n
     assert "weak_notice_evidence" in v.review_reasons
 
 
+def test_a_passive_naming_a_misheard_call_is_a_notice_but_never_decided(nlp):
+    """"Let op, dit bestrek wordt opgenomen" in the phone system's announcement: the call
+    noun misheard by two letters, so the notice counts (before the agent) and the call goes
+    to review with it (``notice_low_confidence``)."""
+    tl = call(["Welkom bij de gemeente Zwolle.", "Let op, dit bestrek wordt opgenomen."],
+              ["Gemeente Zwolle, goedemorgen, u spreekt met Sanne Jansen."],
+              ["Goedemorgen, ik heb een vraag over afval."])
+    v = decide(tl, nlp=nlp)
+    assert v.notice_before_agent == "yes" and v.notice_source == "ivr"
+    assert "notice_low_confidence" in v.review_reasons
+    assert "notice_before_agent" in decisions_in_doubt(v.review_reasons)
+    assert "misheard=bestrek" in v.notice_evidence[0].detail
+
+
 def test_a_none_or_no_from_speech_heard_poorly_needs_review(nlp):
     """No name and no notice found in an opening and announcements the recogniser heard
     poorly is no evidence that none was said: the call goes to review. Heard well, the same

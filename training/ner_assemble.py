@@ -161,6 +161,8 @@ def notice_words() -> dict:
         "pronouns": sorted(v.PRONOUNS),
         "greetings": sorted(v.GREETINGS),
         "fillers": sorted(v.FILLERS),
+        "misheard_call_nouns": list(v.MISHEARD_CALL_NOUNS),
+        "misheard_purposes": list(v.MISHEARD_PURPOSES),
     }
 
 

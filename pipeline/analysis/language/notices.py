@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rapidfuzz.distance import Levenshtein
+
 from pipeline.analysis.language.evidence import (
     CLAUSE_BOUNDARY,
     SENT_BOUNDARY,
@@ -51,7 +53,9 @@ class NoticeCandidate:
     trigger_end: int = 0
     recorded: str | None = None  # what is said to be recorded: "call", "data" or None (unsaid)
     rejected: str = ""  # why it is a look-alike ("question", "contact_opnemen", ...); "" if not
-    garbled: bool = False  # the trigger is a participle the recogniser garbled ("volgenomen")
+    # read through words the recogniser garbled: the participle ("volgenomen"), or what a
+    # passive names ("dit bestrek wordt opgenomen"); counted, never asserted
+    garbled: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,9 @@ class NoticeWords:
     pronouns: frozenset[str]
     greetings: frozenset[str]  # every spoken form of a greeting
     fillers: frozenset[str]
+    # what a passive in an announcement names, misheard ("bestrek", "knaliteit")
+    misheard_call_nouns: tuple[str, ...]
+    misheard_purposes: tuple[str, ...]
 
     @classmethod
     def from_data(cls, data: Mapping, where: str) -> NoticeWords:
@@ -92,6 +99,8 @@ class NoticeWords:
             pronouns=w("pronouns"),
             greetings=w("greetings"),
             fillers=w("fillers"),
+            misheard_call_nouns=tuple(words(data, "misheard_call_nouns", where)),
+            misheard_purposes=tuple(words(data, "misheard_purposes", where)),
         )
 
 
@@ -147,6 +156,22 @@ def _nearest_noun(ev: _Evidence, rng: Iterable[int]) -> tuple[str, int] | None:
                     and _is_call_noun(ev, i + 1)):
                 return "call", i + 1
             return "data", i
+    return None
+
+
+def _misheard(ev: _Evidence, lo: int, hi: int) -> str | None:
+    """The first word in [lo, hi) that is a call noun misheard by at most two letters
+    ("bestrek") or starts with a purpose word misheard by one ("knaliteitsbelenden"); None
+    if there is none. Words the ruler already knows are not misheard."""
+    for i in range(lo, hi):
+        t = ev.doc[i]
+        w = t.lower_
+        if len(w) < 6 or not w.isalpha() or {"CALL_NOUN", "PURPOSE"} & set(ev.labels(i)):
+            continue
+        if any(Levenshtein.distance(w, n) <= 2 for n in ev.w.misheard_call_nouns) or any(
+                len(w) >= len(p) and Levenshtein.distance(w[:len(p)], p) <= 1
+                for p in ev.w.misheard_purposes):
+            return t.text
     return None
 
 
@@ -236,6 +261,7 @@ def _notice_from(ev: _Evidence, trig: Span, kind: str, announcement: bool) -> No
     lo_c, _ = _window(ev, trig.start, trig.end, 7, 0, CLAUSE_BOUNDARY)
     neg = _negation_in(ev, lo_c, trig.start) if kind != "sep" else _negation_in(ev, lo_c, trig.end)
     rejected = ""
+    misheard = False
     nxt = [t.lower_ for t in doc[trig.end : trig.end + 4]]
     if nxt[:1] == ["in"] and any(ev.w.containers.search(w) for w in nxt[1:4]):
         rejected = "opgenomen_in_container"  # "opgenomen in ons systeem / de wachtrij"
@@ -277,9 +303,14 @@ def _notice_from(ev: _Evidence, trig: Span, kind: str, announcement: bool) -> No
         # opgenomen" with the subject misheard; only in announcements: a person's "zij wordt
         # morgen opgenomen" is no notice. Nothing recorded is named, and on calls made
         # independently "wijzigingen worden opgenomen in [a misheard register]" read the same:
-        # just below the bar, so it is flagged for review, never asserted
-        confidence = 0.45
-        reasons += [f"passive={doc[aux].lower_}", "no_call_word"]
+        # just below the bar, so it is flagged for review, never asserted. A word a letter or
+        # two from a call noun or a purpose ("dit bestrek wordt opgenomen", "opgenomen voor
+        # knaliteit") names what a notice names: counted, and flagged all the same
+        reasons.append(f"passive={doc[aux].lower_}")
+        near = _misheard(ev, lo, hi)
+        misheard = near is not None
+        confidence = 0.5 if misheard else 0.45
+        reasons.append(f"misheard={near}" if misheard else "no_call_word")
     else:
         confidence = 0.3
         reasons.append("no_call_word")
@@ -292,7 +323,8 @@ def _notice_from(ev: _Evidence, trig: Span, kind: str, announcement: bool) -> No
     return NoticeCandidate(
         start, end, doc.text[start:end], round(confidence, 3), neg is not None, " ".join(reasons),
         trigger=kind, trigger_start=trig.start_char, trigger_end=trig.end_char,
-        recorded=noun[0] if noun else None, rejected=rejected, garbled=trig.id_ == GARBLED)
+        recorded=noun[0] if noun else None, rejected=rejected,
+        garbled=trig.id_ == GARBLED or misheard)
 
 
 def _particle_lost(ev: _Evidence, i: int) -> bool:
