@@ -204,16 +204,30 @@ def test_nobody_asks(nlp):
 
 def test_the_agent_speaking_of_recording_later_flags_a_lost_question(nlp):
     """The caller's question misheard ("maar dit telefoonje op je nummeren"), the agent's
-    answer heard: not_asked stands, but it is not decided without a look."""
+    answer heard: an answer ("Ja, dat klopt, ...") is read as the answer to a question the
+    recogniser lost, not as a notice of the agent's own, and not decided without a look."""
     tl = call(NOTICE, OPENING, ["maar dit telefoonje op je nummeren"],
               agent_after=["Ja, dat klopt, wij nemen alle gesprekken op."])
     v = decide(tl, nlp=nlp)
-    assert v.agent_knows_recording == "not_asked"
+    assert v.agent_knows_recording == "yes"
+    assert "to a question not heard" in v.question_evidence[0].detail
+    assert v.notice_by_agent == "no"
     assert "agent_talks_of_recording" in v.review_reasons
-    # read as the agent's own notice, it may be that answer: not decided without a look
-    assert v.notice_by_agent == "yes"
-    assert "agent_notice_may_be_answer" in v.review_reasons
-    assert "notice_by_agent" in decisions_in_doubt(v.review_reasons)
+    assert "agent_knows_recording" in decisions_in_doubt(v.review_reasons)
+    # split where the agent paused, and a "no": read the same
+    no = decide(call(NOTICE, OPENING, ["maar dit telefoonje op je nummeren"],
+                     agent_after=["Nee,", "wij nemen geen gesprekken op."]), nlp=nlp)
+    assert (no.agent_knows_recording, no.notice_by_agent) == ("no", "no")
+    # said without a reply's first word, it may be the agent's own notice: counted, flagged
+    told = decide(call(NOTICE, OPENING, ["maar dit telefoonje op je nummeren"],
+                       agent_after=["Wij nemen alle gesprekken op."]), nlp=nlp)
+    assert told.agent_knows_recording == "not_asked" and told.notice_by_agent == "yes"
+    assert "agent_notice_may_be_answer" in told.review_reasons
+    assert "notice_by_agent" in decisions_in_doubt(told.review_reasons)
+    # a caller's own notice heard in the agent's voice is no answer
+    own_notice = decide(call(NOTICE, OPENING, ["Ik heb een vraag."],
+                             agent_after=["Ja, ik neem dit gesprek op."]), nlp=nlp)
+    assert own_notice.agent_knows_recording == "not_asked"
     # an agent's notice in the opening is the agent's own, whatever is said later
     own = decide(call([], [OPENING[0] + " Dit gesprek wordt opgenomen."],
                       ["maar dit telefoonje op je nummeren"],

@@ -36,9 +36,10 @@ from pipeline.analysis.dialogue.replies import (
     classify_answer,
     classify_objection,
     objection_rules,
+    opens_with_reply,
 )
 
 __all__ = ["PURPOSE_CONFIDENT", "Hit", "PurposeHit", "PurposeReading", "answer_rules",
            "answer_values", "caller_notice_rules", "classify_answer", "classify_objection",
            "find_caller_notice", "find_question", "notice_purposes", "objection_rules",
-           "purpose_scope", "purpose_value", "question_rules", "read_purposes"]
+           "opens_with_reply", "purpose_scope", "purpose_value", "question_rules", "read_purposes"]

@@ -94,6 +94,17 @@ def _classify(text: str, table: list[tuple[str, re.Pattern]]) -> Hit | None:
     return None
 
 
+# a reply's first word: what opens an answer to a question ("Ja, dat klopt, we nemen alle
+# gesprekken op"), never an announcement or an opening of the agent's own
+_REPLY_OPENER = re.compile(FILL + r"(ja|jazeker|jawel|nee+|neen|klopt|dat klopt|inderdaad"
+                           r"|zeker|correct)\b", re.I)
+
+
+def opens_with_reply(text: str) -> bool:
+    """Whether ``text`` opens as a reply to a question ("ja, ...", "dat klopt, ...")."""
+    return bool(_REPLY_OPENER.match(text))
+
+
 def classify_answer(text: str) -> Hit | None:
     """The agent's answer to "is this call recorded?": ``detail`` is yes / no / unsure /
     no_answer; None: nothing in ``text`` answers it, by rules or model."""
