@@ -385,7 +385,8 @@ def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
         knows, q_ev, answers = value, (ev, *reply), used
         reasons += [ANSWER_DOUBTS[w] for w in why]
     elif (lost := _answer_to_a_lost_question(timeline, options, nlp)) is not None:
-        knows, q_ev, answers = lost  # flagged: agent_talks_of_recording
+        knows, q_ev, answers = lost
+        reasons.append(ReviewReason.AGENT_TALKS_OF_RECORDING)  # never decided without a look
     q_ev = (*q_ev, *overruled["question"])
     objected, n_ev = None, ()
     if notice is not None:
@@ -411,13 +412,14 @@ def _answer_to_a_lost_question(timeline: RoleTimeline, options: VerdictOptions, 
                                ) -> tuple[str, tuple[Evidence, ...], frozenset[Utterance]] | None:
     """Nobody asked, yet after the opening the agent speaks of recording in words that open
     as a reply ("Ja, dat klopt, we nemen alle gesprekken op"): the answer to a question the
-    recogniser lost, read as the answer (value, evidence, the utterance) and not as a notice
-    of the agent's own. A caller's own notice heard in the agent's voice ("ja, ik neem dit
+    recogniser lost, read as the answer (value, evidence, the utterances read) and not as a
+    notice of the agent's own. A caller's own notice heard in the agent's voice ("ja, ik neem dit
     gesprek op") is no answer. None if there is none."""
     opening = set(opening_turn(timeline, options.opening_s))
     # the agent's speech read as the notices are ("Ja, | dit gesprek wordt opgenomen")
     for run, role in _speech_runs(timeline, frozenset(), options.notice_join_gap_s):
-        text = _as_text(run).text
+        said = _as_text(run)
+        text = said.text
         if (role != Role.AGENT or opening.intersection(run)
                 or not dialogue.opens_with_reply(text)
                 or dialogue.caller_notice_rules(text, nlp) is not None
@@ -426,7 +428,7 @@ def _answer_to_a_lost_question(timeline: RoleTimeline, options: VerdictOptions, 
         hit = dialogue.classify_answer(text)
         if hit is None or hit.detail == "no_answer":
             continue
-        _, _, asr = _as_text(run).times(hit.start_char, hit.end_char)
+        _, _, asr = said.times(hit.start_char, hit.end_char)
         return hit.detail, (Evidence(text, run[0].start, run[-1].end, role, hit.confidence, asr,
                                      f"reply={hit.detail}: {hit.text} (to a question not "
                                      "heard)"),), frozenset(run)
