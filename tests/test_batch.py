@@ -108,6 +108,11 @@ def test_eval_metrics_on_hand_made_labels_are_exact():
     assert m["agent_name"]["accuracy"] == 0.5
     assert m["agent_name"]["confusion"]["none"]["first"] == 1
     assert m["agent_name"]["confusion"]["last"]["error"] == 1
+    # named or not, whatever the kind: a and b right, c named where none was, d failed
+    assert m["agent_name"]["named_accuracy"] == 0.5
+    wrong_kind, _ = compute_metrics(labels[:1], {"a": {**results["a"], "agent_name": "first"}})
+    assert wrong_kind["agent_name"]["accuracy"] == 0.0
+    assert wrong_kind["agent_name"]["named_accuracy"] == 1.0
     assert m["agent_name_text"]["accuracy"] == 0.5  # a (case-insensitive) and b
     assert m["agent_start"] == {"mean_abs_error_s": pytest.approx(0.833, abs=1e-3),
                                 "within_1s": 0.5}

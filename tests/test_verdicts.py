@@ -98,6 +98,25 @@ def test_low_asr_confidence_on_the_name_needs_review(nlp):
     assert v.needs_review and "low_asr_confidence_name" in v.review_reasons
 
 
+def test_a_misheard_introduction_gives_a_guessed_kind_of_name_never_decided(nlp):
+    """"mijn naam is direct": an introduction whose name is not read. "none" would report the
+    agent as nameless; the kind its words look like is given, with the words as evidence and
+    no name, and the call goes to review."""
+    tl = call(["Welkom bij de gemeente Sneek."],
+              ["Goedendag, mijn naam is direct, waar kan ik u mee helpen?"],
+              ["Goedemorgen, ik heb een vraag over afval."])
+    v = decide(tl, nlp=nlp)
+    assert v.agent_name == "first" and (v.agent_first, v.agent_last) == (None, None)
+    assert "possible_name_missed" in v.review_reasons and v.needs_review
+    ev = v.name_evidence[0]
+    assert ev.text == "direct" and ev.detail.startswith("guessed first")
+    assert ev.start >= tl.agent_start_s
+    plain = decide(call(["Welkom bij de gemeente Sneek."],
+                        ["Goedendag, gemeente Sneek, waarmee kan ik u helpen?"],
+                        ["Goedemorgen, ik heb een vraag over afval."]), nlp=nlp)
+    assert plain.agent_name == "none" and plain.name_evidence == ()
+
+
 def test_no_agent_needs_review(nlp):
     tl = call(["Welkom bij de gemeente Epe.", "Dit gesprek kan worden opgenomen."], [], [])
     v = decide(tl, nlp=nlp)
@@ -117,6 +136,13 @@ def test_weak_name_heard_poorly_is_flagged_not_asserted(nlp):
     assert unsure.agent_name == "none" and unsure.agent_first is None
     assert "name_too_weak_to_count" in unsure.review_reasons and unsure.needs_review
     assert unsure.name_evidence[0].text == "Jomeen"  # the evidence stays for the reviewer
+    # after an introduction phrase (here its verb misheard) a name was given all the same:
+    # its kind is reported, its words are not
+    phrase = decide(call([], ["Goedemiddag besprekt met Hugo Koster, waar kan ik u helpen?"],
+                         caller, prob=0.2), nlp=nlp)
+    assert phrase.agent_name == "full" and (phrase.agent_first, phrase.agent_last) == (None, None)
+    assert "name_too_weak_to_count" in phrase.review_reasons
+    assert phrase.name_evidence[0].text == "Hugo Koster"
     # a name the rules are sure of still counts when the recogniser was unsure
     sure = decide(call([], ["Goedemorgen, u spreekt met Sanne Jansen."], caller, prob=0.2),
                   nlp=nlp)

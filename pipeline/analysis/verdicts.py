@@ -33,6 +33,11 @@ from pipeline.types import (
 logger = logging.getLogger(__name__)
 
 
+# the confidence of a name's kind read from the shape of misheard words (no name read, an
+# introduction hinted): such a verdict is always reviewed (``possible_name_missed``)
+GUESSED_NAME_CONFIDENCE = 0.3
+
+
 @dataclass(frozen=True)
 class VerdictOptions:
     """Options of the decision stage (times in seconds, confidences 0..1)."""
@@ -251,10 +256,23 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
                 reasons.append(ReviewReason.NAME_NOT_HEARD)
             elif low_asr and n.confidence < options.min_name_confidence:
                 # both the rule and the recogniser unsure: an employee's name is not asserted
-                # on that; the evidence stays for the reviewer
+                # on that; the evidence stays for the reviewer. After an introduction phrase
+                # a name was given all the same: its kind is reported, as a guess, not its words
                 reasons.append(ReviewReason.NAME_TOO_WEAK_TO_COUNT)
+                if n.pattern != "standalone":
+                    category = analysis.name_category
             else:
                 category, first, last = analysis.name_category, n.first, n.last
+        elif analysis.name_guess is not None:
+            # an introduction whose name could not be read ("u trekt met kiela"): a name was
+            # most likely given, and its words' shape says which kind; the words are no name,
+            # and the call is flagged (possible_name_missed) by the language stage
+            g = analysis.name_guess
+            start, end, asr = text.times(g.start_char, g.end_char)
+            name_ev.append(Evidence(g.text, start, end, Role.AGENT, GUESSED_NAME_CONFIDENCE,
+                                    asr, f"guessed {g.category} ({g.why}): the name not read"))
+            if asr is None or asr >= options.min_heard_probability:  # not the prompt's words
+                category = g.category
     elif agent_start is not None:
         reasons.append(ReviewReason.AGENT_OPENING_NOT_TRANSCRIBED)
     heard = _mean_probability(opening)

@@ -2,7 +2,8 @@
 
 ``metrics.json`` holds exactly: ``n_calls``, ``n_failed``, ``notice_before_agent`` and
 ``notice_by_agent`` ({precision, recall, f1, accuracy}, "yes" is the positive class),
-``agent_name`` ({accuracy, confusion}), ``agent_name_text`` ({accuracy}: first and last
+``agent_name`` ({accuracy, named_accuracy: whether a name was given at all, confusion}),
+``agent_name_text`` ({accuracy}: first and last
 names equal, case-insensitive), ``agent_start`` ({mean_abs_error_s, within_1s, over the calls
 that have an agent}), ``agent_found`` ({missed: share of calls with an agent where none was
 found, no_agent_right: share of calls without an agent where none was found}) and
@@ -269,6 +270,9 @@ def compute_metrics(labels: list[dict[str, str]], results: dict[str, dict[str, s
         "notice_by_agent": _binary(na),
         "agent_name": {
             "accuracy": round(sum(t == p for t, p in names) / n, 4) if n else 0.0,
+            # the study's question (did the agent give a name at all?), whatever the kind
+            "named_accuracy": (round(sum((t != "none") == (p not in (None, "none"))
+                                         for t, p in names) / n, 4) if n else 0.0),
             "confusion": confusion,
         },
         "agent_name_text": {"accuracy": round(name_text_ok / n, 4) if n else 0.0},
@@ -332,7 +336,7 @@ def slice_metrics(labels: list[dict[str, str]], results: dict[str, dict[str, str
                   ) -> dict[str, dict[str, dict[str, Any]]]:
     """The key figures per value of each of :data:`SLICE_COLUMNS` the labels have:
     ``{column: {value: {n, notice_before_agent_f1, notice_by_agent_f1, agent_name_accuracy,
-    agent_start_within_1s, agent_found, decided, role_error_rate}}}``. ``role_errors``:
+    agent_named_accuracy, agent_start_within_1s, agent_found, decided, role_error_rate}}}``. ``role_errors``:
     per call (error, total) seconds of the role-level identification error."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for column in SLICE_COLUMNS:
@@ -351,6 +355,7 @@ def slice_metrics(labels: list[dict[str, str]], results: dict[str, dict[str, str
                 "notice_before_agent_f1": m["notice_before_agent"]["f1"],
                 "notice_by_agent_f1": m["notice_by_agent"]["f1"],
                 "agent_name_accuracy": m["agent_name"]["accuracy"],
+                "agent_named_accuracy": m["agent_name"]["named_accuracy"],
                 "agent_start_within_1s": m["agent_start"]["within_1s"],
                 "agent_found": m["agent_found"],
                 "decided": m["decided"],

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rapidfuzz.distance import Levenshtein
+
 from pipeline.analysis.language.evidence import (
     CLAUSE_BOUNDARY,
     one_letter_off,
@@ -366,6 +368,21 @@ def _make_candidate(ev: TurnEvidence, p: _NameParse, pattern: str, conf_scale: f
     )
 
 
+# a name after a misheard "u spreekt" is read, but its confidence scaled below
+# opening.NAME_LOW_CONFIDENCE so that it is reviewed
+MISHEARD_TRIGGER_SCALE = 0.7
+
+
+def misheard_spreekt(word: str) -> bool:
+    """A word ending in "spreekt" misheard by a letter or two, or run together with the "u"
+    before it: "besprekt", "uitspreekt", "uitsprikt", "oudspriekt" (the introduction's verb,
+    "u spreekt met ...", as Whisper writes it on a phone line)."""
+    if not word.isalpha() or len(word) < 5:
+        return False
+    return any(Levenshtein.distance(word[-k:], "spreekt") <= 2 and word[-k] == "s"
+               for k in range(5, min(len(word), 9) + 1))
+
+
 # words before a bare "naam" that make the name someone else's ("uw naam", "de naam van")
 NOT_OWN_NAAM = frozenset({"uw", "je", "jouw", "de", "die", "zijn", "haar", "welke", "wat",
                           "op", "onder", "achter", "een", "andere"})
@@ -387,7 +404,11 @@ def introductions(ev: TurnEvidence) -> list[NameCandidate]:
             continue  # "met" inside "u spreekt met"
         taken.add(trig.start)
         pattern = trig.id_ or "intro"
-        if (pattern == "met" and trig[0].lower_ != "hier"
+        misheard = (pattern == "met" and trig.start > 0
+                    and misheard_spreekt(ev.doc[trig.start - 1].lower_))
+        if misheard:
+            pattern = "u_spreekt_met"  # "besprekt met Hugo Koster", "uitsprikt met Hoogstra"
+        elif (pattern == "met" and trig[0].lower_ != "hier"
                 and not _boundary_before(ev, trig.start)):
             continue  # "ik verbind u door met ...", "contact had met ...", "spreek ik met ..."
         if pattern == "dit_is" and not _boundary_before(ev, trig.start):
@@ -432,6 +453,10 @@ def introductions(ev: TurnEvidence) -> list[NameCandidate]:
             if not known:
                 continue  # without "naam" only a known name
             pattern, scale = "mijn_naam_is", 0.9
+        if misheard:
+            if not lexical:
+                continue
+            scale = MISHEARD_TRIGGER_SCALE
         out.append(_make_candidate(ev, p, pattern, scale))
         used.update(range(p.start, p.end))
 

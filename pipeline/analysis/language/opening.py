@@ -37,6 +37,21 @@ class OpeningCues:
     # start characters of names that an unread word may continue: a first name followed by an
     # interfix or a garbled word ("gerda van den bxroek"), a surname after a garbled word
     cut_names: tuple[int, ...] = ()
+    # where no introduction could be read but ``name_hints`` show one: the kind of name the
+    # hinted words most likely are (a guess, always reviewed)
+    name_guess: NameGuess | None = None
+
+
+@dataclass(frozen=True)
+class NameGuess:
+    """The kind of name a misheard introduction most likely gave, from the shape of its words
+    ("besprekt met wilse van Den Broek": full); the words are no name to report."""
+
+    category: str  # "first" | "last" | "full"
+    start_char: int  # of the words read as the name (the trigger's, when none are left)
+    end_char: int
+    text: str
+    why: str  # the shape that decided: "interfix", "two_words", "lexicon_first", ...
 
 
 def read_opening(doc: Doc, rules: IntroductionRules
@@ -46,13 +61,15 @@ def read_opening(doc: Doc, rules: IntroductionRules
     ev = turn_evidence(doc, rules)
     low = doc.text.lower()
     names = tuple(introductions(ev))
+    hints = tuple(_name_hints(ev))
     cues = OpeningCues(
         organisation=_organisation(ev),
         greeting=_greeting(ev),
-        name_hints=tuple(_name_hints(ev)),
+        name_hints=hints,
         caller_like=bool(ev.by_label.get("CALLER_CUE")),
         asr_hallucination=any(h in low for h in rules.words.hallucinations),
         cut_names=tuple(n.start_char for n in names if _may_be_cut(ev, n)),
+        name_guess=guess_name(ev, hints) if hints and not names else None,
     )
     return names, cues
 
@@ -276,6 +293,118 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
     return hints
 
 
+# the most words read as one misheard name ("Anne Marie van der Berg" is five)
+GUESS_MAX_TOKENS = 5
+
+
+def _token_at(ev: TurnEvidence, text: str) -> tuple[int, int] | None:
+    """Token range of the first occurrence of ``text`` (a hint, as the tokens wrote it)."""
+    want = text.split()
+    words = [t.text for t in ev.doc]
+    for i in range(len(words) - len(want) + 1):
+        if words[i:i + len(want)] == want:
+            return i, i + len(want)
+    return None
+
+
+def _slot(ev: TurnEvidence, i: int) -> list[int]:
+    """Token indices of the words from token ``i`` that may be a name: up to the next
+    punctuation, greeting, organisation, "aan de lijn" or "hier"; ordinary short words first
+    ("u heeft juist die jasperde jongen") are passed over."""
+    doc, out, skipped = ev.doc, [], 0
+    while i < len(doc) and skipped < 2 and is_blocked(ev, i) and not interfix_at(ev, i) and (
+            doc[i].is_alpha and not ev.labels(i) & (NOT_NAME_LABELS | {"GREETING", "INTRO"})
+            and doc[i].lower_ not in ev.w.greetings and i not in ev.org_tokens):
+        i, skipped = i + 1, skipped + 1
+    while i < len(doc) and len(out) < GUESS_MAX_TOKENS:
+        if ev.starts.get(i, {}).get("LINE"):
+            break  # "aan de lijn"
+        n = interfix_at(ev, i)
+        if n:
+            out.extend(range(i, i + n))
+            i += n
+            if i < len(doc) and doc[i].is_alpha and not is_blocked(ev, i, stop_words=False):
+                out.append(i)  # "van der meer": after an interfix a stop word is a surname
+                i += 1
+            continue
+        tok = doc[i]
+        if (is_blocked(ev, i) and "TITLE" not in ev.labels(i)) or one_letter_off(tok.lower_, "hier"):
+            break
+        out.append(i)
+        i += 1
+    while out and interfix_at(ev, out[-1]) and out[-1] == out[0]:
+        out.pop()  # a lone "de"
+    return out
+
+
+def _run_together(ev: TurnEvidence, word: str) -> bool:
+    """A first name and a surname written as one word ("frikprins", "asterkrammer"): a split
+    into a lexicon first name and a lexicon surname, each exact or, from five letters, one
+    letter off."""
+    lex = ev.lex
+
+    def known(part: str, names: frozenset[str]) -> bool:
+        return part in names or (len(part) >= 5 and bool(lex.near(part) & names))
+
+    return any(known(word[:k], lex.first_names) and known(word[k:], lex.surnames)
+               for k in range(3, len(word) - 2))
+
+
+def _shape(ev: TurnEvidence, slot: list[int]) -> tuple[str, str]:
+    """(category, why) of the words of a misheard name by their shape alone."""
+    doc, lex = ev.doc, ev.lex
+    if "TITLE" in ev.labels(slot[0]):
+        return "last", "title"  # "met netvrouw schaden"
+    k = next((j for j, i in enumerate(slot) if interfix_at(ev, i)), None)
+    if k is not None and slot[-1] not in range(slot[k], slot[k] + interfix_at(ev, slot[k])):
+        return ("full", "interfix") if k > 0 else ("last", "interfix")
+    words = [doc[i].lower_ for i in slot if doc[i].is_alpha]
+    if len(words) >= 2:
+        return "full", "two_words"
+    if not words:
+        return "first", "unread"
+    w = words[0]
+    near = {w} if w in lex.first_names or w in lex.surnames else set(lex.near(w))
+    first, last = bool(near & lex.first_names), bool(near & lex.surnames)
+    if first and not last:
+        return "first", "lexicon_first"
+    if last and not first:
+        return "last", "lexicon_surname"
+    if len(w) >= 7 and _run_together(ev, w):
+        return "full", "run_together"
+    return "first", "single_word"  # as an unknown single name is read (``_categorise``)
+
+
+def guess_name(ev: TurnEvidence, hints: Sequence[str]) -> NameGuess | None:
+    """The kind of name the first hint that leads to words gives; where the hints are
+    introduction phrases with nothing readable after them, an unread single name."""
+    doc = ev.doc
+    intros = {sp.text: sp for sp in ev.by_label.get("INTRO", [])}
+    located = []
+    for hint in dict.fromkeys(hints):
+        span = intros.get(hint)
+        at = (span.start, span.end) if span is not None else _token_at(ev, hint)
+        if at is not None:
+            located.append((at, span is not None))
+    fallback = None
+    for at, trigger in sorted(located):  # the first in the turn ("met Hugo Koster": Hugo)
+        i = at[1] if trigger else at[0]
+        while i < len(doc) and (doc[i].lower_ in ev.w.fillers or doc[i].lower_ in {"met", "mee"}):
+            i += 1
+        slot = _slot(ev, i)
+        if not slot:
+            fallback = fallback or (at, "unread")
+            continue
+        category, why = _shape(ev, slot)
+        a, b = doc[slot[0]].idx, doc[slot[-1]].idx + len(doc[slot[-1]])
+        return NameGuess(category, a, b, doc.text[a:b], why)
+    if fallback is None:
+        return None
+    (s, e), why = fallback
+    a, b = doc[s].idx, doc[e - 1].idx + len(doc[e - 1])
+    return NameGuess("first", a, b, doc.text[a:b], why)
+
+
 # --------------------------------------------------------------------------------------------
 # decision
 # --------------------------------------------------------------------------------------------
@@ -288,6 +417,8 @@ class OpeningAnalysis:
     notice: NoticeCandidate | None  # the best non-negated notice, if any
     name: NameCandidate | None  # the agent's own introduction, if any
     name_category: str  # "none" | "first" | "last" | "full"
+    # no introduction read, but one hinted: the kind of name it most likely gave
+    name_guess: NameGuess | None
     organisation: str | None  # "gemeente Zwolle", "Burgerzaken", ...
     greeting: str | None  # goedemorgen/goedemiddag/goedenavond/goedendag/hallo/dag/welkom
     review_reasons: tuple[str, ...]  # why a person should look at this turn; empty when clear
@@ -328,6 +459,7 @@ def decide_opening(notices: Sequence[NoticeCandidate], names: Sequence[NameCandi
         notice=notice,
         name=name,
         name_category=name.category if name else "none",
+        name_guess=cues.name_guess if name is None and cues.name_hints else None,
         organisation=cues.organisation,
         greeting=cues.greeting,
         review_reasons=tuple(dict.fromkeys(reasons)),
