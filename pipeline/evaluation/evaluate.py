@@ -3,9 +3,9 @@
 ``metrics.json`` holds exactly: ``n_calls``, ``n_failed``, ``notice_before_agent`` and
 ``notice_by_agent`` ({precision, recall, f1, accuracy}, "yes" is the positive class),
 ``agent_name`` ({accuracy, named_accuracy: whether a name was given at all, confusion}),
-``agent_name_text`` ({accuracy}: first and last
-names equal, case-insensitive), ``agent_start`` ({mean_abs_error_s, within_1s, over the calls
-that have an agent}), ``agent_found`` ({missed: share of calls with an agent where none was
+``agent_name_text`` ({accuracy}: first and last names equal, case-insensitive),
+``agent_start`` ({mean_abs_error_s, within_1s, over the calls that have an agent}),
+``agent_found`` ({missed: share of calls with an agent where none was
 found, no_agent_right: share of calls without an agent where none was found}) and
 ``decided`` (per decision, :func:`coverage_and_risk`: the share decided without review and
 the error rate of what was decided). Failed calls count as wrong answers (and are left out of
@@ -336,8 +336,8 @@ def slice_metrics(labels: list[dict[str, str]], results: dict[str, dict[str, str
                   ) -> dict[str, dict[str, dict[str, Any]]]:
     """The key figures per value of each of :data:`SLICE_COLUMNS` the labels have:
     ``{column: {value: {n, notice_before_agent_f1, notice_by_agent_f1, agent_name_accuracy,
-    agent_named_accuracy, agent_start_within_1s, agent_found, decided, role_error_rate}}}``. ``role_errors``:
-    per call (error, total) seconds of the role-level identification error."""
+    agent_named_accuracy, agent_start_within_1s, agent_found, decided, role_error_rate}}}``.
+    ``role_errors``: per call (error, total) seconds of the role-level identification error."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for column in SLICE_COLUMNS:
         values = sorted({lab.get(column) or "" for lab in labels} - {""})

@@ -321,19 +321,17 @@ def _slot(ev: TurnEvidence, i: int) -> list[int]:
             break  # "aan de lijn"
         n = interfix_at(ev, i)
         if n:
-            out.extend(range(i, i + n))
-            i += n
-            if i < len(doc) and doc[i].is_alpha and not is_blocked(ev, i, stop_words=False):
-                out.append(i)  # "van der meer": after an interfix a stop word is a surname
-                i += 1
+            k = i + n  # "van der meer": after an interfix a stop word is a surname
+            if k >= len(doc) or not doc[k].is_alpha or is_blocked(ev, k, stop_words=False):
+                break  # an interfix and no surname: "jasper de, ..."
+            out.extend(range(i, k + 1))
+            i = k + 1
             continue
         tok = doc[i]
         if (is_blocked(ev, i) and "TITLE" not in ev.labels(i)) or one_letter_off(tok.lower_, "hier"):
             break
         out.append(i)
         i += 1
-    while out and interfix_at(ev, out[-1]) and out[-1] == out[0]:
-        out.pop()  # a lone "de"
     return out
 
 
@@ -356,7 +354,7 @@ def _shape(ev: TurnEvidence, slot: list[int]) -> tuple[str, str]:
     if "TITLE" in ev.labels(slot[0]):
         return "last", "title"  # "met netvrouw schaden"
     k = next((j for j, i in enumerate(slot) if interfix_at(ev, i)), None)
-    if k is not None and slot[-1] not in range(slot[k], slot[k] + interfix_at(ev, slot[k])):
+    if k is not None:  # the slot holds a surname after every interfix
         return ("full", "interfix") if k > 0 else ("last", "interfix")
     words = [doc[i].lower_ for i in slot if doc[i].is_alpha]
     if len(words) >= 2:
@@ -459,7 +457,7 @@ def decide_opening(notices: Sequence[NoticeCandidate], names: Sequence[NameCandi
         notice=notice,
         name=name,
         name_category=name.category if name else "none",
-        name_guess=cues.name_guess if name is None and cues.name_hints else None,
+        name_guess=cues.name_guess,  # set only where no introduction was read
         organisation=cues.organisation,
         greeting=cues.greeting,
         review_reasons=tuple(dict.fromkeys(reasons)),
