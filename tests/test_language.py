@@ -563,6 +563,10 @@ def test_other_verbs_before_met_are_no_misheard_introduction(text, nlp) -> None:
         ("Rogendag gemeente enschaten u strikt met medium realms.", "full"),  # two words
         ("goedemiddag, gemeentekanten met larmer.", "first"),  # one unknown word
         ("Rogennacht is rijk met prins, maar kan ik u mee helpen?", "last"),  # a surname
+        # a title: the question is the offer of help, not whom the speaker asks for
+        ("Hoogendag met mevrouw bofman, maar kan ik u mee helpen?", "last"),
+        # "mijn naam is" with "naam" heard as another short word of its vowel
+        ("Ho, gemeente, goedemorgen. Mijn arm is luisterd aan.", "first"),
     ],
 )
 def test_a_misheard_introduction_gives_the_kind_of_name_its_words_look_like(text, category,
@@ -575,7 +579,9 @@ def test_a_misheard_introduction_gives_the_kind_of_name_its_words_look_like(text
 
 
 def test_no_kind_of_name_is_guessed_without_a_hint(nlp) -> None:
-    for text in ("Goedemiddag, waarmee kan ik u helpen?", "Ik verbind u door met mevrouw Gerritsen."):
+    for text in ("Goedemiddag, waarmee kan ik u helpen?", "Ik verbind u door met mevrouw Gerritsen.",
+                 "Goedemorgen, mijn vraag is of u mij kunt helpen.",
+                 "gemeente sluis, goedenavond, spreek ik met mevrouw van der jongh?"):
         assert analyze_opening(text, nlp).name_guess is None
     # a name read is no guess
     assert analyze_opening("u spreekt met Sanne, waarmee kan ik u helpen?", nlp).name_guess is None

@@ -155,6 +155,10 @@ STRONG_INTROS = frozenset({"u_spreekt_met", "u_spreekt", "mijn_naam_is", "ik_hee
 
 # words before a name that make it someone else's (a transfer, a colleague, a partner)
 SOMEONE_ELSE_BEFORE = frozenset({"door", "naar", "collega", "contact", "samen", "werkt", "wilt"})
+# "mijn" as written, and what "mijn <word> is" may be besides "mijn naam is"
+MY = frozenset({"mijn", "m'n", "mn", "me"})
+NOT_NAAM = frozenset({"vraag", "taak", "dag", "baas", "kans", "zaak"})
+VOWELS = frozenset("aeiouy")
 # an organisation's labels
 ORG_LABELS = frozenset({"DEPT", "ORG_HEAD", "MUNI"})
 # labels of words that are never a name: an organisation's, and "aan de lijn"
@@ -203,6 +207,13 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
         if set(before) & SOMEONE_ELSE_BEFORE or doc[i + 1].lower_ in {"spreken", "is", "samen"}:
             continue  # a colleague or a partner: "door naar mijn collega Dirk", "u wilt Sem spreken"
         hints.append(tok.text)
+    for i in range(len(doc) - 2):
+        # "mijn flam is", "m'n hand is": "mijn naam is" with "naam" misheard as a short word
+        # of its one vowel (a caller's "mijn vraag is" aside)
+        w = doc[i + 1].lower_
+        if (doc[i].lower_ in MY and doc[i + 2].lower_ == "is" and w.isalpha()
+                and 3 <= len(w) <= 5 and set(w) & VOWELS == {"a"} and w not in NOT_NAAM):
+            hints.append(doc[i:i + 3].text)
     last = next((t for t in reversed(doc) if not t.is_punct), None)
     if last is not None and last.lower_ == "met":
         hints.append("met")  # "gemeente bergen, met": the name after it lost
@@ -214,7 +225,9 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
                 and len(nxt) >= 3 and nxt.lower_ not in lex.common_words
                 and not ev.labels(m + 2) & (NOT_NAME_LABELS | {"TITLE"})
                 and not {t.lower_ for t in doc[max(0, m - 3):m]} & SOMEONE_ELSE_BEFORE
-                and not question_mark_after(doc, m + 1)):
+                # "spreek ik met mevrouw ...?" asks; "met mevrouw bofman, waar kan ik u
+                # helpen?" offers help
+                and not (question_mark_after(doc, m + 1) and not _offer_follows(ev, m + 3))):
             hints.append(f"{doc[m + 1].text} {nxt.text}")
     for m, tok in enumerate(doc):
         if tok.lower_ != "met":
@@ -313,7 +326,8 @@ def _slot(ev: TurnEvidence, i: int) -> list[int]:
     ("u heeft juist die jasperde jongen") are passed over."""
     doc, out, skipped = ev.doc, [], 0
     while i < len(doc) and skipped < 2 and is_blocked(ev, i) and not interfix_at(ev, i) and (
-            doc[i].is_alpha and not ev.labels(i) & (NOT_NAME_LABELS | {"GREETING", "INTRO"})
+            doc[i].is_alpha
+            and not ev.labels(i) & (NOT_NAME_LABELS | {"GREETING", "INTRO", "TITLE"})
             and doc[i].lower_ not in ev.w.greetings and i not in ev.org_tokens):
         i, skipped = i + 1, skipped + 1
     while i < len(doc) and len(out) < GUESS_MAX_TOKENS:
@@ -382,8 +396,8 @@ def guess_name(ev: TurnEvidence, hints: Sequence[str]) -> NameGuess | None:
     for hint in dict.fromkeys(hints):
         span = intros.get(hint)
         at = (span.start, span.end) if span is not None else _token_at(ev, hint)
-        if at is not None:
-            located.append((at, span is not None))
+        if at is not None:  # a phrase ("mijn flam is") is followed by the name
+            located.append((at, span is not None or doc[at[1] - 1].lower_ == "is"))
     fallback = None
     for at, trigger in sorted(located):  # the first in the turn ("met Hugo Koster": Hugo)
         i = at[1] if trigger else at[0]
