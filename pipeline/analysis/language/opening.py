@@ -337,7 +337,8 @@ def _slot(ev: TurnEvidence, i: int) -> list[int]:
         if n:
             k = i + n  # "van der meer": after an interfix a stop word is a surname
             if k >= len(doc) or not doc[k].is_alpha or is_blocked(ev, k, stop_words=False):
-                break  # an interfix and no surname: "jasper de, ..."
+                out.extend(range(i, k))  # "jasper de, ...": the surname after it lost
+                break
             out.extend(range(i, k + 1))
             i = k + 1
             continue
@@ -366,9 +367,11 @@ def _shape(ev: TurnEvidence, slot: list[int]) -> tuple[str, str]:
     """(category, why) of the words of a misheard name by their shape alone."""
     doc, lex = ev.doc, ev.lex
     if "TITLE" in ev.labels(slot[0]):
-        return "last", "title"  # "met netvrouw schaden"
+        # "met netvrouw schaden"; a title before a first name and a surname: both
+        rest = [i for i in slot[1:] if doc[i].is_alpha and not interfix_at(ev, i)]
+        return ("full", "title") if len(rest) >= 2 else ("last", "title")
     k = next((j for j, i in enumerate(slot) if interfix_at(ev, i)), None)
-    if k is not None:  # the slot holds a surname after every interfix
+    if k is not None:  # a surname after it, heard or lost ("jasper de, ...")
         return ("full", "interfix") if k > 0 else ("last", "interfix")
     words = [doc[i].lower_ for i in slot if doc[i].is_alpha]
     if len(words) >= 2:
