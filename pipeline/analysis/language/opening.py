@@ -175,7 +175,8 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
     name that is no ordinary word ("els hiwer", "ijk naam iris": the trigger misheard), a
     word before "hier" or "aan de lijn" (an ordinary one after an interfix: "jaren de hand
     hier"), "met", an interfix and a word before a pause or a greeting ("met de hand,
-    goedemorgen"); a turn that ends in "met" (the name lost). Not where a
+    goedemorgen"); "mijn flam is" ("naam" misheard as a short word of its vowel); a turn that
+    ends in "met" (the name lost). Not where a
     title, a transfer or the speaker's question shows someone else is meant ("spreek ik met
     mevrouw ...?", "ik verbind u door met mevrouw Gerritsen")."""
     doc, lex = ev.doc, ev.lex
