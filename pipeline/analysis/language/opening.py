@@ -165,6 +165,15 @@ ORG_LABELS = frozenset({"DEPT", "ORG_HEAD", "MUNI"})
 NOT_NAME_LABELS = ORG_LABELS | {"LINE"}
 
 
+def _past_fillers(ev: TurnEvidence, i: int) -> int:
+    """The first token from ``i`` that is no filler and no repeated "met" ("u spreekt met eh
+    met Jeroen"): where the name after an introduction phrase starts."""
+    doc = ev.doc
+    while i < len(doc) and (doc[i].lower_ in ev.w.fillers or doc[i].lower_ in {"met", "mee"}):
+        i += 1
+    return i
+
+
 def _name_hints(ev: TurnEvidence) -> list[str]:
     """What in a turn without a readable introduction looks like one: an unambiguous
     introduction phrase followed by no organisation ("mijn naam is verhaald"), or, within three
@@ -182,9 +191,7 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
     doc, lex = ev.doc, ev.lex
     hints = []
     for span in ev.by_label.get("INTRO", []):
-        j = span.end
-        while j < len(doc) and (doc[j].lower_ in ev.w.fillers or doc[j].lower_ in {"met", "mee"}):
-            j += 1
+        j = _past_fillers(ev, span.end)
         word = doc[j].lower_ if j < len(doc) else ""
         other = j < len(doc) and (
             j in ev.org_tokens or word in ev.w.determiners or word in ev.w.languages
@@ -404,10 +411,7 @@ def guess_name(ev: TurnEvidence, hints: Sequence[str]) -> NameGuess | None:
             located.append((at, span is not None or doc[at[1] - 1].lower_ == "is"))
     fallback = None
     for at, trigger in sorted(located):  # the first in the turn ("met Hugo Koster": Hugo)
-        i = at[1] if trigger else at[0]
-        while i < len(doc) and (doc[i].lower_ in ev.w.fillers or doc[i].lower_ in {"met", "mee"}):
-            i += 1
-        slot = _slot(ev, i)
+        slot = _slot(ev, _past_fillers(ev, at[1] if trigger else at[0]))
         if not slot:
             fallback = fallback or (at, "unread")
             continue
