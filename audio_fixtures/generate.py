@@ -89,6 +89,12 @@ MANIFEST_HEADER = (
     "description",
 )
 SPEECH_RMS_DBFS = -20.0  # level of every utterance (RMS over its voiced frames)
+# a recording (fillets-ng's voice actors) ends in a reverberant decay of 0.5-1 s, about 3 dB
+# per 50 ms, that is no speech: its label ends where the level stays this far under the line's
+# peak (its audio keeps the decay). Synthetic speech ends in digital silence, so its voiced
+# span is its speech. At 45 dB the labels held 0.75 s of decay a line on average, which the
+# role error counted as caller speech missed
+RECORDING_FLOOR_DB = 30.0
 MUSIC_RMS_DBFS = -25.0
 TONE_DBFS = -16.0  # peak level of each sine in ringback / DTMF tones
 MAX_ALIGN_ERROR_S = 0.004  # a written file may lag its timeline by at most this much
@@ -525,10 +531,13 @@ def render(spec: CallSpec, tts: Tts) -> Rendered:
     t = 0  # samples
     prev: Part | None = None
 
-    def place(x: np.ndarray, role: str, idx: int, text: str = "", caller: bool = False) -> int:
-        """Put ``x`` at the current time ``t``; returns its length in samples."""
+    def place(x: np.ndarray, role: str, idx: int, text: str = "", caller: bool = False,
+              spoken: int | None = None) -> int:
+        """Put ``x`` at the current time ``t``, labelled over its first ``spoken`` samples
+        (all of it by default); returns its length in samples."""
         clips.append((t, x, caller))
-        segs.append(Seg(t / SR, (t + len(x)) / SR, role, text, idx))
+        segs.append(Seg(t / SR, (t + (len(x) if spoken is None else spoken)) / SR, role, text,
+                        idx))
         return len(x)
 
     for idx, part in enumerate(spec.parts):
@@ -552,7 +561,9 @@ def render(spec: CallSpec, tts: Tts) -> Rendered:
                 role = type(part).__name__.upper()
                 clip = getattr(part, "clip", "")
                 x = tts.clip(clip) if clip else tts.say(part.text, spec.voice_for(part))
-                t += place(x, role, idx, part.text, caller=isinstance(part, Caller))
+                spoken = voiced_span(x, floor_db=RECORDING_FLOOR_DB)[1] if clip else None
+                t += place(x, role, idx, part.text, caller=isinstance(part, Caller),
+                           spoken=spoken)
     n = t + int(rng.uniform(0.4, 0.8) * SR)
     caller = np.zeros(n, dtype=np.float32)
     line = np.zeros(n, dtype=np.float32)

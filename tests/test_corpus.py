@@ -13,6 +13,7 @@ import zlib
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import FIXTURES
 
@@ -219,6 +220,32 @@ def test_gsm_round_trip_keeps_the_labels_aligned(tmp_path):
     written = generate.write_call(rendered, tmp_path / "g.wav", tmp_path / "g.rttm",
                                   tmp_path / "g.txt", tmp_path)  # alignment checked inside
     assert written.manifest["encoding"] == "gsm"
+
+
+@pytest.mark.skipif(not shutil.which("sox"), reason="needs sox (apt-get install sox)")
+def test_a_recordings_label_ends_where_its_speech_does_not_where_its_reverb_does(tmp_path):
+    # a "recording": 1 s of a loud voiced sound, then a decay of 3 dB per 50 ms for 1 s, as
+    # fillets-ng's lines end; its audio keeps the decay, its label does not
+    t = np.arange(2 * generate.SR) / generate.SR
+    decay = np.where(t < 1.0, 1.0, 10 ** (-3.0 * (t - 1.0) / 0.05 / 20))
+    voiced = np.sign(np.sin(2 * np.pi * 150 * t)) * np.sin(2 * np.pi * 3 * t) ** 2
+    generate.write_pcm16(tmp_path / "line.wav", 0.5 * voiced * decay)
+    spec = generate.CallSpec(
+        stem="r", parts=(generate.Agent("Gemeente Breda.", intro=generate.Intro()),
+                         generate.Caller("Hallo.", clip=str(tmp_path / "line.wav")),
+                         generate.Caller("Hallo.", clip=str(tmp_path / "line.wav"))),
+        ivr_voice=generate.Voice("nl+f2"), agent_voice=generate.Voice("nl+m2"),
+        caller_voice=generate.Voice("nl+m4"))
+    tts = generate.Tts(tmp_path)
+    tts.say = lambda text, voice: np.full(generate.SR, 0.1, dtype=np.float32)  # no espeak
+    rendered = generate.render(spec, tts)
+    first, second = [s for s in rendered.segments if s.role == "CALLER"]
+    heard = len(tts.clip(str(tmp_path / "line.wav"))) / generate.SR
+    assert heard > 1.4  # the decay is in the audio, down to 45 dB under the peak
+    assert 1.0 <= first.end - first.start <= 1.6  # 30 dB of decay: half a second at most
+    assert second.start >= first.start + heard  # the next part follows the audio, decay and all
+    agent = next(s for s in rendered.segments if s.role == "AGENT")
+    assert agent.end - agent.start == pytest.approx(1.0)  # synthetic speech: all of it
 
 
 @needs_tools
