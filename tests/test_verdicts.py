@@ -115,6 +115,12 @@ def test_a_misheard_introduction_gives_a_guessed_kind_of_name_never_decided(nlp)
                         ["Goedendag, gemeente Sneek, waarmee kan ik u helpen?"],
                         ["Goedemorgen, ik heb een vraag over afval."]), nlp=nlp)
     assert plain.agent_name == "none" and plain.name_evidence == ()
+    # words the recogniser did not hear (the prompt's, say) give no kind, and say so
+    unheard = decide(call(["Welkom bij de gemeente Sneek."],
+                          ["Goedendag, mijn naam is direct, waar kan ik u mee helpen?"],
+                          ["Goedemorgen, ik heb een vraag over afval."], prob=0.01), nlp=nlp)
+    assert unheard.agent_name == "none" and unheard.name_evidence[0].text == "direct"
+    assert {"possible_name_missed", "name_not_heard"} <= set(unheard.review_reasons)
 
 
 def test_no_agent_needs_review(nlp):

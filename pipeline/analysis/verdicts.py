@@ -273,6 +273,8 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
                                     asr, f"guessed {g.category} ({g.why}): the name not read"))
             if asr is None or asr >= options.min_heard_probability:  # not the prompt's words
                 category = g.category
+            else:
+                reasons.append(ReviewReason.NAME_NOT_HEARD)
     elif agent_start is not None:
         reasons.append(ReviewReason.AGENT_OPENING_NOT_TRANSCRIBED)
     heard = _mean_probability(opening)
