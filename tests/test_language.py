@@ -578,6 +578,13 @@ def test_a_misheard_introduction_gives_the_kind_of_name_its_words_look_like(text
     assert a.name_guess is not None and a.name_guess.category == category
 
 
+def test_a_guessed_name_is_the_words_where_its_hint_stands_not_their_first_echo(nlp) -> None:
+    """A hint keeps its place: the same word earlier in the turn is not the name's."""
+    text = "Vroegen dat de trekt met trekt, maar kan ik het meehelden."
+    g = analyze_opening(text, nlp).name_guess
+    assert g is not None and g.text == "trekt" and g.start_char == text.index("met trekt") + 4
+
+
 def test_no_kind_of_name_is_guessed_without_a_hint(nlp) -> None:
     for text in ("Goedemiddag, waarmee kan ik u helpen?", "Ik verbind u door met mevrouw Gerritsen.",
                  "Goedemorgen, mijn vraag is of u mij kunt helpen.",

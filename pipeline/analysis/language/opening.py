@@ -43,6 +43,18 @@ class OpeningCues:
 
 
 @dataclass(frozen=True)
+class NameHint:
+    """Words that look like a name whose introduction was misheard, at tokens [start, end);
+    ``trigger``: the words are the introduction phrase itself ("mijn naam is", "mijn flam
+    is"), and the name is what follows them."""
+
+    text: str
+    start: int
+    end: int
+    trigger: bool = False
+
+
+@dataclass(frozen=True)
 class NameGuess:
     """The kind of name a misheard introduction most likely gave, from the shape of its words
     ("besprekt met wilse van Den Broek": full); the words are no name to report."""
@@ -61,11 +73,11 @@ def read_opening(doc: Doc, rules: IntroductionRules
     ev = turn_evidence(doc, rules)
     low = doc.text.lower()
     names = tuple(introductions(ev))
-    hints = tuple(_name_hints(ev))
+    hints = _name_hints(ev)
     cues = OpeningCues(
         organisation=_organisation(ev),
         greeting=_greeting(ev),
-        name_hints=hints,
+        name_hints=tuple(h.text for h in hints),
         caller_like=bool(ev.by_label.get("CALLER_CUE")),
         asr_hallucination=any(h in low for h in rules.words.hallucinations),
         cut_names=tuple(n.start_char for n in names if _may_be_cut(ev, n)),
@@ -174,7 +186,11 @@ def _past_fillers(ev: TurnEvidence, i: int) -> int:
     return i
 
 
-def _name_hints(ev: TurnEvidence) -> list[str]:
+def _hint(ev: TurnEvidence, start: int, end: int, trigger: bool = False) -> NameHint:
+    return NameHint(ev.doc[start:end].text, start, end, trigger)
+
+
+def _name_hints(ev: TurnEvidence) -> list[NameHint]:
     """What in a turn without a readable introduction looks like one: an unambiguous
     introduction phrase followed by no organisation ("mijn naam is verhaald"), or, within three
     words after "met", a frequent first name or surname that is no ordinary word, a capitalised
@@ -199,7 +215,7 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
             or bool(ev.labels(j) & ORG_LABELS))
         # "u heeft aan de lijn", "mijn naam is" at the turn's end: the name itself lost
         if span.id_ in STRONG_INTROS and not other:
-            hints.append(span.text)
+            hints.append(_hint(ev, span.start, span.end, trigger=True))
     for i, tok in enumerate(doc[:-1]):
         # "els hiwer", "thijs dijkstra aan de lijn" with the trigger around it misheard: a
         # frequent name that is no ordinary word, and no one else's
@@ -214,17 +230,17 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
             continue  # "goedemorgen mevrouw Bakker": the caller addressed ("met meneer X" is not)
         if set(before) & SOMEONE_ELSE_BEFORE or doc[i + 1].lower_ in {"spreken", "is", "samen"}:
             continue  # a colleague or a partner: "door naar mijn collega Dirk", "u wilt Sem spreken"
-        hints.append(tok.text)
+        hints.append(_hint(ev, i, i + 1))
     for i in range(len(doc) - 2):
         # "mijn flam is", "m'n hand is": "mijn naam is" with "naam" misheard as a short word
         # of its one vowel (a caller's "mijn vraag is" aside)
         w = doc[i + 1].lower_
         if (doc[i].lower_ in MY and doc[i + 2].lower_ == "is" and w.isalpha()
                 and 3 <= len(w) <= 5 and set(w) & VOWELS == {"a"} and w not in NOT_NAAM):
-            hints.append(doc[i:i + 3].text)
+            hints.append(_hint(ev, i, i + 3, trigger=True))
     last = next((t for t in reversed(doc) if not t.is_punct), None)
     if last is not None and last.lower_ == "met":
-        hints.append("met")  # "gemeente bergen, met": the name after it lost
+        hints.append(_hint(ev, last.i, last.i + 1))  # "gemeente bergen, met": the name lost
     for m, tok in enumerate(doc[:-2]):
         # "met meneer hzendrikns", "metp meneer hendriks": a title after "met" (or a misspelled
         # "met") and a word that no rule read as a name
@@ -236,7 +252,7 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
                 # "spreek ik met mevrouw ...?" asks; "met mevrouw bofman, waar kan ik u
                 # helpen?" offers help
                 and not (question_mark_after(doc, m + 1) and not _offer_follows(ev, m + 3))):
-            hints.append(f"{doc[m + 1].text} {nxt.text}")
+            hints.append(_hint(ev, m + 1, m + 3))
     for m, tok in enumerate(doc):
         if tok.lower_ != "met":
             continue
@@ -252,7 +268,7 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
             if (word.is_alpha and len(word) >= 3 and not ev.labels(k) & NOT_NAME_LABELS
                     and not is_blocked(ev, k)
                     and (nxt is None or nxt.is_punct or nxt.lower_ in ev.w.greetings)):
-                hints.append(doc[m + 1 : k + 1].text)
+                hints.append(_hint(ev, m + 1, k + 1))
         if "ik" in before and question_mark_after(doc, m + 1):
             continue  # "spreek ik met ...?": whom the speaker asks for, not who speaks
         # "goedemorgen, met ...", "gemeente Ede, met ...": the place of a name ("met feit")
@@ -267,7 +283,7 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
             tok = doc[i]
             if "TITLE" in ev.labels(i) and i == m + 1 and (
                     i + 1 >= len(doc) or is_blocked(ev, i + 1)):
-                hints.append(f"met {tok.text}")  # "met mevrouw" and the name lost
+                hints.append(_hint(ev, m, i + 1))  # "met mevrouw" and the name lost
             if "TITLE" in ev.labels(i) or tok.is_punct:
                 break
             n = interfix_at(ev, i)
@@ -278,7 +294,7 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
                     and not ev.labels(i + n) & NOT_NAME_LABELS)):
                 # "met Jasper van Kermere", "met van rewen" (Whisper's question mark or a lost
                 # first name does not make it someone else)
-                hints.append(" ".join(t.text for t in doc[i : i + n + 1]))
+                hints.append(_hint(ev, i, i + n + 1))
                 break
             low = tok.lower_
             if (is_blocked(ev, i) or "MUNI" in ev.labels(i) or not tok.is_alpha
@@ -296,7 +312,7 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
             if lexicon or (bare and not ev.labels(i) & NOT_NAME_LABELS):
                 # after a bare "met" any uncommon word: a name the recogniser garbled ("met
                 # larmer", "met net raps") is rarely a lexicon name
-                hints.append(tok.text)
+                hints.append(_hint(ev, i, i + 1))
                 break
     for i in range(1, len(doc)):
         # "<name> hier", "<name> aan de lijn" with the name garbled ("jaren de hand hier",
@@ -310,22 +326,12 @@ def _name_hints(ev: TurnEvidence) -> list[str]:
                 and (prev.lower_ not in lex.common_words or interfixed)
                 and not is_blocked(ev, i - 1)
                 and not ev.labels(i - 1) & NOT_NAME_LABELS):
-            hints.append(doc[i - 2 : i].text if interfixed else prev.text)
+            hints.append(_hint(ev, i - 2 if interfixed else i - 1, i))
     return hints
 
 
 # the most words read as one misheard name ("Anne Marie van der Berg" is five)
 GUESS_MAX_TOKENS = 5
-
-
-def _token_at(ev: TurnEvidence, text: str) -> tuple[int, int] | None:
-    """Token range of the first occurrence of ``text`` (a hint, as the tokens wrote it)."""
-    want = text.split()
-    words = [t.text for t in ev.doc]
-    for i in range(len(words) - len(want) + 1):
-        if words[i:i + len(want)] == want:
-            return i, i + len(want)
-    return None
 
 
 def _slot(ev: TurnEvidence, i: int) -> list[int]:
@@ -398,31 +404,24 @@ def _shape(ev: TurnEvidence, slot: list[int]) -> tuple[str, str]:
     return "first", "single_word"  # as an unknown single name is read (``_categorise``)
 
 
-def guess_name(ev: TurnEvidence, hints: Sequence[str]) -> NameGuess | None:
+def guess_name(ev: TurnEvidence, hints: Sequence[NameHint]) -> NameGuess | None:
     """The kind of name the first hint that leads to words gives; where the hints are
     introduction phrases with nothing readable after them, an unread single name."""
     doc = ev.doc
-    intros = {sp.text: sp for sp in ev.by_label.get("INTRO", [])}
-    located = []
-    for hint in dict.fromkeys(hints):
-        span = intros.get(hint)
-        at = (span.start, span.end) if span is not None else _token_at(ev, hint)
-        if at is not None:  # a phrase ("mijn flam is") is followed by the name
-            located.append((at, span is not None or doc[at[1] - 1].lower_ == "is"))
     fallback = None
-    for at, trigger in sorted(located):  # the first in the turn ("met Hugo Koster": Hugo)
-        slot = _slot(ev, _past_fillers(ev, at[1] if trigger else at[0]))
+    # the first in the turn ("met Hugo Koster": Hugo)
+    for h in sorted(set(hints), key=lambda h: (h.start, h.end)):
+        slot = _slot(ev, _past_fillers(ev, h.end if h.trigger else h.start))
         if not slot:
-            fallback = fallback or (at, "unread")
+            fallback = fallback or h
             continue
         category, why = _shape(ev, slot)
         a, b = doc[slot[0]].idx, doc[slot[-1]].idx + len(doc[slot[-1]])
         return NameGuess(category, a, b, doc.text[a:b], why)
     if fallback is None:
         return None
-    (s, e), why = fallback
-    a, b = doc[s].idx, doc[e - 1].idx + len(doc[e - 1])
-    return NameGuess("first", a, b, doc.text[a:b], why)
+    a, b = doc[fallback.start].idx, doc[fallback.end - 1].idx + len(doc[fallback.end - 1])
+    return NameGuess("first", a, b, doc.text[a:b], "unread")
 
 
 # --------------------------------------------------------------------------------------------
