@@ -58,7 +58,7 @@ class _NameParse:
     reasons: list[str]
 
 
-def _name_word(ev: TurnEvidence, tok: Token) -> tuple[bool, bool, list[str]]:
+def name_word(ev: TurnEvidence, tok: Token) -> tuple[bool, bool, list[str]]:
     """(in first-name lexicon, in surname lexicon, reasons) for a word, fuzzy when needed."""
     low = tok.lower_
     parts = [p for p in re.split(r"[-']", low) if p]
@@ -115,7 +115,7 @@ def _name_like(ev: TurnEvidence, i: int, *, strong_slot: bool, after_name: bool
         return None
     tok = ev.doc[i]
     low = tok.lower_
-    f, s, reasons = _name_word(ev, tok)
+    f, s, reasons = name_word(ev, tok)
     capital = ev.cased and tok.text[:1].isupper() and not tok.is_sent_start
     per = tok.ent_type_ == "PER"
     common = low in ev.lex.common_words
@@ -186,7 +186,7 @@ def _parse_name(ev: TurnEvidence, i: int, strong: bool,
                   and not is_blocked(ev, i + n, stop_words=False)):
                 nxt = ["lexicon_surname"]  # "van der meer" written lower case: "meer" a stop word
             surname_ok = nxt is not None and (
-                _name_word(ev, doc[i + n])[1]
+                name_word(ev, doc[i + n])[1]
                 or "not_in_lexicon" in nxt
                 or "capitalised" in nxt
                 or "surname_is_place_name" in nxt
@@ -217,7 +217,7 @@ def _surname_start(ev: TurnEvidence, given: Sequence[Token]) -> int:
         low = given[k].lower_
         if "-" in low and low.rsplit("-", 1)[1] in single_interfixes:
             return k
-        f, s, _ = _name_word(ev, given[k])
+        f, s, _ = name_word(ev, given[k])
         if s and not f and k < len(given) - 1:
             return k
     return len(given) - 1
@@ -246,11 +246,11 @@ def _categorise(
     given = p.given
     if len(given) >= 2:
         if p.titled:
-            f0, s0, _ = _name_word(ev, given[0])
+            f0, s0, _ = name_word(ev, given[0])
             if f0 and not s0:
                 return "full", text(given[:1]), text(given[1:]), conf, reasons
             return "last", None, text(given), conf, reasons
-        f_last, s_last, _ = _name_word(ev, given[-1])
+        f_last, s_last, _ = name_word(ev, given[-1])
         if f_last and not s_last:  # "Anne Marie": two first names
             reasons.append("double_first_name")
             return "first", text(given), None, conf - 0.1, reasons
@@ -259,7 +259,7 @@ def _categorise(
     tok = given[0]
     if p.titled:
         return "last", None, tok.text, conf, reasons
-    f, s, _ = _name_word(ev, tok)
+    f, s, _ = name_word(ev, tok)
     low = tok.lower_
     if f and not s:
         return "first", tok.text, None, conf, reasons

@@ -15,6 +15,7 @@ from pipeline.analysis.language.introductions import (
     interfix_at,
     introductions,
     is_blocked,
+    name_word,
 )
 from pipeline.analysis.language.notices import NoticeCandidate, best_notice
 from pipeline.analysis.language.turn import IntroductionRules, TurnEvidence, turn_evidence
@@ -379,7 +380,7 @@ def _run_together(ev: TurnEvidence, word: str) -> bool:
 
 def _shape(ev: TurnEvidence, slot: list[int]) -> tuple[str, str]:
     """(category, why) of the words of a misheard name by their shape alone."""
-    doc, lex = ev.doc, ev.lex
+    doc = ev.doc
     if "TITLE" in ev.labels(slot[0]):
         # "met netvrouw schaden"; a title before a first name and a surname: both
         rest = [i for i in slot[1:] if doc[i].is_alpha and not interfix_at(ev, i)]
@@ -387,14 +388,13 @@ def _shape(ev: TurnEvidence, slot: list[int]) -> tuple[str, str]:
     k = next((j for j, i in enumerate(slot) if interfix_at(ev, i)), None)
     if k is not None:  # a surname after it, heard or lost ("jasper de, ...")
         return ("full", "interfix") if k > 0 else ("last", "interfix")
-    words = [doc[i].lower_ for i in slot if doc[i].is_alpha]
+    words = [i for i in slot if doc[i].is_alpha]
     if len(words) >= 2:
         return "full", "two_words"
     if not words:
         return "first", "unread"
-    w = words[0]
-    near = {w} if w in lex.first_names or w in lex.surnames else set(lex.near(w))
-    first, last = bool(near & lex.first_names), bool(near & lex.surnames)
+    w = doc[words[0]].lower_
+    first, last, _ = name_word(ev, doc[words[0]])
     if first and not last:
         return "first", "lexicon_first"
     if last and not first:
