@@ -18,6 +18,9 @@ def _cues(table: Iterable[tuple[str, str]]) -> list[tuple[str, re.Pattern]]:
 
 NEG = r"(niet|geen|niets|nooit)"
 FILL = r"^\W*(?:(?:eh|uh|uhm|ehm|euh|nou|oh|o|hm|hmm|ho|wel|tja)\W+)*"  # fillers before a first "ja"/"nee"
+# the first words of a yes and of a no ("Ja, ...", "Klopt, ...", "Nee, ...")
+YES_OPENER = r"(ja|jazeker|jawel|jaja|jawohl|zeker|klopt|inderdaad|correct|yes|jep|jup)"
+NO_OPENER = r"(nee+|neen|neej|nej|nope)"
 # order matters: a hedge wins over the yes or no it hedges ("ja, ik denk het wel")
 ANSWER_CUES = _cues((
     ("unsure", r"\b(weet|wet|weten) (ik|we|wij)( \w+){0,3} (niet|geen)\b"),
@@ -36,7 +39,7 @@ ANSWER_CUES = _cues((
     # door elkaar" is a no
     ("unsure", r"^[^.?!;,]*(,[^.?!;,]*)?\b(volgens mij|misschien|waarschijnlijk|mogelijk"
                r"|zou kunnen|kan zijn|in principe|ik neem aan|ik denk|geloof ik|denk ik)\b"),
-    ("no", FILL + r"(nee+|neen|neej|nej|nope)\b(?! ?hoor,? (dat|alles|alle|het) "
+    ("no", FILL + NO_OPENER + r"\b(?! ?hoor,? (dat|alles|alle|het) "
            r"(wordt|worden) (wel )?opgenomen)"),
     ("no", r"\bnee+\W*$"),
     ("no", FILL + r"helaas\W+(niet|nee)\b"),
@@ -49,7 +52,7 @@ ANSWER_CUES = _cues((
     # "ja, zegt u het maar" only invites the caller to go on
     ("no_answer", FILL + r"ja\W+(zegt u het maar|zeg het maar|waarmee|wat kan ik|vertelt u"
                   r"|vertel|goede\w*|goeie\w*|hallo|dag|met|u spreekt|gemeente|waar kan ik)\b"),
-    ("yes", FILL + r"(ja|jazeker|jawel|jaja|jawohl|zeker|klopt|inderdaad|correct|yes|jep|jup)\b"),
+    ("yes", FILL + YES_OPENER + r"\b"),
     ("yes", r"\b(dat klopt|klopt helemaal|dat is (zo|juist|correct|waar)|jazeker|zeker weten"
             r"|dat hoorde u|zoals u (hoorde|heeft gehoord)|in het keuzemenu|dat wordt gemeld"
             r"|(wordt|worden)\b[^.?!]{0,40}\b(opgenomen|vastgelegd)"
@@ -96,8 +99,7 @@ def _classify(text: str, table: list[tuple[str, re.Pattern]]) -> Hit | None:
 
 # a reply's first word: what opens an answer to a question ("Ja, dat klopt, we nemen alle
 # gesprekken op"), never an announcement or an opening of the agent's own
-_REPLY_OPENER = re.compile(FILL + r"(ja|jazeker|jawel|nee+|neen|klopt|dat klopt|inderdaad"
-                           r"|zeker|correct)\b", re.I)
+_REPLY_OPENER = re.compile(FILL + rf"({YES_OPENER}|{NO_OPENER}|dat klopt)\b", re.I)
 
 
 def opens_with_reply(text: str) -> bool:
