@@ -67,6 +67,20 @@ def test_a_miss_goes_to_the_first_replay_that_mends_it():
     assert a["n_replayed"] == 1
 
 
+def test_the_replays_are_scored_per_family_too():
+    """A target "with the reference text" is read on the held-back family alone."""
+    labels = [{**LABEL, "family": "tune"}, {**LABEL, "file": "b.wav", "family": "held"}]
+    results = {"a.wav": _row(), "b.wav": _row(file="b.wav", notice_before_agent="no")}
+    replays = {"a.wav": {"reference_text": _row(), "reference_text_and_roles": _row()},
+               "b.wav": {"reference_text": _row(file="b.wav", notice_before_agent="no"),
+                         "reference_text_and_roles": _row(file="b.wav")}}
+    a = attribute_misses(labels, results, replays)
+    fam = a["reference_text"]["slices"]["family"]
+    assert fam["tune"]["notice_before_agent_f1"] == 1.0
+    assert fam["held"]["notice_before_agent_f1"] == 0.0 and fam["held"]["n"] == 1
+    assert a["reference_text_and_roles"]["slices"]["family"]["held"]["notice_before_agent_f1"] == 1.0
+
+
 def test_calls_that_are_right_or_failed_have_no_cause():
     replays = {"a.wav": {"reference_text": _row(), "reference_text_and_roles": _row()}}
     assert attribute_misses([LABEL], {"a.wav": _row()}, replays)["per_call"] == {}

@@ -448,10 +448,14 @@ def attribute_misses(labels: list[dict[str, str]], results: dict[str, dict[str, 
         if causes:
             per_call[lab["file"]] = causes
     replayed = [lab for lab in labels if lab["file"] in replays]
-    metrics = {
-        kind: compute_metrics(replayed, {f: r[kind] for f, r in replays.items()})[0]
-        for kind in REPLAY_KINDS
-    }
+    metrics = {}
+    for kind in REPLAY_KINDS:
+        rows = {f: r[kind] for f, r in replays.items()}
+        metrics[kind], _ = compute_metrics(replayed, rows)
+        # per family, shape and channel: a target "with the reference text" is read on the
+        # held-back family alone
+        if slices := slice_metrics(replayed, rows):
+            metrics[kind]["slices"] = slices
     # the decisions about recording talk with the reference text: what the rules reach when
     # the recogniser hears every word (the question found, the answer read)
     dialogue = {kind: dialogue_metrics(replayed, {f: r[kind] for f, r in replays.items()})
