@@ -16,7 +16,15 @@ from pipeline.analysis.agent_model import (
     ModelError,
     agent_start_model,
 )
-from training.roles_train import CallExamples, accuracy, choose, cross_validate, decide, fit
+from training.roles_train import (
+    THRESHOLDS,
+    CallExamples,
+    accuracy,
+    choose,
+    cross_validate,
+    decide,
+    fit,
+)
 
 
 def test_the_rules_model_takes_a_score_of_1_5_as_before():
@@ -85,6 +93,20 @@ def test_cross_validation_leaves_each_family_out_and_picks_a_setting():
     assert set(cv["1.0"]) == {"a", "b", "c"}
     c, threshold, acc = choose(cv)
     assert acc == 1.0 and 0.2 <= threshold <= 0.9
+
+
+def test_a_sure_wrong_start_costs_more_than_a_miss_when_the_setting_is_chosen():
+    """Of two settings, one more call right does not buy twice the wrong starts that are sure
+    enough to skip review."""
+    cell = {"accuracy": 0.0, "sure_wrong": 0.0}
+    cv = {c: {f: {str(t): dict(cell) for t in THRESHOLDS} for f in ("a", "b")}
+          for c in ("1.0", "3.0")}
+    for f in ("a", "b"):
+        cv["1.0"][f]["0.35"] = {"accuracy": 0.85, "sure_wrong": 0.01}
+        cv["3.0"][f]["0.3"] = {"accuracy": 0.86, "sure_wrong": 0.03}
+    assert choose(cv) == (1.0, 0.35, 0.85)
+    cv["3.0"]["a"]["0.3"]["sure_wrong"] = cv["3.0"]["b"]["0.3"]["sure_wrong"] = 0.01
+    assert choose(cv) == (3.0, 0.3, 0.86)
 
 
 def test_the_shipped_model_was_trained_without_the_held_back_family():

@@ -17,6 +17,7 @@ from pipeline.analysis.roles import (
     greeting_wording,
     ivr_wording,
     read_rttm,
+    transfer_wording,
     voice_change_spans,
     voice_spans,
 )
@@ -88,6 +89,27 @@ def test_agent_starts_after_hold_music_with_a_new_voice():
 def test_agent_found_from_wording_and_order_without_diarization():
     tl = assign_roles(45.0, IVR_EVENTS, transcript(*IVR_CALL))
     assert tl.agent_start_s == pytest.approx(30.0)
+
+
+def test_the_agent_who_hands_the_call_on_is_the_agent_start_not_the_colleague():
+    """One voice for everyone (mono, alike voices): a queue, the agent's garbled greeting and
+    "ik verbind u door met mijn collega", more hold music, the colleague. The pick-up after the
+    last hold is the colleague's; the agent's first words are before the transfer."""
+    segs = [seg(1.0, 5.0, "Welkom bij de gemeente Zwolle."),
+            seg(5.5, 9.0, "Op dit moment zijn al onze medewerkers in gesprek."),
+            seg(20.2, 22.0, "gemeente, goede middag."),
+            seg(22.8, 26.0, "Ik heb een vraag over een vergunning."),
+            seg(26.6, 30.0, "Daarvoor verbind ik u door met mijn collega Jan."),
+            seg(46.0, 49.0, "Met Jan Bakker, goedemiddag."),
+            seg(49.8, 52.0, "Ik heb een vraag over een vergunning.")]
+    turns = [SpeakerTurn(s.start, s.end, "SPEAKER_00") for s in segs]
+    events = [Event(9.5, 20.0, "music"), Event(30.5, 45.5, "music")]
+    tl = assign_roles(53.0, events, transcript(*segs), turns)
+    marked = {c.utterance.start for c in tl.candidates if c.features.get("transfer_follows")}
+    assert 20.2 in marked and not marked & {1.0, 5.5, 46.0, 49.8}
+    assert tl.agent_start_s == pytest.approx(20.2)
+    assert transfer_wording("Ik zet u even door naar burgerzaken.")
+    assert not transfer_wording("U wordt doorverbonden met een medewerker.")  # the system's
 
 
 def test_call_without_ivr_agent_answers_after_ringback():

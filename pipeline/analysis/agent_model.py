@@ -53,6 +53,7 @@ AGENT_FEATURES: tuple[str, ...] = (
     "opens_answered_turn",  # stereo: first words of the stretch the caller's first reply answers
     "opens_answered_turn_mono",  # the same in a mono call, the reply told by diarization only
     "before_answered_turn",  # stereo: before that stretch (the phone system, as a rule)
+    "transfer_follows",  # its voice hands the call to a colleague before the next hold
 )
 
 # the hand-set score of the first callcheck releases: a candidate scoring 1.5 or more was the

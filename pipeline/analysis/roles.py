@@ -216,6 +216,19 @@ def announcement_wording(text: str, min_ratio: float = 0.8) -> list[str]:
     return hits
 
 
+# an agent handing the call on, in the first person ("daarvoor verbind ik u door met mijn
+# collega", "ik zet u even door"); a phone system's "u wordt doorverbonden" is passive
+TRANSFER_RE = re.compile(
+    r"\b((mijn|m n|mn|men) collega|ik (verbind|zet|schakel)\w* (u|je|jou) (\w+ )?door"
+    r"|(verbind|zet|schakel)\w* ik (u|je|jou) (\w+ )?door)")
+
+
+@functools.lru_cache(maxsize=4096)
+def transfer_wording(text: str) -> bool:
+    """Whether ``text`` has an agent's own words for handing the call to a colleague."""
+    return bool(TRANSFER_RE.search(normalise_text(text)))
+
+
 @functools.lru_cache(maxsize=4096)
 def caller_wording(text: str) -> tuple[str, ...]:
     """Caller phrases in ``text``, matched exactly (word for word): fuzzy matches of such
@@ -442,6 +455,15 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
         return bool(greeting_wording(answer, options.fuzzy_ratio)) or any(
             t in GREETINGS_IN_FULL for t in _tokens(answer))
 
+    def transfers_before_hold(k: int, u: Utterance) -> bool:
+        """``u``'s voice, or ``u`` itself, says it hands the call on (first person) before the
+        next hold music or key press, within 30 s: the agent's words before a transfer, never
+        a queue message between two stretches of music."""
+        nxt_hold = min((h for h in holds if h > u.start), default=None)
+        return nxt_hold is not None and any(
+            w.start < nxt_hold and w.start - u.start <= 30.0 and not _other_voice(w, u)
+            and transfer_wording(w.text) for w in line[k:])
+
     def leads_to_hold(u: Utterance) -> bool:
         # the recogniser often lets a segment run a little into the music that follows it
         return any(u.start < h and h - u.end <= options.menu_window_s for h in holds)
@@ -577,6 +599,9 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
         if answered_after_monologue(u):
             f["long_run_before_answer"] = 1.0
             reasons.append("long_run_before_answer")
+        if transfers_before_hold(k, u):
+            f["transfer_follows"] = 1.0
+            reasons.append("transfer_follows")
         candidates.append(AgentCandidate(u, 0.0, tuple(reasons), f))
         seen_speakers.add(u.speaker)
     model = agent_start_model(options.agent_start_model)
