@@ -135,13 +135,18 @@ def chosen(model: AgentStartModel, call: CallExamples, threshold: float
                  and not any(f.get(k) for k in NEVER_AGENT)), None)
 
 
-def decide(model: AgentStartModel, call: CallExamples, threshold: float) -> bool:
-    """Whether the first candidate at or above ``threshold`` is right (or, in a call without
-    an agent, that no candidate reaches it)."""
-    pick = chosen(model, call, threshold)
+def _right(call: CallExamples, pick: tuple[float, float] | None) -> bool:
+    """Whether ``pick`` (from :func:`chosen`) is the agent start within 1 s, or None in a call
+    without an agent."""
     if call.agent_start_s is None:
         return pick is None
     return pick is not None and abs(pick[0] - call.agent_start_s) <= 1.0
+
+
+def decide(model: AgentStartModel, call: CallExamples, threshold: float) -> bool:
+    """Whether the first candidate at or above ``threshold`` is right (or, in a call without
+    an agent, that no candidate reaches it)."""
+    return _right(call, chosen(model, call, threshold))
 
 
 def accuracy(model: AgentStartModel, calls: list[CallExamples], threshold: float) -> float:
@@ -153,7 +158,7 @@ def sure_wrong(model: AgentStartModel, calls: list[CallExamples], threshold: flo
     review (probability at least the verdicts' ``min_agent_start_confidence``)."""
     sure = VerdictOptions().min_agent_start_confidence
     bad = sum(1 for c in calls if (pick := chosen(model, c, threshold)) is not None
-              and pick[1] >= sure and not decide(model, c, threshold))
+              and pick[1] >= sure and not _right(c, pick))
     return bad / len(calls) if calls else 0.0
 
 
