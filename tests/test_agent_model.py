@@ -116,3 +116,38 @@ def test_the_shipped_model_was_trained_without_the_held_back_family():
     assert model.name == "learned" and model.sha256
     assert "held-back" not in model.meta["families"] and len(model.meta["families"]) >= 2
     assert 0.0 < model.threshold < 1.0
+
+
+def test_training_judges_a_candidate_by_the_start_the_pipeline_reports():
+    """Whisper's first word comes 1.4 s after the agent's voice starts (after hold music): the
+    replay gives that candidate its voice onset, so a right pick is not taken for a miss."""
+    import numpy as np
+
+    from pipeline.analysis.audio import Audio
+    from pipeline.analysis.config import PipelineConfig
+    from training.roles_train import replay_candidates
+
+    def seg(start, end, text):
+        words = text.split()
+        step = (end - start) / len(words)
+        return {"start": start, "end": end, "text": text,
+                "words": [{"start": start + k * step, "end": start + (k + 1) * step,
+                           "text": w, "probability": 0.9} for k, w in enumerate(words)]}
+
+    result = {
+        "events": [{"start": 6.0, "end": 15.0, "kind": "music", "label": "",
+                    "confidence": 0.9, "parts": []}],
+        "speaker_turns": [{"start": 0.5, "end": 5.5, "speaker": "SPEAKER_00", "channel": None},
+                          {"start": 15.2, "end": 19.0, "speaker": "SPEAKER_01", "channel": None},
+                          {"start": 19.6, "end": 22.0, "speaker": "SPEAKER_00", "channel": None}],
+        "transcript": {"segments": [
+            seg(0.5, 5.5, "Welkom bij de gemeente, een moment geduld alstublieft."),
+            seg(16.6, 19.0, "met Anna Jansen, waarmee kan ik u helpen?"),
+            seg(19.6, 22.0, "Ja hallo, ik heb een vraag over afval.")],
+            "language": "nl", "duration_s": 23.0},
+    }
+    audio = Audio(np.zeros((1, 23 * 16000), dtype=np.float32), 16000, None)
+    options = PipelineConfig().roles
+    starts = {c.utterance.start: start for start, c in replay_candidates(result, audio, options)}
+    assert starts[16.6] == pytest.approx(15.2)  # the agent's voice, not its first word heard
+    assert starts[0.5] == 0.5 and starts[19.6] == 19.6

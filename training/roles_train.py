@@ -32,7 +32,7 @@ from pipeline.analysis.agent_model import AGENT_FEATURES, RULES, AgentStartModel
 from pipeline.analysis.analyze import SpeakerTurn, nonspeech_levels
 from pipeline.analysis.audio import AudioError, load_audio
 from pipeline.analysis.config import PipelineConfig
-from pipeline.analysis.roles import assign_roles
+from pipeline.analysis.roles import AgentCandidate, assign_roles, voice_onset
 from pipeline.analysis.verdicts import VerdictOptions
 from pipeline.types import Event, ModelInfo, Segment, Transcript, Word
 
@@ -75,14 +75,19 @@ def transcript_from_dict(d: dict) -> Transcript:
                       ModelInfo("replayed", None, "replayed"))
 
 
-def replay_candidates(result: dict, audio, role_options) -> tuple:
-    """The role stage's candidates for one analysed call (its JSON and loaded audio)."""
+def replay_candidates(result: dict, audio, role_options) -> list[tuple[float, AgentCandidate]]:
+    """The role stage's candidates for one analysed call (its JSON and loaded audio), each
+    with the start the pipeline reports when it is chosen: its voice's onset
+    (:func:`~pipeline.analysis.roles.voice_onset`), as Whisper's first word often comes late
+    after hold music. Judged on the utterance's own start, a right pick read as a miss."""
 
     events = [Event(**e) for e in result["events"]]
     turns = [SpeakerTurn(**t) for t in result["speaker_turns"]]
     tl = assign_roles(audio.duration, events, transcript_from_dict(result["transcript"]),
                       turns, role_options, nonspeech_levels(audio, events))
-    return tl.candidates
+    line = [c.utterance for c in tl.candidates]  # one candidate per line utterance
+    return [(voice_onset(c.utterance, line, turns, events, role_options), c)
+            for c in tl.candidates]
 
 
 def load_calls(analysed: Path, corpus: Path, labels: list[dict[str, str]],
@@ -104,7 +109,7 @@ def load_calls(analysed: Path, corpus: Path, labels: list[dict[str, str]],
         cands = replay_candidates(result, audio, role_options)
         start = float(lab["agent_start_s"]) if lab.get("agent_start_s") else None
         calls.append(CallExamples(lab["file"], lab.get("family", ""), start,
-                                  tuple((c.utterance.start, dict(c.features)) for c in cands)))
+                                  tuple((start, dict(c.features)) for start, c in cands)))
     return calls
 
 
