@@ -151,3 +151,15 @@ def test_training_judges_a_candidate_by_the_start_the_pipeline_reports():
     starts = {c.utterance.start: start for start, c in replay_candidates(result, audio, options)}
     assert starts[16.6] == pytest.approx(15.2)  # the agent's voice, not its first word heard
     assert starts[0.5] == 0.5 and starts[19.6] == 19.6
+
+
+def test_the_review_curve_counts_starts_decided_and_wrong_per_level():
+    from training.roles_train import review_curve
+
+    # one call per family whose greeting comes long before its labelled start: a wrong pick
+    wrong = [_call(f"{fam}w", fam, 40.0, (5.0, GREET)) for fam in ("a", "b", "c")]
+    curve = review_curve(_calls() + wrong, 1.0, 0.5, levels=(0.0, 0.5, 1.0))
+    assert set(curve) == {"0.0", "0.5", "1.0"}
+    decided = [curve[k]["decided"] for k in ("0.0", "0.5", "1.0")]
+    assert decided[0] >= decided[1] >= decided[2] == 0  # stricter: fewer decided
+    assert curve["0.0"]["wrong"] == 3 and all(v["wrong"] <= v["decided"] for v in curve.values())

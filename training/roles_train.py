@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 NEVER_AGENT = PipelineConfig().roles.never_agent  # never the start, as the role stage decides
 THRESHOLDS = tuple(round(0.05 * k, 2) for k in range(4, 19))  # 0.20 .. 0.90
 C_VALUES = (0.1, 0.3, 1.0, 3.0)
+REVIEW_LEVELS = (0.8, 0.9, 0.93, 0.95, 0.97, 0.99)  # review thresholds the curve is read at
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,21 @@ def cross_validate(calls: list[CallExamples]) -> dict:
     return table
 
 
+def review_curve(calls: list[CallExamples], c: float, threshold: float,
+                 levels: tuple[float, ...] = REVIEW_LEVELS) -> dict[str, dict[str, int]]:
+    """Leave-one-family-out, at each review level: how many starts would be decided without
+    review (probability at least the level) and how many of those are wrong, so the verdicts'
+    ``min_agent_start_confidence`` can be chosen by coverage beside risk."""
+    picks = []
+    for held in sorted({x.family for x in calls}):
+        model = fit([x for x in calls if x.family != held], c)
+        picks += [(pick, _right(x, pick)) for x in calls if x.family == held
+                  for pick in (chosen(model, x, threshold),)]
+    return {str(level): {"decided": sum(1 for p, _ in picks if p and p[1] >= level),
+                         "wrong": sum(1 for p, ok in picks if p and p[1] >= level and not ok)}
+            for level in levels}
+
+
 def choose(cv: dict) -> tuple[float, float, float]:
     """(C, threshold, mean accuracy over the left-out families) of the best setting. A wrong
     start decided without review counts as two misses (a confident wrong verdict is the worst
@@ -237,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
                                 for f in cv[str(c)]},
         "sure_wrong_left_out": round(sum(cv[str(c)][f][str(threshold)]["sure_wrong"]
                                          for f in cv[str(c)]) / len(cv[str(c)]), 4),
+        "left_out_review_curve": review_curve(calls, c, threshold),
         "rules_accuracy_same_calls": round(accuracy(RULES, calls, RULES.threshold), 4),
         "learned_accuracy_training_calls": round(accuracy(model, calls, threshold), 4),
     }
