@@ -361,18 +361,20 @@ class Tts:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self._cache: dict[tuple[str, Voice], np.ndarray] = {}
-        self._clips: dict[str, np.ndarray] = {}
+        self._clips: dict[str, tuple[np.ndarray, int]] = {}
 
-    def clip(self, path: str) -> np.ndarray:
+    def clip(self, path: str) -> tuple[np.ndarray, int]:
         """A recording (any format sox reads) as :meth:`say` returns speech: 16 kHz mono,
-        trimmed to its voiced span, level-normalised."""
+        trimmed to its voiced span, level-normalised; with the sample where its speech ends
+        and its reverberant tail begins (:data:`RECORDING_FLOOR_DB`), for the labels."""
         if path not in self._clips:
             res = self.workdir / "clip_16k.wav"
             _run(["sox", "-R", "-D", path, "-r", str(SR), "-c", "1", "-b", "16", str(res)])
             x = read_pcm16(res)[:, 0]
             on, off = voiced_span(x)
             x = x[on:off]
-            self._clips[path] = (x * _gain_to(x, SPEECH_RMS_DBFS)).astype(np.float32)
+            x = (x * _gain_to(x, SPEECH_RMS_DBFS)).astype(np.float32)
+            self._clips[path] = (x, voiced_span(x, floor_db=RECORDING_FLOOR_DB)[1])
         return self._clips[path]
 
     def say(self, text: str, voice: Voice) -> np.ndarray:
@@ -560,8 +562,8 @@ def render(spec: CallSpec, tts: Tts) -> Rendered:
             case Ivr() | Agent() | Caller():
                 role = type(part).__name__.upper()
                 clip = getattr(part, "clip", "")
-                x = tts.clip(clip) if clip else tts.say(part.text, spec.voice_for(part))
-                spoken = voiced_span(x, floor_db=RECORDING_FLOOR_DB)[1] if clip else None
+                x, spoken = (tts.clip(clip) if clip
+                             else (tts.say(part.text, spec.voice_for(part)), None))
                 t += place(x, role, idx, part.text, caller=isinstance(part, Caller),
                            spoken=spoken)
     n = t + int(rng.uniform(0.4, 0.8) * SR)
