@@ -112,6 +112,19 @@ def test_the_agent_who_hands_the_call_on_is_the_agent_start_not_the_colleague():
     assert not transfer_wording("U wordt doorverbonden met een medewerker.")  # the system's
 
 
+def test_a_phone_system_that_hands_on_in_the_first_person_is_still_the_phone_system():
+    """An IVR that says "ik verbind u door" marks its own words as a transfer's; the hold
+    music it leads into keeps it from being the agent start (one voice for all, mono)."""
+    segs = [seg(1.0, 6.0, "Welkom bij de gemeente Zwolle. Ik verbind u door met een medewerker."),
+            seg(16.2, 19.0, "Gemeente Zwolle, goedemiddag, met Anna."),
+            seg(19.8, 23.0, "Ja hallo, ik heb een vraag over een vergunning.")]
+    turns = [SpeakerTurn(s.start, s.end, "SPEAKER_00") for s in segs]
+    tl = assign_roles(24.0, [Event(6.5, 16.0, "music")], transcript(*segs), turns)
+    ivr = tl.candidates[0]
+    assert ivr.features.get("transfer_follows") and ivr.score < 0.1
+    assert tl.agent_start_s == pytest.approx(16.2)
+
+
 def test_call_without_ivr_agent_answers_after_ringback():
     segs = [seg(5.2, 8.0, "Met Joost, goedemiddag."), seg(9.0, 12.0, "Hallo, ik bel over afval.")]
     turns = [SpeakerTurn(5.2, 8.0, "A"), SpeakerTurn(9.0, 12.0, "B")]
