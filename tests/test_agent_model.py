@@ -109,6 +109,18 @@ def test_a_sure_wrong_start_costs_more_than_a_miss_when_the_setting_is_chosen():
     assert choose(cv) == (3.0, 0.3, 0.86)
 
 
+def test_of_two_equally_right_and_safe_settings_the_one_deciding_more_is_chosen():
+    cell = {"accuracy": 0.0, "sure_wrong": 0.0, "decided": 0.0}
+    cv = {c: {f: {str(t): dict(cell) for t in THRESHOLDS} for f in ("a", "b")}
+          for c in ("0.3", "1.0")}
+    for f in ("a", "b"):
+        cv["0.3"][f]["0.4"] = {"accuracy": 0.86, "sure_wrong": 0.01, "decided": 0.15}
+        cv["1.0"][f]["0.4"] = {"accuracy": 0.86, "sure_wrong": 0.01, "decided": 0.30}
+    assert choose(cv) == (1.0, 0.4, 0.86)
+    cv["1.0"]["a"]["0.4"]["decided"] = cv["1.0"]["b"]["0.4"]["decided"] = 0.10
+    assert choose(cv) == (0.3, 0.4, 0.86)
+
+
 def test_the_shipped_model_was_trained_without_the_held_back_family():
     if not DEFAULT_MODEL.exists():
         pytest.fail(f"{DEFAULT_MODEL} is missing: train it with python -m training.roles_train")

@@ -383,3 +383,42 @@ def test_the_search_past_the_opening_decodes_with_its_own_beam_width(nlp):
     opening_end = searched.calls[-1][1]
     assert all(a >= opening_end for a, _, _ in searched.beam_calls)
     assert searched.beam_calls[-1][1] == pytest.approx(30.0 + opts.question_search_s)
+
+
+def test_a_callers_wordless_hallo_at_the_pick_up_is_heard_and_listed(nlp):
+    """Ringback, half a second of speech Whisper wrote nothing for, then the agent: with a
+    scorer that hears "hallo?" there, the call-out is among the segments, listed in the
+    transcript's options, and the agent start is the answer, not the blip."""
+    from test_callouts import FakeScorer
+
+    script = [(8.0, "S0", "gemeente Ede met Sanne Jansen waarmee kan ik u helpen"),
+              (13.0, "S1", "ja ik heb een vraag over mijn paspoort")]
+
+    class Diarizer(ScriptedDiarizer):
+        def __call__(self, mono, sample_rate=SR):
+            turns = [SimpleNamespace(start=7.0, end=7.5, speaker="S0"),
+                     *super().__call__(mono, sample_rate).turns]
+            return SimpleNamespace(turns=turns)
+
+    class Transcriber(ScriptedTranscriber):
+        def __init__(self, scorer):
+            super().__init__(script)
+            self._scorer = scorer
+
+        def scorer(self):
+            return self._scorer
+
+    config = replace(PipelineConfig(), analysis=replace(PipelineConfig().analysis,
+                                                        question_search_s=0.0))
+    results = []
+    for scorer in (FakeScorer(-2.0, -6.0), None):
+        analyzer = CallAnalyzer(config, transcriber=Transcriber(scorer),
+                                diarizer=Diarizer(script=script), nlp=nlp,
+                                events=lambda *a: [Event(0.0, 6.0, "ringback")])
+        results.append(analyzer.analyze_audio(_audio(), "hallo.wav"))
+    heard, unheard = results
+    assert heard.transcript.options["call_outs_heard"] == [[7.0, 7.5, "Hallo?"]]
+    assert [s.text for s in heard.transcript.segments][0] == "Hallo?"
+    assert heard.timeline.agent_start_s == pytest.approx(8.0)
+    assert "call_outs_heard" not in unheard.transcript.options
+    assert unheard.timeline.agent_start_s == pytest.approx(7.0)

@@ -240,8 +240,10 @@ def test_a_recordings_label_ends_where_its_speech_does_not_where_its_reverb_does
     tts.say = lambda text, voice: np.full(generate.SR, 0.1, dtype=np.float32)  # no espeak
     rendered = generate.render(spec, tts)
     first, second = [s for s in rendered.segments if s.role == "CALLER"]
-    heard = len(tts.clip(str(tmp_path / "line.wav"))) / generate.SR
+    audio, spoken = tts.clip(str(tmp_path / "line.wav"))
+    heard = len(audio) / generate.SR
     assert heard > 1.4  # the decay is in the audio, down to 45 dB under the peak
+    assert spoken / generate.SR == pytest.approx(first.end - first.start, abs=0.01)
     assert 1.0 <= first.end - first.start <= 1.6  # 30 dB of decay: half a second at most
     assert second.start >= first.start + heard  # the next part follows the audio, decay and all
     agent = next(s for s in rendered.segments if s.role == "AGENT")

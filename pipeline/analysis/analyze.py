@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -26,6 +26,7 @@ from pipeline import __version__
 from pipeline.analysis import dialogue, dialogue_model
 from pipeline.analysis.agent_model import agent_start_model
 from pipeline.analysis.audio import Audio, AudioError, load_audio, rms_dbfs
+from pipeline.analysis.callouts import heard_call_outs
 from pipeline.analysis.config import AnalysisOptions, PipelineConfig  # noqa: F401  (AnalysisOptions: its home was here)
 from pipeline.analysis.diarize import Diarizer
 from pipeline.analysis.events import detect_events, subtract_spans
@@ -238,6 +239,7 @@ class CallAnalyzer:
         diarized_until = 0.0
         segments: list[Segment] = []
         dropped: list[Segment] = []
+        heard: list[Segment] = []  # callers' call-outs found in the audio
         start, target, forward = 0.0, opts.window_s, False
         pool = ThreadPoolExecutor(1, "diarize") if opts.parallel_diarization else None
         try:
@@ -261,8 +263,12 @@ class CallAnalyzer:
                     organisation=organisation, skip=skip)
                 if pending is not None:
                     speaker_turns = pending.result()  # a diarization error is raised here
+                if mono is not None and audio.channels == 1:
+                    part = self._with_call_outs(part, segments, heard, mono,
+                                                audio.sample_rate, events, speaker_turns)
                 transcript, timeline = self._opening_step(
-                    part, segments, dropped, end, duration, events, speaker_turns, levels)
+                    part, segments, dropped, end, duration, events, speaker_turns, levels,
+                    heard)
                 agent = timeline.agent_start_s
                 done_opening = agent is not None and agent + opts.after_agent_s <= end
                 if end >= limit or (done_opening and not opts.full_transcript):
@@ -417,7 +423,9 @@ class CallAnalyzer:
         part = self.transcriber.transcribe(audio.samples, audio.sample_rate, start=a, end=b,
                                            organisation=organisation, skip=skip,
                                            beam_size=opts.opening_beam_size)
-        outside = [s for s in transcript.segments if s.start < a or s.start >= b]
+        heard = {tuple(h) for h in transcript.options.get("call_outs_heard", ())}  # kept
+        outside = [s for s in transcript.segments
+                   if s.start < a or s.start >= b or (s.start, s.end, s.text) in heard]
         dropped = [s for s in transcript.dropped if s.start < a or s.start >= b]
         segments = sorted([*outside, *part.segments],
                           key=lambda s: (s.start, s.channel if s.channel is not None else -1))
@@ -430,15 +438,33 @@ class CallAnalyzer:
                                      self.config.roles, levels)
         return transcript, timeline
 
+    def _with_call_outs(self, part: Transcript, segments: list[Segment], heard: list[Segment],
+                        mono: np.ndarray, sample_rate: int, events: list[Event],
+                        speaker_turns) -> Transcript:
+        """``part`` with the callers' "hallo?" at a pick-up that Whisper wrote no words for,
+        where the audio says so (:func:`~pipeline.analysis.callouts.heard_call_outs`); each
+        is also added to ``heard``."""
+        scorer = getattr(self.transcriber, "scorer", lambda: None)()
+        found = heard_call_outs(mono, sample_rate, events, [*segments, *part.segments],
+                                speaker_turns, scorer, self.config.roles)
+        if not found:
+            return part
+        heard.extend(found)
+        return replace(part, segments=tuple(sorted([*part.segments, *found],
+                                                   key=lambda s: (s.start, s.end))))
+
     def _opening_step(self, part: Transcript, segments: list[Segment], dropped: list[Segment],
                       end: float, duration: float, events: list[Event], speaker_turns,
-                      levels) -> tuple[Transcript, RoleTimeline]:
-        """Add one transcribed stretch and label the call so far."""
+                      levels, heard: Sequence[Segment] = ()) -> tuple[Transcript, RoleTimeline]:
+        """Add one transcribed stretch and label the call so far (``heard``: the call-outs
+        found in the audio so far, already among the segments, listed in the options)."""
         segments.extend(part.segments)
         dropped.extend(part.dropped)
+        heard = [[s.start, s.end, s.text] for s in heard]
         transcript = Transcript(
             segments=tuple(segments), language=part.language, duration_s=round(end, 3),
-            model=part.model, options={**part.options, "start_s": 0.0, "end_s": end},
+            model=part.model, options={**part.options, "start_s": 0.0, "end_s": end,
+                                       **({"call_outs_heard": heard} if heard else {})},
             dropped=tuple(dropped))
         timeline = self.assign_roles(duration, events, transcript, speaker_turns,
                                      self.config.roles, levels)

@@ -107,6 +107,13 @@ class RoleOptions:
     # greeting wording, is a caller's "hallo?" before the agent's greeting (feature
     # short_before_greeting)
     short_call_max_s: float = 2.5
+    # a wordless stretch of speech this long (mono, within pickup_window_s of a pick-up) is
+    # scored as a call-out against the starts of an opening (pipeline.analysis.callouts); a
+    # call-out likelier by callout_check_margin (log-probability) is written as one (0: off)
+    callout_check_min_s: float = 0.25
+    callout_check_max_s: float = 1.2
+    callout_check_margin: float = 2.0
+    callout_check_pad_s: float = 0.15  # audio around the stretch the texts are scored on
     # a segment that opens with call-outs only ("hallo?", "ja, hallo") and then pauses at
     # least this long is split there: the recogniser joins a caller's "hallo?" at pick-up to
     # the agent's greeting that follows it, and the diarization gives so short a turn to the
@@ -450,6 +457,12 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
         nxt = next((w for w in line[k + 1:] if w.start >= u.end - 0.1), None)
         if nxt is None or nxt.start - u.end > 2.0 or nxt.end - nxt.start <= u.end - u.start:
             return False
+        # call-outs alone ("hallo?", "ja, hallo?"; not a lone "ja", which often starts a
+        # misheard opening) as the first words after a pick-up are the caller's: an agent
+        # opens with a greeting, so the answer's words, often misheard, need not show one
+        if (all(w in CALL_OUTS for w in words) and not set(words) <= {"ja"}
+                and any(0.0 <= u.start - p <= options.pickup_window_s for p in pickups)):
+            return True
         answer = f"{nxt.text} {rest_of_turn(nxt)}"
         # "gemeente Tanden, met ..., goedemiddag": the greeting word may close the opening
         return bool(greeting_wording(answer, options.fuzzy_ratio)) or any(

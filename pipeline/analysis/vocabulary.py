@@ -53,6 +53,11 @@ GREETINGS_IN_TWO_WORDS = _phrases(
 GREETING_WORDS: tuple[str, ...] = (*GREETINGS_IN_FULL, *GREETINGS_INFORMAL, *GREETINGS_SHORT)
 # what a caller says into a line that was picked up in silence ("hallo?", "ja, hallo?")
 CALL_OUTS: tuple[str, ...] = ("hallo", "ja", "hoi", "hai", "he", "hee", "allo", "halo")
+# a call-out and the starts of an opening, scored on a short wordless stretch of speech after a
+# pick-up (pipeline.analysis.callouts): the texts callers and agents use, not one phrasing's
+CALL_OUT_TEXTS: tuple[str, ...] = ("Hallo?", "Ja, hallo?")
+OPENING_STARTS: tuple[str, ...] = ("Goedemiddag", "Goedemorgen", "Goedendag", "Goedenavond",
+                                   "Gemeente", "Met", "Welkom")
 # words of an introduction: a call-out followed by one of them is an answer ("hallo, met
 # Joost"), not a caller's "hallo?" (the role stage)
 INTRO_WORDS = frozenset(("met", "spreekt", "naam", "hier", "gemeente"))
