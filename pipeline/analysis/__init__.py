@@ -6,6 +6,7 @@ Modules, in the order a call goes through them:
 * ``events``     tones, ringback, DTMF, music, speech regions (signal processing, no model);
 * ``diarize``    who speaks when (pyannote.audio with CAM++ embeddings, ``campplus``);
 * ``transcribe`` Whisper through faster-whisper, windows, prompts, the opening's beam;
+* ``callouts``   a caller's wordless "hallo?" at the pick-up, heard with the scorer;
 * ``roles``      IVR / hold / agent / caller, with the learned agent start (``agent_model``);
 * ``language``   the spaCy stage: NER, recording notices, introductions;
 * ``names``      a near-miss name checked against the audio before it is snapped;
