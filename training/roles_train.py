@@ -110,7 +110,7 @@ def load_calls(analysed: Path, corpus: Path, labels: list[dict[str, str]],
         cands = replay_candidates(result, audio, role_options)
         start = float(lab["agent_start_s"]) if lab.get("agent_start_s") else None
         calls.append(CallExamples(lab["file"], lab.get("family", ""), start,
-                                  tuple((start, dict(c.features)) for start, c in cands)))
+                                  tuple((onset, dict(c.features)) for onset, c in cands)))
     return calls
 
 
@@ -159,21 +159,22 @@ def accuracy(model: AgentStartModel, calls: list[CallExamples], threshold: float
     return sum(decide(model, c, threshold) for c in calls) / len(calls) if calls else 0.0
 
 
-def sure_wrong(model: AgentStartModel, calls: list[CallExamples], threshold: float) -> float:
-    """Share of ``calls`` whose agent start is wrong and yet sure enough to be decided without
-    review (probability at least the verdicts' ``min_agent_start_confidence``)."""
+def _sure(model: AgentStartModel, calls: list[CallExamples], threshold: float) -> list[bool]:
+    """For each call whose agent start is sure enough to be decided without review
+    (probability at least the verdicts' ``min_agent_start_confidence``): whether it is right."""
     sure = VerdictOptions().min_agent_start_confidence
-    bad = sum(1 for c in calls if (pick := chosen(model, c, threshold)) is not None
-              and pick[1] >= sure and not _right(c, pick))
-    return bad / len(calls) if calls else 0.0
+    return [_right(c, pick) for c in calls
+            if (pick := chosen(model, c, threshold)) is not None and pick[1] >= sure]
+
+
+def sure_wrong(model: AgentStartModel, calls: list[CallExamples], threshold: float) -> float:
+    """Share of ``calls`` whose agent start is wrong and yet decided without review."""
+    return _sure(model, calls, threshold).count(False) / len(calls) if calls else 0.0
 
 
 def decided(model: AgentStartModel, calls: list[CallExamples], threshold: float) -> float:
-    """Share of ``calls`` whose agent start is sure enough to be decided without review."""
-    sure = VerdictOptions().min_agent_start_confidence
-    n = sum(1 for c in calls if (pick := chosen(model, c, threshold)) is not None
-            and pick[1] >= sure)
-    return n / len(calls) if calls else 0.0
+    """Share of ``calls`` whose agent start is decided without review."""
+    return len(_sure(model, calls, threshold)) / len(calls) if calls else 0.0
 
 
 def cross_validate(calls: list[CallExamples]) -> dict:

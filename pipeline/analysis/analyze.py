@@ -460,11 +460,11 @@ class CallAnalyzer:
         found in the audio so far, already among the segments, listed in the options)."""
         segments.extend(part.segments)
         dropped.extend(part.dropped)
-        heard = [[s.start, s.end, s.text] for s in heard]
+        listed = [[s.start, s.end, s.text] for s in heard]
         transcript = Transcript(
             segments=tuple(segments), language=part.language, duration_s=round(end, 3),
             model=part.model, options={**part.options, "start_s": 0.0, "end_s": end,
-                                       **({"call_outs_heard": heard} if heard else {})},
+                                       **({"call_outs_heard": listed} if listed else {})},
             dropped=tuple(dropped))
         timeline = self.assign_roles(duration, events, transcript, speaker_turns,
                                      self.config.roles, levels)
