@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from pipeline.analysis.roles import PICKUP_KINDS, RoleOptions, _covered
+from pipeline.analysis.roles import PICKUP_KINDS, RoleOptions, wordless
 from pipeline.analysis.vocabulary import CALL_OUT_TEXTS, OPENING_STARTS
 from pipeline.types import Event, Segment, Word
 
@@ -45,7 +45,7 @@ def heard_call_outs(mono: np.ndarray, sample_rate: int, events: Sequence[Event],
             continue
         if not any(0.0 <= t.start - p <= options.pickup_window_s for p in pickups):
             continue
-        if _covered(t.start, t.end, spans) >= 0.2:
+        if not wordless(t.start, t.end, spans):
             continue
         piece = mono[int(max(0.0, t.start - pad) * sample_rate):int((t.end + pad) * sample_rate)]
         scores = scorer(piece, texts)

@@ -279,6 +279,12 @@ def _covered(start: float, end: float, spans: list[tuple[float, float]]) -> floa
     return sum(_overlap(start, end, a, b) for a, b in spans) / (end - start)
 
 
+def wordless(start: float, end: float, segment_spans: list[tuple[float, float]]) -> bool:
+    """Whether speech in [start, end] has next to no recognised words: under a fifth of it
+    lies in the transcript's segments (an utterance without text; a call-out to check)."""
+    return _covered(start, end, segment_spans) < 0.2
+
+
 def _speaker_of(start: float, end: float, turns) -> str | None:
     """The diarization speaker that overlaps [start, end] most (nearest turn if none)."""
     if not turns:
@@ -348,7 +354,7 @@ def build_utterances(transcript: Transcript | None, speaker_turns=(), *,
                                  (piece,)))
     seg_spans = [(s.start, s.end) for s in segments]
     for t in turns:
-        if t.end - t.start >= min_speech_s and _covered(t.start, t.end, seg_spans) < 0.2:
+        if t.end - t.start >= min_speech_s and wordless(t.start, t.end, seg_spans):
             out.append(Utterance(t.start, t.end, "", getattr(t, "channel", None), t.speaker))
     return sorted((u for u in out if u.end - u.start >= min_speech_s or u.text),
                   key=lambda u: (u.start, u.end))
