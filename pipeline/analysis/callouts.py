@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from pipeline.analysis.roles import PICKUP_KINDS, RoleOptions, wordless
+from pipeline.analysis.roles import PICKUP_KINDS, RoleOptions, after_pickup, wordless
 from pipeline.analysis.vocabulary import CALL_OUT_TEXTS, OPENING_STARTS
 from pipeline.types import Event, Segment, Word
 
@@ -43,7 +43,7 @@ def heard_call_outs(mono: np.ndarray, sample_rate: int, events: Sequence[Event],
             continue  # stereo: the caller's side is known by its channel
         if not options.callout_check_min_s <= t.end - t.start <= options.callout_check_max_s:
             continue
-        if not any(0.0 <= t.start - p <= options.pickup_window_s for p in pickups):
+        if not after_pickup(t.start, pickups, options.pickup_window_s):
             continue
         if not wordless(t.start, t.end, spans):
             continue
@@ -56,13 +56,13 @@ def heard_call_outs(mono: np.ndarray, sample_rate: int, events: Sequence[Event],
         text = CALL_OUT_TEXTS[best]
         words = text.split()
         step = (t.end - t.start) / len(words)
-        # the text's mean log-probability per word, as a word confidence
-        prob = round(math.exp(calls[best] / len(words)), 4)
+        mean = calls[best] / len(words)  # log-probability per word; as a word confidence:
+        prob = round(math.exp(mean), 4)
         out.append(Segment(t.start, t.end, text,
                            tuple(Word(round(t.start + k * step, 3),
                                       round(t.start + (k + 1) * step, 3), w, prob)
                                  for k, w in enumerate(words)),
-                           None, round(calls[best] / len(words), 4), 0.0, 1.0))
+                           None, round(mean, 4), 0.0, 1.0))
     return out
 
 

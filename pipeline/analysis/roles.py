@@ -285,6 +285,12 @@ def wordless(start: float, end: float, segment_spans: list[tuple[float, float]])
     return _covered(start, end, segment_spans) < 0.2
 
 
+def after_pickup(start: float, pickups: list[float], window_s: float) -> bool:
+    """Whether speech at ``start`` begins at most ``window_s`` after a pick-up (the end of
+    hold music or ringback, ``pickups``)."""
+    return any(0.0 <= start - p <= window_s for p in pickups)
+
+
 def _speaker_of(start: float, end: float, turns) -> str | None:
     """The diarization speaker that overlaps [start, end] most (nearest turn if none)."""
     if not turns:
@@ -450,7 +456,8 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
             and o.end - o.start >= options.min_reply_s and _other_voice(o, u) for o in others)
 
     def short_call_then_greeting(k: int, u: Utterance) -> bool:
-        """``u`` is a short "hallo?" and the line answers it at once with a greeting."""
+        """``u`` is a short "hallo?" and the line answers it at once with a greeting (or,
+        right after a pick-up, a bare call-out answered at once at all)."""
         words = _tokens(u.text)
         if not words or u.end - u.start > options.short_call_max_s or greets[k]:
             return False
@@ -466,8 +473,7 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
         # call-outs alone ("hallo?", "ja, hallo?"; not a lone "ja", which often starts a
         # misheard opening) as the first words after a pick-up are the caller's: an agent
         # opens with a greeting, so the answer's words, often misheard, need not show one
-        if (all(w in CALL_OUTS for w in words) and not set(words) <= {"ja"}
-                and any(0.0 <= u.start - p <= options.pickup_window_s for p in pickups)):
+        if all(w in CALL_OUTS for w in words) and not set(words) <= {"ja"} and picked_up[k]:
             return True
         answer = f"{nxt.text} {rest_of_turn(nxt)}"
         # "gemeente Tanden, met ..., goedemiddag": the greeting word may close the opening
@@ -520,6 +526,7 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
               for w in line]
     # the caller's side is known (stereo) where the caller's utterances are not the line's own
     caller_side = others is not line
+    picked_up = [after_pickup(u.start, pickups, options.pickup_window_s) for u in line]
     short_calls = [short_call_then_greeting(k, u) for k, u in enumerate(line)]
     opener = _answered_turn_start(
         line, others, caller_side, {id(u) for u, c in zip(line, short_calls, strict=True) if c}, options)
@@ -560,15 +567,14 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
         elif leads_to_hold(u):
             f["followed_by_keys_or_hold"] = 1.0
             reasons.append("followed_by_keys_or_hold")
-        after_pickup = any(0.0 <= u.start - p <= options.pickup_window_s for p in pickups)
-        if after_pickup:
+        if picked_up[k]:
             f["after_hold_or_ringback"] = 1.0
             reasons.append("after_hold_or_ringback")
         if u.speaker is not None and voices_differ:
             if ivr_speakers.get(u.speaker, 0) > 0:
                 # a live answer right after hold music or ringback is a person even when the
                 # clustering merged their voice with the IVR's (alike voices, narrowband)
-                f["same_voice_as_ivr_picked_up" if replied and after_pickup
+                f["same_voice_as_ivr_picked_up" if replied and picked_up[k]
                   else "same_voice_as_ivr"] = 1.0
                 reasons.append("same_voice_as_ivr")
             elif ivr_speakers and u.speaker not in seen_speakers:
