@@ -67,6 +67,29 @@ def test_ivr_and_greeting_wording():
     assert not ivr_wording("Goedemorgen, u spreekt met Sanne")
 
 
+@pytest.mark.parametrize("text", [
+    "Gemeente Lelystad, met Yara Kuipers, goedemorgen.",
+    "Met Luuk, gemeente Arnhem, goedendag.",
+    "Goedemiddag, gemeente Epe, met Bram.",
+    "Ja, met Özdemir.",
+])
+def test_met_and_a_name_at_the_start_of_a_clause_is_an_introduction(text):
+    assert "met_name" in greeting_wording(text)
+
+
+@pytest.mark.parametrize("text", [
+    "U bent verbonden met de gemeente Lelystad.",  # a function word follows
+    "Goedemiddag, u belt met de gemeente Epe.",
+    "Ik wil graag iets regelen met mijn paspoort.",
+    "Gemeente Kampen met Greg, goedemorgen.",  # "met" runs on from the organisation
+    "Ik heb een vraag over afval en wil even overleggen, met Karin.",  # too late
+    "Met vriendelijke groet.",  # no name
+    "Met name de afvalpas kost extra.",
+])
+def test_met_elsewhere_is_no_introduction(text):
+    assert "met_name" not in greeting_wording(text)
+
+
 def test_a_closed_office_or_voicemail_message_is_phone_system_wording():
     assert {"u belt met", "is gesloten"} <= set(
         ivr_wording("U belt met de gemeente Breda. Het stadhuis is gesloten."))

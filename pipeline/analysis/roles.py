@@ -35,9 +35,13 @@ from pipeline.analysis.vocabulary import (
     CALLER_PHRASES,
     GREETING_PHRASES,
     GREETING_WORDS,
+    GREETINGS,
     GREETINGS_IN_FULL,
     INTRO_WORDS,
     IVR_PHRASES,
+    MET_NOT_INTRO,
+    MET_OK_BEFORE,
+    NAME_STOP_WORDS,
     RECORDING_WORDS,
     SERVICE_PHRASES,
 )
@@ -258,11 +262,41 @@ def _ivr_wording(text: str, min_ratio: float) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=4096)
 def _greeting_wording(text: str, min_ratio: float) -> tuple[str, ...]:
     hits = phrase_hits(text, GREETING_PHRASES, min_ratio)
+    if _introduces_with_met(text):
+        hits.append("met_name")
     first = _tokens(text)[:4]
     hits += [w for w in GREETING_WORDS if any(
         t == w or (len(w) > 4 and difflib.SequenceMatcher(None, t, w).ratio() >= min_ratio)
         for t in first)]
     return tuple(hits)
+
+
+# "met" and a name early in an utterance: the usual Dutch opening ("Gemeente Lelystad, met Yara
+# Kuipers, goedemorgen") where "met" starts the utterance or a clause, or follows a greeting or
+# a filler; never "verbonden met de gemeente" or "met een collega" (a function word follows)
+MET_INTRO_WITHIN = 6  # tokens from the utterance's start
+PAUSE_MARKS = frozenset(",.;:!?")
+
+
+def _introduces_with_met(text: str) -> bool:
+    """Whether ``text`` opens with an introduction by "met" and a name (see above)."""
+    parts = [t if t in PAUSE_MARKS else normalise_text(t)
+             for t in re.findall(r"\w+|[,.;:!?]", text)]
+    seen = 0
+    for i, t in enumerate(parts):
+        if t in PAUSE_MARKS:
+            continue
+        seen += 1
+        if seen > MET_INTRO_WITHIN:
+            return False
+        nxt = parts[i + 1] if i + 1 < len(parts) else ","
+        if t != "met" or nxt in PAUSE_MARKS or nxt in NAME_STOP_WORDS or nxt in GREETINGS \
+                or nxt in MET_NOT_INTRO:
+            continue
+        before = parts[i - 1] if i > 0 else ","
+        if before in PAUSE_MARKS or before in MET_OK_BEFORE or before in GREETINGS:
+            return True
+    return False
 
 
 # ---------------------------------------------------------------------- building blocks

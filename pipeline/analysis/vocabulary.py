@@ -141,6 +141,9 @@ TITLE_VARIANTS = (
 MET_OK_BEFORE = frozenset(
     "ja hallo hoi dag goed oké ok zeg eh uh ehm euh nou hier yes jazeker".split()
 )
+# "met" phrases that are no introduction ("met name", "met vriendelijke groet")
+MET_NOT_INTRO = frozenset(
+    "name vriendelijke spoed betrekking ingang dank plezier genoegen alle ieder iedereen".split())
 FILLERS = frozenset({"eh", "uh", "ehm", "euh", "hm", "uhm", "ja", "nou"})
 # what else "u spreekt ..." can be followed by (some are surnames too: Engels, Frans)
 LANGUAGES = frozenset(
