@@ -94,6 +94,12 @@ class RoleOptions:
     # turn's onset, when no other speech lies between and it is at least ``onset_min_s`` earlier
     onset_back_s: float = 2.5
     onset_min_s: float = 1.0
+    # ... where the turn may begin this long before the pick-up (the music detector places the
+    # end of music with a 1 s window, EventOptions.music_edge_window_s, so its end runs into
+    # the agent's first word) and may end this long before the utterance (a short pause
+    # after the lost words splits the turn)
+    onset_pickup_slack_s: float = 1.0
+    onset_join_gap_s: float = 0.3
     menu_window_s: float = 8.0  # speech this soon before DTMF or hold music is IVR-like
     fuzzy_ratio: float = 0.8  # difflib ratio for a misheard phrase to still count
     # which agent-start model scores the candidates: "default" (the shipped learned model),
@@ -1010,19 +1016,21 @@ def _questions_are_the_caller(labelled: list[tuple[Utterance, Role]], first: Utt
 
 def voice_onset(u: Utterance, line: list[Utterance], speaker_turns, events: list[Event],
                 options: RoleOptions) -> float:
-    """Where ``u``'s voice starts: the onset of its diarization turn when Whisper's first word
-    came later (words lost after hold music), no other line speech lies between and no
-    pick-up (end of music or ringback); else ``u.start``."""
+    """Where ``u``'s voice starts: the onset of its diarization turn (or of the turn just
+    before, across a short pause) when Whisper's first word came later (words lost after hold
+    music), no other line speech lies between and no pick-up (end of music or ringback, give
+    or take the detector's edge); else ``u.start``."""
     onset = u.start
     pickups = [e.end for e in events if e.kind in PICKUP_KINDS and e.end <= u.start]
-    floor = max(pickups, default=0.0)
+    pickup = max(pickups, default=0.0)
     for t in speaker_turns:
         if (u.speaker is not None and t.speaker != u.speaker) or (
                 u.channel is not None and getattr(t, "channel", None) not in (None, u.channel)):
             continue
-        lo = max(t.start, floor)
+        # a turn from inside the music is the music's; one from its detected edge, the voice's
+        lo = t.start if t.start >= pickup - options.onset_pickup_slack_s else max(t.start, pickup)
         if not (u.start - options.onset_back_s <= lo <= u.start - options.onset_min_s
-                and t.end > u.start):
+                and t.end > u.start - options.onset_join_gap_s):
             continue
         if not any(w is not u and w.start < u.start and w.end > lo + 0.1 for w in line):
             onset = min(onset, lo)
