@@ -21,6 +21,7 @@ from pipeline.analysis.transcribe import (
     build_prompt,
     filter_segments,
     normalise_text,
+    strip_prompt_copies,
 )
 from pipeline.types import ModelInfo, Segment, Transcript, Word
 
@@ -124,6 +125,57 @@ def test_poorly_heard_sentence_with_one_prompt_word_is_kept():
     sentence = "Goedemorgen, u spreekt met Sanne van burgerzaken."
     kept, _ = filter_segments([heard(sentence, 0.03)], TranscribeOptions(), PROMPT)
     assert [s.text for s in kept] == [sentence]
+
+
+def said(*words_and_probabilities, start=0.0):
+    """A segment of (word, probability) pairs, 0.3 s a word."""
+    words = tuple(Word(start + i * 0.3, start + i * 0.3 + 0.3, w, p)
+                  for i, (w, p) in enumerate(words_and_probabilities))
+    return Segment(start, words[-1].end, " ".join(w.text for w in words), words, None, -0.8,
+                   0.2, 1.3)
+
+
+def test_words_that_write_out_the_prompt_in_its_order_are_cut_from_heard_speech():
+    """Whisper ends a poorly heard stretch with its prompt's list, at probabilities the
+    segment rule lets pass (0.02-0.2): a recording notice nobody gave."""
+    copy = said(("Mets,", 0.5), ("goedemiddag,", 0.17), ("opgenomen,", 0.06),
+                ("kwaliteitsdoeleinden.", 0.02))
+    kept, cut = strip_prompt_copies([copy], PROMPT, TranscribeOptions())
+    assert [s.text for s in kept] == ["Mets, goedemiddag,"]  # a run's first word may be heard
+    assert [(s.text, s.drop_reason) for s in cut] == [
+        ("opgenomen, kwaliteitsdoeleinden.", "prompt_copy")]
+    # misheard by a letter, the prompt's order still shows
+    kept, _ = strip_prompt_copies([said(("goedemidag,", 0.2), ("opgenomen,", 0.08))], PROMPT,
+                                  TranscribeOptions())
+    assert [s.text for s in kept] == ["goedemidag,"]
+    # off
+    kept, cut = strip_prompt_copies([copy], PROMPT, TranscribeOptions(prompt_copy_similarity=0))
+    assert kept == [copy] and cut == []
+
+
+@pytest.mark.parametrize("words", [
+    # a notice in its own words, poorly heard: not the prompt's order
+    [("Dit", 0.1), ("gesprek", 0.1), ("wordt", 0.1), ("opgenomen", 0.1), ("voor", 0.1),
+     ("kwaliteitsdoeleinden.", 0.1)],
+    # an opening with the name lost: "gemeente" does not count
+    [("Gemeente,", 0.1), ("goedemorgen,", 0.1), ("met", 0.1), ("Sanne.", 0.1)],
+    # the prompt's order, clearly heard
+    [("goedemiddag,", 0.7), ("opgenomen,", 0.6), ("kwaliteitsdoeleinden.", 0.5)],
+])
+def test_prompt_words_in_other_orders_or_clearly_heard_are_not_cut(words):
+    segment = said(*words)
+    assert strip_prompt_copies([segment], PROMPT, TranscribeOptions()) == ([segment], [])
+
+
+def test_the_words_cut_as_a_prompt_copy_are_listed_among_the_dropped():
+    real = heard("Goedemiddag, u spreekt met Sanne van de gemeente.", 0.8, 4.0, 7.0)
+    copy = said(("Ja,", 0.6), ("goedemorgen,", 0.3), ("goedemiddag,", 0.05), ("opgenomen.", 0.05),
+                start=0.5)
+    t = Transcriber(WHOLE, backend=FakeBackend([copy, real])).transcribe(
+        np.zeros(16000 * 8, np.float32), organisation="Gemeente Zwolle")
+    assert [s.text for s in t.segments] == ["Ja, goedemorgen,", real.text]
+    assert [(s.text, s.drop_reason) for s in t.dropped] == [
+        ("goedemiddag, opgenomen.", "prompt_copy")]
 
 
 def test_prompt_copy_stays_out_of_the_transcript_and_the_roles_with_its_reason():

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from rapidfuzz import fuzz
 from threadpoolctl import threadpool_limits
 
 from pipeline.models import model_dir, recorded_sha256, registered, sha256_file
@@ -119,6 +120,15 @@ class TranscribeOptions:
     # a segment mostly of the prompt's own words below this mean word probability is Whisper
     # copying its prompt, not speech: dropped as "prompt_copy" (0 = off; docs/decisions/options.md)
     prompt_copy_max_probability: float = 0.05
+    # ... and words that write out the prompt's list in its own order ("goedemiddag, opgenomen,
+    # kwaliteitsdoeleinden", a word may be misheard to this similarity), once two of the
+    # vocabulary are among them, are cut where their probability is below the second value;
+    # the run's first word may have been heard and goes only below the first value
+    # (``prompt_copy_max_probability``). ``prompt_copy_ignore`` words do not count: "gemeente,
+    # goedemorgen" with the name lost is an opening. 0 = off (docs/decisions/options.md)
+    prompt_copy_similarity: float = 0.8
+    prompt_copy_keep_probability: float = 0.3
+    prompt_copy_ignore: tuple[str, ...] = ("gemeente",)
     per_channel: bool | None = None  # stereo: transcribe channels apart; None = when stereo
     # a segment whose words pause longer than this (seconds) is split there: Whisper's
     # segments over VAD-joined speech run across turns, and the role stage needs the turns
@@ -171,6 +181,69 @@ def is_prompt_copy(segment: Segment, prompt_words: frozenset[str],
         best = max(best, run, key=len)
     return (len(best) >= 2 and 2 * len(best) > len(tokens)
             and sum(best) / len(best) < max_probability)
+
+
+def prompt_copy_runs(segment: Segment, prompt_tokens: tuple[str, ...],
+                     vocabulary: frozenset[str], similarity: float) -> list[tuple[int, int]]:
+    """Word ranges [i, j) of ``segment`` that write out the prompt in its own order: each word
+    the prompt's next token (or that token misheard, at least ``similarity`` alike), with two
+    ``vocabulary`` words or more among them. Nobody says "goedemorgen, goedemiddag, opgenomen"."""
+    vocab_at = {k for k, t in enumerate(prompt_tokens) if t in vocabulary}
+
+    def at(word: Word) -> set[int]:
+        tokens = normalise_text(word.text).split()
+        if len(tokens) != 1:
+            return set()
+        return {k for k, t in enumerate(prompt_tokens) if tokens[0] == t or (
+            len(t) >= 6 and fuzz.ratio(tokens[0], t) >= 100 * similarity)}
+
+    places = [at(w) for w in segment.words]
+    runs, i, chain = [], 0, places[0] if places else set()
+    for k in range(1, len(places) + 1):
+        nxt = {p for p in places[k] if p - 1 in chain} if k < len(places) else set()
+        if nxt:
+            chain = nxt
+            continue
+        if sum(bool(places[j] & vocab_at) for j in range(i, k)) >= 2:
+            runs.append((i, k))
+        i, chain = k, places[k] if k < len(places) else set()
+    return runs
+
+
+def strip_prompt_copies(segments: list[Segment], prompt: str | None,
+                        options: TranscribeOptions) -> tuple[list[Segment], list[Segment]]:
+    """(segments with the words that copy the prompt cut out, the cut words as dropped
+    segments, reason ``prompt_copy``); see ``TranscribeOptions.prompt_copy_similarity``."""
+    if not prompt or options.prompt_copy_similarity <= 0:
+        return segments, []
+    tokens = tuple(normalise_text(prompt).split())
+    vocabulary = frozenset(t for v in options.prompt_vocabulary for t in normalise_text(v).split()
+                           ) - {normalise_text(w) for w in options.prompt_copy_ignore}
+    kept, cut = [], []
+    for s in segments:
+        runs = prompt_copy_runs(s, tokens, vocabulary, options.prompt_copy_similarity)
+        if not runs:
+            kept.append(s)
+            continue
+        gone = {j for i, k in runs for j in range(i, k)
+                if s.words[j].probability < (options.prompt_copy_keep_probability if j > i
+                                             else options.prompt_copy_max_probability)}
+        if not gone:
+            kept.append(s)
+            continue
+        words = [w for j, w in enumerate(s.words) if j not in gone]
+        copied = [w for j, w in enumerate(s.words) if j in gone]
+        cut.append(_with_words(s, copied, drop_reason="prompt_copy"))
+        if words:
+            kept.append(_with_words(s, words))
+        logger.debug("prompt copied at %.2f: %r", s.start, " ".join(w.text for w in copied))
+    return kept, cut
+
+
+def _with_words(s: Segment, words: list[Word], **changes) -> Segment:
+    """``s`` cut down to ``words`` (some of its own, in order): their span and text."""
+    return replace(s, start=words[0].start, end=words[-1].end, words=tuple(words),
+                   text=" ".join(w.text.strip() for w in words), **changes)
 
 
 def drop_reason(segment: Segment, options: TranscribeOptions,
@@ -581,10 +654,12 @@ class Transcriber:
                                           replace(decode, vad_filter=False), prompt)
                     ours.extend(_shift(s, start + c0, channel) for s in raw)
             segments.extend(ours)
+        segments, copied = strip_prompt_copies(segments, prompt, self.options)
         if self.options.split_gap_s > 0:
             segments = [p for s in segments for p in split_at_pauses(s, self.options.split_gap_s)]
         segments.sort(key=lambda s: (s.start, s.channel if s.channel is not None else -1))
         kept, dropped = filter_segments(segments, self.options, prompt)
+        dropped = sorted([*copied, *dropped], key=lambda s: s.start)
         used = asdict(self.options)
         used.update(prompt=prompt, per_channel=bool(per_channel), start_s=start, end_s=end,
                     beam_size=decode.beam_size)
