@@ -352,6 +352,9 @@ class ReviewReason(StrEnum):
     # the agent's only notice comes after the opening and nobody was heard asking: the answer
     # to a question the recogniser lost ("ja, wij nemen alle gesprekken op")?
     AGENT_NOTICE_MAY_BE_ANSWER = "agent_notice_may_be_answer", Concern.NOTICE
+    # a first-person notice in the agent's speech after the opening was read as the caller's
+    # own (``caller_notice_not_from_caller``): was it the agent's after all?
+    AGENT_NOTICE_MAY_BE_CALLERS = "agent_notice_may_be_callers", Concern.NOTICE
     # the agent's name and opening
     CALLER_LIKE_TURN = "caller_like_turn", Concern.NAME
     MULTIPLE_NAMES = "multiple_names", Concern.NAME
@@ -382,6 +385,9 @@ class ReviewReason(StrEnum):
     ANSWER_NOT_TRANSCRIBED = "answer_not_transcribed", Concern.QUESTION
     # the caller's own notice and the agent's response
     CALLER_NOTICE_UNCERTAIN = "caller_notice_uncertain", Concern.CALLER_NOTICE
+    # the caller's own notice ("ik neem dit gesprek op") heard in speech labelled AGENT, after
+    # the opening: one voice for both in a mono call, as a rule
+    CALLER_NOTICE_NOT_FROM_CALLER = "caller_notice_not_from_caller", Concern.CALLER_NOTICE
     CALLER_NOTICE_POORLY_HEARD = "caller_notice_poorly_heard", Concern.CALLER_NOTICE
     OBJECTION_UNCLEAR = "objection_unclear", Concern.CALLER_NOTICE
     RESPONSE_NOT_TRANSCRIBED = "response_not_transcribed", Concern.CALLER_NOTICE

@@ -11,7 +11,7 @@ import pytest
 
 from builders import call
 from pipeline.analysis import dialogue, dialogue_model
-from pipeline.analysis.verdicts import decide
+from pipeline.analysis.verdicts import VerdictOptions, decide
 from pipeline.evaluation import dialogue_eval
 from pipeline.types import DECISION_CONCERNS, REASON_CONCERNS, Concern, Role, decisions_in_doubt
 from training import dialogue_train
@@ -298,3 +298,66 @@ def test_no_fixture_line_reads_as_a_question_where_nobody_asked(nlp):
                 assert hit is None or not hit.counted, (path.stem, text)
                 checked += 1
     assert checked > 50
+
+
+def one_voice_call(agent: list[str], *, after: list[str] = ()):
+    """A mono call that diarization heard as one voice: ringback, then the agent's
+    ``agent`` lines and the ``after`` lines (the caller's and the agent's, all in that voice);
+    3 s a line."""
+    from builders import segment, transcript
+    from pipeline.analysis.roles import assign_roles
+    from pipeline.types import Event, SpeakerTurn
+
+    segs, t = [], 2.0
+    for text in [*agent, *after]:
+        segs.append(segment(t, t + 3.0, text))
+        t += 3.5
+    turns = [SpeakerTurn(s.start, s.end, "ONE_VOICE") for s in segs]
+    return assign_roles(t + 1, [Event(0.0, 1.5, "ringback")],
+                        transcript(*segs, duration_s=t + 1), turns)
+
+
+def test_a_callers_own_notice_in_the_agents_voice_is_the_callers_and_flagged(nlp):
+    """One voice for agent and caller (mono): the caller's "ik neem dit gesprek op" lies in
+    speech labelled AGENT. After the agent's first words it is the caller's notice, not the
+    agent's, and both readings are flagged."""
+    tl = one_voice_call(OPENING, after=[
+        "Goedemorgen, ik neem dit gesprek overigens op, dat wil ik even melden.",
+        "Geen probleem, gaat u gerust uw gang."])
+    said = [(u.text, role) for u, role in tl.utterances]
+    assert (said[1][0], said[1][1]) == (
+        "Goedemorgen, ik neem dit gesprek overigens op, dat wil ik even melden.", Role.AGENT)
+    v = decide(tl, nlp=nlp)
+    assert v.caller_announced_recording == "yes" and v.agent_objected == "no"
+    assert v.notice_by_agent == "no"
+    assert {"caller_notice_not_from_caller", "agent_notice_may_be_callers"} <= set(
+        v.review_reasons)
+    assert v.caller_notice_evidence[0].role == Role.AGENT  # as labelled, for the reviewer
+    off = decide(tl, VerdictOptions(callers_notice_in_agent_speech=False), nlp=nlp)
+    assert off.notice_by_agent == "yes" and off.caller_announced_recording == "no"
+
+
+def test_the_agents_first_person_notice_in_the_opening_stays_the_agents(nlp):
+    tl = one_voice_call(["Gemeente Zwolle, met Sanne. Ik neem dit gesprek op voor "
+                         "trainingsdoeleinden."], after=["Ik heb een vraag over afval."])
+    v = decide(tl, nlp=nlp)
+    assert v.notice_by_agent == "yes" and v.caller_announced_recording == "no"
+    assert "caller_notice_not_from_caller" not in v.review_reasons
+
+
+def test_the_agents_reply_in_the_first_person_is_an_answer_not_the_callers_notice(nlp):
+    tl = one_voice_call(OPENING, after=["Wordt dit gesprek opgenomen?",
+                                        "Ja, ik neem alle gesprekken op."])
+    v = decide(tl, nlp=nlp)
+    assert v.agent_knows_recording == "yes" and v.caller_announced_recording == "no"
+
+
+def test_a_callers_question_in_the_agents_voice_is_no_notice_of_the_callers(nlp):
+    """"ik" before a passive is no speaker recording: "voordat ik het vergeet, wordt dit
+    gesprek opgenomen" asks, also where the recogniser lost the question mark and split a
+    word (which the question rules then miss)."""
+    for asked in ("Voordat ik het vergeet, wordt dit gesprek opgenomen.",
+                  "Voor dat ik het vergeet het wordt dit gesprek opgenomen."):
+        v = decide(one_voice_call(OPENING, after=[asked, "Ja hoor, dat klopt."]), nlp=nlp)
+        assert v.caller_announced_recording == "no"
+        assert "caller_notice_not_from_caller" not in v.review_reasons

@@ -17,6 +17,7 @@ Rules that matter:
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 from pipeline.analysis import dialogue, language
@@ -65,6 +66,11 @@ class VerdictOptions:
     # the caller's own notice, are read from agent speech starting within this long after it
     answer_s: float = 15.0
     min_question_confidence: float = 0.8  # a weaker question ("wordt het opgenomen") is flagged
+    # a first-person notice of recording ("ik neem dit gesprek op") in a mono call's speech
+    # labelled AGENT, after the agent's first words, is the caller's own under a wrong role
+    # (one voice for both); read so and flagged, not as the agent's notice
+    # (docs/decisions/recording-talk.md)
+    callers_notice_in_agent_speech: bool = True
 
 
 @dataclass(frozen=True)
@@ -170,7 +176,8 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
     counted: list[Evidence] = []  # the ones that count as a notice
     purpose_ev: list[Evidence] = []
     purposes: set[str] = set()
-    for run, role in _speech_runs(timeline, talk.answers, options.notice_join_gap_s):
+    for run, role in _speech_runs(timeline, talk.answers | talk.callers_in_agent_speech,
+                                  options.notice_join_gap_s):
         text = _as_text(run)
         for cand in language.find_notices(text.text, nlp, announcement=role == Role.IVR):
             start, end, asr = text.times(cand.start_char, cand.end_char)
@@ -223,6 +230,8 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
         if heard is not None and heard < options.min_heard_for_none:
             reasons.append(ReviewReason.ANNOUNCEMENTS_POORLY_HEARD)
     by_agent = any(e.role == Role.AGENT for e in counted)
+    if talk.callers_in_agent_speech and not by_agent:  # unless the agent's it was after all
+        reasons.append(ReviewReason.AGENT_NOTICE_MAY_BE_CALLERS)
     source = "none"
     if counted:
         source = "agent" if counted[0].role == Role.AGENT else "ivr"
@@ -339,6 +348,7 @@ class _Talk:
     question_evidence: tuple[Evidence, ...] = ()
     caller_notice_evidence: tuple[Evidence, ...] = ()
     reasons: tuple[ReviewReason, ...] = ()
+    callers_in_agent_speech: frozenset[Utterance] = frozenset()  # read as the caller's notice
 
 
 def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
@@ -349,6 +359,8 @@ def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
     question = notice = None
     # what the rules took for a question or a caller's notice, overruled by the model
     overruled: dict[str, list[Evidence]] = {"question": [], "caller_notice": []}
+    first = next((u for u, role in timeline.utterances if role == Role.AGENT), None)
+    moved: set[Utterance] = set()  # the caller's notice heard in speech labelled AGENT
     for u, role in timeline.utterances:
         if role == Role.IVR or not u.text:
             continue
@@ -363,6 +375,11 @@ def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
             if hit is not None:
                 question = _found(u, role, text, hit, "question")
                 reasons.append(ReviewReason.QUESTION_NOT_FROM_CALLER)
+            elif (hit := _callers_notice_in_agent_speech(u, role, first, text, options, nlp)
+                  ) is not None and notice is None:
+                notice = _found(u, role, text, hit, "caller_notice")
+                moved.add(u)
+                reasons.append(ReviewReason.CALLER_NOTICE_NOT_FROM_CALLER)
             continue
         for what, find, reason in (
                 ("question", dialogue.find_question, ReviewReason.QUESTION_UNCERTAIN),
@@ -417,7 +434,24 @@ def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
         reasons += [RESPONSE_DOUBTS[w] for w in why]
     n_ev = (*n_ev, *overruled["caller_notice"])
     return _Talk(knows, notice is not None, objected, answers, q_ev, n_ev,
-                 tuple(dict.fromkeys(reasons)))
+                 tuple(dict.fromkeys(reasons)), frozenset(moved))
+
+
+def _callers_notice_in_agent_speech(u: Utterance, role: Role, first: Utterance | None,
+                                    text: _Text, options: VerdictOptions, nlp
+                                    ) -> dialogue.Hit | None:
+    """The caller's own notice ("ik neem dit gesprek op") in a mono call's speech labelled
+    AGENT after the agent's first words (one voice for both): the speaker records, in the
+    active voice, and it is no reply ("ja, ik neem alle gesprekken op"). A stereo call's
+    channels keep the caller's words out of the agent's."""
+    if (role != Role.AGENT or u is first or u.channel is not None
+            or not options.callers_notice_in_agent_speech
+            or dialogue.opens_with_reply(text.text) or PASSIVE.search(text.text.lower())):
+        return None
+    return dialogue.caller_notice_rules(text.text, nlp)
+
+
+PASSIVE = re.compile(r"\b(wordt|worden|werd|werden|word|wort)\b")
 
 
 def _agent_talks_of_recording(timeline: RoleTimeline, nlp) -> bool:
