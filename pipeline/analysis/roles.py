@@ -29,7 +29,7 @@ from typing import Any
 
 from pipeline.analysis.agent_model import agent_start_model
 from pipeline.analysis.events import subtract_spans
-from pipeline.analysis.transcribe import normalise_text
+from pipeline.analysis.transcribe import normalise_text, with_words
 from pipeline.analysis.vocabulary import (
     CALL_OUTS,
     CALLER_PHRASES,
@@ -343,12 +343,6 @@ def _speaker_of(start: float, end: float, turns) -> str | None:
     return near.speaker if min(abs(mid - near.start), abs(mid - near.end)) < 1.0 else None
 
 
-def _with_words(s: Segment, words) -> Segment:
-    """``s`` cut down to ``words`` (some of its own, in order): their span and their text."""
-    return replace(s, start=words[0].start, end=words[-1].end, words=tuple(words),
-                   text=" ".join(w.text for w in words))
-
-
 def _split_by_speaker(s: Segment, turns) -> list[Segment]:
     """Split a segment where its words change diarization speaker (a recogniser segment can
     run over a turn change when nobody pauses)."""
@@ -365,7 +359,7 @@ def _split_by_speaker(s: Segment, turns) -> list[Segment]:
             last = who
     if len(groups) == 1:
         return [s]
-    return [_with_words(s, g) for g in groups]
+    return [with_words(s, g) for g in groups]
 
 
 def _split_callout(s: Segment, pause_s: float) -> list[Segment]:
@@ -379,7 +373,7 @@ def _split_callout(s: Segment, pause_s: float) -> list[Segment]:
     if n in (0, len(s.words)) or pause_s <= 0 or s.words[n].start - s.words[n - 1].end < pause_s:
         return [s]
     head, tail = s.words[:n], s.words[n:]
-    return [_with_words(s, g) for g in (head, tail)]
+    return [with_words(s, g) for g in (head, tail)]
 
 
 def build_utterances(transcript: Transcript | None, speaker_turns=(), *,
@@ -953,7 +947,7 @@ def _cut(u: Utterance, at: float) -> tuple[Utterance, Utterance]:
     """``u`` in two at time ``at`` (between two of its words), its words and text with them."""
     parts = []
     for keep in (lambda w: w.end <= at, lambda w: w.start >= at):
-        segs = [_with_words(s, words) for s in u.segments
+        segs = [with_words(s, words) for s in u.segments
                 if (words := [w for w in s.words if keep(w)])]
         parts.append(Utterance(segs[0].start, segs[-1].end, " ".join(s.text for s in segs),
                                u.channel, u.speaker, tuple(segs)))

@@ -233,15 +233,16 @@ def strip_prompt_copies(segments: list[Segment], prompt: str | None,
             continue
         words = [w for j, w in enumerate(s.words) if j not in gone]
         copied = [w for j, w in enumerate(s.words) if j in gone]
-        cut.append(_with_words(s, copied, drop_reason="prompt_copy"))
+        cut.append(with_words(s, copied, drop_reason="prompt_copy"))
         if words:
-            kept.append(_with_words(s, words))
+            kept.append(with_words(s, words))
         logger.debug("prompt copied at %.2f: %r", s.start, " ".join(w.text for w in copied))
     return kept, cut
 
 
-def _with_words(s: Segment, words: list[Word], **changes) -> Segment:
-    """``s`` cut down to ``words`` (some of its own, in order): their span and text."""
+def with_words(s: Segment, words, **changes) -> Segment:
+    """``s`` cut down to ``words`` (some of its own, in order): their span and text; the
+    pieces keep the segment's scores (they were decoded together)."""
     return replace(s, start=words[0].start, end=words[-1].end, words=tuple(words),
                    text=" ".join(w.text.strip() for w in words), **changes)
 
@@ -690,8 +691,7 @@ def split_at_pauses(segment: Segment, gap_s: float) -> list[Segment]:
     runs.append(run)
     if len(runs) == 1:
         return [segment]
-    return [replace(segment, start=r[0].start, end=r[-1].end, words=tuple(r),
-                    text=" ".join(w.text for w in r)) for r in runs]
+    return [with_words(segment, r) for r in runs]
 
 
 def _muted(signal: np.ndarray, sample_rate: int,
@@ -722,7 +722,7 @@ def get_transcriber(options: TranscribeOptions) -> Transcriber:
 
 __all__ = [
     "Backend", "FasterWhisperBackend", "OpenAIWhisperBackend", "Transcriber",
-    "TranscribeOptions", "TranscriptionError", "build_prompt", "filter_segments",
+    "TranscribeOptions", "TranscriptionError", "build_prompt", "filter_segments", "with_words",
     "get_transcriber", "normalise_text",
 ]
 

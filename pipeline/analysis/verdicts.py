@@ -375,8 +375,8 @@ def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
             if hit is not None:
                 question = _found(u, role, text, hit, "question")
                 reasons.append(ReviewReason.QUESTION_NOT_FROM_CALLER)
-            elif (hit := _callers_notice_in_agent_speech(u, role, first, text, options, nlp)
-                  ) is not None and notice is None:
+            elif notice is None and (hit := _callers_notice_in_agent_speech(
+                    u, role, first, text, options, nlp)) is not None:
                 notice = _found(u, role, text, hit, "caller_notice")
                 moved.add(u)
                 reasons.append(ReviewReason.CALLER_NOTICE_NOT_FROM_CALLER)
