@@ -361,3 +361,27 @@ def test_a_callers_question_in_the_agents_voice_is_no_notice_of_the_callers(nlp)
         v = decide(one_voice_call(OPENING, after=[asked, "Ja hoor, dat klopt."]), nlp=nlp)
         assert v.caller_announced_recording == "no"
         assert "caller_notice_not_from_caller" not in v.review_reasons
+
+
+def test_nothing_announced_read_from_caller_speech_without_words_is_flagged(nlp):
+    """The recogniser wrote no words for most of the caller's speech (a channel left
+    untranscribed): that the caller asked or announced nothing is no evidence, so it is
+    flagged as from speech poorly heard, however sure the few words heard were."""
+    from builders import segment, transcript
+    from pipeline.analysis.roles import assign_roles
+    from pipeline.types import Event, SpeakerTurn
+
+    agent = [segment(2.0, 5.0, OPENING[0]), segment(9.0, 12.0, "Dat kan, ik help u graag."),
+             segment(16.0, 19.0, "Wat is uw adres?")]
+    said = [segment(5.5, 6.5, "Goedemorgen.")]  # the caller's only words heard
+    turns = [*(SpeakerTurn(s.start, s.end, "AGENT_VOICE") for s in agent),
+             SpeakerTurn(5.5, 8.5, "CALLER_VOICE"), SpeakerTurn(12.5, 15.5, "CALLER_VOICE")]
+    tl = assign_roles(20.0, [Event(0.0, 1.5, "ringback")],
+                      transcript(*agent, *said, duration_s=20.0), turns)
+    assert [(round(u.start, 1), u.text) for u, r in tl.utterances if r == Role.CALLER] == [
+        (5.5, "Goedemorgen."), (12.5, "")]  # 3 s of the caller's 4 s without words
+    v = decide(tl, nlp=nlp)
+    assert v.caller_announced_recording == "no" and v.agent_knows_recording == "not_asked"
+    assert {"caller_speech_poorly_heard", "caller_notice_poorly_heard"} <= set(v.review_reasons)
+    heard = decide(tl, VerdictOptions(max_wordless_caller_share=1.0), nlp=nlp)
+    assert "caller_notice_poorly_heard" not in heard.review_reasons

@@ -66,6 +66,9 @@ class VerdictOptions:
     # the caller's own notice, are read from agent speech starting within this long after it
     answer_s: float = 15.0
     min_question_confidence: float = 0.8  # a weaker question ("wordt het opgenomen") is flagged
+    # ... and so is one read from caller speech that the recogniser wrote no words for in
+    # more than this share of its time (a caller's channel left untranscribed)
+    max_wordless_caller_share: float = 0.5
     # a first-person notice of recording ("ik neem dit gesprek op") in a mono call's speech
     # labelled AGENT, after the agent's first words, is the caller's own under a wrong role
     # (one voice for both); read so and flagged, not as the agent's notice
@@ -129,6 +132,12 @@ def _speech_runs(timeline: RoleTimeline, answers, gap_s: float
         else:
             runs.append(([u], role))
     return [(run, role) for run, role in runs if run]
+
+
+def _wordless_share(utterances: list[Utterance]) -> float:
+    """The share of the utterances' speech time that the recogniser wrote no words for."""
+    total = sum(u.end - u.start for u in utterances)
+    return sum(u.end - u.start for u in utterances if not u.text) / total if total > 0 else 0.0
 
 
 def _mean_probability(utterances: list[Utterance]) -> float | None:
@@ -404,8 +413,11 @@ def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
     knows, q_ev, answers = "not_asked", (), frozenset()
     # "not asked" or "not announced" read from caller speech the recogniser heard poorly is
     # no evidence that the caller said nothing of it (as for a notice or a name)
-    heard = _mean_probability([u for u, role in timeline.utterances if role == Role.CALLER])
-    if heard is not None and heard < options.min_heard_for_none:
+    caller = [u for u, role in timeline.utterances if role == Role.CALLER
+              and (transcribed_s is None or u.start < transcribed_s)]
+    heard = _mean_probability(caller)
+    if (heard is not None and heard < options.min_heard_for_none) or _wordless_share(
+            caller) > options.max_wordless_caller_share:
         if question is None:
             reasons.append(ReviewReason.CALLER_SPEECH_POORLY_HEARD)
         if notice is None:
