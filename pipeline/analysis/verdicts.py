@@ -66,8 +66,9 @@ class VerdictOptions:
     # the caller's own notice, are read from agent speech starting within this long after it
     answer_s: float = 15.0
     min_question_confidence: float = 0.8  # a weaker question ("wordt het opgenomen") is flagged
-    # ... and so is one read from caller speech that the recogniser wrote no words for in
-    # more than this share of its time (a caller's channel left untranscribed)
+    # "not asked" or "not announced" read from caller speech that the recogniser wrote no
+    # words for in more than this share of its time goes to review, as one read from speech
+    # heard below min_heard_for_none does (a caller's channel left untranscribed)
     max_wordless_caller_share: float = 0.5
     # a first-person notice of recording ("ik neem dit gesprek op") in a mono call's speech
     # labelled AGENT, after the agent's first words, is the caller's own under a wrong role
