@@ -511,3 +511,28 @@ def test_every_spoken_turn_gets_transcribed(transcriber):
             if not any(s.start < end and s.end > start for s in t.segments):
                 missed.append(f"{stem} {role} {start:.1f}-{end:.1f} {text}")
     assert len(missed) <= 0.05 * total, missed
+
+
+class DeafVadBackend(FakeBackend):
+    """Hears nothing where the VAD filters (as Silero on some narrowband callers' channels),
+    and the canned segments without it."""
+
+    def transcribe(self, samples, options, prompt):
+        out, language = super().transcribe(samples, options, prompt)
+        return ([] if options.vad_filter else out), language
+
+
+def test_a_signal_the_vad_hears_no_speech_in_but_plainly_not_silent_is_decoded_without_it():
+    sr = 16000
+    tone = np.zeros(sr * 6, np.float32)
+    tone[sr:sr * 3] = 0.3 * np.sin(2 * np.pi * 300 * np.arange(2 * sr) / sr)  # 2 s of sound
+    said = [seg("U moet weten dat ik dit gesprek opneem.", 1.0, 3.0)]
+    backend = DeafVadBackend(said)
+    t = Transcriber(WHOLE, backend=backend).transcribe(tone, sr)
+    assert backend.vad == [True, False]
+    assert [s.text for s in t.segments] == [said[0].text]
+    for signal, options in ((np.zeros(sr * 6, np.float32), WHOLE),  # digital silence
+                            (tone, replace(WHOLE, vad_deaf_fallback_s=0))):  # off
+        backend = DeafVadBackend(said)
+        assert Transcriber(options, backend=backend).transcribe(signal, sr).segments == ()
+        assert backend.vad == [True]

@@ -93,6 +93,11 @@ class TranscribeOptions:
     # Silero speech probability (0..1); band-limited telephone speech scores low, and at 0.5
     # whole utterances were lost (docs/decisions/transcription.md)
     vad_threshold: float = 0.25
+    # a channel (or stretch) in which the VAD finds no speech at all, though this many seconds
+    # of it are plainly sound (20 dB over its floor), is decoded once without the VAD: Silero
+    # heard nothing in whole caller channels of GSM and mu-law stereo calls (0 = off;
+    # docs/decisions/transcription.md)
+    vad_deaf_fallback_s: float = 1.0
     chunk_pad_s: float = 0.2  # seconds of context kept around each speech chunk
     # speech stretches closer than this (seconds) are decoded together when chunking
     # (docs/decisions/options.md)
@@ -654,6 +659,14 @@ class Transcriber:
                     raw, _ = self._decode(signal, sample_rate, c0, c1,
                                           replace(decode, vad_filter=False), prompt)
                     ours.extend(_shift(s, start + c0, channel) for s in raw)
+            if (not ours and decode.vad_filter and self.options.vad_deaf_fallback_s > 0
+                    and _loud_s(signal, sample_rate) >= self.options.vad_deaf_fallback_s):
+                # the VAD heard no speech at all where the signal is plainly not silent
+                # (Silero rejects some narrowband callers' channels whole): decoded once
+                # without it, Whisper's own guards still on
+                raw, language = self._decode(signal, sample_rate, 0.0, signal.size / sample_rate,
+                                             replace(decode, vad_filter=False), prompt)
+                ours.extend(_shift(s, start, channel) for s in raw)
             segments.extend(ours)
         segments, copied = strip_prompt_copies(segments, prompt, self.options)
         if self.options.split_gap_s > 0:
@@ -668,6 +681,19 @@ class Transcriber:
             segments=tuple(kept), language=language, duration_s=round(end - start, 6),
             model=self.model_info, options=used, dropped=tuple(dropped),
         )
+
+
+def _loud_s(signal: np.ndarray, sample_rate: int, frame_s: float = 0.02,
+            above_floor_db: float = 20.0, min_dbfs: float = -50.0) -> float:
+    """Seconds of ``signal`` louder than its quiet floor (10th percentile of 20 ms frames)
+    by ``above_floor_db`` and than ``min_dbfs``: sound, not line noise or digital silence."""
+    n = int(frame_s * sample_rate)
+    if signal.size < n:
+        return 0.0
+    frames = signal[: signal.size // n * n].reshape(-1, n).astype(np.float64)
+    db = 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-12)
+    floor = np.percentile(db, 10)
+    return float(np.count_nonzero(db > max(floor + above_floor_db, min_dbfs)) * frame_s)
 
 
 def _stretched(segment: Segment, max_word_s: float) -> bool:
