@@ -459,12 +459,11 @@ def _callers_notice_in_agent_speech(u: Utterance, role: Role, first: Utterance |
     channels keep the caller's words out of the agent's."""
     if (role != Role.AGENT or u is first or u.channel is not None
             or not options.callers_notice_in_agent_speech
-            or dialogue.opens_with_reply(text.text) or PASSIVE.search(text.text.lower())):
+            or dialogue.opens_with_reply(text.text)
+            or dialogue.PASSIVE_AUXILIARIES & set(re.findall(r"\w+", text.text.lower()))):
         return None
     return dialogue.caller_notice_rules(text.text, nlp)
 
-
-PASSIVE = re.compile(r"\b(wordt|worden|werd|werden|word|wort)\b")
 
 
 def _agent_talks_of_recording(timeline: RoleTimeline, nlp) -> bool:

@@ -25,6 +25,7 @@ from pipeline.analysis.dialogue.purposes import (
     read_purposes,
 )
 from pipeline.analysis.dialogue.questions import (
+    PASSIVE_AUXILIARIES,
     caller_notice_rules,
     find_caller_notice,
     find_question,
@@ -39,7 +40,8 @@ from pipeline.analysis.dialogue.replies import (
     opens_with_reply,
 )
 
-__all__ = ["PURPOSE_CONFIDENT", "Hit", "PurposeHit", "PurposeReading", "answer_rules",
-           "answer_values", "caller_notice_rules", "classify_answer", "classify_objection",
+__all__ = ["PASSIVE_AUXILIARIES", "PURPOSE_CONFIDENT", "Hit", "PurposeHit", "PurposeReading",
+           "answer_rules", "answer_values", "caller_notice_rules", "classify_answer",
+           "classify_objection",
            "find_caller_notice", "find_question", "notice_purposes", "objection_rules",
            "opens_with_reply", "purpose_scope", "purpose_value", "question_rules", "read_purposes"]

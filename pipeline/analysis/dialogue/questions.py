@@ -162,6 +162,11 @@ def _object(text: str, cand: language.NoticeCandidate) -> tuple[str, str] | None
     return None
 
 
+# the passive's auxiliary (and its common mishearings): "wordt dit gesprek opgenomen" records
+# nobody in particular
+PASSIVE_AUXILIARIES = frozenset({"wordt", "word", "wort", "worden", "werd", "werden"})
+
+
 def _recorder_is_speaker(text: str, cand: language.NoticeCandidate) -> bool:
     """The speaker is the one who records: "als ik dit gesprek opneem", "mag ik het gesprek
     opnemen", "ik heb het gesprek opgenomen" (an active verb or a perfect with "ik")."""
@@ -176,7 +181,7 @@ def _recorder_is_speaker(text: str, cand: language.NoticeCandidate) -> bool:
         # "neem ik"; not "nemen jullie" after "wat ik wou vragen"
         near = {words[t0 + 1][0] if t0 + 1 < len(words) else "", left[-1] if left else ""}
         return bool(FIRST_PERSON & near)
-    if {"wordt", "word", "wort", "worden", "werd", "werden"} & set(left[-6:]):
+    if PASSIVE_AUXILIARIES & set(left[-6:]):
         return False  # a passive: "(ik heb een vraag,) wordt dit gesprek opgenomen"
     if {"heb", "had", "hebben"} & set(left):  # a perfect: "ik heb het gesprek opgenomen"
         return bool(FIRST_PERSON & set(left))
