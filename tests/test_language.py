@@ -182,6 +182,10 @@ def test_a_split_telefoongesprek_recorded_for_a_purpose_is_a_notice(nlp) -> None
         "Let op, dit gesprek wordt volgenomen.",
         "Dit telefoongesprek kan mogen op je nomen, voor opleiding en kwaliteit.",
         "Wij nemen gesprekken om u beter van dienst te kunnen zijn.",  # "op" lost
+        # a participle's shape after a passive "worden" beside the call
+        "Let op, dit gesprek wordt genoemd.",
+        "Om onze service te verbeteren worden gesprekken op gelangen.",
+        "Welkom, let op dit gesprek wordt voor gelongen.",
     ],
 )
 def test_a_garbled_participle_in_an_announcement_with_a_call_or_purpose_is_a_notice(text, nlp
@@ -200,6 +204,13 @@ def test_a_garbled_participle_in_an_announcement_with_a_call_or_purpose_is_a_not
         "Er wordt volgenomen.",
         "Wij nemen uw gesprek zo snel mogelijk aan.",
         "Wij nemen contact met u op.",
+        # the participles of other things done with a call, or nothing passive beside it
+        "Uw gesprek wordt zo snel mogelijk geholpen.",
+        "Uw gesprek wordt gewaardeerd.",
+        "Uw gesprek wordt in de wacht gezet.",
+        "Uw gegevens worden gekoppeld.",
+        "Uw gesprek is gelangen.",
+        "Het gesprek met de wethouder wordt morgen gehouden en daarna geëvalueerd.",
     ],
 )
 def test_a_garbled_participle_without_a_call_or_purpose_is_no_notice(text, nlp) -> None:

@@ -854,7 +854,13 @@ with a purpose nearby is such a split "telefoon" read as the call); in an announ
 participle the recogniser garbled ("volgenomen", "op je nomen") or a "nemen" whose "op" it lost
 ("wij nemen gesprekken om ...") is read as the recording verb only with a call noun or a
 purpose nearby, at confidence 0.5-0.6, and the verdicts flag it (`notice_low_confidence`),
-never assert it;
+never assert it; so is an announcement's passive "... worden opgenomen" beside a word at most
+two edits from a call noun or starting with a purpose word one edit off ("dit bestrek wordt
+opgenomen", "voor knaliteitsbelenden"; `misheard_call_nouns`, `misheard_purposes` in
+`callcheck_notices/words.json`), and a word of a participle's shape ("ge...en", "ge...d") at
+most three words after a passive "worden" that stands beside a call noun ("dit gesprek wordt
+genoemd", "worden gesprekken op gelangen"; `garbled_passive_participle`, not the participles
+of other acts in `not_garbled_passive_participles`);
 "opnemen" in the sense of answering the phone is recognised only with time words ("zo snel
 mogelijk", "in volgorde van binnenkomst").
 """

@@ -294,6 +294,18 @@ NOT_GARBLED_PARTICIPLES = frozenset(
     """aangenomen afgenomen benomen deelgenomen ingenomen meegenomen ondernomen ontnomen
     overgenomen plaatsgenomen toegenomen voorgenomen waargenomen""".split()
 )
+# "dit gesprek wordt genoemd", "worden gesprekken op gelangen": "opgenomen" misheard as
+# another word of a participle's shape (the prefix "ge" and its ending kept), right after a
+# passive "worden" beside a call noun; read as a garbled recording verb (flagged), never these
+# participles of other things done with a call or with the caller
+GARBLED_PASSIVE_PARTICIPLE_RE = r"^ge\w{3,}(en|d|de)$"
+WORDEN_FORMS = frozenset({"wordt", "word", "wort", "worden", "werd", "werden"})
+NOT_GARBLED_PASSIVE_PARTICIPLES = frozenset(
+    """geholpen gevoerd gewaardeerd gesloten geopend geleden gegeven gebeld gemeld gedeeld
+    gehouden genoteerd gekoppeld geregeld gewijzigd gevolgd gebruikt beëindigd geëindigd
+    geëvalueerd geanalyseerd gecontroleerd gewogen gelezen geschreven gestuurd gezonden
+    gesproken geweigerd geannuleerd gestopt geparkeerd geplaatst gezet geleid""".split()
+)
 # the passive "(gesprekken) kunnen worden opgenomen" says that something is recorded even where
 # ASR lost the subject; not "kan ik", "kunt u" (offers and questions to the caller)
 PASSIVE_AUX = frozenset({"wordt", "worden", "kan", "kunnen", "mogen", "zullen", "zal"})

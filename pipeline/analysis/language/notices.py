@@ -70,6 +70,10 @@ class NoticeWords:
     question_verbs: frozenset[str]  # "worden deze gesprekken opgenomen"
     garbled_participle: re.Pattern[str]  # "volgenomen", "nomen": "opgenomen" misheard
     not_garbled_participles: frozenset[str]  # "aangenomen", "meegenomen": real verbs
+    # "dit gesprek wordt genoemd": a participle's shape after a passive "worden"
+    garbled_passive_participle: re.Pattern[str]
+    not_garbled_passive_participles: frozenset[str]  # "geholpen", "gevoerd": other acts
+    worden_forms: frozenset[str]  # the passive's auxiliary, also misheard ("wort")
     separable_record_verbs: frozenset[str]  # "nemen" of "wij nemen gesprekken op"
     separable_record_particles: frozenset[str]  # "op", "aan": the verb's particle is there
     passive_aux: frozenset[str]  # "kunnen worden opgenomen"
@@ -93,6 +97,9 @@ class NoticeWords:
             question_verbs=w("question_verbs"),
             garbled_participle=regex(data, "garbled_participle", where),
             not_garbled_participles=w("not_garbled_participles"),
+            garbled_passive_participle=regex(data, "garbled_passive_participle", where),
+            not_garbled_passive_participles=w("not_garbled_passive_participles"),
+            worden_forms=w("worden_forms"),
             separable_record_verbs=w("separable_record_verbs"),
             separable_record_particles=w("separable_record_particles"),
             passive_aux=w("passive_aux"),
@@ -341,6 +348,21 @@ def _particle_lost(ev: _Evidence, i: int) -> bool:
     return not any(doc[k].lower_ in ev.w.separable_record_particles for k in range(i + 1, end))
 
 
+def _garbled_passive(ev: _Evidence, i: int) -> bool:
+    """"dit gesprek wordt genoemd", "worden gesprekken op gelangen": a word of a participle's
+    shape at most three words after a passive "worden" (same clause) that has a call noun
+    right before or after it: "opgenomen" misheard, as the sentence needs a participle there."""
+    doc = ev.doc
+    low = doc[i].lower_
+    if (not ev.w.garbled_passive_participle.match(low)
+            or low in ev.w.not_garbled_passive_participles):
+        return False
+    lo, _ = _window(ev, i, i + 1, 3, 0, CLAUSE_BOUNDARY)
+    aux = next((a for a in range(i - 1, lo - 1, -1) if doc[a].lower_ in ev.w.worden_forms), None)
+    return aux is not None and any(
+        0 <= k < len(doc) and k != i and _is_call_noun(ev, k) for k in (aux - 1, aux + 1))
+
+
 def _notices(ev: _Evidence, announcement: bool = False) -> list[NoticeCandidate]:
     """One candidate per recording trigger; a verb inside a separable "neemt ... op" span or a
     noun overlapping a verb ("opnemen van") is not counted twice."""
@@ -368,8 +390,9 @@ def _notices(ev: _Evidence, announcement: bool = False) -> list[NoticeCandidate]
 
         for tok in ev.doc:
             low = tok.lower_
-            garbled = (ev.w.garbled_participle.match(low)
-                       and low not in ev.w.not_garbled_participles)
+            garbled = ((ev.w.garbled_participle.match(low)
+                        and low not in ev.w.not_garbled_participles)
+                       or _garbled_passive(ev, tok.i))
             if (garbled or _particle_lost(ev, tok.i)) and not any(
                     t.start <= tok.i < t.end for t, _ in triggers):
                 triggers.append((Span(ev.doc, tok.i, tok.i + 1, label="REC_VERB",
