@@ -531,6 +531,10 @@ def test_a_signal_the_vad_hears_no_speech_in_but_plainly_not_silent_is_decoded_w
     t = Transcriber(WHOLE, backend=backend).transcribe(tone, sr)
     assert backend.vad == [True, False]
     assert [s.text for s in t.segments] == [said[0].text]
+    # words Whisper writes over the silence around it are not kept
+    backend = DeafVadBackend([seg("Goedemorgen, goedemiddag.", 4.5, 5.5), *said])
+    t = Transcriber(WHOLE, backend=backend).transcribe(tone, sr)
+    assert [s.text for s in t.segments] == [said[0].text]
     for signal, options in ((np.zeros(sr * 6, np.float32), WHOLE),  # digital silence
                             (tone, replace(WHOLE, vad_deaf_fallback_s=0))):  # off
         backend = DeafVadBackend(said)

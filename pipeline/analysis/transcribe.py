@@ -666,6 +666,9 @@ class Transcriber:
                 # without it, Whisper's own guards still on
                 raw, language = self._decode(signal, sample_rate, 0.0, signal.size / sample_rate,
                                              replace(decode, vad_filter=False), prompt)
+                # without the VAD Whisper also writes words over the channel's silence (a
+                # greeting the prompt suggests): only words over sound are kept
+                raw = _over_sound(raw, signal, sample_rate)
                 ours.extend(_shift(s, start, channel) for s in raw)
             segments.extend(ours)
         segments, copied = strip_prompt_copies(segments, prompt, self.options)
@@ -683,17 +686,46 @@ class Transcriber:
         )
 
 
-def _loud_s(signal: np.ndarray, sample_rate: int, frame_s: float = 0.02,
-            above_floor_db: float = 20.0, min_dbfs: float = -50.0) -> float:
-    """Seconds of ``signal`` louder than its quiet floor (10th percentile of 20 ms frames)
-    by ``above_floor_db`` and than ``min_dbfs``: sound, not line noise or digital silence."""
-    n = int(frame_s * sample_rate)
+LOUD_FRAME_S = 0.02
+
+
+def _loud_frames(signal: np.ndarray, sample_rate: int, above_floor_db: float = 20.0,
+                 min_dbfs: float = -50.0) -> np.ndarray:
+    """Per 20 ms frame of ``signal``: louder than its quiet floor (10th percentile of the
+    frames) by ``above_floor_db`` and than ``min_dbfs``; sound, not line noise or silence."""
+    n = int(LOUD_FRAME_S * sample_rate)
     if signal.size < n:
-        return 0.0
+        return np.zeros(0, bool)
     frames = signal[: signal.size // n * n].reshape(-1, n).astype(np.float64)
     db = 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-12)
-    floor = np.percentile(db, 10)
-    return float(np.count_nonzero(db > max(floor + above_floor_db, min_dbfs)) * frame_s)
+    return db > max(np.percentile(db, 10) + above_floor_db, min_dbfs)
+
+
+def _loud_s(signal: np.ndarray, sample_rate: int) -> float:
+    """Seconds of sound in ``signal`` (:func:`_loud_frames`)."""
+    return float(np.count_nonzero(_loud_frames(signal, sample_rate)) * LOUD_FRAME_S)
+
+
+def _over_sound(segments: list[Segment], signal: np.ndarray, sample_rate: int,
+                pad_s: float = 0.2) -> list[Segment]:
+    """``segments`` (times in ``signal``) cut down to the words with sound within ``pad_s``
+    of them (word times are that loose); a segment without words is kept over sound."""
+    loud = _loud_frames(signal, sample_rate)
+
+    def heard(a: float, b: float) -> bool:
+        i, j = max(0, int((a - pad_s) / LOUD_FRAME_S)), int((b + pad_s) / LOUD_FRAME_S) + 1
+        return bool(loud[i:j].any())
+
+    out = []
+    for s in segments:
+        if not s.words:
+            if heard(s.start, s.end):
+                out.append(s)
+            continue
+        words = [w for w in s.words if heard(w.start, w.end)]
+        if words:
+            out.append(s if len(words) == len(s.words) else with_words(s, words))
+    return out
 
 
 def _stretched(segment: Segment, max_word_s: float) -> bool:
