@@ -161,6 +161,7 @@ def test_the_agent_who_hands_the_call_on_is_the_agent_start_not_the_colleague():
     model = agent_start_model()
     assert model.probability(unmarked) < agent.score and agent.score >= model.threshold
     assert transfer_wording("Ik zet u even door naar burgerzaken.")
+    assert transfer_wording("Ik slet weer even door de naastrum van Deembroek.")  # misheard
     assert not transfer_wording("U wordt doorverbonden met een medewerker.")  # the system's
 
 

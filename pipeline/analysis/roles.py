@@ -240,15 +240,18 @@ def announcement_wording(text: str, min_ratio: float = 0.8) -> list[str]:
 
 
 # an agent handing the call on, in the first person ("daarvoor verbind ik u door met mijn
-# collega", "ik zet u even door"); a phone system's "u wordt doorverbonden" is passive
+# collega", "ik zet u even door"), also with the verb misheard ("ik slet weer even door"): "ik",
+# a verb and at most two words, then "door"; a phone system's "u wordt doorverbonden" is
+# passive. Before hold music any such first-person "door" is a person's ("ik kijk het even
+# door"), the one reading the role stage takes from it
 TRANSFER_RE = re.compile(
     r"\b((mijn|m n|mn|men) collega|ik (verbind|zet|schakel)\w* (u|je|jou) (\w+ )?door"
-    r"|(verbind|zet|schakel)\w* ik (u|je|jou) (\w+ )?door)")
+    r"|(verbind|zet|schakel)\w* ik (u|je|jou) (\w+ )?door|ik \w+ (\w+ ){0,2}door\b)")
 
 
 @functools.lru_cache(maxsize=4096)
 def transfer_wording(text: str) -> bool:
-    """Whether ``text`` has an agent's own words for handing the call to a colleague."""
+    """Whether ``text`` has an agent's own words for handing the call on (see above)."""
     return bool(TRANSFER_RE.search(normalise_text(text)))
 
 
