@@ -659,8 +659,11 @@ class Transcriber:
                     raw, _ = self._decode(signal, sample_rate, c0, c1,
                                           replace(decode, vad_filter=False), prompt)
                     ours.extend(_shift(s, start + c0, channel) for s in raw)
-            if (not ours and decode.vad_filter and self.options.vad_deaf_fallback_s > 0
-                    and _loud_s(signal, sample_rate) >= self.options.vad_deaf_fallback_s):
+            loud = (_loud_frames(signal, sample_rate)
+                    if not ours and decode.vad_filter and self.options.vad_deaf_fallback_s > 0
+                    else None)
+            if (loud is not None
+                    and np.count_nonzero(loud) * LOUD_FRAME_S >= self.options.vad_deaf_fallback_s):
                 # the VAD heard no speech at all where the signal is plainly not silent
                 # (Silero rejects some narrowband callers' channels whole): decoded once
                 # without it, Whisper's own guards still on
@@ -668,8 +671,7 @@ class Transcriber:
                                              replace(decode, vad_filter=False), prompt)
                 # without the VAD Whisper also writes words over the channel's silence (a
                 # greeting the prompt suggests): only words over sound are kept
-                raw = _over_sound(raw, signal, sample_rate)
-                ours.extend(_shift(s, start, channel) for s in raw)
+                ours.extend(_shift(s, start, channel) for s in _over_sound(raw, loud))
             segments.extend(ours)
         segments, copied = strip_prompt_copies(segments, prompt, self.options)
         if self.options.split_gap_s > 0:
@@ -701,16 +703,11 @@ def _loud_frames(signal: np.ndarray, sample_rate: int, above_floor_db: float = 2
     return db > max(np.percentile(db, 10) + above_floor_db, min_dbfs)
 
 
-def _loud_s(signal: np.ndarray, sample_rate: int) -> float:
-    """Seconds of sound in ``signal`` (:func:`_loud_frames`)."""
-    return float(np.count_nonzero(_loud_frames(signal, sample_rate)) * LOUD_FRAME_S)
-
-
-def _over_sound(segments: list[Segment], signal: np.ndarray, sample_rate: int,
-                pad_s: float = 0.2) -> list[Segment]:
-    """``segments`` (times in ``signal``) cut down to the words with sound within ``pad_s``
-    of them (word times are that loose); a segment without words is kept over sound."""
-    loud = _loud_frames(signal, sample_rate)
+def _over_sound(segments: list[Segment], loud: np.ndarray, pad_s: float = 0.2
+                ) -> list[Segment]:
+    """``segments`` cut down to the words with sound (``loud``: :func:`_loud_frames` of the
+    signal they were decoded from) within ``pad_s`` of them, as word times are that loose; a
+    segment without words is kept over sound."""
 
     def heard(a: float, b: float) -> bool:
         i, j = max(0, int((a - pad_s) / LOUD_FRAME_S)), int((b + pad_s) / LOUD_FRAME_S) + 1

@@ -299,12 +299,14 @@ NOT_GARBLED_PARTICIPLES = frozenset(
 # passive "worden" beside a call noun; read as a garbled recording verb (flagged), never these
 # participles of other things done with a call or with the caller
 GARBLED_PASSIVE_PARTICIPLE_RE = r"^ge\w{3,}(en|d|de)$"
+# the passive's auxiliary, also misheard ("wort"); the caller's-notice rules share it
 WORDEN_FORMS = frozenset({"wordt", "word", "wort", "worden", "werd", "werden"})
+# (participles ending in -t, "gezet", "geplaatst", are outside the shape above already)
 NOT_GARBLED_PASSIVE_PARTICIPLES = frozenset(
     """geholpen gevoerd gewaardeerd gesloten geopend geleden gegeven gebeld gemeld gedeeld
-    gehouden genoteerd gekoppeld geregeld gewijzigd gevolgd gebruikt beëindigd geëindigd
-    geëvalueerd geanalyseerd gecontroleerd gewogen gelezen geschreven gestuurd gezonden
-    gesproken geweigerd geannuleerd gestopt geparkeerd geplaatst gezet geleid""".split()
+    gehouden genoteerd gekoppeld geregeld gewijzigd gevolgd geëindigd geëvalueerd
+    geanalyseerd gecontroleerd gewogen gelezen geschreven gestuurd gezonden gesproken
+    geweigerd geannuleerd geparkeerd geleid""".split()
 )
 # the passive "(gesprekken) kunnen worden opgenomen" says that something is recorded even where
 # ASR lost the subject; not "kan ik", "kunt u" (offers and questions to the caller)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.analysis import dialogue_model, language
 from pipeline.analysis.dialogue.common import Hit, joined
+from pipeline.analysis.vocabulary import WORDEN_FORMS
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -163,8 +164,8 @@ def _object(text: str, cand: language.NoticeCandidate) -> tuple[str, str] | None
 
 
 # the passive's auxiliary (and its common mishearings): "wordt dit gesprek opgenomen" records
-# nobody in particular
-PASSIVE_AUXILIARIES = frozenset({"wordt", "word", "wort", "worden", "werd", "werden"})
+# nobody in particular; the same forms the notice rules read a garbled passive by
+PASSIVE_AUXILIARIES = WORDEN_FORMS
 
 
 def _recorder_is_speaker(text: str, cand: language.NoticeCandidate) -> bool:
