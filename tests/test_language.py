@@ -634,6 +634,27 @@ def test_a_surname_heard_as_an_ordinary_word_after_an_interfix_is_flagged(text, 
     assert "possible_name_missed" in a.review_reasons
 
 
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("Goedemiddag, er ik hier, gemeente Zwolle.", True),  # "Erik hier"
+        ("gemeente Hengelo, goedemiddag, kwam er hier.", True),  # "Kramer hier"
+        ("Goedemorgen, ik ben hier.", False),
+        ("Goedemorgen, dat kan hier.", False),
+        ("Burgerzaken hier, goedemorgen.", False),
+        ("Goedemiddag, u bent hier aan het goede adres.", False),
+        ("Wat kan ik hier voor u doen?", False),
+    ],
+)
+def test_a_name_heard_as_ordinary_words_before_a_closing_hier_is_flagged(text, flagged,
+                                                                         nlp) -> None:
+    """"<name> hier" closing the opening's first phrase is an introduction even where the
+    name came out as short ordinary words; "none" is then not asserted."""
+    a = analyze_opening(text, nlp)
+    assert a.name is None
+    assert ("possible_name_missed" in a.review_reasons) == flagged
+
+
 def test_an_ordinary_word_after_met_that_is_also_a_name_needs_the_place_of_a_name(nlp) -> None:
     """"met prins, waar kan ik ..." may be a misheard "met Prins"; "met groot afval" is not."""
     a = analyze_opening("ik bel over de container met groot afval", nlp)

@@ -202,7 +202,9 @@ def _name_hints(ev: TurnEvidence) -> list[NameHint]:
     word before "hier" or "aan de lijn" (an ordinary one after an interfix: "jaren de hand
     hier"), "met", an interfix and a word before a pause or a greeting ("met de hand,
     goedemorgen"); "mijn flam is" ("naam" misheard as a short word of its vowel); a turn that
-    ends in "met" (the name lost). Not where a
+    ends in "met" (the name lost); up to four words of any kind between the start of the
+    opening's phrase and a "hier" that closes it ("goedemiddag, er ik hier, gemeente ...").
+    Not where a
     title, a transfer or the speaker's question shows someone else is meant ("spreek ik met
     mevrouw ...?", "ik verbind u door met mevrouw Gerritsen")."""
     doc, lex = ev.doc, ev.lex
@@ -328,7 +330,40 @@ def _name_hints(ev: TurnEvidence) -> list[NameHint]:
                 and not is_blocked(ev, i - 1)
                 and not ev.labels(i - 1) & NOT_NAME_LABELS):
             hints.append(_hint(ev, i - 2 if interfixed else i - 1, i))
+        elif doc[i].lower_ == "hier":
+            closing = _closing_here(ev, i)
+            if closing is not None:
+                hints.append(_hint(ev, closing, i))
     return hints
+
+
+# words of someone being here rather than a name before "hier" ("ik ben hier", "u zit hier")
+HERE_VERBS = frozenset({"ben", "bent", "is", "zijn", "was", "waren", "zit", "zitten", "woon",
+                        "woont", "sta", "staat", "werk", "werkt", "kom", "komt", "blijf",
+                        "blijft", "wordt", "heb", "hebt", "heeft", "kan", "kunt", "mag",
+                        "moet", "niet", "ook", "nog", "dat", "dit", "het"})
+# the most words before such a "hier" ("Anne Marie de Vries hier" is four)
+HERE_MAX_WORDS = 4
+
+
+def _closing_here(ev: TurnEvidence, i: int) -> int | None:
+    """Where a name starts before a "hier" that closes the opening's first phrase ("goedemorgen,
+    er ik hier, gemeente ..." for "Erik hier"): a name heard as ordinary short words, which
+    the "<name> hier" hint above passes over; not "ik ben hier"."""
+    doc = ev.doc
+    nxt = doc[i + 1] if i + 1 < len(doc) else None
+    if not (nxt is None or nxt.is_punct or nxt.lower_ in ev.w.greetings
+            or ev.labels(i + 1) & ORG_LABELS):
+        return None
+    k, words = i - 1, 0
+    while (k >= 0 and doc[k].is_alpha and words <= HERE_MAX_WORDS
+           and not ev.labels(k) & (NOT_NAME_LABELS | {"GREETING"})):
+        k, words = k - 1, words + 1
+    opens = k < 0 or doc[k].is_punct or bool(ev.labels(k) & (ORG_LABELS | {"GREETING"}))
+    said = {t.lower_ for t in doc[k + 1:i]}
+    if not (1 <= words <= HERE_MAX_WORDS and opens) or said & HERE_VERBS:
+        return None
+    return k + 1
 
 
 # the most words read as one misheard name ("Anne Marie van der Berg" is five)
