@@ -644,6 +644,8 @@ def test_a_surname_heard_as_an_ordinary_word_after_an_interfix_is_flagged(text, 
         ("Burgerzaken hier, goedemorgen.", False),
         ("Goedemiddag, u bent hier aan het goede adres.", False),
         ("Wat kan ik hier voor u doen?", False),
+        ("Gemeente Ede, goedemorgen, los aan de lijn.", True),  # "Lars aan de lijn"
+        ("Goedemiddag, we helpen u gewoon aan de lijn?", False),
     ],
 )
 def test_a_name_heard_as_ordinary_words_before_a_closing_hier_is_flagged(text, flagged,
@@ -653,6 +655,31 @@ def test_a_name_heard_as_ordinary_words_before_a_closing_hier_is_flagged(text, f
     a = analyze_opening(text, nlp)
     assert a.name is None
     assert ("possible_name_missed" in a.review_reasons) == flagged
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("Gemeente Epe, goedemiddag, akker manpier.", True),  # "..., Akkerman." garbled
+        ("Gementen en scheden, goedemiddag, akker manpier.", True),
+        ("Gemeente Kampen, wolrat fossen, goedendag.", True),
+        ("Gemeente Epe, goedemiddag, waarmee kan ik u helpen?", False),
+        ("Goedemorgen, gemeente Utrecht, zegt u het maar.", False),
+        ("Goedemiddag, klantcontactcentrum, fijn dat u belt.", False),
+        # the organisation misheard, where it stands: before the greeting, none read elsewhere
+        ("Geving te weer, goedemiddag. Ik laat u weten dat dit gesprek wordt opgenomen.", False),
+        ("gemeentecampen, goedemiddag.", False),
+    ],
+)
+def test_a_bare_phrase_of_unknown_words_beside_the_greeting_is_flagged(text, flagged,
+                                                                       nlp) -> None:
+    """A bare name between commas beside the greeting or the organisation, garbled past any
+    lexicon, leaves "none" unasserted; its words guess no kind of name."""
+    a = analyze_opening(text, nlp)
+    assert a.name is None
+    assert ("possible_name_missed" in a.review_reasons) == flagged
+    if flagged:
+        assert a.name_guess is None
 
 
 def test_an_ordinary_word_after_met_that_is_also_a_name_needs_the_place_of_a_name(nlp) -> None:

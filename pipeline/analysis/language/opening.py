@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rapidfuzz.distance import Levenshtein
+
 from pipeline.analysis.language.evidence import one_letter_off, question_mark_after
 from pipeline.analysis.language.introductions import (
     NameCandidate,
@@ -75,10 +77,12 @@ def read_opening(doc: Doc, rules: IntroductionRules
     low = doc.text.lower()
     names = tuple(introductions(ev))
     hints = _name_hints(ev)
+    # a bare phrase of unknown words only flags: its words' shape is no guess of a kind
+    bare = _bare_name_phrases(ev)
     cues = OpeningCues(
         organisation=_organisation(ev),
         greeting=_greeting(ev),
-        name_hints=tuple(h.text for h in hints),
+        name_hints=tuple(h.text for h in (*hints, *bare)),
         caller_like=bool(ev.by_label.get("CALLER_CUE")),
         asr_hallucination=any(h in low for h in rules.words.hallucinations),
         cut_names=tuple(n.start_char for n in names if _may_be_cut(ev, n)),
@@ -330,30 +334,33 @@ def _name_hints(ev: TurnEvidence) -> list[NameHint]:
                 and not is_blocked(ev, i - 1)
                 and not ev.labels(i - 1) & NOT_NAME_LABELS):
             hints.append(_hint(ev, i - 2 if interfixed else i - 1, i))
-        elif doc[i].lower_ == "hier":
-            closing = _closing_here(ev, i)
+        elif frame:
+            closing = _closing_here(ev, i, 1 if doc[i].lower_ == "hier" else 3)
             if closing is not None:
                 hints.append(_hint(ev, closing, i))
     return hints
 
 
-# words of someone being here rather than a name before "hier" ("ik ben hier", "u zit hier")
+# words of someone being here rather than a name before "hier" ("ik ben hier", "u zit hier"),
+# or speaking to the caller ("we helpen u gewoon aan de lijn")
 HERE_VERBS = frozenset({"ben", "bent", "is", "zijn", "was", "waren", "zit", "zitten", "woon",
                         "woont", "sta", "staat", "werk", "werkt", "kom", "komt", "blijf",
                         "blijft", "wordt", "heb", "hebt", "heeft", "kan", "kunt", "mag",
-                        "moet", "niet", "ook", "nog", "dat", "dit", "het"})
+                        "moet", "niet", "ook", "nog", "dat", "dit", "het", "u", "je",
+                        "jij", "we", "wij", "jullie"})
 # the most words before such a "hier" ("Anne Marie de Vries hier" is four)
 HERE_MAX_WORDS = 4
 
 
-def _closing_here(ev: TurnEvidence, i: int) -> int | None:
-    """Where a name starts before a "hier" that closes the opening's first phrase ("goedemorgen,
-    er ik hier, gemeente ..." for "Erik hier"): a name heard as ordinary short words, which
-    the "<name> hier" hint above passes over; not "ik ben hier"."""
+def _closing_here(ev: TurnEvidence, i: int, n: int) -> int | None:
+    """Where a name starts before a "hier" (``n`` 1) or "aan de lijn" (3) that closes a phrase
+    of the opening ("goedemorgen, er ik hier, gemeente ..." for "Erik hier", "los aan de lijn"
+    for "Lars aan de lijn"): a name heard as ordinary short words, which the "<name> hier"
+    hint above passes over; not "ik ben hier"."""
     doc = ev.doc
-    nxt = doc[i + 1] if i + 1 < len(doc) else None
-    if not (nxt is None or nxt.is_punct or nxt.lower_ in ev.w.greetings
-            or ev.labels(i + 1) & ORG_LABELS):
+    nxt = doc[i + n] if i + n < len(doc) else None
+    if not (nxt is None or (nxt.is_punct and nxt.text != "?") or nxt.lower_ in ev.w.greetings
+            or ev.labels(i + n) & ORG_LABELS):
         return None
     k, words = i - 1, 0
     while (k >= 0 and doc[k].is_alpha and words <= HERE_MAX_WORDS
@@ -364,6 +371,55 @@ def _closing_here(ev: TurnEvidence, i: int) -> int | None:
     if not (1 <= words <= HERE_MAX_WORDS and opens) or said & HERE_VERBS:
         return None
     return k + 1
+
+
+# the most words of a phrase read as a bare name ("Anne Marie de Vries" is four)
+BARE_NAME_MAX_WORDS = 4
+
+
+def _bare_name_phrases(ev: TurnEvidence) -> list[NameHint]:
+    """Phrases of the turn's first sentence that stand between commas next to its greeting or
+    organisation and hold a word no lexicon knows ("gemeente Epe, goedemiddag, akker
+    manpier."): where an agent says a bare name ("..., Akkerman.") and the recogniser garbled
+    it, so "none" is not asserted."""
+    doc = ev.doc
+    phrases: list[tuple[int, int]] = []
+    start = 0
+    for k, tok in enumerate(doc):
+        if tok.is_punct:
+            if k > start:
+                phrases.append((start, k))
+            start = k + 1
+            if tok.text in {".", "?", "!"} and phrases:
+                break
+    else:
+        if start < len(doc):
+            phrases.append((start, len(doc)))
+    framing = [any(ev.labels(k) & (ORG_LABELS | {"GREETING"}) or k in ev.org_tokens
+                   or doc[k].lower_ in ev.w.greetings for k in range(a, b))
+               for a, b in phrases]
+    # a phrase before all of them is where a misheard organisation stands ("geving te weer,
+    # goedemiddag"): a name only where the organisation was read elsewhere
+    org_read = bool(ev.org_spans or ev.by_label.get("ORG_HEAD") or ev.by_label.get("DEPT"))
+    hints = []
+    for j, (a, b) in enumerate(phrases):
+        if framing[j] or not 1 <= b - a <= BARE_NAME_MAX_WORDS:
+            continue
+        if not any(framing[m] for m in (j - 1, j + 1) if 0 <= m < len(phrases)):
+            continue
+        if (not any(framing[:j]) and not org_read) or _misheard_gemeente(doc[a].lower_):
+            continue
+        if any(ev.labels(k) & {"INTRO", "TITLE", "LINE", "CALLER_CUE"} or not doc[k].is_alpha
+               or doc[k].lower_ in HERE_VERBS for k in range(a, b)):
+            continue
+        if any(_unread_word(ev, k) for k in range(a, b)):
+            hints.append(_hint(ev, a, b))
+    return hints
+
+
+def _misheard_gemeente(word: str) -> bool:
+    """"gementen", "gemeentecampen": the organisation's head word misheard or run together."""
+    return word.startswith("gemeente") or Levenshtein.distance(word, "gemeente") <= 2
 
 
 # the most words read as one misheard name ("Anne Marie van der Berg" is five)
