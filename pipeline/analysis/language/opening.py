@@ -77,12 +77,12 @@ def read_opening(doc: Doc, rules: IntroductionRules
     low = doc.text.lower()
     names = tuple(introductions(ev))
     hints = _name_hints(ev)
-    # a bare phrase of unknown words only flags: its words' shape is no guess of a kind
-    bare = _bare_name_phrases(ev)
+    # ordinary or unknown words in a name's place only flag: no kind is guessed from them
+    unshaped = _unshaped_hints(ev)
     cues = OpeningCues(
         organisation=_organisation(ev),
         greeting=_greeting(ev),
-        name_hints=tuple(h.text for h in (*hints, *bare)),
+        name_hints=tuple(h.text for h in (*hints, *unshaped)),
         caller_like=bool(ev.by_label.get("CALLER_CUE")),
         asr_hallucination=any(h in low for h in rules.words.hallucinations),
         cut_names=tuple(n.start_char for n in names if _may_be_cut(ev, n)),
@@ -206,9 +206,7 @@ def _name_hints(ev: TurnEvidence) -> list[NameHint]:
     word before "hier" or "aan de lijn" (an ordinary one after an interfix: "jaren de hand
     hier"), "met", an interfix and a word before a pause or a greeting ("met de hand,
     goedemorgen"); "mijn flam is" ("naam" misheard as a short word of its vowel); a turn that
-    ends in "met" (the name lost); up to four words of any kind between the start of the
-    opening's phrase and a "hier" that closes it ("goedemiddag, er ik hier, gemeente ...").
-    Not where a
+    ends in "met" (the name lost). Not where a
     title, a transfer or the speaker's question shows someone else is meant ("spreek ik met
     mevrouw ...?", "ik verbind u door met mevrouw Gerritsen")."""
     doc, lex = ev.doc, ev.lex
@@ -334,11 +332,20 @@ def _name_hints(ev: TurnEvidence) -> list[NameHint]:
                 and not is_blocked(ev, i - 1)
                 and not ev.labels(i - 1) & NOT_NAME_LABELS):
             hints.append(_hint(ev, i - 2 if interfixed else i - 1, i))
-        elif frame:
-            closing = _closing_here(ev, i, 1 if doc[i].lower_ == "hier" else 3)
-            if closing is not None:
-                hints.append(_hint(ev, closing, i))
     return hints
+
+
+def _unshaped_hints(ev: TurnEvidence) -> list[NameHint]:
+    """Places of a name whose words came out ordinary or unknown, so their shape guesses no
+    kind of name: words before a "hier" or "aan de lijn" that closes a phrase ("goedemiddag,
+    er ik hier", for Erik), a bare phrase beside the greeting ("..., akker manpier.")."""
+    doc, hints = ev.doc, []
+    for i in range(1, len(doc)):
+        n = 1 if doc[i].lower_ == "hier" else 3 if doc[i:i + 3].text.lower() == "aan de lijn" else 0
+        closing = _closing_here(ev, i, n) if n else None
+        if closing is not None:
+            hints.append(_hint(ev, closing, i))
+    return hints + _bare_name_phrases(ev)
 
 
 # words of someone being here rather than a name before "hier" ("ik ben hier", "u zit hier"),
