@@ -175,3 +175,42 @@ def test_the_review_curve_counts_starts_decided_and_wrong_per_level():
     decided = [curve[k]["decided"] for k in ("0.0", "0.5", "1.0")]
     assert decided[0] >= decided[1] >= decided[2] == 0  # stricter: fewer decided
     assert curve["0.0"]["wrong"] == 3 and all(v["wrong"] <= v["decided"] for v in curve.values())
+
+
+class _CountingTranscriber:
+    """A transcriber stand-in that counts its decodes."""
+
+    options = {"beam_size": 1}
+
+    def __init__(self):
+        self.decodes = 0
+
+    def transcribe(self, samples, sample_rate=16000, **kw):
+        self.decodes += 1
+        return ("decoded", float(samples.sum()), kw["start"], kw["end"])
+
+    def scorer(self):
+        return "scorer"
+
+
+def test_the_pipeline_cross_validation_decodes_a_stretch_once(tmp_path):
+    """A cached decode is read back only for the same audio, stretch and options; anything
+    else is decoded (a stale result would judge a role change on words it never caused)."""
+    import numpy as np
+
+    from training.roles_pipeline_cv import CachedTranscriber, DecodeCache
+
+    inner = _CountingTranscriber()
+    t = CachedTranscriber(inner, DecodeCache(tmp_path))
+    a, b = np.ones(16000, dtype=np.float32), np.full(16000, 2.0, dtype=np.float32)
+    first = t.transcribe(a, 16000, start=0.0, end=1.0, beam_size=None)
+    assert t.transcribe(a, 16000, start=0.0, end=1.0, beam_size=None) == first
+    assert inner.decodes == 1
+    t.transcribe(a, 16000, start=0.0, end=0.5, beam_size=None)  # another stretch
+    t.transcribe(a, 16000, start=0.0, end=1.0, beam_size=5)  # another beam
+    assert t.transcribe(b, 16000, start=0.0, end=1.0, beam_size=None)[1] == 32000.0
+    assert inner.decodes == 4
+    # a new cache on the same folder reads what the first wrote
+    again = CachedTranscriber(inner, DecodeCache(tmp_path))
+    assert again.transcribe(a, 16000, start=0.0, end=1.0, beam_size=None) == first
+    assert inner.decodes == 4 and again.scorer() == "scorer"

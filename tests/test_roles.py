@@ -639,6 +639,34 @@ def test_a_misheard_is_daar_iemand_is_still_a_call_out_but_hallo_met_a_name_is_n
     assert tl.agent_start_s == pytest.approx(7.9)
 
 
+def test_a_call_out_answered_by_a_greeting_split_short_is_still_a_call_out():
+    # "Goedemorgen," split from the rest of the opening is shorter than the caller's question
+    segs = [seg(2.8, 4.6, "Hallo, is daar iemand?"), seg(5.5, 6.0, "Goedemorgen,"),
+            seg(6.6, 9.0, "gemeente Weert, zegt u het maar."),
+            seg(9.6, 12.0, "Ik heb een vraag over afval.")]
+    turns = [SpeakerTurn(2.8, 9.0, "A"), SpeakerTurn(9.6, 12.0, "B")]
+    tl = assign_roles(14.0, [Event(0.0, 2.5, "ringback")], transcript(*segs), turns)
+    assert "short_before_greeting" in _features_at(tl, 2.8)
+    assert tl.agent_start_s == pytest.approx(5.5)
+
+
+def test_the_rest_of_a_call_out_the_recogniser_split_off_is_the_callers_too():
+    # "Hallo, | is daar iemand?" (misheard) in one voice, then the agent's greeting
+    segs = [seg(2.5, 3.1, "Hallo,"), seg(3.4, 4.2, "dit jaar die man."),
+            seg(4.8, 8.3, "U heeft Eva aan de lijn, gemeente Breda, goedemiddag!"),
+            seg(9.0, 12.0, "Goedemiddag, ik heb een vraag over afval.")]
+    turns = [SpeakerTurn(2.5, 8.3, "A"), SpeakerTurn(9.0, 12.0, "B")]
+    tl = assign_roles(14.0, [Event(0.0, 2.2, "ringback")], transcript(*segs), turns)
+    assert "short_before_greeting" in _features_at(tl, 3.4)
+    assert tl.agent_start_s == pytest.approx(4.8)
+    # an agent's words after a greeting of their own are not a call-out's rest
+    segs = [seg(2.5, 3.1, "Hallo,"), seg(3.4, 4.2, "met Eva de Vries."),
+            seg(4.8, 8.3, "Wat kan ik voor u doen?"),
+            seg(9.0, 12.0, "Goedemiddag, ik heb een vraag over afval.")]
+    tl = assign_roles(14.0, [Event(0.0, 2.2, "ringback")], transcript(*segs), turns)
+    assert "short_before_greeting" not in _features_at(tl, 3.4)
+
+
 def test_an_agents_greeting_split_by_the_recogniser_is_no_call_out():
     segs = [seg(2.7, 4.1, "Gemeente Tilburg,"),
             seg(4.7, 8.8, "goedemiddag, met Joost, wat kan ik voor u doen?"),

@@ -489,9 +489,10 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
             end - 0.5 <= o.start <= end + options.reply_window_s
             and o.end - o.start >= options.min_reply_s and _other_voice(o, u) for o in others)
 
-    def short_call_then_greeting(k: int, u: Utterance) -> bool:
+    def short_call_then_greeting(k: int, u: Utterance, split_off: bool = False) -> bool:
         """``u`` is a short "hallo?" and the line answers it at once with a greeting (or,
-        right after a pick-up, a bare call-out answered at once at all)."""
+        right after a pick-up, a bare call-out answered at once at all); ``split_off``: ``u``
+        goes on from such a call-out, whatever its words."""
         words = _tokens(u.text)
         if not words or u.end - u.start > options.short_call_max_s or greets[k]:
             return False
@@ -499,10 +500,16 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
         # "hallo, is daar iemand?" misheard keeps its call-out and loses its question mark
         called = (words[0] in CALL_OUTS and len(words) <= 5
                   and not INTRO_WORDS.intersection(words))
-        if not (question or called or all(w in CALL_OUTS for w in words)):
+        if not (split_off or question or called or all(w in CALL_OUTS for w in words)):
             return False
         nxt = next((w for w in line[k + 1:] if w.start >= u.end - 0.1), None)
-        if nxt is None or nxt.start - u.end > 2.0 or nxt.end - nxt.start <= u.end - u.start:
+        if nxt is None or nxt.start - u.end > 2.0:
+            return False
+        # the answer runs longer than the call, unless it opens with a greeting in full
+        # ("Goedemorgen," split from the rest of the opening by the recogniser)
+        opens = _tokens(nxt.text)[:1]
+        if nxt.end - nxt.start <= u.end - u.start and not (
+                opens and opens[0] in GREETINGS_IN_FULL):
             return False
         # call-outs alone ("hallo?", "ja, hallo?"; not a lone "ja", which often starts a
         # misheard opening) as the first words after a pick-up are the caller's: an agent
@@ -562,6 +569,17 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
     caller_side = others is not line
     picked_up = [after_pickup(u.start, pickups, options.pickup_window_s) for u in line]
     short_calls = [short_call_then_greeting(k, u) for k, u in enumerate(line)]
+    for k in range(1, len(line)):
+        # the rest of a call-out the recogniser split off ("Hallo, | is daar iemand?") is the
+        # caller's too, where the greeting answers it in turn
+        u, prev = line[k], line[k - 1]
+        words = _tokens(u.text)
+        if (short_calls[k - 1] and not short_calls[k] and words
+                and not greeting_wording(u.text, options.fuzzy_ratio)
+                and u.start - prev.end < 1.0 and not _other_voice(u, prev)
+                and u.end - u.start <= options.short_call_max_s
+                and not INTRO_WORDS.intersection(words) and len(words) <= 5):
+            short_calls[k] = short_call_then_greeting(k, u, split_off=True)
     opener = _answered_turn_start(
         line, others, caller_side, {id(u) for u, c in zip(line, short_calls, strict=True) if c}, options)
     candidates = []

@@ -1,0 +1,186 @@
+"""Judge the agent-start model the way the pipeline uses it: leave one tuning family out, train
+on the others, and run the whole pipeline on the family left out.
+
+    python -m training.roles_pipeline_cv --analysed out/eval-corpus --corpus corpus \\
+        --families espeak-a mbrola-b human-a --cache out/decode-cache --out out/pipeline-cv
+
+``training.roles_train`` scores its candidates on stored transcripts. The pipeline does not:
+it decodes the call window by window around the role stage's choices and decodes the agent's
+opening again with a wider beam (``CallAnalyzer._beam_opening``), so another start gives
+other words. Session 21 took three role changes that won 3 calls of 180 on stored transcripts
+and lost 2 held-back starts in the pipeline. Here every call is analysed by ``CallAnalyzer``
+with the model trained without its family. Whisper's decodes and the diarizer's turns and
+voice prints are cached by their exact inputs (``--cache``), so a second run decodes only
+the stretches a changed start moves: the first run costs a full evaluation of the tuning
+families, later ones a few minutes. The held-back family is never read here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import logging
+import pickle
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.analysis.analyze import CallAnalyzer
+from pipeline.analysis.config import PipelineConfig
+from pipeline.analysis.diarize import Diarizer
+from pipeline.analysis.transcribe import Transcriber
+from pipeline.evaluation.evaluate import compute_metrics
+from pipeline.runs.batch import result_row
+from training.roles_train import choose, cross_validate, fit, load_calls
+
+logger = logging.getLogger(__name__)
+
+
+def _digest(*parts: Any) -> str:
+    h = hashlib.sha1()
+    for p in parts:
+        if isinstance(p, np.ndarray):
+            h.update(str((p.shape, p.dtype)).encode())
+            h.update(np.ascontiguousarray(p).tobytes())
+        else:
+            h.update(repr(p).encode())
+    return h.hexdigest()
+
+
+class DecodeCache:
+    """Results of expensive calls by the digest of their exact inputs, one pickle file per
+    key under ``root`` (a changed input is another key, so nothing stale is ever read)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.hits = self.misses = 0
+
+    def get(self, key: str, compute):
+        path = self.root / key[:2] / f"{key}.pkl"
+        if path.exists():
+            self.hits += 1
+            return pickle.loads(path.read_bytes())
+        self.misses += 1
+        value = compute()
+        path.parent.mkdir(exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(pickle.dumps(value))
+        tmp.replace(path)
+        return value
+
+
+class CachedTranscriber:
+    """``Transcriber`` whose decodes are read from a :class:`DecodeCache` where the same
+    stretch of the same audio was decoded with the same options before."""
+
+    def __init__(self, inner: Transcriber, cache: DecodeCache):
+        self._inner, self._cache = inner, cache
+        self._tag = _digest(inner.options)
+
+    def transcribe(self, samples, sample_rate=16000, **kw):
+        key = _digest("transcribe", self._tag, samples, sample_rate, sorted(kw.items()))
+        return self._cache.get(key, lambda: self._inner.transcribe(samples, sample_rate, **kw))
+
+    def __getattr__(self, name):  # scorer, model_info, options
+        return getattr(self._inner, name)
+
+
+class CachedDiarizer:
+    """``Diarizer`` whose turns and voice prints are read from a :class:`DecodeCache`."""
+
+    def __init__(self, inner: Diarizer, cache: DecodeCache):
+        self._inner, self._cache = inner, cache
+
+    def __call__(self, samples, sample_rate=16000):
+        key = _digest("diarize", samples, sample_rate)
+        return self._cache.get(key, lambda: self._inner(samples, sample_rate))
+
+    def voice_prints(self, samples, sample_rate, spans):
+        key = _digest("prints", samples, sample_rate, list(spans))
+        return self._cache.get(key, lambda: self._inner.voice_prints(samples, sample_rate,
+                                                                     spans))
+
+    def __getattr__(self, name):  # model_info
+        return getattr(self._inner, name)
+
+
+def run(analysed: Path, corpus: Path, families: list[str], cache_dir: Path, out: Path,
+        c: float | None = None, threshold: float | None = None) -> dict[str, Any]:
+    """Train per left-out family, analyse its calls with the pipeline, score them; the
+    rows go to ``out/results.csv``, the scores to ``out/metrics.json``."""
+    with open(corpus / "labels.csv", newline="", encoding="utf-8") as f:
+        labels = [r for r in csv.DictReader(f) if r.get("family") in families]
+    config = PipelineConfig()
+    role_options = replace(config.roles, agent_start_model="rules")
+    calls = load_calls(analysed, corpus, labels, role_options)
+    if c is None or threshold is None:
+        c, threshold, _ = choose(cross_validate(calls))
+    cache = DecodeCache(cache_dir)
+    transcriber = CachedTranscriber(Transcriber(config.transcribe), cache)
+    diarizer = CachedDiarizer(Diarizer(config.diarize), cache)
+    out.mkdir(parents=True, exist_ok=True)
+    rows: dict[str, dict[str, str]] = {}
+    for held in families:
+        model = fit([x for x in calls if x.family != held], c, threshold, name=f"cv-{held}")
+        path = out / f"agent_start-without-{held}.json"
+        path.write_text(model.to_json(), encoding="utf-8")
+        fold = replace(config, roles=replace(config.roles, agent_start_model=str(path)))
+        analyzer = CallAnalyzer(fold, transcriber=transcriber, diarizer=diarizer)
+        for lab in (x for x in labels if x["family"] == held):
+            t = time.perf_counter()
+            result = analyzer.analyze(corpus / lab["file"], name=lab["file"])
+            rows[lab["file"]] = result_row(result)
+            logger.info("%s %.1f s (cache %d hits, %d decoded)", lab["file"],
+                        time.perf_counter() - t, cache.hits, cache.misses)
+    with open(out / "results.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(next(iter(rows.values()))))
+        w.writeheader()
+        w.writerows(rows.values())
+    metrics = {"C": c, "threshold": threshold, "all": _scores(labels, rows)}
+    for fam in families:
+        metrics[fam] = _scores([x for x in labels if x["family"] == fam], rows)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")
+    return metrics
+
+
+def _scores(labels: list[dict[str, str]], rows: dict[str, dict[str, str]]) -> dict[str, Any]:
+    m, _ = compute_metrics(labels, rows)
+    return {"agent_start_within_1s": m["agent_start"]["within_1s"],
+            "agent_found": m["agent_found"],
+            "notice_before_agent_f1": m["notice_before_agent"]["f1"],
+            "agent_name_accuracy": m["agent_name"]["accuracy"],
+            "decided": {k: [v["decided"], v["wrong"]] for k, v in m["decided"].items()}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.roles_pipeline_cv",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--analysed", type=Path, required=True,
+                        help="output folder of `callcheck eval` on the corpus (features)")
+    parser.add_argument("--corpus", type=Path, required=True, help="the corpus folder")
+    parser.add_argument("--families", nargs="+", required=True, help="tuning families")
+    parser.add_argument("--cache", type=Path, required=True, help="decode cache folder")
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--c", type=float, help="regularisation (default: chosen as "
+                        "training.roles_train chooses it)")
+    parser.add_argument("--threshold", type=float, help="decision threshold (with --c)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if len(args.families) < 2:
+        print("error: need at least two tuning families", file=sys.stderr)
+        return 2
+    metrics = run(args.analysed, args.corpus, args.families, args.cache, args.out,
+                  args.c, args.threshold)
+    print(json.dumps(metrics, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
