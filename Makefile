@@ -10,6 +10,8 @@
 #   make corpus-sample           the committed espeak-ng sample of it (audio_fixtures/corpus_sample)
 #   make eval-corpus             callcheck eval on it, per shape, family and channel
 #   make train-roles             the agent-start model from eval-corpus (tuning families only)
+#   make cv-roles                that model left out in turn, judged by the whole pipeline
+#                                (decodes cached in $(OUT)/decode-cache: reruns take minutes)
 #   make eval-dialogue           the recording-talk rules on labelled text (dev sets, held-out set)
 #   make train-dialogue          the recording-talk model from the dev text sets (never heldout)
 #   make eval-asr                WER/CER on real human speech through telephone channels, beside
@@ -30,7 +32,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 
 .PHONY: install models test test-fast analyze review transcribe eval bench lint train-ner \
 	assemble-ner fixtures \
-	corpus corpus-sample eval-corpus train-roles eval-asr eval-dialogue train-dialogue clean
+	corpus corpus-sample eval-corpus train-roles cv-roles eval-asr eval-dialogue train-dialogue clean
 
 # The venv is rebuilt only when pyproject.toml changes; pip's cache makes a rebuild fast.
 $(VENV)/.installed: pyproject.toml
@@ -79,6 +81,11 @@ eval-corpus: install
 train-roles: install
 	$(PY) -m training.roles_train --analysed "$(OUT)/eval-corpus" --corpus "$(CORPUS)" \
 		--families espeak-a mbrola-b human-a $(ARGS)
+
+cv-roles: install
+	$(PY) -m training.roles_pipeline_cv --analysed "$(OUT)/eval-corpus" --corpus "$(CORPUS)" \
+		--families espeak-a mbrola-b human-a --cache "$(OUT)/decode-cache" \
+		--out "$(OUT)/cv-roles" $(ARGS)
 
 # Needs sox and Debian's fillets-ng-data-nl (tuning levels only); the corpus part only if built.
 train-dialogue: install
