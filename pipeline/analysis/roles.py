@@ -42,7 +42,6 @@ from pipeline.analysis.vocabulary import (
     MET_NOT_INTRO,
     MET_OK_BEFORE,
     NAME_STOP_WORDS,
-    RECORDING_VERB_FORMS,
     RECORDING_WORDS,
     SERVICE_PHRASES,
 )
@@ -176,14 +175,11 @@ def _tokens(text: str) -> list[str]:
 JOINED_MIN_CHARS = 12
 
 
-def fuzzy_find(tokens: list[str], phrase: str, min_ratio: float,
-               veto: frozenset[str] = frozenset()) -> bool:
+def fuzzy_find(tokens: list[str], phrase: str, min_ratio: float) -> bool:
     """Whether ``phrase`` occurs in ``tokens``, allowing ASR misspellings.
 
     Short words (<= 3 letters) must match exactly: "kies" must not match "kiest" by accident
-    of a ratio, and "dag" not "dat". A window holding a ``veto`` word where the phrase has
-    another is no misspelling: the recogniser heard that word ("mijn nemen is" is "wij nemen
-    ..." of a recording notice, not "mijn naam is").
+    of a ratio, and "dag" not "dat".
     """
     words = phrase.split()
     n = len(words)
@@ -196,8 +192,7 @@ def fuzzy_find(tokens: list[str], phrase: str, min_ratio: float,
             return True
         if all(len(w) <= 3 for w in words):
             continue
-        if any((len(w) <= 3 or t in veto) and w != t
-               for w, t in zip(words, window, strict=True)):
+        if any(len(w) <= 3 and w != t for w, t in zip(words, window, strict=True)):
             continue
         if difflib.SequenceMatcher(None, " ".join(window), target).ratio() >= min_ratio:
             return True
@@ -215,10 +210,9 @@ def fuzzy_find(tokens: list[str], phrase: str, min_ratio: float,
     return False
 
 
-def phrase_hits(text: str, phrases: tuple[str, ...], min_ratio: float,
-                veto: frozenset[str] = frozenset()) -> list[str]:
+def phrase_hits(text: str, phrases: tuple[str, ...], min_ratio: float) -> list[str]:
     tokens = _tokens(text)
-    return [p for p in phrases if fuzzy_find(tokens, p, min_ratio, veto)]
+    return [p for p in phrases if fuzzy_find(tokens, p, min_ratio)]
 
 
 def ivr_wording(text: str, min_ratio: float = 0.8) -> list[str]:
@@ -240,18 +234,15 @@ def announcement_wording(text: str, min_ratio: float = 0.8) -> list[str]:
 
 
 # an agent handing the call on, in the first person ("daarvoor verbind ik u door met mijn
-# collega", "ik zet u even door"), also with the verb misheard ("ik slet weer even door"): "ik",
-# a verb and at most two words, then "door"; a phone system's "u wordt doorverbonden" is
-# passive. Before hold music any such first-person "door" is a person's ("ik kijk het even
-# door"), the one reading the role stage takes from it
+# collega", "ik zet u even door"); a phone system's "u wordt doorverbonden" is passive
 TRANSFER_RE = re.compile(
     r"\b((mijn|m n|mn|men) collega|ik (verbind|zet|schakel)\w* (u|je|jou) (\w+ )?door"
-    r"|(verbind|zet|schakel)\w* ik (u|je|jou) (\w+ )?door|ik \w+ (\w+ ){0,2}door\b)")
+    r"|(verbind|zet|schakel)\w* ik (u|je|jou) (\w+ )?door)")
 
 
 @functools.lru_cache(maxsize=4096)
 def transfer_wording(text: str) -> bool:
-    """Whether ``text`` has an agent's own words for handing the call on (see above)."""
+    """Whether ``text`` has an agent's own words for handing the call to a colleague."""
     return bool(TRANSFER_RE.search(normalise_text(text)))
 
 
@@ -276,7 +267,7 @@ def _ivr_wording(text: str, min_ratio: float) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=4096)
 def _greeting_wording(text: str, min_ratio: float) -> tuple[str, ...]:
-    hits = phrase_hits(text, GREETING_PHRASES, min_ratio, RECORDING_VERB_FORMS)
+    hits = phrase_hits(text, GREETING_PHRASES, min_ratio)
     if _introduces_with_met(text):
         hits.append("met_name")
     first = _tokens(text)[:4]
@@ -599,8 +590,7 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
         ivr = ivr_wording(u.text, options.fuzzy_ratio)
         greet = greeting_wording(u.text, options.fuzzy_ratio)
         short_call = short_calls[k]
-        if (not ivr and not short_call and not RECORDING_RE.search(normalise_text(u.text))
-                and not [g for g in greet if g not in GREETING_WORDS]):
+        if not ivr and not short_call and not [g for g in greet if g not in GREETING_WORDS]:
             rest = rest_of_turn(u)
             if rest and not ivr_wording(rest, options.fuzzy_ratio):
                 offer = [g for g in greeting_wording(rest, options.fuzzy_ratio)

@@ -228,10 +228,6 @@ RECORD_SEPARABLE = {
     "op": (("neem", "neemt", "nemen", "nam", "namen"), ("op", "aan")),
     "vast": (("leg", "legt", "leggen", "legde", "legden"), ("vast",)),
 }
-# forms of the recording verbs a recogniser writes as heard; a live greeting's phrase misheard
-# never holds one ("mijn nemen is ..." is a notice's "wij nemen ... op"); not "nam", "namen",
-# which "naam" is misheard as
-RECORDING_VERB_FORMS = frozenset(RECORD_VERBS) | {"neem", "neemt", "nemen"}
 RECORD_NOUNS = tuple(
     """opname opnames opnamen geluidsopname geluidsopnamen geluidsopnames gespreksopname
     gespreksopnamen recording""".split()
