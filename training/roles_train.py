@@ -240,7 +240,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, required=True, help="the corpus folder")
     parser.add_argument("--families", nargs="+", required=True, help="tuning families")
     parser.add_argument("--out", type=Path, default=Path("models/roles/agent_start.json"))
+    parser.add_argument("--c", type=float, help="regularisation, with --threshold: a setting "
+                        "chosen by `training.roles_pipeline_cv` instead of the chooser's")
+    parser.add_argument("--threshold", type=float, help="decision threshold (with --c)")
     args = parser.parse_args(argv)
+    if (args.c is None) != (args.threshold is None):
+        parser.error("--c and --threshold go together")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     with open(args.corpus / "labels.csv", newline="", encoding="utf-8") as f:
         labels = [r for r in csv.DictReader(f) if r.get("family") in args.families]
@@ -252,6 +257,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     cv = cross_validate(calls)
     c, threshold, cv_acc = choose(cv)
+    chosen_by = "training.roles_train.choose"
+    if args.c is not None:
+        c, threshold, chosen_by = args.c, args.threshold, "given (training.roles_pipeline_cv)"
+        if str(c) not in cv or str(threshold) not in next(iter(cv[str(c)].values())):
+            parser.error(f"--c must be one of {C_VALUES}, --threshold one of {THRESHOLDS}")
+        cells = [cv[str(c)][f][str(threshold)] for f in cv[str(c)]]
+        cv_acc = round(sum(x["accuracy"] for x in cells) / len(cells), 4)
     model = fit(calls, c, threshold, name="learned")
 
     meta = {
@@ -260,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         "calls": len(calls),
         "examples": sum(len(x.examples()) for x in calls),
         "C": c,
+        "threshold_chosen_by": chosen_by,
         "cross_validated_accuracy": cv_acc,
         "per_family_left_out": {f: cv[str(c)][f][str(threshold)]["accuracy"]
                                 for f in cv[str(c)]},
