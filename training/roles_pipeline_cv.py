@@ -37,7 +37,7 @@ from pipeline.analysis.diarize import Diarizer
 from pipeline.analysis.transcribe import Transcriber
 from pipeline.evaluation.evaluate import compute_metrics
 from pipeline.runs.batch import result_row
-from training.roles_train import choose, cross_validate, fit, load_calls
+from training.roles_train import choose, corpus_arguments, cross_validate, fit, load_calls
 
 logger = logging.getLogger(__name__)
 
@@ -162,10 +162,7 @@ def _scores(labels: list[dict[str, str]], rows: dict[str, dict[str, str]]) -> di
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.roles_pipeline_cv",
                                      description=__doc__.split("\n\n")[0])
-    parser.add_argument("--analysed", type=Path, required=True,
-                        help="output folder of `callcheck eval` on the corpus (features)")
-    parser.add_argument("--corpus", type=Path, required=True, help="the corpus folder")
-    parser.add_argument("--families", nargs="+", required=True, help="tuning families")
+    corpus_arguments(parser)
     parser.add_argument("--cache", type=Path, required=True, help="decode cache folder")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--c", type=float, help="regularisation (default: chosen as "

@@ -231,14 +231,19 @@ def choose(cv: dict) -> tuple[float, float, float]:
     return best[1], best[2], best[3]
 
 
-def main(argv: list[str] | None = None) -> int:
-
-    parser = argparse.ArgumentParser(prog="python -m training.roles_train",
-                                     description=__doc__.split("\n\n")[0])
+def corpus_arguments(parser: argparse.ArgumentParser) -> None:
+    """The analysed run, the corpus and its tuning families (here and in roles_pipeline_cv)."""
     parser.add_argument("--analysed", type=Path, required=True,
                         help="output folder of `callcheck eval` on the corpus")
     parser.add_argument("--corpus", type=Path, required=True, help="the corpus folder")
     parser.add_argument("--families", nargs="+", required=True, help="tuning families")
+
+
+def main(argv: list[str] | None = None) -> int:
+
+    parser = argparse.ArgumentParser(prog="python -m training.roles_train",
+                                     description=__doc__.split("\n\n")[0])
+    corpus_arguments(parser)
     parser.add_argument("--out", type=Path, default=Path("models/roles/agent_start.json"))
     parser.add_argument("--c", type=float, help="regularisation, with --threshold: a setting "
                         "chosen by `training.roles_pipeline_cv` instead of the chooser's")
