@@ -492,15 +492,17 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
     def short_call_then_greeting(k: int, u: Utterance, split_off: bool = False) -> bool:
         """``u`` is a short "hallo?" and the line answers it at once with a greeting (or,
         right after a pick-up, a bare call-out answered at once at all); ``split_off``: ``u``
-        goes on from such a call-out, whatever its words."""
+        goes on from such a call-out in the same breath."""
         words = _tokens(u.text)
         if not words or u.end - u.start > options.short_call_max_s or greets[k]:
             return False
         question = u.text.rstrip().endswith("?") and len(words) <= 4
+        few = len(words) <= 5 and not INTRO_WORDS.intersection(words)
         # "hallo, is daar iemand?" misheard keeps its call-out and loses its question mark
-        called = (words[0] in CALL_OUTS and len(words) <= 5
-                  and not INTRO_WORDS.intersection(words))
-        if not (split_off or question or called or all(w in CALL_OUTS for w in words)):
+        called = words[0] in CALL_OUTS and few
+        # the rest of a call-out the recogniser split off: any few words without a greeting
+        rest = split_off and few and not greeting_wording(u.text, options.fuzzy_ratio)
+        if not (rest or question or called or all(w in CALL_OUTS for w in words)):
             return False
         nxt = next((w for w in line[k + 1:] if w.start >= u.end - 0.1), None)
         if nxt is None or nxt.start - u.end > 2.0:
@@ -573,12 +575,8 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
         # the rest of a call-out the recogniser split off ("Hallo, | is daar iemand?") is the
         # caller's too, where the greeting answers it in turn
         u, prev = line[k], line[k - 1]
-        words = _tokens(u.text)
-        if (short_calls[k - 1] and not short_calls[k] and words
-                and not greeting_wording(u.text, options.fuzzy_ratio)
-                and u.start - prev.end < 1.0 and not _other_voice(u, prev)
-                and u.end - u.start <= options.short_call_max_s
-                and not INTRO_WORDS.intersection(words) and len(words) <= 5):
+        if (short_calls[k - 1] and not short_calls[k] and u.start - prev.end < 1.0
+                and not _other_voice(u, prev)):
             short_calls[k] = short_call_then_greeting(k, u, split_off=True)
     opener = _answered_turn_start(
         line, others, caller_side, {id(u) for u, c in zip(line, short_calls, strict=True) if c}, options)

@@ -322,7 +322,7 @@ def _name_hints(ev: TurnEvidence) -> list[NameHint]:
     for i in range(1, len(doc)):
         # "<name> hier", "<name> aan de lijn" with the name garbled ("jaren de hand hier",
         # "zemke kruipers aan de lijn")
-        frame = doc[i].lower_ == "hier" or doc[i:i + 3].text.lower() == "aan de lijn"
+        frame = _name_frame(doc, i) > 0
         prev = doc[i - 1]
         # an ordinary word after an interfix is a surname heard as a word ("de hand" for "de
         # Haan", "de vries", "van dijk")
@@ -341,11 +341,18 @@ def _unshaped_hints(ev: TurnEvidence) -> list[NameHint]:
     er ik hier", for Erik), a bare phrase beside the greeting ("..., akker manpier.")."""
     doc, hints = ev.doc, []
     for i in range(1, len(doc)):
-        n = 1 if doc[i].lower_ == "hier" else 3 if doc[i:i + 3].text.lower() == "aan de lijn" else 0
+        n = _name_frame(doc, i)
         closing = _closing_here(ev, i, n) if n else None
         if closing is not None:
             hints.append(_hint(ev, closing, i))
     return hints + _bare_name_phrases(ev)
+
+
+def _name_frame(doc: Doc, i: int) -> int:
+    """How many tokens from ``i`` are a "<name> hier" or "<name> aan de lijn" frame (0: none)."""
+    if doc[i].lower_ == "hier":
+        return 1
+    return 3 if doc[i:i + 3].text.lower() == "aan de lijn" else 0
 
 
 # words of someone being here rather than a name before "hier" ("ik ben hier", "u zit hier"),
@@ -407,7 +414,7 @@ def _bare_name_phrases(ev: TurnEvidence) -> list[NameHint]:
                for a, b in phrases]
     # a phrase before all of them is where a misheard organisation stands ("geving te weer,
     # goedemiddag"): a name only where the organisation was read elsewhere
-    org_read = bool(ev.org_spans or ev.by_label.get("ORG_HEAD") or ev.by_label.get("DEPT"))
+    org_read = _organisation(ev) is not None
     hints = []
     for j, (a, b) in enumerate(phrases):
         if framing[j] or not 1 <= b - a <= BARE_NAME_MAX_WORDS:
