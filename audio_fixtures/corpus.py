@@ -34,7 +34,7 @@ Audio made from MBROLA voices or fillets-ng recordings is never committed
 
 Usage::
 
-    python audio_fixtures/corpus.py --out corpus --calls 240
+    python audio_fixtures/corpus.py --out corpus --calls 300
 """
 
 from __future__ import annotations
@@ -310,6 +310,60 @@ PHRASING = {
             "unclear": ("Juist. Waar belt u over?", "Zo. Wat kan ik voor u betekenen?"),
         },
     ),
+    # a fourth tuning set (session 23), so that the role stage can be judged with a phrasing
+    # left out in turn: A is spoken in two tuning families, so only B was ever truly left out
+    "D": Phrasing(
+        welcome=("Fijn dat u belt met de gemeente {muni}.",
+                 "{Greet}, u belt met het servicepunt van de gemeente {muni}.",
+                 "U bent verbonden met het algemene nummer van {muni}."),
+        notice=("Gesprekken worden opgenomen voor kwaliteitsverbetering.",
+                "Wij maken opnames van telefoongesprekken om onze medewerkers te coachen.",
+                "Houd er rekening mee dat dit gesprek wordt opgenomen en bewaard.",
+                "Dit gesprek kan worden vastgelegd voor de afhandeling van klachten."),
+        lookalike=("Uw verzoek wordt vastgelegd in uw persoonlijke dossier.",
+                   "Nieuwe inwoners worden automatisch opgenomen in de basisregistratie.",
+                   "Wij nemen uw melding binnen drie werkdagen in behandeling."),
+        menu=("Belt u over een verhuizing, toets dan 1. Over afval of grofvuil, toets 2.",
+              "Kies 1 voor burgerzaken. Kies 2 voor de wijkteams. Kies 3 voor iets anders."),
+        queue=("Al onze collega's zijn in gesprek. Wij nemen uw gesprek zo snel mogelijk aan.",
+               "Nog even geduld alstublieft, er komt zo een medewerker aan de lijn.",
+               "Uw wachtpositie is drie."),
+        connect=("Een ogenblik, u wordt verbonden.",),
+        closed=("Op dit moment is de gemeente niet telefonisch bereikbaar. Probeert u het "
+                "morgen vanaf half negen opnieuw.",
+                "U bent verbonden met de voicemail van team Vergunningen. Laat uw naam en "
+                "nummer achter na de toon."),
+        opening=("{Greet}, gemeente {muni}, {intro}, waarmee kan ik u helpen?",
+                 "{Intro}, {greet}.",
+                 "Met de gemeente {muni}, {greet}, {intro}."),
+        opening_no_name=("{Greet}, u spreekt met de gemeente.",
+                         "Gemeente {muni}, waarmee kan ik u van dienst zijn?"),
+        intro=("ik ben {name}", "met {name}", "u heeft {name} aan de telefoon",
+               "mijn naam is {name}"),
+        agent_notice=("Even ter informatie: wij nemen dit gesprek op.",),
+        transfer=("Dat is niet mijn afdeling, ik geef u door aan {colleague}.",),
+        caller_first=("Ja, hallo? Hoort u mij?", "Hallo, met wie spreek ik?"),
+        caller_ask=("{Greet}, ik bel over de aanvraag van een rijbewijs.",
+                    "Ja, {greet}, ik heb een vraag over de afvalstoffenheffing."),
+        rec_question=("Mag ik vragen of dit gesprek wordt opgenomen?",
+                      "Wordt er eigenlijk meegeluisterd of opgenomen?",
+                      "Houden jullie opnames bij van deze gesprekken?"),
+        rec_answer={
+            "yes": ("Ja, alle gesprekken worden opgenomen voor kwaliteitsdoeleinden.",
+                    "Klopt, dat doen wij standaard."),
+            "no": ("Nee, wij nemen niet op.", "Nee, bij ons wordt niets vastgelegd."),
+            "unsure": ("Goede vraag, dat weet ik eerlijk gezegd niet.",
+                       "Ik denk het niet, maar ik weet het niet zeker."),
+            "no_answer": ("Mag ik eerst uw postcode?", "Dan zoek ik uw aanvraag even op."),
+        },
+        announce=("Ik wil u laten weten dat ik dit gesprek opneem.",
+                  "{Greet}, ik neem dit gesprek op voor mijn eigen dossier."),
+        announce_response={
+            "yes": ("Dan wil ik dat u de opname stopt.", "Daar ga ik niet mee akkoord."),
+            "no": ("Prima, geen bezwaar.", "Daar heb ik geen moeite mee."),
+            "unclear": ("Aha. Waar gaat uw vraag over?", "Nou. Vertelt u het maar."),
+        },
+    ),
 }
 
 # Hand labels, not a rule on the text: the purposes each notice of every set states (quality =
@@ -335,6 +389,12 @@ NOTICE_PURPOSES: dict[str, tuple[str, ...]] = {
     "Ter verbetering van onze dienstverlening nemen wij telefoongesprekken op.": ("service",),
     "Dit gesprek wordt opgenomen. Op onze website leest u waarom.": (),
     "Ik moet u even melden dat wij dit gesprek opnemen.": (),
+    # D
+    "Gesprekken worden opgenomen voor kwaliteitsverbetering.": ("quality",),
+    "Wij maken opnames van telefoongesprekken om onze medewerkers te coachen.": ("training",),
+    "Houd er rekening mee dat dit gesprek wordt opgenomen en bewaard.": (),
+    "Dit gesprek kan worden vastgelegd voor de afhandeling van klachten.": ("complaints",),
+    "Even ter informatie: wij nemen dit gesprek op.": (),
 }
 
 MUNICIPALITIES = (
@@ -367,6 +427,7 @@ class Family:
     phrasing: str
     shapes: dict[str, float]  # shape -> weight
     held_back: bool = False
+    slot: int = 0  # the family's place in the key of its calls' generators (call_key)
 
 
 SHAPES = ("menu_hold", "notice_direct", "ringback", "direct", "long_queue", "lookalike",
@@ -374,14 +435,26 @@ SHAPES = ("menu_hold", "notice_direct", "ringback", "direct", "long_queue", "loo
 _EVEN = dict.fromkeys(SHAPES, 1.0)
 FAMILIES = {
     f.name: f for f in (
-        Family("espeak-a", "espeak", "A", _EVEN),
-        Family("mbrola-b", "mbrola", "B", _EVEN),
-        Family("human-a", "mbrola+human", "A", {**_EVEN, "direct": 2.0, "ringback": 2.0}),
+        Family("espeak-a", "espeak", "A", _EVEN, slot=0),
+        Family("mbrola-b", "mbrola", "B", _EVEN, slot=1),
+        Family("human-a", "mbrola+human", "A", {**_EVEN, "direct": 2.0, "ringback": 2.0},
+               slot=2),
         Family("held-back", "mbrola+human", "C",
                {**_EVEN, "long_queue": 1.5, "transfer": 1.5, "caller_first": 1.5},
-               held_back=True),
+               held_back=True, slot=3),
+        Family("human-d", "mbrola+human", "D", {**_EVEN, "notice_direct": 2.0, "lookalike": 1.5},
+               slot=4),
     )
 }
+# calls were first keyed by their place in a build of the first four families (call k of
+# family f at 4k + f); kept, so that those calls stay what they were and each family's calls
+# are the same whichever families are built with it
+KEY_STRIDE = 4
+
+
+def call_key(family: Family, idx: int, seed: int = SEED) -> str:
+    """The key of the generator of call ``idx`` of ``family`` (its "/talk" one adds that)."""
+    return f"{seed}/{family.name}/{idx * KEY_STRIDE + family.slot}"
 # (label, sample rate, codec, channels, caller channel)
 CHANNELS = (
     ("wb16-mono", 16000, "pcm16", 1, 0),
@@ -611,10 +684,11 @@ def build(out: Path, calls: int, families: list[str], seed: int = SEED,
         work = Path(tmp)
         tts = g.Tts(work)
         for k in range(calls):
-            family = fams[k % len(fams)]
-            rng = random.Random(zlib.crc32(f"{seed}/{family.name}/{k}".encode()))
-            talk = random.Random(zlib.crc32(f"{seed}/{family.name}/{k}/talk".encode()))
-            spec, shape, channel = build_spec(k // len(fams), family, rng, human, allowed, talk)
+            family, idx = fams[k % len(fams)], k // len(fams)
+            key = call_key(family, idx, seed)
+            rng = random.Random(zlib.crc32(key.encode()))
+            talk = random.Random(zlib.crc32(f"{key}/talk".encode()))
+            spec, shape, channel = build_spec(idx, family, rng, human, allowed, talk)
             rendered = g.render(spec, tts)
             rel = Path("calls") / family.name / spec.filename
             written = g.write_call(rendered, out / rel, out / "rttm" / f"{spec.stem}.rttm",
@@ -630,7 +704,7 @@ def build(out: Path, calls: int, families: list[str], seed: int = SEED,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("corpus"))
-    parser.add_argument("--calls", type=int, default=240, help="calls in all (default 240)")
+    parser.add_argument("--calls", type=int, default=300, help="calls in all (default 300)")
     parser.add_argument("--families", nargs="*", default=list(FAMILIES),
                         choices=list(FAMILIES), help="families to build (default all)")
     parser.add_argument("--channels", nargs="*", choices=[c[0] for c in CHANNELS],

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import csv
 import random
+import re
 import shutil
 import sys
 import zlib
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +52,9 @@ def test_every_shape_and_channel_is_reachable_and_phrasing_c_is_held_back_only()
     held = [f for f in corpus.FAMILIES.values() if f.held_back]
     assert [f.phrasing for f in held] == ["C"]
     assert all(f.phrasing != "C" for f in corpus.FAMILIES.values() if not f.held_back)
+    # every set is spoken by some family, and the calls' generator keys never collide
+    assert {f.phrasing for f in corpus.FAMILIES.values()} == set(corpus.PHRASING)
+    assert len({f.slot for f in corpus.FAMILIES.values()}) == len(corpus.FAMILIES)
     codecs = {c[2] for c in corpus.CHANNELS}
     assert {"pcm16", "mu-law", "a-law", "gsm"} <= codecs
     assert {c[4] for c in corpus.CHANNELS if c[3] == 2} == {0, 1}  # caller left and right
@@ -81,15 +85,30 @@ def test_phrasing_sets_are_hand_labelled_and_the_held_back_talk_is_its_own():
         generate.RECORDING_QUESTIONS, generate.CALLER_ANNOUNCEMENTS,
         *generate.RECORDING_ANSWERS.values(), *generate.AGENT_RESPONSES.values()) for x in pool}
     held = _talk_phrases(corpus.PHRASING["C"])
-    tuned = _talk_phrases(corpus.PHRASING["A"]) | _talk_phrases(corpus.PHRASING["B"])
-    assert not held & (tuned | fixtures)
-    assert not _talk_phrases(corpus.PHRASING["A"]) & _talk_phrases(corpus.PHRASING["B"])
+    tuning = [_talk_phrases(corpus.PHRASING[k]) for k in corpus.PHRASING if k != "C"]
+    assert not held & (set().union(*tuning) | fixtures)
+    for i, a in enumerate(tuning):  # no two tuning sets share a phrase either
+        assert all(not a & b for b in tuning[i + 1:])
+
+
+def test_no_sentence_of_the_held_back_set_is_in_another_set():
+    def sentences(ph) -> set[str]:
+        pools = [getattr(ph, f.name) for f in fields(ph)]
+        flat = [x for pool in pools for x in (pool.values() if isinstance(pool, dict) else [pool])]
+        return {" ".join(s.lower().split()) for pool in flat for x in pool
+                for s in re.split(r"(?<=[.?!])\s+", x) if len(s.split()) >= 3}
+
+    held = sentences(corpus.PHRASING["C"])
+    for name, ph in corpus.PHRASING.items():
+        if name != "C":
+            assert not held & sentences(ph), name
 
 
 def _specs(family: corpus.Family, n: int, human=None, talk=True):
     for k in range(n):
-        rng = random.Random(zlib.crc32(f"{corpus.SEED}/{family.name}/{k}".encode()))
-        t = random.Random(zlib.crc32(f"{corpus.SEED}/{family.name}/{k}/talk".encode()))
+        key = corpus.call_key(family, k)
+        rng = random.Random(zlib.crc32(key.encode()))
+        t = random.Random(zlib.crc32(f"{key}/talk".encode()))
         yield corpus.build_spec(k, family, rng, human, talk=t if talk else None)
 
 
@@ -185,6 +204,19 @@ def test_espeak_family_builds_labelled_calls_that_match_their_audio(tmp_path):
             assert any(a in text for a in ph.rec_answer[row["agent_knows_recording"]])
         if row["notice_before_agent"] == row["notice_by_agent"] == "no":
             assert row["notice_purpose"] == "no_notice"
+
+
+@needs_tools
+def test_a_familys_calls_are_the_same_whichever_families_are_built_with_it(tmp_path,
+                                                                          monkeypatch):
+    other = corpus.Family("espeak-x", "espeak", "B", corpus._EVEN, slot=7)
+    monkeypatch.setitem(corpus.FAMILIES, other.name, other)
+    alone = corpus.build(tmp_path / "alone", 2, ["espeak-a"])
+    mixed = corpus.build(tmp_path / "mixed", 4, ["espeak-x", "espeak-a"])
+    assert [r for r in mixed if r["family"] == "espeak-a"] == alone
+    for row in alone:
+        assert (tmp_path / "alone" / row["file"]).read_bytes() == \
+            (tmp_path / "mixed" / row["file"]).read_bytes()
 
 
 @needs_tools

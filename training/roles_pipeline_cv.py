@@ -37,7 +37,7 @@ from pipeline.analysis.diarize import Diarizer
 from pipeline.analysis.transcribe import Transcriber
 from pipeline.evaluation.evaluate import compute_metrics
 from pipeline.runs.batch import result_row
-from training.roles_train import choose, corpus_arguments, cross_validate, fit, load_calls
+from training.roles_train import choose, corpus_arguments, cross_validate, fit, fold_calls, folds
 
 logger = logging.getLogger(__name__)
 
@@ -115,11 +115,10 @@ def run(analysed: Path, corpus: Path, families: list[str], cache_dir: Path, out:
         c: float | None = None, threshold: float | None = None) -> dict[str, Any]:
     """Train per left-out family, analyse its calls with the pipeline, score them; the
     rows go to ``out/results.csv``, the scores to ``out/metrics.json``."""
-    with open(corpus / "labels.csv", newline="", encoding="utf-8") as f:
-        labels = [r for r in csv.DictReader(f) if r.get("family") in families]
     config = PipelineConfig()
     role_options = replace(config.roles, agent_start_model="rules")
-    calls = load_calls(analysed, corpus, labels, role_options)
+    labels, calls = fold_calls(analysed, corpus, families, role_options)
+    fold_of = folds(families)
     if c is None or threshold is None:
         c, threshold, _ = choose(cross_validate(calls))
     cache = DecodeCache(cache_dir)
@@ -127,13 +126,13 @@ def run(analysed: Path, corpus: Path, families: list[str], cache_dir: Path, out:
     diarizer = CachedDiarizer(Diarizer(config.diarize), cache)
     out.mkdir(parents=True, exist_ok=True)
     rows: dict[str, dict[str, str]] = {}
-    for held in families:
+    for held in families:  # a fold: one family, or several spoken in one phrasing set
         model = fit([x for x in calls if x.family != held], c, threshold, name=f"cv-{held}")
         path = out / f"agent_start-without-{held}.json"
         path.write_text(model.to_json(), encoding="utf-8")
         fold = replace(config, roles=replace(config.roles, agent_start_model=str(path)))
         analyzer = CallAnalyzer(fold, transcriber=transcriber, diarizer=diarizer)
-        for lab in (x for x in labels if x["family"] == held):
+        for lab in (x for x in labels if fold_of[x["family"]] == held):
             t = time.perf_counter()
             result = analyzer.analyze(corpus / lab["file"], name=lab["file"])
             rows[lab["file"]] = result_row(result)
@@ -144,7 +143,7 @@ def run(analysed: Path, corpus: Path, families: list[str], cache_dir: Path, out:
         w.writeheader()
         w.writerows(rows.values())
     metrics = {"C": c, "threshold": threshold, "all": _scores(labels, rows)}
-    for fam in families:
+    for fam in sorted({x["family"] for x in labels}):
         metrics[fam] = _scores([x for x in labels if x["family"] == fam], rows)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")
     return metrics
@@ -171,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if len(args.families) < 2:
-        print("error: need at least two tuning families", file=sys.stderr)
+        print("error: need at least two tuning folds", file=sys.stderr)
         return 2
     metrics = run(args.analysed, args.corpus, args.families, args.cache, args.out,
                   args.c, args.threshold)

@@ -236,7 +236,25 @@ def corpus_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--analysed", type=Path, required=True,
                         help="output folder of `callcheck eval` on the corpus")
     parser.add_argument("--corpus", type=Path, required=True, help="the corpus folder")
-    parser.add_argument("--families", nargs="+", required=True, help="tuning families")
+    parser.add_argument("--families", nargs="+", required=True,
+                        help="tuning families; a+b: one fold, left out together (the families "
+                        "that speak one phrasing set)")
+
+
+def folds(families: list[str]) -> dict[str, str]:
+    """Each tuning family's fold from ``--families``: "espeak-a+human-a" puts both in one
+    fold, so that a phrasing set spoken by two families is left out as a whole."""
+    return {fam: group for group in families for fam in group.split("+")}
+
+
+def fold_calls(analysed: Path, corpus: Path, families: list[str],
+               role_options) -> tuple[list[dict[str, str]], list[CallExamples]]:
+    """The labels of the tuning families and their calls, each call's ``family`` its fold."""
+    fold_of = folds(families)
+    with open(corpus / "labels.csv", newline="", encoding="utf-8") as f:
+        labels = [r for r in csv.DictReader(f) if r.get("family") in fold_of]
+    calls = load_calls(analysed, corpus, labels, role_options)
+    return labels, [replace(x, family=fold_of[x.family]) for x in calls]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -252,13 +270,11 @@ def main(argv: list[str] | None = None) -> int:
     if (args.c is None) != (args.threshold is None):
         parser.error("--c and --threshold go together")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    with open(args.corpus / "labels.csv", newline="", encoding="utf-8") as f:
-        labels = [r for r in csv.DictReader(f) if r.get("family") in args.families]
     # the features do not depend on the model; the rules keep a stale model file out of it
     role_options = replace(PipelineConfig().roles, agent_start_model="rules")
-    calls = load_calls(args.analysed, args.corpus, labels, role_options)
+    _, calls = fold_calls(args.analysed, args.corpus, args.families, role_options)
     if len({c.family for c in calls}) < 2:
-        print("error: need analysed calls of at least two tuning families", file=sys.stderr)
+        print("error: need analysed calls of at least two tuning folds", file=sys.stderr)
         return 2
     cv = cross_validate(calls)
     c, threshold, cv_acc = choose(cv)
