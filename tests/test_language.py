@@ -612,6 +612,9 @@ def test_no_kind_of_name_is_guessed_without_a_hint(nlp) -> None:
         ("goedemiddag, gemeente kampen, met sanne van", True),  # the name cut off
         ("met Sanne van de gemeente Ede", False),
         ("u heeft Bianca aan de lijn, goedemorgen", False),  # "aan de lijn" is no interfix
+        # "Lars van der Meer": the interfix misheard by a letter, the surname as a word
+        ("goedemiddag, mijn naam is Lars dan meer meer.", True),
+        ("goedemorgen, met Lars kan ik u helpen?", False),  # a sentence goes on
         ("u spreekt met Sanne, waarmee kan ik u helpen?", False),
     ],
 )

@@ -743,3 +743,38 @@ def test_in_mono_a_reply_is_a_voice_the_line_comes_back_to():
     # one voice only: nobody answers the line, no stretch is answered
     tl = assign_roles(20.0, [], transcript(*segs[:2]), turns[:1])
     assert not any("opens_answered_turn_mono" in _features_at(tl, t) for t in (0.3, 4.3))
+
+
+def _notice_into_greeting(prev_text: str):
+    """A recording's notice the recogniser split at a pause and joined to the agent's opening
+    after a sentence end and a pause (one voice cluster for both, as MBROLA gives)."""
+    rest = [(8.44, 9.16, "medewerkers"), (9.16, 9.42, "te"), (9.42, 9.88, "coachen.")]
+    opening = "Goedendag, gemeente Roermond, ik ben Tim van Vliet.".split()
+    segs = [seg(2.5, 4.8, "Fijn dat u belt met de gemeente Roermond."),
+            seg(5.56, 8.44, prev_text),
+            _timed(*rest, *[(10.32 + 0.4 * i, 10.72 + 0.4 * i, w) for i, w in enumerate(opening)]),
+            seg(14.5, 17.0, "Ik heb een vraag over mijn rijbewijs.")]
+    turns = [SpeakerTurn(2.5, 4.8, "A"), SpeakerTurn(5.5, 9.9, "A"),
+             SpeakerTurn(10.3, 13.5, "A"), SpeakerTurn(14.5, 17.0, "B")]
+    return assign_roles(20.0, [], transcript(*segs), turns)
+
+
+def test_the_agent_starts_after_the_sentence_a_recording_ends_inside_the_chosen_words():
+    tl = _notice_into_greeting("Wij maken opnames van telefoongesprekken om onze")
+    assert tl.agent_start_s == pytest.approx(10.32, abs=0.05)
+    assert "after_continued_sentence" in tl.reasons
+    roles = {u.text: r for u, r in tl.utterances}
+    assert roles["medewerkers te coachen."] == Role.IVR
+
+
+def test_words_that_start_a_sentence_of_their_own_are_not_cut():
+    # the line's words before end a sentence: the chosen words do not go on with it
+    tl = _notice_into_greeting("Wij maken opnames van telefoongesprekken.")
+    assert "after_continued_sentence" not in tl.reasons
+
+
+def test_a_split_clitic_is_read_as_its_word_in_the_greeting():
+    # "m 'n name is": "mijn naam is" misheard, with the recogniser's split "m'n"
+    assert "mijn naam is" in greeting_wording("opgenomen en bewaard, m 'n name is Jasper.")
+    assert "mijn naam is" in greeting_wording("Goedemiddag, m'n name is Chantal.")
+    assert greeting_wording("m 'n vraag is over afval") == []

@@ -42,6 +42,7 @@ from pipeline.analysis.vocabulary import (
     MET_NOT_INTRO,
     MET_OK_BEFORE,
     NAME_STOP_WORDS,
+    NOT_NAAM,
     RECORDING_WORDS,
     SERVICE_PHRASES,
 )
@@ -129,6 +130,12 @@ class RoleOptions:
     # the agent's greeting that follows it, and the diarization gives so short a turn to the
     # nearer voice (0: no split)
     callout_pause_s: float = 0.3
+    # the chosen words that go on with the sentence of the line's words before them (no
+    # sentence end there, at most this far apart) and end that sentence before a pause of at
+    # least sentence_pause_s, with a greeting after it: the agent starts after that sentence
+    # end (the recogniser joined a recording's last words to the agent's first; 0: off)
+    continued_gap_s: float = 0.3
+    sentence_pause_s: float = 0.3
     # candidates with any of these features are never the agent start, whatever the model
     # says: the line answers a "hallo?" with a greeting, so the "hallo?" is the caller's
     # (left-out tuning families 144 against 143 of 180 calls as a learned weight)
@@ -167,19 +174,33 @@ class RoleOptions:
 # ------------------------------------------------------------------------------ wording
 
 
+# the clitic forms the recogniser writes ("m'n", "m 'n", "z'n"), which the tokens split in two
+CLITICS = {("m", "n"): "mijn", ("z", "n"): "zijn"}
+
+
 def _tokens(text: str) -> list[str]:
-    return re.findall(r"\w+", normalise_text(text))
+    """The words of ``text``, normalised, a split clitic as its full word ("m 'n" -> "mijn"):
+    "m'n name is" is "mijn naam is" misheard, which the fuzzy match must see as one word."""
+    out: list[str] = []
+    for t in re.findall(r"\w+", normalise_text(text)):
+        if out and (out[-1], t) in CLITICS:
+            out[-1] = CLITICS[out[-1], t]
+        else:
+            out.append(t)
+    return out
 
 
 # a phrase of at least this many letters may match fewer, joined tokens (fuzzy_find)
 JOINED_MIN_CHARS = 12
 
 
-def fuzzy_find(tokens: list[str], phrase: str, min_ratio: float) -> bool:
+def fuzzy_find(tokens: list[str], phrase: str, min_ratio: float,
+               veto: frozenset[str] = frozenset()) -> bool:
     """Whether ``phrase`` occurs in ``tokens``, allowing ASR misspellings.
 
     Short words (<= 3 letters) must match exactly: "kies" must not match "kiest" by accident
-    of a ratio, and "dag" not "dat".
+    of a ratio, and "dag" not "dat". A ``veto`` word where the phrase has another is that
+    word, not a misspelling ("mijn vraag is" is no "mijn naam is").
     """
     words = phrase.split()
     n = len(words)
@@ -192,7 +213,8 @@ def fuzzy_find(tokens: list[str], phrase: str, min_ratio: float) -> bool:
             return True
         if all(len(w) <= 3 for w in words):
             continue
-        if any(len(w) <= 3 and w != t for w, t in zip(words, window, strict=True)):
+        if any((len(w) <= 3 or t in veto) and w != t
+               for w, t in zip(words, window, strict=True)):
             continue
         if difflib.SequenceMatcher(None, " ".join(window), target).ratio() >= min_ratio:
             return True
@@ -210,9 +232,10 @@ def fuzzy_find(tokens: list[str], phrase: str, min_ratio: float) -> bool:
     return False
 
 
-def phrase_hits(text: str, phrases: tuple[str, ...], min_ratio: float) -> list[str]:
+def phrase_hits(text: str, phrases: tuple[str, ...], min_ratio: float,
+                veto: frozenset[str] = frozenset()) -> list[str]:
     tokens = _tokens(text)
-    return [p for p in phrases if fuzzy_find(tokens, p, min_ratio)]
+    return [p for p in phrases if fuzzy_find(tokens, p, min_ratio, veto)]
 
 
 def ivr_wording(text: str, min_ratio: float = 0.8) -> list[str]:
@@ -267,7 +290,7 @@ def _ivr_wording(text: str, min_ratio: float) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=4096)
 def _greeting_wording(text: str, min_ratio: float) -> tuple[str, ...]:
-    hits = phrase_hits(text, GREETING_PHRASES, min_ratio)
+    hits = phrase_hits(text, GREETING_PHRASES, min_ratio, NOT_NAAM)
     if _introduces_with_met(text):
         hits.append("met_name")
     first = _tokens(text)[:4]
@@ -800,6 +823,11 @@ def assign_roles(
     chosen = None if one_sided else next(
         (c for c in candidates if c.score >= threshold
          and not any(c.features.get(f) for f in options.never_agent)), None)
+    if chosen is not None and (parts := _after_continued_sentence(chosen.utterance, line,
+                                                                   options)):
+        line = [x for u in line for x in (parts if u is chosen.utterance else (u,))]
+        chosen = replace(chosen, utterance=parts[1],
+                         reasons=(*chosen.reasons, "after_continued_sentence"))
     labelled: list[tuple[Utterance, Role]] = [(u, Role.CALLER) for u in caller]
     callouts = {id(c.utterance) for c in candidates if c.features.get("short_before_greeting")}
     if chosen is None:
@@ -858,6 +886,38 @@ def assign_roles(
         caller_channel=caller_channel, reasons=tuple(reasons), utterances=tuple(labelled),
         candidates=tuple(candidates),
     )
+
+
+SENTENCE_ENDS = (".", "?", "!")
+
+
+def _after_continued_sentence(u: Utterance, line: list[Utterance], options: RoleOptions
+                              ) -> tuple[Utterance, Utterance] | None:
+    """``u`` cut in two where the agent starts inside it, or None: ``u`` goes on with the
+    sentence of the line's words just before it (they end in no sentence mark, within
+    ``continued_gap_s``), ends that sentence, pauses ``sentence_pause_s`` and then greets
+    (what comes before has no greeting). The recogniser splits a recording's sentence at a
+    pause and joins its last words to the agent's opening ("Wij maken opnames van
+    telefoongesprekken om onze | medewerkers te coachen. Goedendag, ...")."""
+    if options.continued_gap_s <= 0 or len(u.segments) != 1:
+        return None
+    prev = max((w for w in line if w is not u and w.end <= u.start + 0.05), key=lambda w: w.end,
+               default=None)
+    if (prev is None or u.start - prev.end > options.continued_gap_s or not prev.text.strip()
+            or prev.text.strip().endswith(SENTENCE_ENDS) or _other_voice(prev, u)):
+        return None
+    seg = u.segments[0]
+    words = seg.words
+    cut = next((i for i in range(1, len(words))
+                if words[i - 1].text.strip().endswith(SENTENCE_ENDS)), None)
+    if cut is None or words[cut].start - words[cut - 1].end < options.sentence_pause_s:
+        return None
+    head, tail = with_words(seg, words[:cut]), with_words(seg, words[cut:])
+    if greeting_wording(head.text, options.fuzzy_ratio) or not greeting_wording(
+            tail.text, options.fuzzy_ratio):
+        return None
+    return (replace(u, start=head.start, end=head.end, text=head.text, segments=(head,)),
+            replace(u, start=tail.start, end=tail.end, text=tail.text, segments=(tail,)))
 
 
 def split_by_voice(labelled: list[tuple[Utterance, Role]], first: Utterance,

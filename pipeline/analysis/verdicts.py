@@ -209,6 +209,11 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
                 reasons.append(ReviewReason.LOW_ASR_CONFIDENCE_NOTICE)
             if cand.garbled:  # "dit gesprek wordt volgenomen": read, never asserted
                 reasons.append(ReviewReason.NOTICE_LOW_CONFIDENCE)
+            if role == Role.AGENT and cand.text.lower().split()[:1] in (["neem"], ["opneem"]):
+                # "neem" is the first person singular: an agent's notice says "wij nemen" or
+                # "wordt opgenomen"; with its "ik" lost ("z 'neem dit gesprek op") it may be
+                # the caller's own notice in speech given to the agent
+                reasons.append(ReviewReason.AGENT_NOTICE_MAY_BE_CALLERS)
             counted.append(ev)
             a, b = dialogue.purpose_scope(text.text, cand.start_char, cand.end_char)
             reading = dialogue.read_purposes(text.text[a:b])

@@ -61,6 +61,8 @@ OPENING_STARTS: tuple[str, ...] = ("Goedemiddag", "Goedemorgen", "Goedendag", "G
 # words of an introduction: a call-out followed by one of them is an answer ("hallo, met
 # Joost"), not a caller's "hallo?" (the role stage)
 INTRO_WORDS = frozenset(("met", "spreekt", "naam", "hier", "gemeente"))
+# what "mijn <word> is" may be besides "mijn naam is" ("mijn vraag is", "mijn taak is")
+NOT_NAAM = frozenset({"vraag", "taak", "dag", "baas", "kans", "zaak"})
 
 # --------------------------------------------------------------------------------------------
 # who speaks: phone system, agent, caller (the role stage; callers' phrases also the language

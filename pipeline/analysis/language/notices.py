@@ -246,6 +246,10 @@ def _passive_aux(ev: _Evidence, verb: int, left: int = 6) -> int | None:
     return None
 
 
+# words that open a purpose after a recording verb ("voor", "om ... te", "ter verbetering")
+PURPOSE_MARKERS = frozenset({"voor", "om", "ter", "ten"})
+
+
 def _notice_from(ev: _Evidence, trig: Span, kind: str, announcement: bool) -> NoticeCandidate:
     """Weigh the evidence around one recording trigger (verb, separable verb or noun).
     ``announcement``: the text is a recorded announcement (IVR) played before the agent."""
@@ -257,8 +261,10 @@ def _notice_from(ev: _Evidence, trig: Span, kind: str, announcement: bool) -> No
     inside = range(trig.start + 1, trig.end - 1) if kind == "sep" else range(0)
     # which thing is said to be recorded: the nearest noun, inside a separable verb first
     noun = _nearest_noun(ev, inside) or _nearest_noun(ev, range(trig.start - 1, lo - 1, -1))
-    if noun is None:
-        noun = _nearest_noun(ev, range(trig.end, hi))
+    if noun is None:  # after the verb, up to a purpose ("vastgelegd voor de afhandeling
+        # van klachten": the complaints are what the recording is for, not what is recorded)
+        stop = next((i for i in range(trig.end, hi) if doc[i].lower_ in PURPOSE_MARKERS), hi)
+        noun = _nearest_noun(ev, range(trig.end, stop))
     purpose = [i for i in range(lo, hi) if "PURPOSE" in ev.labels(i)]
     if noun is not None and doc[noun[1]].lower_ == "telefoon" and purpose:
         # "dit telefoon just rikt kan worden opgenomen voor opleiding": a phone is answered

@@ -21,6 +21,7 @@ from pipeline.analysis.language.introductions import (
 )
 from pipeline.analysis.language.notices import NoticeCandidate, best_notice
 from pipeline.analysis.language.turn import IntroductionRules, TurnEvidence, turn_evidence
+from pipeline.analysis.vocabulary import NOT_NAAM
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
@@ -124,10 +125,29 @@ def _may_be_cut(ev: TurnEvidence, name: NameCandidate) -> bool:
         organisation = k < len(doc) and (k in ev.org_tokens or ev.labels(k) & ORG_LABELS)
         if n and not organisation:
             return True  # an interfix with no surname after it: "jasper de aan de lijn"
-        return k < len(doc) and _unread_word(ev, k)
+        return k < len(doc) and (_unread_word(ev, k) or _misheard_interfix(ev, k))
     if name.category == "last" and span.start > 0 and "title" not in name.reasons:
         return _unread_word(ev, span.start - 1)
     return False
+
+
+# the interfixes a surname opens with that a one-letter slip turns into another word ("Lars
+# dan meer" for "Lars van der Meer"), and the words after such a slip that make it a sentence
+# going on ("Lars, kan ik u helpen")
+SLIPPED_INTERFIXES = ("van", "den", "der", "ter", "ten")
+NOT_AFTER_SLIP = frozenset({"ik", "u", "je", "jij", "we", "wij", "het", "er"})
+
+
+def _misheard_interfix(ev: TurnEvidence, k: int) -> bool:
+    """Whether token ``k`` right after a first name is an interfix misheard by one letter with
+    a word after it that is no pronoun: the surname may follow, misheard too."""
+    doc = ev.doc
+    word = doc[k].lower_
+    if (not (doc[k].is_alpha and k + 1 < len(doc) and doc[k + 1].is_alpha)
+            or ev.starts.get(k, {}).get("LINE")):  # "aan de lijn" is no "van de ..."
+        return False
+    return (doc[k + 1].lower_ not in NOT_AFTER_SLIP
+            and any(Levenshtein.distance(word, x) == 1 for x in SLIPPED_INTERFIXES))
 
 
 _CATEGORY_RANK = {"full": 2, "last": 1, "first": 1}
@@ -172,9 +192,8 @@ STRONG_INTROS = frozenset({"u_spreekt_met", "u_spreekt", "mijn_naam_is", "ik_hee
 
 # words before a name that make it someone else's (a transfer, a colleague, a partner)
 SOMEONE_ELSE_BEFORE = frozenset({"door", "naar", "collega", "contact", "samen", "werkt", "wilt"})
-# "mijn" as written, and what "mijn <word> is" may be besides "mijn naam is"
+# "mijn" as written (what "mijn <word> is" may be besides "mijn naam is": vocabulary.NOT_NAAM)
 MY = frozenset({"mijn", "m'n", "mn", "me"})
-NOT_NAAM = frozenset({"vraag", "taak", "dag", "baas", "kans", "zaak"})
 VOWELS = frozenset("aeiouy")
 # an organisation's labels
 ORG_LABELS = frozenset({"DEPT", "ORG_HEAD", "MUNI"})
