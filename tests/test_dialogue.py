@@ -385,3 +385,16 @@ def test_nothing_announced_read_from_caller_speech_without_words_is_flagged(nlp)
     assert {"caller_speech_poorly_heard", "caller_notice_poorly_heard"} <= set(v.review_reasons)
     heard = decide(tl, VerdictOptions(max_wordless_caller_share=1.0), nlp=nlp)
     assert "caller_notice_poorly_heard" not in heard.review_reasons
+
+
+def test_an_agents_notice_in_the_first_person_with_its_ik_lost_is_flagged(nlp):
+    """"z 'neem dit gesprek op voor mijn eigen dossier": the caller's "ik neem" with the
+    subject misheard, in speech labelled AGENT. An agent says "wij nemen" or "ik neem"; the
+    notice counts as heard, and is flagged as maybe the caller's."""
+    lost = one_voice_call(OPENING, after=["z 'neem dit gesprek op voor mijn eigen dossier.",
+                                          "Nou, vertelt u het maar."])
+    v = decide(lost, nlp=nlp)
+    assert v.notice_by_agent == "yes" and "agent_notice_may_be_callers" in v.review_reasons
+    said = one_voice_call(["Gemeente Zwolle, met Sanne. Ik neem dit gesprek op voor "
+                           "trainingsdoeleinden."], after=["Ik heb een vraag over afval."])
+    assert "agent_notice_may_be_callers" not in decide(said, nlp=nlp).review_reasons

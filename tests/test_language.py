@@ -140,6 +140,19 @@ def test_look_alike_is_not_a_notice(text: str, nlp) -> None:
     assert has_notice(text, nlp) is None
 
 
+def test_a_purpose_after_the_verb_is_not_what_is_recorded(nlp) -> None:
+    # "Dit gesprek kan worden vastgelegd voor de afhandeling van klachten" with its subject
+    # misheard: the complaints are what the recording is for, so no look-alike; without a
+    # call word it is weak evidence (flagged), never a sure notice
+    heard = find_notices("Dit strek kan orden vastgelegd voor de afhandeling van klachten.",
+                         nlp, announcement=True)
+    assert [c.rejected for c in heard] == [""] and heard[0].confidence < 0.5
+    # what is recorded before the verb stays what it is: the complaints themselves
+    kept = find_notices("Uw klachten worden vastgelegd voor de afhandeling.", nlp,
+                        announcement=True)
+    assert [c.rejected for c in kept] == ["data_object=klachten"]
+
+
 def test_answering_the_phone_is_not_recording(nlp) -> None:
     assert has_notice("Een medewerker neemt uw gesprek zo snel mogelijk op.", nlp) is None
 

@@ -209,10 +209,7 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
                 reasons.append(ReviewReason.LOW_ASR_CONFIDENCE_NOTICE)
             if cand.garbled:  # "dit gesprek wordt volgenomen": read, never asserted
                 reasons.append(ReviewReason.NOTICE_LOW_CONFIDENCE)
-            if role == Role.AGENT and cand.text.lower().split()[:1] in (["neem"], ["opneem"]):
-                # "neem" is the first person singular: an agent's notice says "wij nemen" or
-                # "wordt opgenomen"; with its "ik" lost ("z 'neem dit gesprek op") it may be
-                # the caller's own notice in speech given to the agent
+            if role == Role.AGENT and _subject_lost(cand.text, text.text[:cand.start_char]):
                 reasons.append(ReviewReason.AGENT_NOTICE_MAY_BE_CALLERS)
             counted.append(ev)
             a, b = dialogue.purpose_scope(text.text, cand.start_char, cand.end_char)
@@ -364,6 +361,15 @@ class _Talk:
     caller_notice_evidence: tuple[Evidence, ...] = ()
     reasons: tuple[ReviewReason, ...] = ()
     callers_in_agent_speech: frozenset[Utterance] = frozenset()  # read as the caller's notice
+
+
+def _subject_lost(notice: str, before: str) -> bool:
+    """Whether a notice opens with the first person singular ("neem dit gesprek op") and no
+    "ik" before it: an agent's notice says "wij nemen", "ik neem" or "wordt opgenomen"; with
+    the "ik" lost ("z 'neem dit gesprek op") it may be the caller's own, in speech given to
+    the agent."""
+    said = re.findall(r"\w+", before.lower())
+    return notice.lower().split()[:1] in (["neem"], ["opneem"]) and said[-1:] != ["ik"]
 
 
 def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
