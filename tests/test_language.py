@@ -767,7 +767,8 @@ def test_the_stages_share_one_vocabulary() -> None:
     for name in ("IVR_PHRASES", "SERVICE_PHRASES", "GREETING_PHRASES", "CALLER_PHRASES",
                  "GREETING_WORDS"):
         assert getattr(roles, name) is getattr(vocabulary, name), name
-    assert roles.RECORDING_RE.pattern == rf"\b({'|'.join(vocabulary.RECORDING_WORDS)})\b"
+    split = [w.replace(" ", r"\s+") for w in vocabulary.RECORDING_WORDS_SPLIT]
+    assert roles.RECORDING_RE.pattern == rf"\b({'|'.join([*vocabulary.RECORDING_WORDS, *split])})\b"
     assert ner_train.TITLES is vocabulary.TITLES
     assert ner_train.DEPARTMENTS is vocabulary.DEPARTMENTS
     # the lists a stage draws from are drawn from the shared ones
@@ -777,6 +778,7 @@ def test_the_stages_share_one_vocabulary() -> None:
     said = {*vocabulary.INTRO_PHRASES, *vocabulary.LINE_PHRASES, *vocabulary.SERVICE_PHRASES}
     assert set(vocabulary.GREETING_PHRASES) <= said
     assert set(vocabulary.RECORDING_WORDS) <= {*vocabulary.RECORD_VERBS, *vocabulary.RECORD_NOUNS}
+    assert set(vocabulary.RECORDING_WORDS_SPLIT) <= set(vocabulary.RECORD_VERBS_SPLIT)
 
 
 def test_the_vocabulary_is_a_leaf_module() -> None:

@@ -44,6 +44,7 @@ from pipeline.analysis.vocabulary import (
     NAME_STOP_WORDS,
     NOT_NAAM,
     RECORDING_WORDS,
+    RECORDING_WORDS_SPLIT,
     SERVICE_PHRASES,
 )
 from pipeline.types import (
@@ -63,7 +64,8 @@ logger = logging.getLogger(__name__)
 # the wording of phone systems, agents and callers is shared with the language stage and the
 # fixture generator (pipeline.analysis.vocabulary); a recording notice is played by the phone
 # system before anyone answers
-RECORDING_RE = re.compile(rf"\b({'|'.join(RECORDING_WORDS)})\b")
+RECORDING_RE = re.compile(r"\b({})\b".format("|".join(
+    [*RECORDING_WORDS, *(w.replace(" ", r"\s+") for w in RECORDING_WORDS_SPLIT)])))
 # stereo: what a kind of non-speech event clearly louder on one channel (by more than
 # LEVEL_MARGIN_DB) says about that channel, in points for "it is the line". Ringback, busy
 # tones and hold music come from the exchange, so they are loud on the line's channel; DTMF

@@ -212,6 +212,8 @@ MUNICIPALITY_ALIASES = {
 
 # the words the role stage takes for a recorded notice in a phone system's announcement
 RECORDING_WORDS = ("opgenomen", "vastgelegd", "opname", "opnames", "opnamen")
+# the same participles as the recogniser splits them ("dit gesprek wordt op genomen")
+RECORDING_WORDS_SPLIT = ("op genomen", "op genoemen", "op genome", "vast gelegd")
 RECORD_VERBS = tuple(
     """opgenomen opgenoemen opgenome opgenomme opgenommen opgenomem vastgelegd vastgelegt
     vastgelecht opgeslagen geregistreerd opnemen opneemt opneem opnam vastleggen vastlegt
