@@ -778,3 +778,11 @@ def test_a_split_clitic_is_read_as_its_word_in_the_greeting():
     assert "mijn naam is" in greeting_wording("opgenomen en bewaard, m 'n name is Jasper.")
     assert "mijn naam is" in greeting_wording("Goedemiddag, m'n name is Chantal.")
     assert greeting_wording("m 'n vraag is over afval") == []
+
+
+def test_a_notice_whose_participle_the_recogniser_split_is_an_announcement():
+    from pipeline.analysis.roles import announcement_wording
+
+    assert "recording_notice" in announcement_wording("dat dit gesprek was, op genomen en bewaard")
+    assert "recording_notice" in announcement_wording("Uw gesprek kan worden vast gelegd.")
+    assert "recording_notice" not in announcement_wording("Wij nemen uw melding op.")
