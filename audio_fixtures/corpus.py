@@ -427,7 +427,7 @@ class Family:
     phrasing: str
     shapes: dict[str, float]  # shape -> weight
     held_back: bool = False
-    slot: int = 0  # the family's place in the key of its calls' generators (call_key)
+    slot: int = 0  # the family's place in the key of its calls' generators (call_generators)
 
 
 SHAPES = ("menu_hold", "notice_direct", "ringback", "direct", "long_queue", "lookalike",
@@ -452,9 +452,13 @@ FAMILIES = {
 KEY_STRIDE = 4
 
 
-def call_key(family: Family, idx: int, seed: int = SEED) -> str:
-    """The key of the generator of call ``idx`` of ``family`` (its "/talk" one adds that)."""
-    return f"{seed}/{family.name}/{idx * KEY_STRIDE + family.slot}"
+def call_generators(family: Family, idx: int, seed: int = SEED
+                    ) -> tuple[random.Random, random.Random]:
+    """The generators of call ``idx`` of ``family``: the call's own and its recording talk's
+    (see build_spec)."""
+    key = f"{seed}/{family.name}/{idx * KEY_STRIDE + family.slot}"
+    return (random.Random(zlib.crc32(key.encode())),
+            random.Random(zlib.crc32(f"{key}/talk".encode())))
 # (label, sample rate, codec, channels, caller channel)
 CHANNELS = (
     ("wb16-mono", 16000, "pcm16", 1, 0),
@@ -685,9 +689,7 @@ def build(out: Path, calls: int, families: list[str], seed: int = SEED,
         tts = g.Tts(work)
         for k in range(calls):
             family, idx = fams[k % len(fams)], k // len(fams)
-            key = call_key(family, idx, seed)
-            rng = random.Random(zlib.crc32(key.encode()))
-            talk = random.Random(zlib.crc32(f"{key}/talk".encode()))
+            rng, talk = call_generators(family, idx, seed)
             spec, shape, channel = build_spec(idx, family, rng, human, allowed, talk)
             rendered = g.render(spec, tts)
             rel = Path("calls") / family.name / spec.filename

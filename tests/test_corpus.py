@@ -6,11 +6,9 @@ elsewhere."""
 from __future__ import annotations
 
 import csv
-import random
 import re
 import shutil
 import sys
-import zlib
 from dataclasses import fields, replace
 from pathlib import Path
 
@@ -106,9 +104,7 @@ def test_no_sentence_of_the_held_back_set_is_in_another_set():
 
 def _specs(family: corpus.Family, n: int, human=None, talk=True):
     for k in range(n):
-        key = corpus.call_key(family, k)
-        rng = random.Random(zlib.crc32(key.encode()))
-        t = random.Random(zlib.crc32(f"{key}/talk".encode()))
+        rng, t = corpus.call_generators(family, k)
         yield corpus.build_spec(k, family, rng, human, talk=t if talk else None)
 
 
