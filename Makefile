@@ -6,7 +6,7 @@
 #   make eval | bench | lint | fixtures
 #   make train-ner               the Dutch language stage: train, assemble, evaluate (training/ner-nl)
 #   make assemble-ner            models/ner-nl again from pipeline/analysis/vocabulary.py (no training)
-#   make corpus                  300 labelled calls nobody tuned to (MBROLA, real speech) -> corpus/
+#   make corpus                  360 labelled calls nobody tuned to (MBROLA, real speech) -> corpus/
 #   make corpus-sample           the committed espeak-ng sample of it (audio_fixtures/corpus_sample)
 #   make eval-corpus             callcheck eval on it, per shape, family and channel
 #   make train-roles             the agent-start model from eval-corpus (tuning families only)
@@ -24,7 +24,7 @@ PIP := $(PY) -m pip
 DIR ?= audio_fixtures/calls
 OUT ?= out
 CORPUS ?= corpus
-CORPUS_CALLS ?= 300
+CORPUS_CALLS ?= 360
 ARGS ?=
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -82,7 +82,7 @@ eval-corpus: install
 # is trained without human-d: with it, the phrasing sets left out lost 6 of 167 starts
 # (docs/decisions/agent-start-model.md, session 23); cv-roles leaves every set out in turn.
 TRAIN_FOLDS := espeak-a+human-a mbrola-b
-CV_FOLDS := espeak-a+human-a mbrola-b human-d
+CV_FOLDS := espeak-a+human-a mbrola-b human-d human-e
 train-roles: install
 	$(PY) -m training.roles_train --analysed "$(OUT)/eval-corpus" --corpus "$(CORPUS)" \
 		--families $(TRAIN_FOLDS) $(ARGS)

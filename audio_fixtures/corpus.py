@@ -34,7 +34,7 @@ Audio made from MBROLA voices or fillets-ng recordings is never committed
 
 Usage::
 
-    python audio_fixtures/corpus.py --out corpus --calls 300
+    python audio_fixtures/corpus.py --out corpus --calls 360
 """
 
 from __future__ import annotations
@@ -364,6 +364,56 @@ PHRASING = {
             "unclear": ("Aha. Waar gaat uw vraag over?", "Nou. Vertelt u het maar."),
         },
     ),
+    "E": Phrasing(
+        welcome=("Goeiedag, u heeft het klantcontact van gemeente {muni} gebeld.",
+                 "Dank voor uw telefoontje naar de gemeente {muni}.",
+                 "Gemeente {muni}, welkom op ons centrale nummer."),
+        notice=("Ter bewaking van de kwaliteit worden onze telefoongesprekken opgenomen.",
+                "Wij leggen dit gesprek vast, zodat wij onze medewerkers kunnen opleiden.",
+                "Let u erop dat wij telefoongesprekken opnemen."),
+        lookalike=("Uw klacht wordt opgenomen in onze jaarlijkse rapportage.",
+                   "Onze medewerkers nemen graag de tijd voor uw vraag.",
+                   "Wij slaan uw gegevens veilig op volgens de privacywet."),
+        menu=("Voor vragen over uw aanslag, toets 1. Voor een melding, toets 2.",
+              "Gaat uw vraag over wonen, kies 1. Gaat uw vraag over werk en inkomen, kies 2."),
+        queue=("U wordt zo dadelijk geholpen door de eerstvolgende vrije medewerker.",
+               "Vanwege de drukte duurt het wat langer dan gewoonlijk.",
+               "Wist u dat u veel vragen ook via onze website kunt regelen?"),
+        connect=("Wij schakelen u nu door.", "Moment alstublieft, u gaat naar een collega."),
+        closed=("Onze telefonische dienstverlening is vandaag gesloten. Wij staan maandag "
+                "weer voor u klaar.",
+                "Dit nummer is niet meer in gebruik. Bel het algemene nummer van de gemeente."),
+        opening=("{Intro}, van de gemeente {muni}.",
+                 "{Greet}, {intro}, wat kan ik voor u doen?",
+                 "Klantcontactcentrum {muni}, {greet}, {intro}."),
+        opening_no_name=("Gemeente {muni}, wat kan ik voor u doen?", "{Greet}, zegt u het eens."),
+        intro=("u spreekt nu met {name}", "hier is {name}", "je spreekt met {name}",
+               "met {name} spreekt u"),
+        agent_notice=("Ik meld u even dat ons gesprek wordt opgenomen.",),
+        transfer=("Hiervoor moet u bij {colleague} zijn, ik verbind u even door.",),
+        caller_first=("Hallo, hallo?", "Hallo, is dit de gemeente?"),
+        caller_ask=("Dag, ik zou graag iets willen weten over de hondenbelasting.",
+                    "{Greet}, ik heb een brief gekregen over mijn WOZ-waarde."),
+        rec_question=("Mag ik even vragen, nemen jullie dit op?",
+                      "Wordt dit telefoongesprek opgenomen of niet?",
+                      "Is het zo dat u dit gesprek opneemt?"),
+        rec_answer={
+            "yes": ("Jazeker, elk gesprek wordt bij ons opgenomen.",
+                    "Dat klopt, het gesprek wordt vastgelegd."),
+            "no": ("Nee, dat doen wij niet.", "Nee hoor, wij nemen geen gesprekken op."),
+            "unsure": ("Dat durf ik u niet te zeggen.",
+                       "Hm, dat weet ik eigenlijk niet goed."),
+            "no_answer": ("Wat is uw huisnummer?", "Laat ik eerst even uw gegevens pakken."),
+        },
+        announce=("Ik wil u zeggen dat ik dit gesprek zelf opneem.",
+                  "Ter informatie, ik maak een opname van dit gesprek."),
+        announce_response={
+            "yes": ("Daar ben ik het niet mee eens, stopt u daar alstublieft mee.",
+                    "Dat vind ik niet goed, dat mag niet."),
+            "no": ("Dat is in orde.", "Ga uw gang."),
+            "unclear": ("Zo. En wat is uw vraag dan?", "Oh ja? Waar belt u voor?"),
+        },
+    ),
 }
 
 # Hand labels, not a rule on the text: the purposes each notice of every set states (quality =
@@ -395,6 +445,11 @@ NOTICE_PURPOSES: dict[str, tuple[str, ...]] = {
     "Houd er rekening mee dat dit gesprek wordt opgenomen en bewaard.": (),
     "Dit gesprek kan worden vastgelegd voor de afhandeling van klachten.": ("complaints",),
     "Even ter informatie: wij nemen dit gesprek op.": (),
+    # E
+    "Ter bewaking van de kwaliteit worden onze telefoongesprekken opgenomen.": ("quality",),
+    "Wij leggen dit gesprek vast, zodat wij onze medewerkers kunnen opleiden.": ("training",),
+    "Let u erop dat wij telefoongesprekken opnemen.": (),
+    "Ik meld u even dat ons gesprek wordt opgenomen.": (),
 }
 
 MUNICIPALITIES = (
@@ -444,6 +499,8 @@ FAMILIES = {
                held_back=True, slot=3),
         Family("human-d", "mbrola+human", "D", {**_EVEN, "notice_direct": 2.0, "lookalike": 1.5},
                slot=4),
+        Family("human-e", "mbrola+human", "E",
+               {**_EVEN, "caller_first": 2.0, "direct": 2.0, "transfer": 1.5}, slot=5),
     )
 }
 # calls were first keyed by their place in a build of the first four families (call k of
@@ -706,7 +763,7 @@ def build(out: Path, calls: int, families: list[str], seed: int = SEED,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("corpus"))
-    parser.add_argument("--calls", type=int, default=300, help="calls in all (default 300)")
+    parser.add_argument("--calls", type=int, default=360, help="calls in all (default 360)")
     parser.add_argument("--families", nargs="*", default=list(FAMILIES),
                         choices=list(FAMILIES), help="families to build (default all)")
     parser.add_argument("--channels", nargs="*", choices=[c[0] for c in CHANNELS],

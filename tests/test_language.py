@@ -356,6 +356,23 @@ def test_unranked_ambiguous_single_name_is_first_and_flagged(nlp) -> None:
     assert "name_ambiguous_first_or_last" in a.review_reasons
 
 
+def test_a_rare_surname_one_letter_off_a_frequent_first_name_is_flagged(nlp) -> None:
+    # "Met Luuk spreekt u" heard as "met luik": a surname, but likely a misheard first name
+    a = analyze_opening("Klantcontactcentrum Helmond, goedemiddag. Met luik spreekt u.", nlp)
+    assert a.name_category == "last"
+    assert "name_ambiguous_first_or_last" in a.review_reasons
+    # a frequent surname is read as one without doubt
+    a = analyze_opening("Gemeente Helmond, goedemiddag, met Kramer.", nlp)
+    assert a.name_category == "last"
+    assert "name_ambiguous_first_or_last" not in a.review_reasons
+
+
+def test_an_article_after_an_introduction_is_no_interfix(nlp) -> None:
+    for text in ("Goedemorgen, ik ben de hele dag hier.", "Goedemiddag, hier is de gemeente.",
+                 "Goedemiddag, ik ben van de afdeling burgerzaken."):
+        assert "possible_name_missed" not in analyze_opening(text, nlp).review_reasons, text
+
+
 def test_misheard_name_is_found_within_one_edit(nlp) -> None:
     a = analyze_opening("gemeente utrecht goedemiddag je spreekt met sanna jansn", nlp)
     assert a.name_category == "full"
@@ -643,6 +660,7 @@ def test_a_first_name_that_a_lost_or_garbled_surname_may_follow_is_flagged(text,
     [
         "jaren de hand hier.",  # "Yara de Haan hier"
         "Gemeente Uden, met de hand, goedemorgen.",  # "met de Haan"
+        "Klantcontactcentrum Oss, goedemiddag, hier is van bij.",  # "hier is van Wijk"
     ],
 )
 def test_a_surname_heard_as_an_ordinary_word_after_an_interfix_is_flagged(text, nlp) -> None:

@@ -786,3 +786,109 @@ def test_a_notice_whose_participle_the_recogniser_split_is_an_announcement():
     assert "recording_notice" in announcement_wording("dat dit gesprek was, op genomen en bewaard")
     assert "recording_notice" in announcement_wording("Uw gesprek kan worden vast gelegd.")
     assert "recording_notice" not in announcement_wording("Wij nemen uw melding op.")
+
+
+def test_a_notice_in_the_present_tense_is_an_announcement():
+    from pipeline.analysis.roles import announcement_wording
+
+    for said in ("Wij leggen dit gesprek vast, zodat wij onze",
+                 "Let u erop dat wij telefoon gespreken op nemen.",
+                 "wij nemen alle telefoongesprekken op"):
+        assert "recording_notice" in announcement_wording(said), said
+    for said in ("Wij nemen zo snel mogelijk contact met u op.", "u kunt contact opnemen",
+                 "Onze medewerkers nemen graag de tijd voor uw vraag."):
+        assert "recording_notice" not in announcement_wording(said), said
+
+
+def test_hier_is_and_a_name_is_an_introduction():
+    assert "met_name" in greeting_wording("Klantcontactcentrum Sneek, goedendag, hier is het "
+                                          "mevrouw Van Vlieg.")
+    assert "met_name" in greeting_wording("Goedemiddag. Hier is Miriam van Vlete.")
+    assert "met_name" in greeting_wording("Gemeente Ede, met de heer Bos.")
+    assert "met_name" in greeting_wording("U spreekt nu met Freek van der Meer.")
+    for said in ("Welkom, hier is de gemeente Ede.", "hier is het klantcontactcentrum",
+                 "U bent verbonden met het algemene nummer", "verbonden met de gemeente"):
+        assert "met_name" not in greeting_wording(said), said
+
+
+def _split_notice_call(first: str, rest: str, opening: str):
+    """Mono, one voice cluster: a welcome, a notice the recogniser split after ``first``
+    (no pause), the agent's ``opening`` and a caller who answers it."""
+    segs = [seg(0.3, 3.1, "Dank voor uw telefoontje naar de gemeente Purmerend."),
+            seg(3.8, 6.3, first), seg(6.3, 7.8, rest), seg(8.5, 12.4, opening),
+            seg(13.0, 15.9, "Ik heb een vraag over mijn container."),
+            seg(16.5, 19.0, "Dat kan ik voor u nakijken.")]
+    turns = [SpeakerTurn(0.3, 12.4, "A"), SpeakerTurn(13.0, 15.9, "B"),
+             SpeakerTurn(16.5, 19.0, "A")]
+    return assign_roles(20.0, [], transcript(*segs), turns)
+
+
+def test_the_rest_of_a_split_notice_sentence_is_the_notices_in_the_read_back():
+    tl = _split_notice_call("Wij leggen dit gesprek vast, zodat wij onze",
+                            "medewerkers kunnen opleiden.",
+                            "Goedemiddag, hier is Bram de Vries, wat kan ik voor u doen?")
+    assert "opens_answered_turn_mono" in _features_at(tl, 8.5)
+    assert "opens_answered_turn_mono" not in _features_at(tl, 6.3)
+    assert "greeting" not in _features_at(tl, 6.3)  # the offer is the opening's own
+    assert tl.agent_start_s == pytest.approx(8.5)
+    # a sentence that ended before is read back as before
+    tl = _split_notice_call("Wij leggen dit gesprek vast.", "Goedemiddag.",
+                            "U spreekt met Bram de Vries, wat kan ik voor u doen?")
+    assert "opens_answered_turn_mono" in _features_at(tl, 6.3)
+
+
+def test_a_greeting_split_by_the_recogniser_is_read_as_one_sentence():
+    # "Hier | is Jasper": the introduction runs across the split
+    segs = [seg(0.3, 3.1, "Gemeente Arnhem, welkom op ons centrale nummer."),
+            seg(3.8, 6.3, "Let u erop dat wij telefoongesprekken opnemen."), seg(6.9, 7.1, "Hier"),
+            seg(7.1, 9.4, "is Jasper van der Meer, van de gemeente Arnhem."),
+            seg(10.0, 12.0, "Dat is vast leuker dan een achtbaan.")]
+    tl = assign_roles(14.0, [], transcript(*segs),
+                      [SpeakerTurn(0.3, 9.4, "A"), SpeakerTurn(10.0, 12.0, "B")])
+    assert "greeting" in _features_at(tl, 6.9)
+    assert "announcement_words" in _features_at(tl, 3.8)
+    # the rest of a notice's sentence that holds the agent's own introduction is no greeting
+    # of the notice's words ("dat dit gesprek wordt | opgenomen en bewaard, mijn naam is ...")
+    tl = _split_notice_call("Houd er rekening mee dat dit gesprek wordt",
+                            "opgenomen en bewaard, mijn naam is Jasper.", "Goedemorgen.")
+    assert "greeting" not in _features_at(tl, 3.8)
+    assert "announcement_words" in _features_at(tl, 3.8)
+
+
+def test_a_recordings_sentence_ended_by_a_comma_before_a_greeting_is_cut_there():
+    # "... dat dit gesprek wordt | opgenomen en bewaard, [pause] m'n naam is Jasper"
+    words = [(13.41, 14.2, "opgenomen"), (14.2, 14.5, "en"), (14.5, 15.07, "bewaard,"),
+             *[(15.48 + 0.4 * i, 15.88 + 0.4 * i, w)
+               for i, w in enumerate("mijn naam is Jasper Vermeulen, goedemorgen.".split())]]
+    segs = [seg(6.5, 10.1, "U bent verbonden met het algemene nummer van Breda."),
+            seg(10.83, 13.41, "Houd er rekening mee dat dit gesprek wordt"), _timed(*words),
+            seg(19.0, 21.0, "Waarom zijn hier zoveel stoelen?")]
+    turns = [SpeakerTurn(6.5, 18.3, "A"), SpeakerTurn(19.0, 21.0, "B")]
+    tl = assign_roles(22.0, [], transcript(*segs), turns)
+    assert tl.agent_start_s == pytest.approx(15.48)
+    assert "after_continued_sentence" in tl.reasons
+
+
+def _two_holds_call(between: list):
+    segs = [seg(0.3, 3.0, "Welkom bij de gemeente Weert. Kies 1 voor afval."), *between,
+            seg(40.0, 42.5, "Goedemiddag, met Wim van der Meer."),
+            seg(43.0, 45.0, "Ik heb een vraag over afval.")]
+    events = [Event(4.0, 20.0, "music"), Event(31.0, 39.5, "music")]
+    turns = [SpeakerTurn(s.start, s.end, "A") for s in segs[:-1]] + [
+        SpeakerTurn(43.0, 45.0, "B")]
+    return assign_roles(46.0, events, transcript(*segs), turns)
+
+
+def test_unexplained_speech_between_two_holds_puts_the_start_after_them_in_review():
+    # an agent answered after the first hold, spoke with the caller and handed the call on,
+    # all misheard: the start after the second hold is not sure
+    tl = _two_holds_call([seg(20.5, 23.5, "En toen hebben we geloven toen we dat,"),
+                          seg(24.0, 25.5, "maar hij voelde mij er niet."),
+                          seg(26.0, 29.5, "Hiervoor te moeten we lekker klaar voor.")])
+    assert tl.agent_start_s == pytest.approx(40.0)
+    assert "line_speech_between_holds" in tl.reasons
+    from pipeline.analysis.verdicts import decide
+    assert "unclear_agent_start" in decide(tl).review_reasons
+    # one queue message between two stretches of music is no such exchange
+    tl = _two_holds_call([seg(20.5, 24.5, "U wordt zo dadelijk geholpen door een collega.")])
+    assert "line_speech_between_holds" not in tl.reasons

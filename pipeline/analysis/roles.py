@@ -46,6 +46,7 @@ from pipeline.analysis.vocabulary import (
     RECORDING_WORDS,
     RECORDING_WORDS_SPLIT,
     SERVICE_PHRASES,
+    TITLES,
 )
 from pipeline.types import (
     AgentCandidate,
@@ -66,6 +67,13 @@ logger = logging.getLogger(__name__)
 # system before anyone answers
 RECORDING_RE = re.compile(r"\b({})\b".format("|".join(
     [*RECORDING_WORDS, *(w.replace(" ", r"\s+") for w in RECORDING_WORDS_SPLIT)])))
+# the present tense, as a system says it of itself: "wij leggen dit gesprek vast", "wij nemen
+# gesprekken op" (the verb and its particle at most three words apart, a call among them: not
+# "wij nemen uw melding op"), "dat wij telefoongesprekken opnemen" (one word, also as the
+# recogniser splits it, "op nemen"; not "contact opnemen")
+RECORDING_PRESENT_RE = re.compile(
+    r"\b((neem|neemt|nemen|leg|legt|leggen)(\s+\w+)?\s+\w*s[pt]rek\w*(\s+\w+)?\s+(op|vast)"
+    r"|(?<!contact\s)(opnemen|opneemt|op\s+nemen|vastleggen|vastlegt|vast\s+leggen))\b")
 # stereo: what a kind of non-speech event clearly louder on one channel (by more than
 # LEVEL_MARGIN_DB) says about that channel, in points for "it is the line". Ringback, busy
 # tones and hold music come from the exchange, so they are loud on the line's channel; DTMF
@@ -253,7 +261,8 @@ def greeting_wording(text: str, min_ratio: float = 0.8) -> list[str]:
 def announcement_wording(text: str, min_ratio: float = 0.8) -> list[str]:
     """IVR wording (:func:`ivr_wording`) or a recording notice: what a recorded voice says."""
     hits = ivr_wording(text, min_ratio)
-    if RECORDING_RE.search(normalise_text(text)):
+    norm = normalise_text(text)
+    if RECORDING_RE.search(norm) or RECORDING_PRESENT_RE.search(norm):
         hits.append("recording_notice")
     return hits
 
@@ -302,15 +311,20 @@ def _greeting_wording(text: str, min_ratio: float) -> tuple[str, ...]:
     return tuple(hits)
 
 
-# "met" and a name early in an utterance: the usual Dutch opening ("Gemeente Lelystad, met Yara
-# Kuipers, goedemorgen") where "met" starts the utterance or a clause, or follows a greeting or
-# a filler; never "verbonden met de gemeente" or "met een collega" (a function word follows)
+# "met" or "hier is" and a name early in an utterance: the usual Dutch openings ("Gemeente
+# Lelystad, met Yara Kuipers, goedemorgen", "Klantcontactcentrum Sneek, goedendag, hier is Anne")
+# where the phrase starts the utterance or a clause, or follows a greeting or a filler; never
+# "verbonden met de gemeente", "met een collega" or "hier is de gemeente" (no name follows)
 MET_INTRO_WITHIN = 6  # tokens from the utterance's start
+HIER_IS_WITHIN = 8  # "hier is" comes after the organisation and the greeting
 PAUSE_MARKS = frozenset(",.;:!?")
+NAME_INTERFIXES = frozenset("van de der den ter ten in 't".split())
+TITLE_WORDS = frozenset(t.split()[-1] for t in TITLES if not t.endswith("."))  # "de heer": heer
 
 
 def _introduces_with_met(text: str) -> bool:
-    """Whether ``text`` opens with an introduction by "met" and a name (see above)."""
+    """Whether ``text`` opens with an introduction by "met" or "hier is" and a name (see
+    above)."""
     parts = [t if t in PAUSE_MARKS else normalise_text(t)
              for t in re.findall(r"\w+|[,.;:!?]", text)]
     seen = 0
@@ -318,16 +332,37 @@ def _introduces_with_met(text: str) -> bool:
         if t in PAUSE_MARKS:
             continue
         seen += 1
-        if seen > MET_INTRO_WITHIN:
+        if seen > HIER_IS_WITHIN:
             return False
-        nxt = parts[i + 1] if i + 1 < len(parts) else ","
-        if t != "met" or nxt in PAUSE_MARKS or nxt in NAME_STOP_WORDS or nxt in GREETINGS \
-                or nxt in MET_NOT_INTRO:
+        if t == "met" and seen <= MET_INTRO_WITHIN:
+            name_at = i + 1
+        elif t == "hier" and i + 1 < len(parts) and parts[i + 1] == "is":
+            name_at = i + 2
+        else:
             continue
         before = parts[i - 1] if i > 0 else ","
-        if before in PAUSE_MARKS or before in MET_OK_BEFORE or before in GREETINGS:
+        if (before in PAUSE_MARKS or before in MET_OK_BEFORE or before in GREETINGS) \
+                and _name_at(parts, name_at):
             return True
     return False
+
+
+def _name_at(parts: list[str], i: int) -> bool:
+    """Whether a name starts at ``parts[i]``: after a title ("mevrouw", "het mevrouw" as the
+    recogniser writes "hier is mevrouw") or an interfix ("van den Broek"), a word that is no
+    function word, greeting or "met" phrase ("met name")."""
+    nxt = lambda k: parts[k] if k < len(parts) else ","  # noqa: E731
+    if nxt(i) == "de" and nxt(i + 1) == "heer":
+        i += 1
+    elif nxt(i) in {"het", "de"} and nxt(i + 1) in TITLE_WORDS:
+        i += 1
+    if nxt(i) in TITLE_WORDS:
+        i += 1
+    while nxt(i) in NAME_INTERFIXES:
+        i += 1
+    word = nxt(i)
+    return not (word in PAUSE_MARKS or word in NAME_STOP_WORDS or word in GREETINGS
+                or word in MET_NOT_INTRO)
 
 
 # ---------------------------------------------------------------------- building blocks
@@ -610,13 +645,28 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
     for k, u in enumerate(line):
         f: dict[str, float] = {}
         reasons: list[str] = []
-        ivr = ivr_wording(u.text, options.fuzzy_ratio)
+        # wording is read per sentence, not per recogniser segment ("Klantcontactcentrum |
+        # Weert, goedemiddag, je spreekt met Rik"); where the sentence is a recording notice,
+        # only a greeting that runs across the split ("Hier | is Jasper") is this segment's
+        # ("dat dit gesprek wordt | opgenomen, mijn naam is Jasper": the agent's is not)
+        said, rest_of_sentence = _with_rest_of_sentence(k, line, options)
+        ivr = ivr_wording(said, options.fuzzy_ratio)
         greet = greeting_wording(u.text, options.fuzzy_ratio)
+        if rest_of_sentence:
+            notice = "recording_notice" in announcement_wording(said, options.fuzzy_ratio)
+            own = set(greeting_wording(rest_of_sentence, options.fuzzy_ratio)) if notice else ()
+            greet += [g for g in greeting_wording(said, options.fuzzy_ratio)
+                      if g not in own and g not in greet]
         short_call = short_calls[k]
         if not ivr and not short_call and not [g for g in greet if g not in GREETING_WORDS]:
             rest = rest_of_turn(u)
-            if rest and not ivr_wording(rest, options.fuzzy_ratio):
-                offer = [g for g in greeting_wording(rest, options.fuzzy_ratio)
+            # the offer of help is this opening's unless the rest introduces someone first
+            # ("... onze | medewerkers kunnen opleiden. | Goedemiddag, hier is Bram, wat kan
+            # ik voor | u doen?"); it may run across the split ("wat kan ik voor | u doen")
+            if (rest and not ivr_wording(rest, options.fuzzy_ratio)
+                    and all(g in SERVICE_PHRASES or g in GREETING_WORDS
+                            for g in greeting_wording(rest, options.fuzzy_ratio))):
+                offer = [g for g in greeting_wording(f"{u.text} {rest}", options.fuzzy_ratio)
                          if g in SERVICE_PHRASES]
                 if offer:
                     greet = greet + offer
@@ -682,7 +732,7 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
                 and w.speaker is not None and w.speaker != u.speaker
                 for j, w in enumerate(line[k + 1:], k + 1)):
             f["greeting_later_other_voice"] = 1.0  # the live greeting comes after it
-        if announcement_wording(u.text, options.fuzzy_ratio):
+        if announcement_wording(said, options.fuzzy_ratio):
             f["announcement_words"] = 1.0
         if caller_wording(u.text):
             f["caller_words"] = 1.0
@@ -740,16 +790,62 @@ def _answered_turn_start(line: list[Utterance], others: list[Utterance], caller_
         break
     if reply is None:
         return None
-    start = last
+    index = {id(w): k for k, w in enumerate(line)}
+    start, stop = last, None
     for w in sorted((w for w in line if w.start < last.start), key=lambda x: -x.start):
         if (start.start - w.end > 2.0 or _other_voice(w, last)
                 or reply.start - w.start > options.answered_turn_max_s
-                or announcement_wording(w.text, options.fuzzy_ratio)
+                or _announces(index[id(w)], line, options)
                 or _strong_ivr(ivr_wording(w.text, options.fuzzy_ratio))
                 or id(w) in call_outs):
+            stop = w
             break
         start = w
+    if (stop is not None and start is not last
+            and _with_rest_of_sentence(index[id(stop)], line, options)[1]
+            and _announces(index[id(stop)], line, options)
+            and not _strong_greeting(start.text, options)):
+        # "Wij leggen dit gesprek vast, zodat wij onze | medewerkers kunnen opleiden.": the
+        # rest of the notice's sentence is the notice's too (where it greets, the agent
+        # starts inside it, and it is cut there when chosen: _after_continued_sentence)
+        start = min((x for x in line if x.start > start.start and x.start <= last.start),
+                    key=lambda x: x.start)
     return start
+
+
+def _announces(k: int, line: list[Utterance], options: RoleOptions) -> bool:
+    """Whether ``line[k]`` has announcement wording, by its own words or, where it greets no
+    one, with the rest of its sentence ("dat dit gesprek wordt | opgenomen en bewaard")."""
+    u = line[k]
+    if announcement_wording(u.text, options.fuzzy_ratio):
+        return True
+    said, rest = _with_rest_of_sentence(k, line, options)
+    return bool(rest) and not greeting_wording(u.text, options.fuzzy_ratio) and bool(
+        announcement_wording(said, options.fuzzy_ratio))
+
+
+def _strong_greeting(text: str, options: RoleOptions) -> bool:
+    """Live-greeting wording beyond a greeting word ("u spreekt met", an offer of help)."""
+    return any(g not in GREETING_WORDS for g in greeting_wording(text, options.fuzzy_ratio))
+
+
+def _with_rest_of_sentence(k: int, line: list[Utterance], options: RoleOptions
+                           ) -> tuple[str, str]:
+    """The text of ``line[k]`` with the rest of its sentence, and that rest ("" if none):
+    where it ends in no sentence mark and the same voice goes on within ``continued_gap_s``,
+    the next utterance's words up to their first sentence mark ("Let u erop dat wij telefoon
+    | gesprekken opnemen.", "Hier | is Jasper van der Meer.")."""
+    u = line[k]
+    text = u.text.strip()
+    if (options.continued_gap_s <= 0 or k + 1 >= len(line) or not text
+            or text.endswith(SENTENCE_ENDS)):
+        return u.text, ""
+    nxt = line[k + 1]
+    if not 0.0 <= nxt.start - u.end <= options.continued_gap_s or _other_voice(u, nxt):
+        return u.text, ""
+    end = re.search(r"[.?!]", nxt.text)
+    rest = nxt.text[:end.end()] if end else nxt.text
+    return f"{text} {rest.strip()}", rest
 
 
 def _back_and_forth(u: Utterance, line: list[Utterance], others: list[Utterance]) -> bool:
@@ -848,6 +944,8 @@ def assign_roles(
         agent_speaker = chosen.utterance.speaker
         confidence = round(chosen.score, 3)
         reasons = chosen.reasons
+        if _speech_between_holds(chosen.utterance, line, events, options):
+            reasons = (*reasons, "line_speech_between_holds")
         before_speakers = {u.speaker for u in line if u.start < agent_start}
         for u in line:
             if u.start < agent_start:
@@ -891,14 +989,35 @@ def assign_roles(
 
 
 SENTENCE_ENDS = (".", "?", "!")
+# line speech without announcement wording between two stretches of hold music, before the
+# chosen start, at least this long: an agent who answered there, spoke with the caller and
+# handed the call on (a transfer whose words the recogniser lost); the start is then reviewed.
+# A queue message between two stretches of music is one sentence (3-5 s); an agent's greeting,
+# the caller's question and the hand-over take 8 s or more.
+BETWEEN_HOLDS_MIN_S = 6.0
+
+
+def _speech_between_holds(u: Utterance, line: list[Utterance], events: list[Event],
+                          options: RoleOptions) -> bool:
+    """Whether, before ``u``, one stretch between two stretches of hold music holds
+    ``BETWEEN_HOLDS_MIN_S`` of line speech that no announcement wording explains."""
+    music = sorted((e.start, e.end) for e in events if e.kind == "music" and e.end <= u.start)
+    for (_, picked_up), (held, _) in zip(music, music[1:], strict=False):
+        said = sum(w.end - w.start for w in line
+                   if w.start >= picked_up - 0.5 and w.end <= held + 0.5
+                   and not announcement_wording(w.text, options.fuzzy_ratio))
+        if said >= BETWEEN_HOLDS_MIN_S:
+            return True
+    return False
 
 
 def _after_continued_sentence(u: Utterance, line: list[Utterance], options: RoleOptions
                               ) -> tuple[Utterance, Utterance] | None:
     """``u`` cut in two where the agent starts inside it, or None: ``u`` goes on with the
     sentence of the line's words just before it (they end in no sentence mark, within
-    ``continued_gap_s``), ends that sentence, pauses ``sentence_pause_s`` and then greets
-    (what comes before has no greeting). The recogniser splits a recording's sentence at a
+    ``continued_gap_s``), ends that sentence (a sentence mark, or a comma after a whole
+    recording notice), pauses ``sentence_pause_s`` and then greets (what comes before has no
+    greeting). The recogniser splits a recording's sentence at a
     pause and joins its last words to the agent's opening ("Wij maken opnames van
     telefoongesprekken om onze | medewerkers te coachen. Goedendag, ...")."""
     if options.continued_gap_s <= 0 or len(u.segments) != 1:
@@ -910,8 +1029,18 @@ def _after_continued_sentence(u: Utterance, line: list[Utterance], options: Role
         return None
     seg = u.segments[0]
     words = seg.words
-    cut = next((i for i in range(1, len(words))
-                if words[i - 1].text.strip().endswith(SENTENCE_ENDS)), None)
+
+    def ends_sentence(i: int) -> bool:
+        said = words[i - 1].text.strip()
+        if said.endswith(SENTENCE_ENDS):
+            return True
+        # a comma where the recording's sentence is whole and a greeting opens what follows
+        # ("dat dit gesprek wordt | opgenomen en bewaard, m'n naam is Jasper")
+        return said.endswith(",") and bool(announcement_wording(
+            " ".join([prev.text, *(w.text for w in words[:i])]), options.fuzzy_ratio)) and bool(
+            greeting_wording(" ".join(w.text for w in words[i:i + 4]), options.fuzzy_ratio))
+
+    cut = next((i for i in range(1, len(words)) if ends_sentence(i)), None)
     if cut is None or words[cut].start - words[cut - 1].end < options.sentence_pause_s:
         return None
     head, tail = with_words(seg, words[:cut]), with_words(seg, words[cut:])

@@ -174,7 +174,9 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
     agent_start = timeline.agent_start_s
     if agent_start is None:
         reasons.append(ReviewReason.NO_AGENT_FOUND)
-    elif timeline.agent_start_confidence < options.min_agent_start_confidence:
+    elif (timeline.agent_start_confidence < options.min_agent_start_confidence
+          or "line_speech_between_holds" in timeline.reasons):
+        # (an agent may have answered between two holds and handed the call on)
         reasons.append(ReviewReason.UNCLEAR_AGENT_START)
 
     # --- what caller and agent say of recording past the opening -------------------------------

@@ -141,7 +141,7 @@ TITLE_VARIANTS = (
 )
 # bare "met" is an introduction only after one of these (or at the start / after punctuation)
 MET_OK_BEFORE = frozenset(
-    "ja hallo hoi dag goed oké ok zeg eh uh ehm euh nou hier yes jazeker".split()
+    "ja hallo hoi dag goed oké ok zeg eh uh ehm euh nou hier yes jazeker nu".split()
 )
 # "met" phrases that are no introduction ("met name", "met vriendelijke groet")
 MET_NOT_INTRO = frozenset(

@@ -264,6 +264,11 @@ def _categorise(
     if f and not s:
         return "first", tok.text, None, conf, reasons
     if s and not f:
+        if low not in lex.surname_rank and any(n in lex.first_rank for n in lex.near(low)):
+            # a rare surname one letter off a frequent first name ("luik" for Luuk): the
+            # recogniser may have misheard the first name
+            reasons.append("ambiguous_first_or_last")
+            return "last", None, tok.text, conf - 0.3, reasons
         return "last", None, tok.text, conf - 0.05, reasons
     if f and s:
         fr, sr = lex.first_rank.get(low), lex.surname_rank.get(low)

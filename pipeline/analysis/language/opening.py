@@ -214,6 +214,14 @@ def _hint(ev: TurnEvidence, start: int, end: int, trigger: bool = False) -> Name
     return NameHint(ev.doc[start:end].text, start, end, trigger)
 
 
+def _name_slot_word(ev: TurnEvidence, k: int, any_word: bool = False) -> bool:
+    """Whether token ``k`` may be a surname after an interfix: a word of three letters or
+    more that is no organisation, and (unless ``any_word``) not blocked (``is_blocked``)."""
+    word = ev.doc[k]
+    return (word.is_alpha and len(word) >= 3 and not ev.labels(k) & NOT_NAME_LABELS
+            and k not in ev.org_tokens and (any_word or not is_blocked(ev, k)))
+
+
 def _name_hints(ev: TurnEvidence) -> list[NameHint]:
     """What in a turn without a readable introduction looks like one: an unambiguous
     introduction phrase followed by no organisation ("mijn naam is verhaald"), or, within three
@@ -240,6 +248,13 @@ def _name_hints(ev: TurnEvidence) -> list[NameHint]:
         # "u heeft aan de lijn", "mijn naam is" at the turn's end: the name itself lost
         if span.id_ in STRONG_INTROS and not other:
             hints.append(_hint(ev, span.start, span.end, trigger=True))
+        # "hier is van bij" (van Wijk): an interfix where the name stands, and a word (any:
+        # the recogniser makes the surname an ordinary word) that is no organisation; a
+        # lone article is no interfix here ("ik ben de hele dag hier")
+        n = interfix_at(ev, j) if j < len(doc) else 0
+        if (n and j + n < len(doc) and (n > 1 or doc[j].lower_ not in ev.w.determiners)
+                and _name_slot_word(ev, j + n, any_word=True)):
+            hints.append(_hint(ev, j, j + n + 1))
     for i, tok in enumerate(doc[:-1]):
         # "els hiwer", "thijs dijkstra aan de lijn" with the trigger around it misheard: a
         # frequent name that is no ordinary word, and no one else's
@@ -288,9 +303,8 @@ def _name_hints(ev: TurnEvidence) -> list[NameHint]:
         n = interfix_at(ev, m + 1)
         k = m + 1 + n
         if n and k < len(doc):
-            word, nxt = doc[k], doc[k + 1] if k + 1 < len(doc) else None
-            if (word.is_alpha and len(word) >= 3 and not ev.labels(k) & NOT_NAME_LABELS
-                    and not is_blocked(ev, k)
+            nxt = doc[k + 1] if k + 1 < len(doc) else None
+            if (_name_slot_word(ev, k)
                     and (nxt is None or nxt.is_punct or nxt.lower_ in ev.w.greetings)):
                 hints.append(_hint(ev, m + 1, k + 1))
         if "ik" in before and question_mark_after(doc, m + 1):
