@@ -367,6 +367,16 @@ def test_a_rare_surname_one_letter_off_a_frequent_first_name_is_flagged(nlp) -> 
     assert "name_ambiguous_first_or_last" not in a.review_reasons
 
 
+def test_a_surname_the_recogniser_split_in_two_is_not_read_as_a_full_name(nlp) -> None:
+    # "u spreekt nu met Akkerman" heard as "akker man": two surname-lexicon words whose join
+    # is a surname, the first no first name
+    a = analyze_opening("Goedemiddag, u spreekt nu met akker man, wat kan ik voor u doen?", nlp)
+    assert a.name_category == "last"
+    assert "name_ambiguous_first_or_last" in a.review_reasons
+    a = analyze_opening("Gemeente Ede, met Jan Akkerman.", nlp)
+    assert a.name_category == "full" and not a.review_reasons
+
+
 def test_an_article_after_an_introduction_is_no_interfix(nlp) -> None:
     for text in ("Goedemorgen, ik ben de hele dag hier.", "Goedemiddag, hier is de gemeente.",
                  "Goedemiddag, ik ben van de afdeling burgerzaken."):

@@ -250,6 +250,12 @@ def _categorise(
             if f0 and not s0:
                 return "full", text(given[:1]), text(given[1:]), conf, reasons
             return "last", None, text(given), conf, reasons
+        joined = "".join(t.lower_ for t in given)
+        if joined in lex.surnames and given[0].lower_ not in lex.first_names:
+            # "akker man": one surname the recogniser split in two (Akkerman), or a first name
+            # it lost; the kind is not sure
+            reasons.append("ambiguous_first_or_last")
+            return "last", None, text(given), conf - 0.3, reasons
         f_last, s_last, _ = name_word(ev, given[-1])
         if f_last and not s_last:  # "Anne Marie": two first names
             reasons.append("double_first_name")
