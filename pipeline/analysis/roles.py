@@ -144,8 +144,16 @@ class RoleOptions:
     # sentence end there, at most this far apart) and end that sentence before a pause of at
     # least sentence_pause_s, with a greeting after it: the agent starts after that sentence
     # end (the recogniser joined a recording's last words to the agent's first; 0: off)
+    # (also: a segment that ends in no sentence mark is read, for its wording, with the rest
+    # of its sentence from the same voice's next segment at most continued_gap_s later)
     continued_gap_s: float = 0.3
     sentence_pause_s: float = 0.3
+    # line speech without announcement wording, at least this long between two stretches of
+    # hold music before the chosen start: an agent who answered there, spoke with the caller
+    # and handed the call on, all misheard; the start is then reviewed. A queue message between
+    # two stretches of music is one sentence (3-5 s); a greeting, the caller's question and
+    # the hand-over take 8 s or more (0: off)
+    between_holds_min_s: float = 6.0
     # candidates with any of these features are never the agent start, whatever the model
     # says: the line answers a "hallo?" with a greeting, so the "hallo?" is the caller's
     # (left-out tuning families 144 against 143 of 180 calls as a learned weight)
@@ -302,7 +310,7 @@ def _ivr_wording(text: str, min_ratio: float) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=4096)
 def _greeting_wording(text: str, min_ratio: float) -> tuple[str, ...]:
     hits = phrase_hits(text, GREETING_PHRASES, min_ratio, NOT_NAAM)
-    if _introduces_with_met(text):
+    if _introduces_by_name(text):
         hits.append("met_name")
     first = _tokens(text)[:4]
     hits += [w for w in GREETING_WORDS if any(
@@ -322,7 +330,7 @@ NAME_INTERFIXES = frozenset("van de der den ter ten in 't".split())
 TITLE_WORDS = frozenset(t.split()[-1] for t in TITLES if not t.endswith("."))  # "de heer": heer
 
 
-def _introduces_with_met(text: str) -> bool:
+def _introduces_by_name(text: str) -> bool:
     """Whether ``text`` opens with an introduction by "met" or "hier is" and a name (see
     above)."""
     parts = [t if t in PAUSE_MARKS else normalise_text(t)
@@ -989,24 +997,18 @@ def assign_roles(
 
 
 SENTENCE_ENDS = (".", "?", "!")
-# line speech without announcement wording between two stretches of hold music, before the
-# chosen start, at least this long: an agent who answered there, spoke with the caller and
-# handed the call on (a transfer whose words the recogniser lost); the start is then reviewed.
-# A queue message between two stretches of music is one sentence (3-5 s); an agent's greeting,
-# the caller's question and the hand-over take 8 s or more.
-BETWEEN_HOLDS_MIN_S = 6.0
-
-
 def _speech_between_holds(u: Utterance, line: list[Utterance], events: list[Event],
                           options: RoleOptions) -> bool:
     """Whether, before ``u``, one stretch between two stretches of hold music holds
-    ``BETWEEN_HOLDS_MIN_S`` of line speech that no announcement wording explains."""
+    ``between_holds_min_s`` of line speech that no announcement wording explains."""
+    if options.between_holds_min_s <= 0:
+        return False
     music = sorted((e.start, e.end) for e in events if e.kind == "music" and e.end <= u.start)
     for (_, picked_up), (held, _) in zip(music, music[1:], strict=False):
         said = sum(w.end - w.start for w in line
                    if w.start >= picked_up - 0.5 and w.end <= held + 0.5
                    and not announcement_wording(w.text, options.fuzzy_ratio))
-        if said >= BETWEEN_HOLDS_MIN_S:
+        if said >= options.between_holds_min_s:
             return True
     return False
 
@@ -1017,9 +1019,9 @@ def _after_continued_sentence(u: Utterance, line: list[Utterance], options: Role
     sentence of the line's words just before it (they end in no sentence mark, within
     ``continued_gap_s``), ends that sentence (a sentence mark, or a comma after a whole
     recording notice), pauses ``sentence_pause_s`` and then greets (what comes before has no
-    greeting). The recogniser splits a recording's sentence at a
-    pause and joins its last words to the agent's opening ("Wij maken opnames van
-    telefoongesprekken om onze | medewerkers te coachen. Goedendag, ...")."""
+    greeting). The recogniser splits a recording's sentence at a pause and joins its last
+    words to the agent's opening ("Wij maken opnames van telefoongesprekken om onze |
+    medewerkers te coachen. Goedendag, ...")."""
     if options.continued_gap_s <= 0 or len(u.segments) != 1:
         return None
     prev = max((w for w in line if w is not u and w.end <= u.start + 0.05), key=lambda w: w.end,
