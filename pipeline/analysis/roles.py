@@ -360,9 +360,7 @@ def _name_at(parts: list[str], i: int) -> bool:
     recogniser writes "hier is mevrouw") or an interfix ("van den Broek"), a word that is no
     function word, greeting or "met" phrase ("met name")."""
     nxt = lambda k: parts[k] if k < len(parts) else ","  # noqa: E731
-    if nxt(i) == "de" and nxt(i + 1) == "heer":
-        i += 1
-    elif nxt(i) in {"het", "de"} and nxt(i + 1) in TITLE_WORDS:
+    if nxt(i) in {"het", "de"} and nxt(i + 1) in TITLE_WORDS:  # "de heer", "het mevrouw"
         i += 1
     if nxt(i) in TITLE_WORDS:
         i += 1
@@ -633,8 +631,7 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
     first_after_hold = next((u for u in line if last_hold is not None
                              and u.start >= last_hold - 0.5), None)
     # whether each line utterance has live-greeting wording beyond a greeting word
-    greets = [any(g not in GREETING_WORDS for g in greeting_wording(w.text, options.fuzzy_ratio))
-              for w in line]
+    greets = [_strong_greeting(w.text, options) for w in line]
     # the caller's side is known (stereo) where the caller's utterances are not the line's own
     caller_side = others is not line
     picked_up = [after_pickup(u.start, pickups, options.pickup_window_s) for u in line]
@@ -659,9 +656,10 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
         # ("dat dit gesprek wordt | opgenomen, mijn naam is Jasper": the agent's is not)
         said, rest_of_sentence = _with_rest_of_sentence(k, line, options)
         ivr = ivr_wording(said, options.fuzzy_ratio)
+        announced = announcement_wording(said, options.fuzzy_ratio)
         greet = greeting_wording(u.text, options.fuzzy_ratio)
         if rest_of_sentence:
-            notice = "recording_notice" in announcement_wording(said, options.fuzzy_ratio)
+            notice = "recording_notice" in announced
             own = set(greeting_wording(rest_of_sentence, options.fuzzy_ratio)) if notice else ()
             greet += [g for g in greeting_wording(said, options.fuzzy_ratio)
                       if g not in own and g not in greet]
@@ -740,7 +738,7 @@ def score_agent_candidates(line: list[Utterance], others: list[Utterance],
                 and w.speaker is not None and w.speaker != u.speaker
                 for j, w in enumerate(line[k + 1:], k + 1)):
             f["greeting_later_other_voice"] = 1.0  # the live greeting comes after it
-        if announcement_wording(said, options.fuzzy_ratio):
+        if announced:
             f["announcement_words"] = 1.0
         if caller_wording(u.text):
             f["caller_words"] = 1.0
@@ -844,16 +842,23 @@ def _with_rest_of_sentence(k: int, line: list[Utterance], options: RoleOptions
     the next utterance's words up to their first sentence mark ("Let u erop dat wij telefoon
     | gesprekken opnemen.", "Hier | is Jasper van der Meer.")."""
     u = line[k]
-    text = u.text.strip()
-    if (options.continued_gap_s <= 0 or k + 1 >= len(line) or not text
-            or text.endswith(SENTENCE_ENDS)):
+    if (options.continued_gap_s <= 0 or k + 1 >= len(line) or line[k + 1].start < u.end
+            or not _sentence_goes_on(u, line[k + 1], options)):
         return u.text, ""
     nxt = line[k + 1]
-    if not 0.0 <= nxt.start - u.end <= options.continued_gap_s or _other_voice(u, nxt):
-        return u.text, ""
     end = re.search(r"[.?!]", nxt.text)
     rest = nxt.text[:end.end()] if end else nxt.text
-    return f"{text} {rest.strip()}", rest
+    return f"{u.text.strip()} {rest.strip()}", rest
+
+
+def _sentence_goes_on(before: Utterance, after: Utterance, options: RoleOptions) -> bool:
+    """Whether ``after`` goes on with the sentence of ``before``: ``before`` ends in no
+    sentence mark and the same voice follows within ``continued_gap_s`` (the recogniser split
+    the sentence at a pause)."""
+    said = before.text.strip()
+    return (bool(said) and not said.endswith(SENTENCE_ENDS)
+            and after.start - before.end <= options.continued_gap_s
+            and not _other_voice(before, after))
 
 
 def _back_and_forth(u: Utterance, line: list[Utterance], others: list[Utterance]) -> bool:
@@ -1026,8 +1031,7 @@ def _after_continued_sentence(u: Utterance, line: list[Utterance], options: Role
         return None
     prev = max((w for w in line if w is not u and w.end <= u.start + 0.05), key=lambda w: w.end,
                default=None)
-    if (prev is None or u.start - prev.end > options.continued_gap_s or not prev.text.strip()
-            or prev.text.strip().endswith(SENTENCE_ENDS) or _other_voice(prev, u)):
+    if prev is None or not _sentence_goes_on(prev, u, options):
         return None
     seg = u.segments[0]
     words = seg.words
