@@ -34,7 +34,7 @@ Audio made from MBROLA voices or fillets-ng recordings is never committed
 
 Usage::
 
-    python audio_fixtures/corpus.py --out corpus --calls 360
+    python audio_fixtures/corpus.py --out corpus --calls 420
 """
 
 from __future__ import annotations
@@ -156,6 +156,9 @@ class Phrasing:
     rec_answer: dict[str, tuple[str, ...]]
     announce: tuple[str, ...]
     announce_response: dict[str, tuple[str, ...]]
+    # the agents' and colleagues' names; empty: the shared pools (FIRST_NAMES, SURNAMES)
+    first_names: tuple[str, ...] = ()
+    surnames: tuple[str, ...] = ()
 
 
 PHRASING = {
@@ -414,6 +417,65 @@ PHRASING = {
             "unclear": ("Zo. En wat is uw vraag dan?", "Oh ja? Waar belt u voor?"),
         },
     ),
+    "F": Phrasing(
+        welcome=("Welkom bij de gemeente {muni}, fijn dat u belt.",
+                 "U bent verbonden met het klantcontactcentrum van {muni}.",
+                 "Goedendag en welkom bij de gemeente {muni}."),
+        notice=("Om onze dienstverlening te verbeteren nemen wij dit gesprek op.",
+                "Wij nemen telefoongesprekken op om klachten goed te kunnen behandelen.",
+                "Dit telefoongesprek kan worden opgenomen.",
+                "Uw gesprek wordt opgenomen voor trainingsdoeleinden en om u beter te helpen."),
+        lookalike=("Uw wijziging wordt binnen vijf werkdagen opgenomen in de basisregistratie.",
+                   "Wij nemen uw aanvraag zo snel mogelijk in behandeling.",
+                   "Een afspraak aan de balie kunt u ook via de website vastleggen."),
+        menu=("Heeft u een vraag over afval, druk dan op 1. Voor paspoorten en rijbewijzen, "
+              "druk op 2.",
+              "Kies 1 voor belastingen, kies 2 voor parkeren, of blijf aan de lijn."),
+        queue=("Alle medewerkers zijn op dit moment in gesprek.",
+               "Blijft u aan de lijn, u wordt zo spoedig mogelijk geholpen.",
+               "U staat in de wachtrij. Een ogenblik geduld nog."),
+        connect=("Een ogenblik, u wordt verbonden.", "Wij verbinden u met een medewerker."),
+        closed=("U belt buiten onze openingstijden. Wij zijn bereikbaar op werkdagen van negen "
+                "tot vijf uur.",
+                "Wegens een storing zijn wij telefonisch niet bereikbaar. Probeert u het later "
+                "nog eens."),
+        opening=("{Greet}, gemeente {muni}, {intro}.",
+                 "Gemeente {muni}, {intro}, {greet}.",
+                 "{Intro}. Waarmee kan ik u helpen?"),
+        opening_no_name=("Met de gemeente {muni}, {greet}.",
+                         "Ja, {greet}, waarmee kan ik u van dienst zijn?"),
+        intro=("u spreekt met {name}", "mijn naam is {name}", "met {name}", "ik ben {name}"),
+        agent_notice=("Ik zeg het er even bij: wij nemen dit gesprek op.",
+                      "Wij nemen dit gesprek op voor de kwaliteit, ik hoop dat dat goed is.",
+                      "Ik neem dit gesprek op voor onze opleiding."),
+        transfer=("Daar gaat {colleague} over, ik zet u even door.",
+                  "Een moment, ik verbind u door met {colleague}."),
+        caller_first=("Hallo? Ben ik goed bij de gemeente?", "Ja hallo, hoort u mij?"),
+        caller_ask=("{Greet}, ik bel over een parkeervergunning.",
+                    "Ik heb een vraag over de afvalinzameling."),
+        rec_question=("Neemt u dit gesprek eigenlijk op?",
+                      "Even een vraag: worden deze gesprekken opgenomen?",
+                      "Wordt er een opname gemaakt van dit gesprek?"),
+        rec_answer={
+            "yes": ("Ja, dat doen wij bij alle gesprekken.", "Ja hoor, we nemen alles op."),
+            "no": ("Nee, hier wordt niets opgenomen.", "Nee, opnames maken wij hier niet."),
+            "unsure": ("Tja, geen idee eigenlijk, dat heb ik nooit gevraagd.",
+                       "Ik ben er niet zeker van, dat zou ik moeten navragen."),
+            "no_answer": ("Heeft u uw klantnummer bij de hand?", "Even terug naar uw parkeervergunning."),
+        },
+        announce=("Ik laat u weten dat ik dit gesprek opneem.",
+                  "U moet weten dat ik een opname maak van ons gesprek."),
+        announce_response={
+            "yes": ("Nee, dat wil ik niet, zet u dat uit.",
+                    "Dat wil ik liever niet, wilt u ermee ophouden?"),
+            "no": ("Geen probleem.", "Dat is prima hoor."),
+            "unclear": ("Goed. Wat is uw vraag?", "Jaja. Vertelt u eens."),
+        },
+        first_names=("Daan", "Sanne", "Joost", "Marloes", "Thijs", "Ingrid", "Bas", "Noor",
+                     "Kees", "Fleur", "Sem", "Petra", "Mohamed", "Lotte"),
+        surnames=("Bakker", "van Dijk", "Smit", "de Vries", "Mulder", "Dekker", "Brouwer",
+                  "van Leeuwen", "Jansen", "Hendriks", "de Boer", "Peters"),
+    ),
 }
 
 # Hand labels, not a rule on the text: the purposes each notice of every set states (quality =
@@ -450,6 +512,15 @@ NOTICE_PURPOSES: dict[str, tuple[str, ...]] = {
     "Wij leggen dit gesprek vast, zodat wij onze medewerkers kunnen opleiden.": ("training",),
     "Let u erop dat wij telefoongesprekken opnemen.": (),
     "Ik meld u even dat ons gesprek wordt opgenomen.": (),
+    # F
+    "Om onze dienstverlening te verbeteren nemen wij dit gesprek op.": ("service",),
+    "Wij nemen telefoongesprekken op om klachten goed te kunnen behandelen.": ("complaints",),
+    "Dit telefoongesprek kan worden opgenomen.": (),
+    "Uw gesprek wordt opgenomen voor trainingsdoeleinden en om u beter te helpen.":
+        ("training", "service"),
+    "Ik zeg het er even bij: wij nemen dit gesprek op.": (),
+    "Wij nemen dit gesprek op voor de kwaliteit, ik hoop dat dat goed is.": ("quality",),
+    "Ik neem dit gesprek op voor onze opleiding.": ("training",),
 }
 
 MUNICIPALITIES = (
@@ -483,6 +554,7 @@ class Family:
     shapes: dict[str, float]  # shape -> weight
     held_back: bool = False
     slot: int = 0  # the family's place in the key of its calls' generators (call_generators)
+    agent_notice_p: float = 0.15  # share of openings in which the agent says a notice too
 
 
 SHAPES = ("menu_hold", "notice_direct", "ringback", "direct", "long_queue", "lookalike",
@@ -501,6 +573,9 @@ FAMILIES = {
                slot=4),
         Family("human-e", "mbrola+human", "E",
                {**_EVEN, "caller_first": 2.0, "direct": 2.0, "transfer": 1.5}, slot=5),
+        Family("human-f", "mbrola+human", "F",
+               {**_EVEN, "notice_direct": 1.5, "ringback": 1.5, "long_queue": 1.5}, slot=6,
+               agent_notice_p=0.4),
     )
 }
 # calls were first keyed by their place in a build of the first four families (call k of
@@ -579,7 +654,8 @@ class _Ctx:
 
 
 def _intro(ctx: _Ctx, kind: str) -> tuple[str, g.Intro]:
-    first, last = ctx.rng.choice(FIRST_NAMES), ctx.rng.choice(SURNAMES)
+    first = ctx.rng.choice(ctx.ph.first_names or FIRST_NAMES)
+    last = ctx.rng.choice(ctx.ph.surnames or SURNAMES)
     intro = {"first": g.Intro(first=first), "last": g.Intro(last=last),
              "full": g.Intro(first=first, last=last)}[kind]
     said = {"first": first, "last": ("mevrouw " if ctx.rng.random() < 0.3 else "") + last,
@@ -662,7 +738,7 @@ def build_spec(idx: int, family: Family, rng: random.Random, human: list[Clip] |
         parts.append(g.Ringback(cycles=rng.randint(1, 2), last_off_s=rng.uniform(1.0, 2.0)))
         parts.append(g.Caller(ctx.pick(ph.caller_first)))
     opening = _opening(ctx, name_kind)
-    if shape != "lookalike" and rng.random() < 0.15:
+    if shape != "lookalike" and rng.random() < family.agent_notice_p:
         said = ctx.pick(ph.agent_notice)
         opening = replace(opening, text=opening.text + " " + said, notice=True,
                           purposes=NOTICE_PURPOSES[said])
@@ -763,7 +839,7 @@ def build(out: Path, calls: int, families: list[str], seed: int = SEED,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("corpus"))
-    parser.add_argument("--calls", type=int, default=360, help="calls in all (default 360)")
+    parser.add_argument("--calls", type=int, default=420, help="calls in all (default 420)")
     parser.add_argument("--families", nargs="*", default=list(FAMILIES),
                         choices=list(FAMILIES), help="families to build (default all)")
     parser.add_argument("--channels", nargs="*", choices=[c[0] for c in CHANNELS],

@@ -355,6 +355,9 @@ class ReviewReason(StrEnum):
     # a first-person notice in the agent's speech after the opening was read as the caller's
     # own (``caller_notice_not_from_caller``): was it the agent's after all?
     AGENT_NOTICE_MAY_BE_CALLERS = "agent_notice_may_be_callers", Concern.NOTICE
+    # the agent's opening names what notices are for ("voor de kwaliteit") and no agent's
+    # notice was read: one the recogniser garbled ("wanneer m'n dit gestorek op")?
+    PURPOSE_WITHOUT_NOTICE = "purpose_without_notice", Concern.NOTICE
     # the agent's name and opening
     CALLER_LIKE_TURN = "caller_like_turn", Concern.NAME
     MULTIPLE_NAMES = "multiple_names", Concern.NAME
@@ -362,6 +365,9 @@ class ReviewReason(StrEnum):
     NAME_AMBIGUOUS_FIRST_OR_LAST = "name_ambiguous_first_or_last", Concern.NAME
     NAME_NOT_IN_LEXICON = "name_not_in_lexicon", Concern.NAME
     NAME_FUZZY_LEXICON = "name_fuzzy_lexicon", Concern.NAME
+    # the name is a lexicon name put in place of the word the recogniser wrote, on the audio's
+    # score (pipeline.analysis.names): shown for review, never asserted
+    NAME_SNAPPED = "name_snapped", Concern.NAME
     ASR_HALLUCINATION_TEXT = "asr_hallucination_text", Concern.NAME
     LOW_ASR_CONFIDENCE_NAME = "low_asr_confidence_name", Concern.NAME
     NAME_NOT_HEARD = "name_not_heard", Concern.NAME

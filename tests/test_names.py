@@ -10,6 +10,7 @@ import pytest
 from builders import segment
 from pipeline.analysis.names import NameOptions, decide_with_snaps, lexicon_candidates, snap_word
 from pipeline.analysis.verdicts import VerdictOptions, decide
+from pipeline.types import decisions_in_doubt
 
 FIXTURES = Path(__file__).resolve().parent.parent / "audio_fixtures"
 NAMES = sorted(["jansen", "janse", "jans", "janson", "dijkstra", "dijksma", "bakker", "baker",
@@ -96,6 +97,10 @@ def test_verdicts_take_the_snapped_name_and_say_so_in_the_evidence(nlp):
     after = decide_with_snaps(tl, before, AUDIO, scorer, nlp, VerdictOptions(), NameOptions())
     assert (after.agent_first, after.agent_last) == ("Sanne", "Verhoeven")
     assert "snapped 'Verhoevn' -> 'Verhoeven'" in after.name_evidence[0].detail
+    # a name the recogniser did not write is shown for review, never asserted
+    assert "name_snapped" in after.review_reasons and after.needs_review
+    assert "agent_name" in decisions_in_doubt(after.review_reasons)
+    assert "name_snapped" not in before.review_reasons
     # a name already in the lexicon is never re-scored; snapping off changes nothing
     scorer.calls.clear()
     assert decide_with_snaps(tl, after, AUDIO, scorer, nlp, VerdictOptions(),

@@ -773,6 +773,46 @@ def test_words_that_start_a_sentence_of_their_own_are_not_cut():
     assert "after_continued_sentence" not in tl.reasons
 
 
+def _notice_tail_into_greeting(prev_text: str, gap: float):
+    """A notice split at a breath of ``gap`` s; its last words joined to the agent's opening."""
+    rest = [(8.44 + gap, 9.16 + gap, "voor"), (9.16 + gap, 9.88 + gap, "trainingsdoeleinden.")]
+    opening = "Mijn naam is Mohamed, waarmee kan ik u helpen?".split()
+    segs = [seg(2.5, 4.8, "U bent verbonden met de gemeente Zeist."),
+            seg(5.56, 8.44, prev_text),
+            _timed(*rest, *[(10.4 + gap + 0.4 * i, 10.8 + gap + 0.4 * i, w)
+                            for i, w in enumerate(opening)]),
+            seg(15.5, 17.0, "Ik heb een vraag over mijn rijbewijs.")]
+    turns = [SpeakerTurn(2.5, 4.8, "A"), SpeakerTurn(5.5, 8.5, "A"),
+             SpeakerTurn(8.4 + gap, 14.5, "A"), SpeakerTurn(15.5, 17.0, "B")]
+    return assign_roles(20.0, [], transcript(*segs), turns)
+
+
+def test_a_notice_goes_on_across_a_breath_longer_than_a_sentence_pause():
+    # the recogniser split "Uw gesprek wordt opgenomen, | voor trainingsdoeleinden." at a
+    # 0.45 s breath (over continued_gap_s) and joined the notice's end to the agent's opening
+    tl = _notice_tail_into_greeting("Uw gesprek wordt opgenomen,", 0.45)
+    assert tl.agent_start_s == pytest.approx(10.85, abs=0.05)
+    assert "after_continued_sentence" in tl.reasons
+    # beyond notice_gap_s, or where the words before are no notice, nothing is cut
+    for prev, gap in (("Uw gesprek wordt opgenomen,", 1.2), ("Wij helpen u graag verder,", 0.45)):
+        tl = _notice_tail_into_greeting(prev, gap)
+        assert "after_continued_sentence" not in tl.reasons, (prev, gap)
+
+
+def test_an_agents_own_notice_after_the_greeting_is_no_announcement():
+    from pipeline.analysis.roles import announcement_wording
+
+    for said in ("Gemeente Meppel, met Sem van Leeuwen, goedemiddag. Wij nemen dit gesprek op.",
+                 "Ja, goedendag, waarmee kan ik u van dienst zijn? Ik neem dit gesprek op.",
+                 "Goedemiddag, u spreekt met Anna. Dit gesprek wordt opgenomen."):
+        assert "recording_notice" not in announcement_wording(said), said
+    # a phone system's: no live greeting before it, or IVR wording ("aan de lijn") in it
+    for said in ("Dit gesprek wordt opgenomen. Goedemiddag, met Jan.",
+                 "Welkom bij de gemeente Epe. Dit gesprek wordt opgenomen.",
+                 "Blijft u aan de lijn. Dit gesprek wordt opgenomen."):
+        assert "recording_notice" in announcement_wording(said), said
+
+
 def test_a_split_clitic_is_read_as_its_word_in_the_greeting():
     # "m 'n name is": "mijn naam is" misheard, with the recogniser's split "m'n"
     assert "mijn naam is" in greeting_wording("opgenomen en bewaard, m 'n name is Jasper.")
@@ -793,7 +833,8 @@ def test_a_notice_in_the_present_tense_is_an_announcement():
 
     for said in ("Wij leggen dit gesprek vast, zodat wij onze",
                  "Let u erop dat wij telefoon gespreken op nemen.",
-                 "wij nemen alle telefoongesprekken op"):
+                 "wij nemen alle telefoongesprekken op",
+                 "Om onze dienstverlening te verbeteren nemen wij dit gesprek op."):
         assert "recording_notice" in announcement_wording(said), said
     for said in ("Wij nemen zo snel mogelijk contact met u op.", "u kunt contact opnemen",
                  "Onze medewerkers nemen graag de tijd voor uw vraag."):

@@ -239,6 +239,37 @@ def test_a_none_or_no_from_speech_heard_poorly_needs_review(nlp):
     assert not clear.needs_review, clear.review_reasons
 
 
+def test_a_notices_purpose_in_the_opening_without_a_notice_puts_the_agents_notice_in_doubt(nlp):
+    # "wij nemen dit gesprek op voor de kwaliteit" with the recording words garbled
+    ivr = ["Welkom bij de gemeente Ede."]
+    caller = ["Goedemorgen, ik heb een vraag over afval."]
+    v = decide(call(ivr, ["Mijn naam is Lotte, waarmee kan ik u helpen? Wanneer m 'n dit "
+                          "gestorek op voor de kwaliteit."], caller, prob=0.9), nlp=nlp)
+    assert v.notice_by_agent == "no"
+    assert "purpose_without_notice" in v.review_reasons
+    assert "notice_by_agent" in decisions_in_doubt(v.review_reasons)
+    # an opening that names no purpose, or whose notice was read, is not flagged so
+    v = decide(call(ivr, ["Mijn naam is Lotte, waarmee kan ik u helpen?"], caller, prob=0.9),
+               nlp=nlp)
+    assert "purpose_without_notice" not in v.review_reasons
+    v = decide(call(ivr, ["Mijn naam is Lotte. Wij nemen dit gesprek op voor de kwaliteit."],
+                    caller, prob=0.9), nlp=nlp)
+    assert v.notice_by_agent == "yes" and "purpose_without_notice" not in v.review_reasons
+
+
+def test_an_opening_with_far_fewer_words_than_its_speech_holds_is_no_evidence_of_none(nlp):
+    # "Gemeente Roermond, met Eva van der Meer, goedemiddag" written as "Goedemiddag," (one
+    # word for 3 s of the agent's speech): no name heard is no evidence that none was given
+    ivr = ["Welkom bij de gemeente Ede."]
+    caller = ["Goedemorgen, ik heb een vraag over afval."]
+    v = decide(call(ivr, ["Goedemiddag,"], caller), nlp=nlp)
+    assert v.agent_name == "none"
+    assert {"opening_poorly_heard", "agent_speech_poorly_heard"} <= set(v.review_reasons)
+    v = decide(call(ivr, ["Gemeente Ede, goedemorgen, waarmee kan ik u helpen?"], caller),
+               nlp=nlp)
+    assert v.agent_name == "none" and not v.needs_review, v.review_reasons
+
+
 def test_a_found_name_and_notice_are_not_flagged_as_poorly_heard(nlp):
     tl = call(["Dit gesprek kan worden opgenomen voor trainingsdoeleinden."],
               ["Gemeente Ede, goedemorgen, u spreekt met Sanne Jansen."],

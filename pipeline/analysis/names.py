@@ -21,7 +21,7 @@ from rapidfuzz.distance import Levenshtein
 from pipeline.analysis.language import lexicons_of
 from pipeline.analysis.transcribe import WhisperScorer
 from pipeline.analysis.verdicts import decide
-from pipeline.types import Role, Segment
+from pipeline.types import ReviewReason, Role, Segment
 
 logger = logging.getLogger(__name__)
 
@@ -199,4 +199,11 @@ def decide_with_snaps(timeline, verdicts, audio: np.ndarray, scorer, nlp, verdic
     note = "; ".join(s.describe() for s in snaps)
     evidence = tuple(replace(e, detail=f"{e.detail}; {note}" if e.detail else note)
                      for e in again.name_evidence)
-    return replace(again, name_evidence=evidence)
+    reasons = again.review_reasons
+    if any(s.name.lower() in e.text.lower() for s in snaps for e in evidence):
+        # a name the recogniser did not write, chosen by a few nats of audio score: on the
+        # tuning calls such names were as often wrong as right ("Mervaal" -> "Meral" for
+        # "mevrouw"), so the name is shown for review, never asserted
+        reasons = tuple(dict.fromkeys((*reasons, ReviewReason.NAME_SNAPPED)))
+    return replace(again, name_evidence=evidence, review_reasons=reasons,
+                   needs_review=bool(reasons))

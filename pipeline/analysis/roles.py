@@ -67,12 +67,12 @@ logger = logging.getLogger(__name__)
 # system before anyone answers
 RECORDING_RE = re.compile(r"\b({})\b".format("|".join(
     [*RECORDING_WORDS, *(w.replace(" ", r"\s+") for w in RECORDING_WORDS_SPLIT)])))
-# the present tense, as a system says it of itself: "wij leggen dit gesprek vast", "wij nemen
-# gesprekken op" (the verb and its particle at most three words apart, a call among them: not
-# "wij nemen uw melding op"), "dat wij telefoongesprekken opnemen" (one word, also as the
-# recogniser splits it, "op nemen"; not "contact opnemen")
+# the present tense, as a system says it of itself: "wij leggen dit gesprek vast", "(om ...)
+# nemen wij dit gesprek op" (the verb and its particle at most four words apart, a call among
+# them: not "wij nemen uw melding op"), "dat wij telefoongesprekken opnemen" (one word, also as
+# the recogniser splits it, "op nemen"; not "contact opnemen")
 RECORDING_PRESENT_RE = re.compile(
-    r"\b((neem|neemt|nemen|leg|legt|leggen)(\s+\w+)?\s+\w*s[pt]rek\w*(\s+\w+)?\s+(op|vast)"
+    r"\b((neem|neemt|nemen|leg|legt|leggen)(\s+\w+){0,2}\s+\w*s[pt]rek\w*(\s+\w+)?\s+(op|vast)"
     r"|(?<!contact\s)(opnemen|opneemt|op\s+nemen|vastleggen|vastlegt|vast\s+leggen))\b")
 # stereo: what a kind of non-speech event clearly louder on one channel (by more than
 # LEVEL_MARGIN_DB) says about that channel, in points for "it is the line". Ringback, busy
@@ -148,6 +148,10 @@ class RoleOptions:
     # of its sentence from the same voice's next segment at most continued_gap_s later)
     continued_gap_s: float = 0.3
     sentence_pause_s: float = 0.3
+    # ... and a recording notice's sentence goes on across a breath this long ("Dit gesprek
+    # wordt opgenomen, | voor trainingsdoeleinden. Mijn naam is ..."): long notices are split
+    # at breaths, where no agent has started yet
+    notice_gap_s: float = 1.0
     # line speech without announcement wording, at least this long between two stretches of
     # hold music before the chosen start: an agent who answered there, spoke with the caller
     # and handed the call on, all misheard; the start is then reviewed. A queue message between
@@ -267,12 +271,28 @@ def greeting_wording(text: str, min_ratio: float = 0.8) -> list[str]:
 
 
 def announcement_wording(text: str, min_ratio: float = 0.8) -> list[str]:
-    """IVR wording (:func:`ivr_wording`) or a recording notice: what a recorded voice says."""
+    """IVR wording (:func:`ivr_wording`) or a recording notice: what a recorded voice says.
+    A notice said after a live greeting ("Gemeente Epe, met Thijs, goedemiddag. Wij nemen dit
+    gesprek op ...") is the speaker's own: a phone system introduces no one."""
     hits = ivr_wording(text, min_ratio)
     norm = normalise_text(text)
-    if RECORDING_RE.search(norm) or RECORDING_PRESENT_RE.search(norm):
-        hits.append("recording_notice")
+    notice = [m for m in (RECORDING_RE.search(norm), RECORDING_PRESENT_RE.search(norm)) if m]
+    if notice:
+        # the words before the notice, with their punctuation ("..., met Thijs, ...")
+        n = len(norm[:min(m.start() for m in notice)].split())
+        words = list(re.finditer(r"\w+(?:\.\w+)*", text))
+        prefix = text[:words[n].start()] if n < len(words) else text
+        if not _live_greeting_before(prefix, min_ratio):
+            hits.append("recording_notice")
     return hits
+
+
+def _live_greeting_before(prefix: str, min_ratio: float) -> bool:
+    """Whether ``prefix`` greets as a person does (an introduction, an offer of help; more
+    than a greeting word) and has no IVR wording ("blijft u aan de lijn")."""
+    return bool(prefix.strip()) and any(
+        g not in GREETING_WORDS for g in greeting_wording(prefix, min_ratio)
+    ) and not ivr_wording(prefix, min_ratio)
 
 
 # an agent handing the call on, in the first person ("daarvoor verbind ik u door met mijn
@@ -1031,7 +1051,7 @@ def _after_continued_sentence(u: Utterance, line: list[Utterance], options: Role
         return None
     prev = max((w for w in line if w is not u and w.end <= u.start + 0.05), key=lambda w: w.end,
                default=None)
-    if prev is None or not _sentence_goes_on(prev, u, options):
+    if prev is None or not (_sentence_goes_on(prev, u, options) or _notice_goes_on(prev, u, options)):
         return None
     seg = u.segments[0]
     words = seg.words
@@ -1055,6 +1075,16 @@ def _after_continued_sentence(u: Utterance, line: list[Utterance], options: Role
         return None
     return (replace(u, start=head.start, end=head.end, text=head.text, segments=(head,)),
             replace(u, start=tail.start, end=tail.end, text=tail.text, segments=(tail,)))
+
+
+def _notice_goes_on(before: Utterance, after: Utterance, options: RoleOptions) -> bool:
+    """Whether ``after`` may go on with the recording notice that ``before`` leaves unfinished
+    (no sentence mark) after a breath of at most ``notice_gap_s``, in the same voice."""
+    said = before.text.strip()
+    return (bool(said) and not said.endswith(SENTENCE_ENDS)
+            and after.start - before.end <= options.notice_gap_s
+            and not _other_voice(before, after)
+            and "recording_notice" in announcement_wording(said, options.fuzzy_ratio))
 
 
 def split_by_voice(labelled: list[tuple[Utterance, Role]], first: Utterance,

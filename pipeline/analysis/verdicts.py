@@ -20,7 +20,10 @@ import logging
 import re
 from dataclasses import dataclass
 
+from rapidfuzz.distance import Levenshtein
+
 from pipeline.analysis import dialogue, language
+from pipeline.analysis.vocabulary import MISHEARD_PURPOSES
 from pipeline.types import (
     Evidence,
     ReviewReason,
@@ -62,6 +65,12 @@ class VerdictOptions:
     # a "no" or "none" read from speech heard below this mean word probability is no evidence
     # of absence: the call goes to review (docs/decisions/options.md)
     min_heard_for_none: float = 0.6
+    # ... and so is a "none" or "no" read from an opening for which the recogniser wrote fewer
+    # words than this per second of the agent's speech (at least ``sparse_min_speech_s`` of
+    # it): most of what was said has no words ("Goedemiddag," for 4 s of "Gemeente Roermond,
+    # met Eva van der Meer, goedemiddag"); speech holds 2-3 words a second
+    min_opening_words_per_s: float = 1.0
+    sparse_min_speech_s: float = 2.0
     # the agent's answer to the caller's question about recording, and the agent's response to
     # the caller's own notice, are read from agent speech starting within this long after it
     answer_s: float = 15.0
@@ -145,6 +154,23 @@ def _mean_probability(utterances: list[Utterance]) -> float | None:
     """Mean recogniser probability of the words of ``utterances`` (None: no words)."""
     probs = [w.probability for u in utterances for s in u.segments for w in s.words]
     return sum(probs) / len(probs) if probs else None
+
+
+def _sparse_words(timeline: RoleTimeline, opening: list[Utterance],
+                  options: VerdictOptions) -> bool:
+    """Whether the recogniser wrote fewer than ``min_opening_words_per_s`` words per second of
+    the agent's speech in the opening (the agent's turns from the start until the caller
+    speaks, or ``opening_s``), where that speech lasts ``sparse_min_speech_s`` or more."""
+    t0 = timeline.agent_start_s
+    if t0 is None:
+        return False
+    end = min([t.start for t in timeline.turns if t.role == Role.CALLER and t.start >= t0]
+              + [t0 + options.opening_s])
+    speech = sum(min(t.end, end) - max(t.start, t0) for t in timeline.turns
+                 if t.role == Role.AGENT and t.end > t0 and t.start < end)
+    words = sum(len(s.words) if s.words else len(s.text.split())
+                for u in opening for s in u.segments)
+    return speech >= options.sparse_min_speech_s and words < options.min_opening_words_per_s * speech
 
 
 def opening_turn(timeline: RoleTimeline, opening_s: float) -> list[Utterance]:
@@ -301,11 +327,15 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
     elif agent_start is not None:
         reasons.append(ReviewReason.AGENT_OPENING_NOT_TRANSCRIBED)
     heard = _mean_probability(opening)
-    if heard is not None and heard < options.min_heard_for_none:
+    if (heard is not None and heard < options.min_heard_for_none) or _sparse_words(
+            timeline, opening, options):
         if category == "none":
             reasons.append(ReviewReason.OPENING_POORLY_HEARD)
         if not by_agent:  # an agent's notice may hide in the same garbled words
             reasons.append(ReviewReason.AGENT_SPEECH_POORLY_HEARD)
+    if not by_agent and _names_notice_purpose(text.text):
+        # "wanneer m'n dit gestorek op voor de kwaliteit": what a notice is for, and no notice
+        reasons.append(ReviewReason.PURPOSE_WITHOUT_NOTICE)
 
     contradicted = (before or by_agent) and talk.knows in ("no", "unsure")
     return Verdicts(
@@ -477,6 +507,13 @@ def _callers_notice_in_agent_speech(u: Utterance, role: Role, first: Utterance |
         return None
     return dialogue.caller_notice_rules(text.text, nlp)
 
+
+
+def _names_notice_purpose(text: str) -> bool:
+    """Whether ``text`` has a word that starts with a notice's purpose, misheard by at most
+    one letter ("kwaliteit", "knaliteits", "opleiding")."""
+    return any(len(w) >= len(p) and Levenshtein.distance(w[:len(p)], p) <= 1
+               for w in re.findall(r"\w+", text.lower()) for p in MISHEARD_PURPOSES)
 
 
 def _agent_talks_of_recording(timeline: RoleTimeline, nlp) -> bool:

@@ -270,9 +270,11 @@ def _categorise(
     if f and not s:
         return "first", tok.text, None, conf, reasons
     if s and not f:
-        if low not in lex.surname_rank and any(n in lex.first_rank for n in lex.near(low)):
-            # a rare surname one letter off a frequent first name ("luik" for Luuk): the
-            # recogniser may have misheard the first name
+        if low not in lex.surname_rank and any(
+                n in lex.first_rank for v in _voiced_alike(low) for n in lex.near(v) | {v}):
+            # a rare surname one letter off a frequent first name ("luik" for Luuk), or its
+            # first sound voiced alike ("dijs" for Thijs): the recogniser may have misheard
+            # the first name
             reasons.append("ambiguous_first_or_last")
             return "last", None, tok.text, conf - 0.3, reasons
         return "last", None, tok.text, conf - 0.05, reasons
@@ -288,6 +290,15 @@ def _categorise(
         return "first", tok.text, None, conf - 0.3, reasons
     reasons.append("unknown_single_name")
     return "first", tok.text, None, min(conf, 0.55), reasons
+
+
+def _voiced_alike(word: str) -> set[str]:
+    """``word`` with its first sound voiced or unvoiced as the recogniser confuses them at a
+    word's start: d / t / th ("dijs", "tijs", "thijs")."""
+    head = "th" if word.startswith("th") else word[:1]
+    if head not in ("th", "t", "d"):
+        return {word}
+    return {h + word[len(head):] for h in ("th", "t", "d")}
 
 
 def _prev_meaningful(ev: TurnEvidence, i: int) -> int:

@@ -261,6 +261,11 @@ def _notice_from(ev: _Evidence, trig: Span, kind: str, announcement: bool) -> No
     inside = range(trig.start + 1, trig.end - 1) if kind == "sep" else range(0)
     # which thing is said to be recorded: the nearest noun, inside a separable verb first
     noun = _nearest_noun(ev, inside) or _nearest_noun(ev, range(trig.start - 1, lo - 1, -1))
+    if noun is not None and noun[0] == "data" and any(
+            doc[i].text in CLAUSE_BOUNDARY for i in range(noun[1] + 1, trig.start)):
+        # a data noun of another clause ("het algemene nummer van Bunnik, dit [misheard] kan
+        # worden vastgelegd") is not what this one records
+        noun = None
     if noun is None:  # after the verb, up to a purpose ("vastgelegd voor de afhandeling
         # van klachten": the complaints are what the recording is for, not what is recorded)
         stop = next((i for i in range(trig.end, hi) if doc[i].lower_ in PURPOSE_MARKERS), hi)
@@ -274,7 +279,7 @@ def _notice_from(ev: _Evidence, trig: Span, kind: str, announcement: bool) -> No
     lo_c, _ = _window(ev, trig.start, trig.end, 7, 0, CLAUSE_BOUNDARY)
     neg = _negation_in(ev, lo_c, trig.start) if kind != "sep" else _negation_in(ev, lo_c, trig.end)
     rejected = ""
-    misheard = False
+    misheard = split_phone = False
     nxt = [t.lower_ for t in doc[trig.end : trig.end + 4]]
     if nxt[:1] == ["in"] and any(ev.w.containers.search(w) for w in nxt[1:4]):
         rejected = "opgenomen_in_container"  # "opgenomen in ons systeem / de wachtrij"
@@ -285,6 +290,10 @@ def _notice_from(ev: _Evidence, trig: Span, kind: str, announcement: bool) -> No
         for i in range(max(lo, trig.start - 5), min(hi, trig.end + 2))
     ):
         rejected = "answer_sense"  # "uw gesprek wordt zo snel mogelijk opgenomen" (answered)
+    elif noun is not None and _split_phone(ev, noun[1], trig.end, hi):
+        # "opnames van telefoon kustrekken": a word after "telefoon" may be the rest of a
+        # "telefoongesprekken" the recogniser split and garbled; weak, never a look-alike
+        split_phone = True
     elif noun is not None and noun[0] == "data":
         rejected = f"data_object={doc[noun[1]].lower_}"
     elif _is_question(ev, noun[1] if noun else None, trig.end):
@@ -299,6 +308,9 @@ def _notice_from(ev: _Evidence, trig: Span, kind: str, announcement: bool) -> No
     if rejected:
         confidence = 0.1
         reasons.append(f"rejected:{rejected}")
+    elif split_phone:
+        confidence = 0.45
+        reasons.append("telefoon_then_word")
     elif trig.id_ == GARBLED:
         # a garbled participle says nothing by itself: only a call noun or a purpose makes it
         # a notice, never a sure one (flagged by the verdicts: "garbled_verb")
@@ -340,6 +352,17 @@ def _notice_from(ev: _Evidence, trig: Span, kind: str, announcement: bool) -> No
         garbled=trig.id_ == GARBLED or misheard)
 
 
+def _split_phone(ev: _Evidence, i: int, after: int, hi: int) -> bool:
+    """Token ``i``, after the trigger (``after``: its end), is "telefoon" followed in the
+    sentence by a word that is no verb's part ("uw telefoon wordt opgenomen" is answered)."""
+    doc = ev.doc
+    if doc[i].lower_ != "telefoon" or i < after or i + 1 >= hi:
+        return False
+    nxt = doc[i + 1].lower_
+    return doc[i + 1].is_alpha and nxt not in (
+        ev.w.worden_forms | ev.w.passive_aux | ev.w.separable_record_particles)
+
+
 def _particle_lost(ev: _Evidence, i: int) -> bool:
     """"wij nemen gesprekken [op] om u beter van dienst te zijn" with the particle lost: a
     form of "nemen" with a call noun among the next three words and no particle after it in
@@ -354,6 +377,42 @@ def _particle_lost(ev: _Evidence, i: int) -> bool:
     return not any(doc[k].lower_ in ev.w.separable_record_particles for k in range(i + 1, end))
 
 
+# a person says what they do themself in the first person ("ik neem", "nemen wij"); the
+# particles that make "nemen" another verb ("neemt het gesprek over", "neem ik mee")
+FIRST_PERSON = frozenset({"ik", "wij", "we"})
+OTHER_NEMEN_PARTICLES = frozenset({"mee", "over", "door", "terug", "af", "waar", "deel"})
+
+
+def _own_act(ev: _Evidence, i: int) -> bool:
+    """The form of "nemen" at ``i`` has a first-person subject right before or after it, and
+    its sentence has no particle of another verb: the speaker's own act of recording whose
+    particle the recogniser lost (read as garbled: counted, flagged)."""
+    doc = ev.doc
+    near = {doc[k].lower_ for k in (i - 1, i + 1) if 0 <= k < len(doc)}
+    _, end = _window(ev, i, i + 1, 0, 30, SENT_BOUNDARY)
+    return bool(near & FIRST_PERSON) and not any(
+        doc[k].lower_ in OTHER_NEMEN_PARTICLES for k in range(i + 1, end))
+
+
+def _misheard_recorded(ev: _Evidence, i: int) -> bool:
+    """"dit gesprek wordt opgenongen": a word two letters from "opgenomen" (one letter off the
+    ruler reads itself), after a passive "worden" beside a call noun as in
+    :func:`_garbled_passive`."""
+    low = ev.doc[i].lower_
+    return (len(low) >= 8 and low.isalpha() and low not in ev.w.not_garbled_participles
+            and Levenshtein.distance(low, "opgenomen") <= 2 and _after_call_passive(ev, i))
+
+
+def _after_call_passive(ev: _Evidence, i: int) -> bool:
+    """Token ``i`` stands at most three words after a passive "worden" (same clause) that has
+    a call noun right before or after it."""
+    doc = ev.doc
+    lo, _ = _window(ev, i, i + 1, 3, 0, CLAUSE_BOUNDARY)
+    aux = next((a for a in range(i - 1, lo - 1, -1) if doc[a].lower_ in ev.w.worden_forms), None)
+    return aux is not None and any(
+        0 <= k < len(doc) and k != i and _is_call_noun(ev, k) for k in (aux - 1, aux + 1))
+
+
 def _garbled_passive(ev: _Evidence, i: int) -> bool:
     """"dit gesprek wordt genoemd", "worden gesprekken op gelangen": a word of a participle's
     shape at most three words after a passive "worden" (same clause) that has a call noun
@@ -363,10 +422,7 @@ def _garbled_passive(ev: _Evidence, i: int) -> bool:
     if (not ev.w.garbled_passive_participle.match(low)
             or low in ev.w.not_garbled_passive_participles):
         return False
-    lo, _ = _window(ev, i, i + 1, 3, 0, CLAUSE_BOUNDARY)
-    aux = next((a for a in range(i - 1, lo - 1, -1) if doc[a].lower_ in ev.w.worden_forms), None)
-    return aux is not None and any(
-        0 <= k < len(doc) and k != i and _is_call_noun(ev, k) for k in (aux - 1, aux + 1))
+    return _after_call_passive(ev, i)
 
 
 def _notices(ev: _Evidence, announcement: bool = False) -> list[NoticeCandidate]:
@@ -391,18 +447,23 @@ def _notices(ev: _Evidence, announcement: bool = False) -> list[NoticeCandidate]
     for s in ev.by_label.get("REC_NOUN", []):
         if not any(s.start < t.end and t.start < s.end for t, _ in triggers):
             triggers.append((s, "noun"))
-    if announcement:  # "dit gesprek wordt volgenomen": the participle garbled
-        from spacy.tokens import Span  # here: importing the language stage loads no spaCy
+    from spacy.tokens import Span  # here: importing the language stage loads no spaCy
 
-        for tok in ev.doc:
+    for tok in ev.doc:
+        if any(t.start <= tok.i < t.end for t, _ in triggers):
+            continue
+        if announcement:  # "dit gesprek wordt volgenomen": the participle garbled
             low = tok.lower_
             garbled = ((ev.w.garbled_participle.match(low)
                         and low not in ev.w.not_garbled_participles)
-                       or _garbled_passive(ev, tok.i))
-            if (garbled or _particle_lost(ev, tok.i)) and not any(
-                    t.start <= tok.i < t.end for t, _ in triggers):
-                triggers.append((Span(ev.doc, tok.i, tok.i + 1, label="REC_VERB",
-                                      span_id=GARBLED), "verb"))
+                       or _garbled_passive(ev, tok.i) or _particle_lost(ev, tok.i))
+        else:  # a person's own "ik neem dit gesprek [op] voor onze opleiding", or "dit
+            # gesprek wordt opgenongen"
+            garbled = ((_particle_lost(ev, tok.i) and _own_act(ev, tok.i))
+                       or _misheard_recorded(ev, tok.i))
+        if garbled:
+            triggers.append((Span(ev.doc, tok.i, tok.i + 1, label="REC_VERB",
+                                  span_id=GARBLED), "verb"))
     for trig, kind in sorted(triggers, key=lambda x: x[0].start):
         out.append(_notice_from(ev, trig, kind, announcement))
     return out
