@@ -66,6 +66,26 @@ def _talk_phrases(ph) -> set[str]:
             for pool in pools for x in pool}
 
 
+def test_a_set_with_names_of_its_own_gives_its_agents_only_those():
+    ph = corpus.PHRASING["F"]
+    assert ph.first_names and ph.surnames
+    assert not set(ph.first_names) & set(corpus.FIRST_NAMES)
+    assert not set(ph.surnames) & set(corpus.SURNAMES)
+    family = corpus.FAMILIES["human-f"]
+    own = {*ph.first_names, *ph.surnames}
+    named = notices = 0
+    for spec, _shape, _ in _specs(family, 60, talk=False):
+        for part in spec.parts:
+            intro = getattr(part, "intro", None)
+            if intro is not None and (intro.first or intro.last):
+                named += 1
+                assert {intro.first, intro.last} - {""} <= own, intro
+        notices += any(isinstance(p, generate.Agent) and p.notice for p in spec.parts)
+    assert named > 30
+    # the agent's own notice is drawn with the family's share (0.4 here, 0.15 elsewhere)
+    assert 12 <= notices <= 36, notices
+
+
 def test_phrasing_sets_are_hand_labelled_and_the_held_back_talk_is_its_own():
     for name, ph in corpus.PHRASING.items():
         for phrase in (*ph.notice, *ph.agent_notice):  # every notice has hand-labelled purposes
