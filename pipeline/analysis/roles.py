@@ -871,13 +871,15 @@ def _with_rest_of_sentence(k: int, line: list[Utterance], options: RoleOptions
     return f"{u.text.strip()} {rest.strip()}", rest
 
 
-def _sentence_goes_on(before: Utterance, after: Utterance, options: RoleOptions) -> bool:
+def _sentence_goes_on(before: Utterance, after: Utterance, options: RoleOptions,
+                      gap_s: float | None = None) -> bool:
     """Whether ``after`` goes on with the sentence of ``before``: ``before`` ends in no
-    sentence mark and the same voice follows within ``continued_gap_s`` (the recogniser split
-    the sentence at a pause)."""
+    sentence mark and the same voice follows within ``gap_s`` (default ``continued_gap_s``;
+    the recogniser split the sentence at a pause)."""
     said = before.text.strip()
+    gap_s = options.continued_gap_s if gap_s is None else gap_s
     return (bool(said) and not said.endswith(SENTENCE_ENDS)
-            and after.start - before.end <= options.continued_gap_s
+            and after.start - before.end <= gap_s
             and not _other_voice(before, after))
 
 
@@ -1051,7 +1053,10 @@ def _after_continued_sentence(u: Utterance, line: list[Utterance], options: Role
         return None
     prev = max((w for w in line if w is not u and w.end <= u.start + 0.05), key=lambda w: w.end,
                default=None)
-    if prev is None or not (_sentence_goes_on(prev, u, options) or _notice_goes_on(prev, u, options)):
+    if prev is None or not (_sentence_goes_on(prev, u, options) or (
+            _sentence_goes_on(prev, u, options, options.notice_gap_s)
+            and "recording_notice" in announcement_wording(prev.text, options.fuzzy_ratio))):
+        # (a recording notice left unfinished may go on after a longer breath)
         return None
     seg = u.segments[0]
     words = seg.words
@@ -1075,16 +1080,6 @@ def _after_continued_sentence(u: Utterance, line: list[Utterance], options: Role
         return None
     return (replace(u, start=head.start, end=head.end, text=head.text, segments=(head,)),
             replace(u, start=tail.start, end=tail.end, text=tail.text, segments=(tail,)))
-
-
-def _notice_goes_on(before: Utterance, after: Utterance, options: RoleOptions) -> bool:
-    """Whether ``after`` may go on with the recording notice that ``before`` leaves unfinished
-    (no sentence mark) after a breath of at most ``notice_gap_s``, in the same voice."""
-    said = before.text.strip()
-    return (bool(said) and not said.endswith(SENTENCE_ENDS)
-            and after.start - before.end <= options.notice_gap_s
-            and not _other_voice(before, after)
-            and "recording_notice" in announcement_wording(said, options.fuzzy_ratio))
 
 
 def split_by_voice(labelled: list[tuple[Utterance, Role]], first: Utterance,

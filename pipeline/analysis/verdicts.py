@@ -20,9 +20,8 @@ import logging
 import re
 from dataclasses import dataclass
 
-from rapidfuzz.distance import Levenshtein
-
 from pipeline.analysis import dialogue, language
+from pipeline.analysis.language.notices import starts_with_misheard
 from pipeline.analysis.vocabulary import MISHEARD_PURPOSES
 from pipeline.types import (
     Evidence,
@@ -512,8 +511,7 @@ def _callers_notice_in_agent_speech(u: Utterance, role: Role, first: Utterance |
 def _names_notice_purpose(text: str) -> bool:
     """Whether ``text`` has a word that starts with a notice's purpose, misheard by at most
     one letter ("kwaliteit", "knaliteits", "opleiding")."""
-    return any(len(w) >= len(p) and Levenshtein.distance(w[:len(p)], p) <= 1
-               for w in re.findall(r"\w+", text.lower()) for p in MISHEARD_PURPOSES)
+    return any(starts_with_misheard(w, MISHEARD_PURPOSES) for w in re.findall(r"\w+", text.lower()))
 
 
 def _agent_talks_of_recording(timeline: RoleTimeline, nlp) -> bool:

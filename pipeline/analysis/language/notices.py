@@ -175,11 +175,17 @@ def _misheard(ev: _Evidence, lo: int, hi: int) -> str | None:
         w = t.lower_
         if len(w) < 6 or not w.isalpha() or {"CALL_NOUN", "PURPOSE"} & set(ev.labels(i)):
             continue
-        if any(Levenshtein.distance(w, n) <= 2 for n in ev.w.misheard_call_nouns) or any(
-                len(w) >= len(p) and Levenshtein.distance(w[:len(p)], p) <= 1
-                for p in ev.w.misheard_purposes):
+        if any(Levenshtein.distance(w, n) <= 2 for n in ev.w.misheard_call_nouns) or \
+                starts_with_misheard(w, ev.w.misheard_purposes):
             return t.text
     return None
+
+
+def starts_with_misheard(word: str, prefixes: Iterable[str]) -> bool:
+    """Whether ``word`` (lower case) starts with one of ``prefixes`` misheard by at most one
+    letter ("knaliteitsbelenden": "kwaliteit")."""
+    return any(len(word) >= len(p) and Levenshtein.distance(word[:len(p)], p) <= 1
+               for p in prefixes)
 
 
 def _negation_in(ev: _Evidence, lo: int, hi: int) -> int | None:
@@ -363,10 +369,11 @@ def _split_phone(ev: _Evidence, i: int, after: int, hi: int) -> bool:
         ev.w.worden_forms | ev.w.passive_aux | ev.w.separable_record_particles)
 
 
-def _particle_lost(ev: _Evidence, i: int) -> bool:
+def _particle_lost(ev: _Evidence, i: int, others: frozenset[str] = frozenset()) -> bool:
     """"wij nemen gesprekken [op] om u beter van dienst te zijn" with the particle lost: a
     form of "nemen" with a call noun among the next three words and no particle after it in
-    the sentence ("neemt uw gesprek zo snel mogelijk aan" is answering)."""
+    the sentence ("neemt uw gesprek zo snel mogelijk aan" is answering), nor one of
+    ``others``."""
     doc = ev.doc
     if doc[i].lower_ not in ev.w.separable_record_verbs:
         return False
@@ -374,7 +381,8 @@ def _particle_lost(ev: _Evidence, i: int) -> bool:
     if not any(_is_call_noun(ev, k) for k in range(i + 1, hi)):
         return False
     _, end = _window(ev, i, i + 1, 0, 30, SENT_BOUNDARY)
-    return not any(doc[k].lower_ in ev.w.separable_record_particles for k in range(i + 1, end))
+    particles = ev.w.separable_record_particles | others
+    return not any(doc[k].lower_ in particles for k in range(i + 1, end))
 
 
 # a person says what they do themself in the first person ("ik neem", "nemen wij"); the
@@ -384,14 +392,12 @@ OTHER_NEMEN_PARTICLES = frozenset({"mee", "over", "door", "terug", "af", "waar",
 
 
 def _own_act(ev: _Evidence, i: int) -> bool:
-    """The form of "nemen" at ``i`` has a first-person subject right before or after it, and
-    its sentence has no particle of another verb: the speaker's own act of recording whose
-    particle the recogniser lost (read as garbled: counted, flagged)."""
+    """The form of "nemen" at ``i`` has a first-person subject right before or after it and
+    lost its particle (:func:`_particle_lost`, no particle of another verb in the sentence
+    either): the speaker's own act of recording (read as garbled: counted, flagged)."""
     doc = ev.doc
     near = {doc[k].lower_ for k in (i - 1, i + 1) if 0 <= k < len(doc)}
-    _, end = _window(ev, i, i + 1, 0, 30, SENT_BOUNDARY)
-    return bool(near & FIRST_PERSON) and not any(
-        doc[k].lower_ in OTHER_NEMEN_PARTICLES for k in range(i + 1, end))
+    return bool(near & FIRST_PERSON) and _particle_lost(ev, i, OTHER_NEMEN_PARTICLES)
 
 
 def _misheard_recorded(ev: _Evidence, i: int) -> bool:
@@ -459,8 +465,7 @@ def _notices(ev: _Evidence, announcement: bool = False) -> list[NoticeCandidate]
                        or _garbled_passive(ev, tok.i) or _particle_lost(ev, tok.i))
         else:  # a person's own "ik neem dit gesprek [op] voor onze opleiding", or "dit
             # gesprek wordt opgenongen"
-            garbled = ((_particle_lost(ev, tok.i) and _own_act(ev, tok.i))
-                       or _misheard_recorded(ev, tok.i))
+            garbled = _own_act(ev, tok.i) or _misheard_recorded(ev, tok.i)
         if garbled:
             triggers.append((Span(ev.doc, tok.i, tok.i + 1, label="REC_VERB",
                                   span_id=GARBLED), "verb"))
