@@ -385,6 +385,9 @@ class ReviewReason(StrEnum):
     # nobody asked, yet the agent speaks of recording after the opening: an answer to a
     # question the recogniser lost?
     AGENT_TALKS_OF_RECORDING = "agent_talks_of_recording", Concern.QUESTION
+    # nobody asked, yet caller speech has recording words the rules could not read as a
+    # question ("wouden deze tenefoon bespreken ... opgenomen"): a garbled question?
+    POSSIBLE_QUESTION_MISSED = "possible_question_missed", Concern.QUESTION
     ANSWER_UNCLEAR = "answer_unclear", Concern.QUESTION
     ANSWER_MIXED = "answer_mixed", Concern.QUESTION
     ANSWER_POORLY_HEARD = "answer_poorly_heard", Concern.QUESTION
@@ -395,6 +398,9 @@ class ReviewReason(StrEnum):
     # the opening: one voice for both in a mono call, as a rule
     CALLER_NOTICE_NOT_FROM_CALLER = "caller_notice_not_from_caller", Concern.CALLER_NOTICE
     CALLER_NOTICE_POORLY_HEARD = "caller_notice_poorly_heard", Concern.CALLER_NOTICE
+    # no notice of the caller's, yet the caller speaks of recording in the first person
+    # ("ik neem dit bestreid op"): a garbled notice?
+    POSSIBLE_CALLER_NOTICE_MISSED = "possible_caller_notice_missed", Concern.CALLER_NOTICE
     OBJECTION_UNCLEAR = "objection_unclear", Concern.CALLER_NOTICE
     RESPONSE_NOT_TRANSCRIBED = "response_not_transcribed", Concern.CALLER_NOTICE
 

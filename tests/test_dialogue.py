@@ -239,6 +239,64 @@ def test_the_agent_speaking_of_recording_later_flags_a_lost_question(nlp):
     assert "agent_talks_of_recording" not in quiet.review_reasons
 
 
+@pytest.mark.parametrize("text", [
+    "Wouden deze tenefoon bespreken was het beleg of opgenomen",  # a trigger, object garbled
+    "Wordt er een ondernemer gemaakt van dit gesprek?",  # "opname" lost; this call named
+    "Is het zo dat u dit gesprekt ontnipt?",
+    "mag ik even vragen nemen",  # "nemen jullie dit op" cut short
+    "Duizend en ongekomen, de hele stad",  # two letters from "opgenomen"
+    "goedemiddag, ik neem dit bestreid",  # "ik neem dit gesprek op", the noun garbled
+])
+def test_recording_talk_the_rules_cannot_read_is_a_hint(text, nlp):
+    assert dialogue.question_rules(text, nlp) is None, text
+    assert dialogue.recording_hint(text, nlp) is not None, text
+
+
+@pytest.mark.parametrize("text", [
+    "Neemt u contact met mij op over mijn aanvraag?",
+    "Neemt u een legitimatiebewijs mee?",
+    "Kan ik een gesprek aanvragen?",
+    "Ik heb een vraag over mijn paspoort.",
+    "Zo, we hebben de aandrijving gevonden.",
+    "We nemen het mee en openen het thuis.",  # "nemen", "openen": words of their own
+])
+def test_ordinary_caller_talk_is_no_hint(text, nlp):
+    assert dialogue.recording_hint(text, nlp) is None, text
+
+
+def test_garbled_recording_talk_keeps_not_asked_from_being_asserted(nlp):
+    """A question or notice the rules cannot read ("Wouden deze tenefoon bespreken ...
+    opgenomen") still reads as "not asked", but it is not decided without a look; talk with
+    no recording words leaves the decision as it was."""
+    v = decide(call(NOTICE, OPENING, ["Wouden deze tenefoon bespreken was het beleg of opgenomen"],
+                    agent_after=["Dat kan ik voor u nakijken."]), nlp=nlp)
+    assert v.agent_knows_recording == "not_asked"
+    assert "possible_question_missed" in v.review_reasons
+    assert "recording talk not read" in v.question_evidence[-1].detail
+    assert "agent_knows_recording" in decisions_in_doubt(v.review_reasons)
+    assert "caller_announced_recording" not in decisions_in_doubt(v.review_reasons)
+    own = decide(call(NOTICE, OPENING, ["goedemiddag, ik neem dit bestreid"],
+                      agent_after=["Prima."]), nlp=nlp)
+    assert own.caller_announced_recording == "no"
+    assert "possible_caller_notice_missed" in own.review_reasons
+    assert "caller_announced_recording" in decisions_in_doubt(own.review_reasons)
+    quiet = decide(call(NOTICE, OPENING, ["Ik heb een vraag over mijn paspoort."],
+                        agent_after=["Dat kan ik voor u nakijken."]), nlp=nlp)
+    assert not {"possible_question_missed", "possible_caller_notice_missed"} & set(
+        quiet.review_reasons)
+
+
+def test_caller_heard_in_agent_speech_is_searched_for_recording_talk(nlp):
+    """A mono call whose caller nobody told apart from the agent (no caller speech at all):
+    the agent-labelled speech after the opening is searched, as the caller's would be."""
+    tl = call(NOTICE, OPENING, [], agent_after=[
+        "Dat kan ik voor u nakijken.", "Moet dit telefoomtje op je nomen?", "Ja dat klopt."])
+    assert not [u for u, role in tl.utterances if role == Role.CALLER]
+    v = decide(tl, nlp=nlp)
+    assert "possible_question_missed" in v.review_reasons
+    assert v.question_evidence[-1].role == Role.AGENT
+
+
 def test_no_reply_transcribed_is_flagged(nlp):
     tl = call([], OPENING, ["Wordt dit gesprek opgenomen?"])
     v = decide(tl, nlp=nlp, transcribed_s=tl.utterances[-1][0].end)

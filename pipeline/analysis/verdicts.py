@@ -467,6 +467,20 @@ def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
             reasons.append(ReviewReason.CALLER_NOTICE_POORLY_HEARD)
     if question is None and _agent_talks_of_recording(timeline, nlp):
         reasons.append(ReviewReason.AGENT_TALKS_OF_RECORDING)
+    said = [(u, Role.CALLER) for u in caller]
+    if first is not None and not any(u.text for u in caller):
+        # an agent speaks, yet no caller word was heard: in a mono call one voice for both
+        # puts the caller's words in speech labelled AGENT after the agent's first
+        said = [(u, role) for u, role in timeline.utterances if role == Role.AGENT
+                and u.start > first.start and (transcribed_s is None or u.start < transcribed_s)]
+    hints = _unread_recording_talk(said, {question[0] if question else None,
+                                          notice[0] if notice else None}, nlp)
+    if question is None and hints:
+        reasons.append(ReviewReason.POSSIBLE_QUESTION_MISSED)
+        overruled["question"] += [ev for ev, _ in hints]
+    if notice is None and (own := [ev for ev, mine in hints if mine]):
+        reasons.append(ReviewReason.POSSIBLE_CALLER_NOTICE_MISSED)
+        overruled["caller_notice"] += own
     if question is not None:
         u, ev = question
         if ev.confidence < options.min_question_confidence:
@@ -490,6 +504,25 @@ def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
     n_ev = (*n_ev, *overruled["caller_notice"])
     return _Talk(knows, notice is not None, objected, answers, q_ev, n_ev,
                  tuple(dict.fromkeys(reasons)), frozenset(moved))
+
+
+def _unread_recording_talk(said: list[tuple[Utterance, Role]], read: set[Utterance | None], nlp
+                           ) -> list[tuple[Evidence, bool]]:
+    """The caller's utterances (other than those read as the question or notice) that may
+    talk of recording though the rules read nothing there (``dialogue.recording_hint``), each
+    with whether the speaker speaks in the first person, as in a notice of their own."""
+    found = []
+    for u, role in said:
+        if u in read or not u.text:
+            continue
+        text = _as_text([u])
+        hit = dialogue.recording_hint(text.text, nlp)
+        if hit is not None:
+            start, end, asr = text.times(hit.start_char, hit.end_char)
+            found.append((Evidence(hit.text, start, end, role, hit.confidence, asr,
+                                   f"recording talk not read: {hit.detail}"),
+                          dialogue.speaks_for_self(text.text)))
+    return found
 
 
 def _callers_notice_in_agent_speech(u: Utterance, role: Role, first: Utterance | None,

@@ -30,6 +30,8 @@ from pipeline.analysis.dialogue.questions import (
     find_caller_notice,
     find_question,
     question_rules,
+    recording_hint,
+    speaks_for_self,
 )
 from pipeline.analysis.dialogue.replies import (
     answer_rules,
@@ -44,4 +46,5 @@ __all__ = ["PASSIVE_AUXILIARIES", "PURPOSE_CONFIDENT", "Hit", "PurposeHit", "Pur
            "answer_rules", "answer_values", "caller_notice_rules", "classify_answer",
            "classify_objection",
            "find_caller_notice", "find_question", "notice_purposes", "objection_rules",
-           "opens_with_reply", "purpose_scope", "purpose_value", "question_rules", "read_purposes"]
+           "opens_with_reply", "purpose_scope", "purpose_value", "question_rules", "read_purposes",
+           "recording_hint", "speaks_for_self"]

@@ -8,6 +8,8 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from rapidfuzz.distance import Levenshtein
+
 from pipeline.analysis import dialogue_model, language
 from pipeline.analysis.dialogue.common import Hit, joined
 from pipeline.analysis.vocabulary import WORDEN_FORMS
@@ -462,3 +464,55 @@ def caller_notice_rules(text: str, nlp: Language | None = None) -> Hit | None:
     return None
 
 
+
+
+# -- talk of recording the rules could not read --------------------------------------------------
+# recording words as a recogniser mishears them: "opgenongen", "op je nomen", "opname"
+_RECORD_STEMS = ("opgenomen", "opnemen", "opneemt", "opname", "vastgelegd")
+# a form of "(op)nemen" that ends its sentence, but for a pronoun or particle: "mag ik even
+# vragen nemen", "neemt u dit" (never "neemt u contact met mij op", "neemt u een pas mee")
+_NEMEN = re.compile(r"\b(op ?)?(neem|neemt|nemen|neme|nomen|genomen)"
+                    r"(( (u|jullie|je|jij|dit|het|alles|er|ook|wel|eigenlijk|nou|op))*)\W*$")
+# rejections of the trigger ruler that name another act: contact, answering the phone
+_OTHER_ACTS = ("contact_opnemen", "answer_sense")
+# this call named by the caller: "dit gesprek", "dit telefoomtje"
+_THIS_CALL = re.compile(r"\b(dit|deze|het|dat) (telefoon\w*|tele\w*tje|gesprek\w*|gespre\w*)")
+_OWN_TAKE = re.compile(r"\bik (neem|nemen|neme)\b( \w+){0,1} (dit|het|deze|alles)\b")
+
+
+def _near(word: str, stems: tuple[str, ...], most: int) -> bool:
+    """Whether ``word`` opens as ``stems`` do and is within ``most`` letter edits of one
+    ("ongekomen"; never "nemen" or "openen", common words in their own right)."""
+    return len(word) >= 7 and word[0] == "o" and any(Levenshtein.distance(word, s, score_cutoff=most) <= most
+                                  for s in stems)
+
+
+def recording_hint(text: str, nlp: Language | None = None) -> Hit | None:
+    """Speech that may talk of recording this call though the rules read neither a question
+    nor a notice in it: a recording word (any the trigger ruler finds, or one within two
+    letters of "opgenomen"), a question that names this call or says "nemen", or "ik neem
+    dit ...". Never a decision: it only keeps "not asked" and "not announced" from being
+    asserted."""
+    low = joined(text).lower()
+    for cand in language.find_notices(joined(text), nlp, announcement=True):
+        if cand.rejected in _OTHER_ACTS:
+            continue
+        return Hit(cand.start_char, cand.end_char, cand.text, 0.3, "recording words")
+    for m in re.finditer(r"\w+", low):
+        if _near(m.group(0), _RECORD_STEMS, 2):
+            return Hit(m.start(), m.end(), text[m.start():m.end()], 0.3, "recording word misheard")
+    if m := _OWN_TAKE.search(low):
+        return Hit(m.start(), m.end(), text[m.start():m.end()], 0.3, "first person takes this")
+    for s in _sentences(text):
+        if not _asks(s):
+            continue
+        for rx, cue in ((_THIS_CALL, "question naming this call"), (_NEMEN, "question of nemen")):
+            if m := rx.search(s.lower()):
+                a = text.find(s)
+                return Hit(a + m.start(), a + m.end(), s[m.start():m.end()], 0.3, cue)
+    return None
+
+
+def speaks_for_self(text: str) -> bool:
+    """A statement in the first person singular ("ik neem dit ... op"), not a question."""
+    return bool(FIRST_PERSON_ANY.search(text.lower())) and not _asks(text)
