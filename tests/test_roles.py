@@ -745,6 +745,30 @@ def test_in_mono_a_reply_is_a_voice_the_line_comes_back_to():
     assert not any("opens_answered_turn_mono" in _features_at(tl, t) for t in (0.3, 4.3))
 
 
+def _one_cluster_transfer(reply: str, opening: str = "Gemeente Kampen, goedemorgen, met Jan."):
+    """Mono, one voice cluster for everyone: a queue message, hold music, the agent's opening,
+    the caller's ``reply``, the agent handing the call on, hold music and a colleague."""
+    segs = [seg(1.0, 4.0, "U wordt doorverbonden met een medewerker."),
+            seg(9.0, 12.0, opening), seg(12.6, 15.0, reply),
+            seg(15.6, 18.0, "Daar gaat een collega over, ik zet u door."),
+            seg(26.0, 28.0, "Goedemorgen, met Piet.")]
+    events = [Event(4.5, 8.8, "music"), Event(18.5, 25.8, "music")]
+    return assign_roles(30.0, events, transcript(*segs), [SpeakerTurn(1.0, 28.0, "A")])
+
+
+def test_in_one_voice_cluster_a_callers_own_words_answer_an_opening():
+    # diarization gave agent and caller one cluster: the caller's words still reply
+    tl = _one_cluster_transfer("Goedemorgen, ik heb een vraag over de belastingen.")
+    assert "opens_answered_turn_mono" in _features_at(tl, 9.0)
+    # no caller's wording: nothing tells a reply from the agent talking on
+    tl = _one_cluster_transfer("Goedemorgen, de belastingen van dit jaar.")
+    assert not any("opens_answered_turn_mono" in _features_at(tl, t) for t in (1.0, 9.0))
+    # the words answered must greet, as an opening does (not a line deep in the conversation)
+    tl = _one_cluster_transfer("Ik heb een vraag over de belastingen.",
+                               opening="De aanslag komt in februari.")
+    assert not any("opens_answered_turn_mono" in _features_at(tl, t) for t in (1.0, 9.0))
+
+
 def _notice_into_greeting(prev_text: str):
     """A recording's notice the recogniser split at a pause and joined to the agent's opening
     after a sentence end and a pause (one voice cluster for both, as MBROLA gives)."""

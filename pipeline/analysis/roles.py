@@ -789,20 +789,52 @@ def _answered_turn_start(line: list[Utterance], others: list[Utterance], caller_
     """The first words of the line's stretch that the call's first reply answers: a caller
     answers an agent's opening, never a recording. Read back from the reply through one voice
     (pauses under 2 s, at most ``answered_turn_max_s``) up to announcement or menu wording or
-    a caller's call-out (``call_outs``: ids of such utterances)."""
-    reply = last = None
+    a caller's call-out (``call_outs``: ids of such utterances). In mono a caller's own words
+    ("ik heb een vraag over ...") reply in any voice, as diarization often gives an agent and
+    a caller of alike voices one cluster on a narrowband line; the stretch they answer must
+    then greet, as an opening does, and be no announcement or menu."""
+    index = {id(w): k for k, w in enumerate(line)}
+
+    def read_back(last: Utterance, reply: Utterance) -> Utterance:
+        start, stop = last, None
+        for w in sorted((w for w in line if w.start < last.start), key=lambda x: -x.start):
+            if (start.start - w.end > 2.0 or _other_voice(w, last)
+                    or reply.start - w.start > options.answered_turn_max_s
+                    or _announces(index[id(w)], line, options)
+                    or _strong_ivr(ivr_wording(w.text, options.fuzzy_ratio))
+                    or id(w) in call_outs):
+                stop = w
+                break
+            start = w
+        if (stop is not None and start is not last
+                and _with_rest_of_sentence(index[id(stop)], line, options)[1]
+                and _announces(index[id(stop)], line, options)
+                and not _strong_greeting(start.text, options)):
+            # "Wij leggen dit gesprek vast, zodat wij onze | medewerkers kunnen opleiden.": the
+            # rest of the notice's sentence is the notice's too (where it greets, the agent
+            # starts inside it, and it is cut there when chosen: _after_continued_sentence)
+            start = min((x for x in line if x.start > start.start and x.start <= last.start),
+                        key=lambda x: x.start)
+        return start
+
     heard = sorted(others, key=lambda x: x.start)
     for i, o in enumerate(heard):
         before = [w for w in line if w.end - 0.5 <= o.start and w.start < o.start and w is not o]
         if not before or ivr_wording(o.text, options.fuzzy_ratio):
             continue
         last = max(before, key=lambda w: w.end)
-        if o.start - last.end > options.reply_window_s or not _other_voice(o, last):
+        if o.start - last.end > options.reply_window_s:
             continue
         # a reply is long enough with its voice's next words ("Ja, | goedemiddag, ik ...")
         nxt = next((w for w in heard[i + 1:] if not _other_voice(w, o)), None)
         joined = nxt is not None and nxt.start - o.end < 1.0
-        words = _tokens(f"{o.text} {nxt.text}" if joined else o.text)
+        said = f"{o.text} {nxt.text}" if joined else o.text
+        by_words = not _other_voice(o, last)
+        if by_words and (caller_side or not caller_wording(said)
+                         or _announces(index[id(last)], line, options)
+                         or ivr_wording(last.text, options.fuzzy_ratio)):
+            continue
+        words = _tokens(said)
         # a bare "hallo?" answers nothing said: a caller talking over a recording says it too
         if ((nxt.end if joined else o.end) - o.start < options.min_reply_s
                 or (words and all(w in CALL_OUTS for w in words))):
@@ -812,31 +844,13 @@ def _answered_turn_start(line: list[Utterance], others: list[Utterance], caller_
         if not caller_side and any(w.start > o.end for w in line) and not any(
                 w.start > o.end and not _other_voice(w, last) for w in line):
             continue
-        reply = o
-        break
-    if reply is None:
-        return None
-    index = {id(w): k for k, w in enumerate(line)}
-    start, stop = last, None
-    for w in sorted((w for w in line if w.start < last.start), key=lambda x: -x.start):
-        if (start.start - w.end > 2.0 or _other_voice(w, last)
-                or reply.start - w.start > options.answered_turn_max_s
-                or _announces(index[id(w)], line, options)
-                or _strong_ivr(ivr_wording(w.text, options.fuzzy_ratio))
-                or id(w) in call_outs):
-            stop = w
-            break
-        start = w
-    if (stop is not None and start is not last
-            and _with_rest_of_sentence(index[id(stop)], line, options)[1]
-            and _announces(index[id(stop)], line, options)
-            and not _strong_greeting(start.text, options)):
-        # "Wij leggen dit gesprek vast, zodat wij onze | medewerkers kunnen opleiden.": the
-        # rest of the notice's sentence is the notice's too (where it greets, the agent
-        # starts inside it, and it is cut there when chosen: _after_continued_sentence)
-        start = min((x for x in line if x.start > start.start and x.start <= last.start),
-                    key=lambda x: x.start)
-    return start
+        start = read_back(last, o)
+        if by_words and not any(
+                greeting_wording(w.text, options.fuzzy_ratio)
+                for w in line[index[id(start)]:index[id(last)] + 1]):
+            continue
+        return start
+    return None
 
 
 def _announces(k: int, line: list[Utterance], options: RoleOptions) -> bool:
