@@ -9,6 +9,7 @@
 #   make corpus                  420 labelled calls nobody tuned to (MBROLA, real speech) -> corpus/
 #   make corpus-sample           the committed espeak-ng sample of it (audio_fixtures/corpus_sample)
 #   make eval-corpus             callcheck eval on it, per shape, family and channel
+#                                (decodes cached in $(OUT)/decode-cache, as for cv-roles)
 #   make train-roles             the agent-start model from eval-corpus (tuning families only)
 #   make cv-roles                that model left out in turn, judged by the whole pipeline
 #                                (decodes cached in $(OUT)/decode-cache: reruns take minutes)
@@ -73,9 +74,11 @@ corpus-sample: install
 	$(PY) audio_fixtures/corpus.py --out audio_fixtures/corpus_sample --calls 2 \
 		--families espeak-a --channels mulaw8-mono
 
+# Decodes are kept in $(OUT)/decode-cache: after a change to the role or decision rules, an
+# evaluation into another OUT (or cv-roles) decodes only what the change moves.
 eval-corpus: install
 	$(VENV)/bin/callcheck eval "$(CORPUS)" --labels "$(CORPUS)/labels.csv" \
-		--out "$(OUT)/eval-corpus" $(ARGS)
+		--out "$(OUT)/eval-corpus" --decode-cache "$(OUT)/decode-cache" $(ARGS)
 
 # Never the held-back family: it measures what the tuning did not see. Folds are left out in
 # turn: one per phrasing set (set A is spoken by two families, left out together). Trained on

@@ -120,7 +120,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     try:
         summary = run_batch(args.dir, args.out, config, workers=args.workers, quiet=args.quiet,
                             executor=args.executor, scheduler=args.scheduler,
-                            metadata=args.metadata)
+                            metadata=args.metadata, decode_cache=args.decode_cache)
     except (MetadataError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -213,7 +213,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         metrics, misses = run_eval(args.dir, args.labels, args.out, config,
                                    workers=args.workers, metadata=args.metadata,
                                    quiet=args.quiet, transcripts_dir=args.transcripts,
-                                   asr_noise_rates=args.asr_noise)
+                                   asr_noise_rates=args.asr_noise,
+                                   decode_cache=args.decode_cache)
     except LabelsError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -452,6 +453,10 @@ def build_parser() -> argparse.ArgumentParser:
                        "the agent start (default 90; 0: the opening only, about 3x faster)")
         p.add_argument("--model", help="Whisper model (see `transcribe --help`)")
         p.add_argument("--threads", type=int, help="CPU threads per worker")
+        p.add_argument("--decode-cache", type=Path, metavar="FOLDER",
+                       help="keep Whisper's decodes and the diarizer's output here by their "
+                       "exact inputs: run again after a change to the role or decision rules, "
+                       "only the stretches the change moves are decoded (same results)")
         if name == "analyze":
             p.add_argument("--executor", choices=["local", "dask"], default="local",
                            help="local process pool, or a Dask cluster")

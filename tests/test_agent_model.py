@@ -193,12 +193,12 @@ class _CountingTranscriber:
         return "scorer"
 
 
-def test_the_pipeline_cross_validation_decodes_a_stretch_once(tmp_path):
+def test_a_decode_cache_decodes_a_stretch_once(tmp_path):
     """A cached decode is read back only for the same audio, stretch and options; anything
     else is decoded (a stale result would judge a role change on words it never caused)."""
     import numpy as np
 
-    from training.roles_pipeline_cv import CachedTranscriber, DecodeCache
+    from pipeline.runs.decode_cache import CachedTranscriber, DecodeCache
 
     inner = _CountingTranscriber()
     t = CachedTranscriber(inner, DecodeCache(tmp_path))
@@ -214,3 +214,31 @@ def test_the_pipeline_cross_validation_decodes_a_stretch_once(tmp_path):
     again = CachedTranscriber(inner, DecodeCache(tmp_path))
     assert again.transcribe(a, 16000, start=0.0, end=1.0, beam_size=None) == first
     assert inner.decodes == 4 and again.scorer() == "scorer"
+
+
+class _CountingDiarizer:
+    """A diarizer stand-in that counts its runs."""
+
+    def __init__(self, options):
+        self.options, self.runs = options, 0
+
+    def __call__(self, samples, sample_rate=16000):
+        self.runs += 1
+        return ("turns", self.options)
+
+
+def test_a_decode_cache_keys_the_diarization_by_its_options(tmp_path):
+    """Diarized with other options (another pipeline, another threshold), the same audio is
+    diarized again, never read back from the first run's turns."""
+    import numpy as np
+
+    from pipeline.runs.decode_cache import CachedDiarizer, DecodeCache
+
+    a = np.ones(16000, dtype=np.float32)
+    one = _CountingDiarizer({"threshold": 0.5})
+    d = CachedDiarizer(one, DecodeCache(tmp_path))
+    assert d(a, 16000) == d(a, 16000) == ("turns", {"threshold": 0.5})
+    assert one.runs == 1
+    other = _CountingDiarizer({"threshold": 0.7})
+    assert CachedDiarizer(other, DecodeCache(tmp_path))(a, 16000) == ("turns", {"threshold": 0.7})
+    assert other.runs == 1

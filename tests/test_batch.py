@@ -251,3 +251,19 @@ def _close(a, b, tol: float = 0.05) -> bool:
     if isinstance(a, float) and isinstance(b, float):
         return abs(a - b) <= tol
     return a == b
+
+
+@pytest.mark.models
+def test_a_decode_cache_gives_the_same_results_and_decodes_nothing_twice(tmp_path):
+    """Run again with the same cache (another output folder, so nothing is skipped), the call
+    is analysed anew from cached decodes: the same rows, and no decode is added."""
+    src = _copy_calls(tmp_path, 1)
+    cache = tmp_path / "cache"
+    run_batch(src, tmp_path / "plain", quiet=True)
+    first = run_batch(src, tmp_path / "a", quiet=True, decode_cache=cache)
+    entries = sorted(p.name for p in cache.rglob("*.pkl"))
+    assert first.n_done == 1 and entries  # decodes and the diarization were kept
+    again = run_batch(src, tmp_path / "b", quiet=True, decode_cache=cache)
+    assert again.n_done == 1 and again.n_skipped == 0
+    assert sorted(p.name for p in cache.rglob("*.pkl")) == entries
+    assert _rows(tmp_path / "b") == _rows(tmp_path / "a") == _rows(tmp_path / "plain")

@@ -249,8 +249,8 @@ def test_a_failed_analysis_is_a_call_result_with_its_error_in_every_output(tmp_p
         def analyze(self, path, name=None, organisation=None):
             raise RuntimeError("model exploded")
 
-    monkeypatch.setattr(batch, "_init_worker", lambda config: setattr(batch, "_ANALYZER",
-                                                                      Broken()))
+    monkeypatch.setattr(batch, "_init_worker",
+                        lambda config, cache=None: setattr(batch, "_ANALYZER", Broken()))
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.wav").write_bytes(b"RIFF")
     summary = batch.run_batch(tmp_path / "in", tmp_path / "out", quiet=True, report=False)

@@ -67,8 +67,8 @@ class FakeAnalyzer:
 
 @pytest.fixture
 def fake_models(monkeypatch):
-    monkeypatch.setattr(batch, "_init_worker", lambda config: setattr(batch, "_ANALYZER",
-                                                                      FakeAnalyzer()))
+    monkeypatch.setattr(batch, "_init_worker",
+                        lambda config, cache=None: setattr(batch, "_ANALYZER", FakeAnalyzer()))
     FakeAnalyzer.seen = {}
 
 

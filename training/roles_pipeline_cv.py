@@ -19,17 +19,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import logging
-import pickle
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from pipeline.analysis.analyze import CallAnalyzer
 from pipeline.analysis.config import PipelineConfig
@@ -37,78 +33,10 @@ from pipeline.analysis.diarize import Diarizer
 from pipeline.analysis.transcribe import Transcriber
 from pipeline.evaluation.evaluate import compute_metrics
 from pipeline.runs.batch import result_row
+from pipeline.runs.decode_cache import CachedDiarizer, CachedTranscriber, DecodeCache
 from training.roles_train import choose, corpus_arguments, cross_validate, fit, fold_calls, folds
 
 logger = logging.getLogger(__name__)
-
-
-def _digest(*parts: Any) -> str:
-    h = hashlib.sha1()
-    for p in parts:
-        if isinstance(p, np.ndarray):
-            h.update(str((p.shape, p.dtype)).encode())
-            h.update(np.ascontiguousarray(p).tobytes())
-        else:
-            h.update(repr(p).encode())
-    return h.hexdigest()
-
-
-class DecodeCache:
-    """Results of expensive calls by the digest of their exact inputs, one pickle file per
-    key under ``root`` (a changed input is another key, so nothing stale is ever read)."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        root.mkdir(parents=True, exist_ok=True)
-        self.hits = self.misses = 0
-
-    def get(self, key: str, compute):
-        path = self.root / key[:2] / f"{key}.pkl"
-        if path.exists():
-            self.hits += 1
-            return pickle.loads(path.read_bytes())
-        self.misses += 1
-        value = compute()
-        path.parent.mkdir(exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(pickle.dumps(value))
-        tmp.replace(path)
-        return value
-
-
-class CachedTranscriber:
-    """``Transcriber`` whose decodes are read from a :class:`DecodeCache` where the same
-    stretch of the same audio was decoded with the same options before."""
-
-    def __init__(self, inner: Transcriber, cache: DecodeCache):
-        self._inner, self._cache = inner, cache
-        self._tag = _digest(inner.options)
-
-    def transcribe(self, samples, sample_rate=16000, **kw):
-        key = _digest("transcribe", self._tag, samples, sample_rate, sorted(kw.items()))
-        return self._cache.get(key, lambda: self._inner.transcribe(samples, sample_rate, **kw))
-
-    def __getattr__(self, name):  # scorer, model_info, options
-        return getattr(self._inner, name)
-
-
-class CachedDiarizer:
-    """``Diarizer`` whose turns and voice prints are read from a :class:`DecodeCache`."""
-
-    def __init__(self, inner: Diarizer, cache: DecodeCache):
-        self._inner, self._cache = inner, cache
-
-    def __call__(self, samples, sample_rate=16000):
-        key = _digest("diarize", samples, sample_rate)
-        return self._cache.get(key, lambda: self._inner(samples, sample_rate))
-
-    def voice_prints(self, samples, sample_rate, spans):
-        key = _digest("prints", samples, sample_rate, list(spans))
-        return self._cache.get(key, lambda: self._inner.voice_prints(samples, sample_rate,
-                                                                     spans))
-
-    def __getattr__(self, name):  # model_info
-        return getattr(self._inner, name)
 
 
 def run(analysed: Path, corpus: Path, families: list[str], cache_dir: Path, out: Path,

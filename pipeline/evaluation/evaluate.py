@@ -541,13 +541,16 @@ def robustness(calls: list[ReplayCall], labels: list[dict[str, str]], config,
 def run_eval(root: str | Path, labels_path: str | Path, out: str | Path, config=None, *,
              workers: int = 1, quiet: bool = False, rttm_dir: str | Path | None = None,
              metadata: str | Path | None = None, transcripts_dir: str | Path | None = None,
-             asr_noise_rates: tuple[float, ...] = ()) -> tuple[dict[str, Any], list[str]]:
-    """Analyse the labelled calls under ``root`` into ``out`` and score them."""
+             asr_noise_rates: tuple[float, ...] = (), decode_cache: str | Path | None = None
+             ) -> tuple[dict[str, Any], list[str]]:
+    """Analyse the labelled calls under ``root`` into ``out`` and score them
+    (``decode_cache``: as in ``run_batch``)."""
 
     root, out = Path(root), Path(out)
     labels = read_labels(labels_path)
     run_batch(root, out, config, workers=workers, quiet=quiet,
-              only=[lab["file"] for lab in labels], metadata=metadata)
+              only=[lab["file"] for lab in labels], metadata=metadata,
+              decode_cache=decode_cache)
     with open(out / "results.csv", newline="", encoding="utf-8") as f:
         results = {r["file"]: r for r in csv.DictReader(f)}
     metrics, misses = compute_metrics(labels, results)

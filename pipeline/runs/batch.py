@@ -46,6 +46,7 @@ from pipeline.files import (
     output_path,
 )
 from pipeline.runs import store
+from pipeline.runs.decode_cache import cached_analyzer
 from pipeline.runs.report import write_report
 from pipeline.runs.store import ORGANISATION_COLUMNS
 from pipeline.types import (
@@ -181,11 +182,16 @@ def result_row(result: CallResult) -> dict[str, str]:
 _ANALYZER = None
 
 
-def _init_worker(config_dict: dict[str, Any]) -> None:
-    """Load the models once per worker process."""
+def _init_worker(config_dict: dict[str, Any], decode_cache: str | None = None) -> None:
+    """Load the models once per worker process (reading and filling ``decode_cache``, a
+    :mod:`pipeline.runs.decode_cache` folder, where given)."""
     global _ANALYZER
 
-    _ANALYZER = CallAnalyzer(from_dict(config_dict))
+    config = from_dict(config_dict)
+    if decode_cache:
+        _ANALYZER = cached_analyzer(config, decode_cache)
+    else:
+        _ANALYZER = CallAnalyzer(config)
 
 
 def error_result(rel: str, error: Exception, code: str, key: str | None = None
@@ -243,9 +249,11 @@ def run_batch(
     only: list[str] | None = None,
     metadata: str | Path | dict[str, dict[str, str]] | None = None,
     report: bool = True,
+    decode_cache: str | Path | None = None,
 ) -> BatchSummary:
     """Analyse all audio under ``root`` (or the relative paths ``only``) into ``out``; see the
-    module docstring."""
+    module docstring. ``decode_cache``: a folder that keeps Whisper's decodes and the
+    diarizer's output by their exact inputs (:mod:`pipeline.runs.decode_cache`)."""
 
     root, out = Path(root), Path(out)
     config = config or PipelineConfig()
@@ -296,7 +304,8 @@ def run_batch(
 
     progress = _progress(len(todo), quiet)
     done = 0
-    for result in _execute(todo, config, workers, executor, scheduler):
+    cache = str(decode_cache) if decode_cache else None
+    for result in _execute(todo, config, workers, executor, scheduler, cache):
         _write_call(out, result)
         store.put_call(db, result, _json_name(out, result.file))
         rows[result.file] = result
@@ -355,28 +364,29 @@ def _write_call(out: Path, result: CallResult) -> None:
 
 
 def _execute(todo, config: PipelineConfig, workers: int, executor: str,
-             scheduler: str | None) -> Iterator[CallResult]:
+             scheduler: str | None, decode_cache: str | None = None) -> Iterator[CallResult]:
     if not todo:
         return
     config_dict = config.to_dict()
     if executor == "dask":
-        yield from _execute_dask(todo, config_dict, scheduler, workers)
+        yield from _execute_dask(todo, config_dict, scheduler, workers, decode_cache)
         return
     if executor != "local":
         raise ValueError(f"unknown executor {executor!r} (local or dask)")
     if workers <= 1:
-        _init_worker(config_dict)
+        _init_worker(config_dict, decode_cache)
         for item in todo:
             yield _analyze_one(*item)
         return
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                             initargs=(config_dict,)) as pool:
+                             initargs=(config_dict, decode_cache)) as pool:
         futures = [pool.submit(_analyze_one, *item) for item in todo]
         for fut in as_completed(futures):
             yield fut.result()
 
 
-def _execute_dask(todo, config_dict: dict[str, Any], scheduler: str | None, workers: int):
+def _execute_dask(todo, config_dict: dict[str, Any], scheduler: str | None, workers: int,
+                  decode_cache: str | None = None):
     """Run the calls as tasks on a Dask cluster (``scheduler`` address), or on a local one
     with ``workers`` processes. Workers must see the audio at the same paths (shared storage);
     results come back to this process, which alone writes ``OUT``."""
@@ -391,7 +401,7 @@ def _execute_dask(todo, config_dict: dict[str, Any], scheduler: str | None, work
         client = Client(n_workers=max(1, workers), threads_per_worker=1, processes=True,
                         dashboard_address=None)
     try:
-        futures = {client.submit(_dask_task, config_dict, *item, pure=False): item
+        futures = {client.submit(_dask_task, config_dict, decode_cache, *item, pure=False): item
                    for item in todo}
         for fut in dask_completed(futures):
             try:
@@ -407,11 +417,11 @@ def _execute_dask(todo, config_dict: dict[str, Any], scheduler: str | None, work
 _INIT_LOCK = threading.Lock()
 
 
-def _dask_task(config_dict: dict[str, Any], path: str, rel: str, key: str,
-               organisation: str | None = None) -> CallResult:
+def _dask_task(config_dict: dict[str, Any], decode_cache: str | None, path: str, rel: str,
+               key: str, organisation: str | None = None) -> CallResult:
     with _INIT_LOCK:  # once per Dask worker process, whatever its thread count
         if _ANALYZER is None:
-            _init_worker(config_dict)
+            _init_worker(config_dict, decode_cache)
     return _analyze_one(path, rel, key, organisation)
 
 
