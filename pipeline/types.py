@@ -353,7 +353,9 @@ class ReviewReason(StrEnum):
     # to a question the recogniser lost ("ja, wij nemen alle gesprekken op")?
     AGENT_NOTICE_MAY_BE_ANSWER = "agent_notice_may_be_answer", Concern.NOTICE
     # a first-person notice in the agent's speech after the opening was read as the caller's
-    # own (``caller_notice_not_from_caller``): was it the agent's after all?
+    # own (``caller_notice_not_from_caller``): was it the agent's after all? Or the agent's
+    # notice, in mono, is said as a caller's own ("dat ik een opname maak van ons gesprek"):
+    # was it the caller's?
     AGENT_NOTICE_MAY_BE_CALLERS = "agent_notice_may_be_callers", Concern.NOTICE
     # the agent's opening names what notices are for ("voor de kwaliteit") and no agent's
     # notice was read: one the recogniser garbled ("wanneer m'n dit gestorek op")?
@@ -399,7 +401,7 @@ class ReviewReason(StrEnum):
     CALLER_NOTICE_NOT_FROM_CALLER = "caller_notice_not_from_caller", Concern.CALLER_NOTICE
     CALLER_NOTICE_POORLY_HEARD = "caller_notice_poorly_heard", Concern.CALLER_NOTICE
     # no notice of the caller's, yet the caller speaks of recording in the first person
-    # ("ik neem dit bestreid op"): a garbled notice?
+    # ("ik neem dit bestreid op"): a garbled notice? Or one in mono speech given to the agent
     POSSIBLE_CALLER_NOTICE_MISSED = "possible_caller_notice_missed", Concern.CALLER_NOTICE
     OBJECTION_UNCLEAR = "objection_unclear", Concern.CALLER_NOTICE
     RESPONSE_NOT_TRANSCRIBED = "response_not_transcribed", Concern.CALLER_NOTICE

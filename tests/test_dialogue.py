@@ -453,6 +453,31 @@ def test_an_agents_notice_in_the_first_person_with_its_ik_lost_is_flagged(nlp):
                                           "Nou, vertelt u het maar."])
     v = decide(lost, nlp=nlp)
     assert v.notice_by_agent == "yes" and "agent_notice_may_be_callers" in v.review_reasons
-    said = one_voice_call(["Gemeente Zwolle, met Sanne. Ik neem dit gesprek op voor "
+    said = one_voice_call(["Gemeente Zwolle, met Sanne. Wij nemen dit gesprek op voor "
                            "trainingsdoeleinden."], after=["Ik heb een vraag over afval."])
     assert "agent_notice_may_be_callers" not in decide(said, nlp=nlp).review_reasons
+
+
+def test_a_notice_in_a_callers_words_in_one_voice_is_counted_and_flagged(nlp):
+    """One voice cluster for agent and caller puts the caller's "U moet weten dat ik een
+    opname maak van ons gesprek" in the agent's opening turn. Said so (first person singular,
+    the speaker records) it may be either's: the notice counts as heard, and the agent's
+    notice and "the caller announced nothing" go to review. A stereo channel tells the
+    speaker; "wij nemen dit gesprek op" is an organisation's."""
+    from dataclasses import replace
+
+    tl = one_voice_call(["Goedemorgen, gemeente Veenendaal, u spreekt met Daan de Vries. U "
+                         "moet weten dat ik een opname maak van ons gesprek. Goed, wat is uw "
+                         "vraag?"], after=["Ik heb een vraag over een lantaarnpaal."])
+    v = decide(tl, nlp=nlp)
+    assert v.notice_by_agent == "yes" and v.caller_announced_recording == "no"
+    assert {"agent_notice_may_be_callers", "possible_caller_notice_missed"} <= set(
+        v.review_reasons)
+    assert {"notice_by_agent", "caller_announced_recording"} <= decisions_in_doubt(
+        v.review_reasons)
+    stereo = replace(tl, utterances=tuple(
+        (replace(u, channel=1 if role == Role.AGENT else 0), role) for u, role in tl.utterances))
+    assert "agent_notice_may_be_callers" not in decide(stereo, nlp=nlp).review_reasons
+    ours = one_voice_call(["Goedemorgen, gemeente Veenendaal, u spreekt met Daan de Vries. Wij "
+                           "maken een opname van dit gesprek."], after=["Ik heb een vraag."])
+    assert "agent_notice_may_be_callers" not in decide(ours, nlp=nlp).review_reasons

@@ -238,6 +238,10 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
                 reasons.append(ReviewReason.NOTICE_LOW_CONFIDENCE)
             if role == Role.AGENT and _subject_lost(cand.text, text.text[:cand.start_char]):
                 reasons.append(ReviewReason.AGENT_NOTICE_MAY_BE_CALLERS)
+            elif role == Role.AGENT and _in_callers_words(run, text.text, cand, nlp):
+                reasons.append(ReviewReason.AGENT_NOTICE_MAY_BE_CALLERS)
+                if not talk.announced:  # and "the caller announced nothing" is no safer
+                    reasons.append(ReviewReason.POSSIBLE_CALLER_NOTICE_MISSED)
             counted.append(ev)
             a, b = dialogue.purpose_scope(text.text, cand.start_char, cand.end_char)
             reading = dialogue.read_purposes(text.text[a:b])
@@ -401,6 +405,20 @@ def _subject_lost(notice: str, before: str) -> bool:
     the agent."""
     said = re.findall(r"\w+", before.lower())
     return notice.lower().split()[:1] in (["neem"], ["opneem"]) and said[-1:] != ["ik"]
+
+
+def _in_callers_words(run: list[Utterance], text: str, cand, nlp) -> bool:
+    """Whether a notice in mono speech labelled AGENT is said as a caller's own notice is
+    ("U moet weten dat ik een opname maak van ons gesprek"): the speaker records, in the
+    first person singular, in its sentence. One voice cluster for agent and caller puts the
+    caller's words in the agent's turn, even in the opening; an agent's "ik neem dit gesprek
+    op" reads the same, so the notice is looked at, not moved."""
+    if any(u.channel is not None for u in run):  # a stereo channel tells the speaker
+        return False
+    a = max((text.rfind(m, 0, cand.start_char) for m in ".?!"), default=-1) + 1
+    ends = [i for i in (text.find(m, cand.end_char) for m in ".?!") if i >= 0]
+    sentence = text[a:min(ends) + 1 if ends else len(text)]
+    return dialogue.caller_notice_rules(sentence, nlp) is not None
 
 
 def _talk(timeline: RoleTimeline, options: VerdictOptions, nlp,
