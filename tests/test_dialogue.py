@@ -107,6 +107,18 @@ def test_purposes(text, value):
     assert dialogue.purpose_value(h.purpose for h in dialogue.notice_purposes(text)) == value
 
 
+def test_a_purpose_clause_with_a_purpose_word_misheard_is_other_but_unclear():
+    """"zodat wij onze medewerkers kunnen opleggen" (for "opleiden"): the clause names no
+    purpose the rules know, so it reads "other"; a word two letters off a purpose's word
+    makes that reading unclear (reviewed), while a clause in plain other words is not."""
+    heard = dialogue.notice_purposes("Wij leggen dit gesprek vast, zodat wij onze medewerkers "
+                                     "kunnen opleggen.")
+    assert [(h.purpose, h.unclear) for h in heard] == [("other", True)]
+    plain = dialogue.notice_purposes("Dit gesprek wordt opgenomen om uw aanvraag correct te "
+                                     "verwerken.")
+    assert [(h.purpose, h.unclear) for h in plain] == [("other", False)]
+
+
 def test_the_purpose_model_is_a_second_opinion():
     """Each purpose is also read by the learned model; where it disagrees with the rules'
     words, the disagreement is kept (the call goes to review) and it decides only if sure."""

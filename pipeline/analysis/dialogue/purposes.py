@@ -97,7 +97,12 @@ def notice_purposes(text: str) -> list[PurposeHit]:
     for m in _PURPOSE_CLAUSE.finditer(low):
         end = re.search(r"[.?!;,]|$", low[m.start():]).start() + m.start()
         if not any(m.start() <= h.start_char < max(end, m.end()) for h in hits):
-            hits.append(PurposeHit("other", m.start(), m.end(), text[m.start():m.end()]))
+            # a word two letters off a known purpose ("medewerkers kunnen opleggen" for
+            # "opleiden") may be that purpose misheard: "other", but unclear
+            said = low[m.start():max(end, m.end())]
+            near = any(_near_purpose(w) for w in re.findall(r"\w+", said))
+            hits.append(PurposeHit("other", m.start(), m.end(), text[m.start():m.end()],
+                                   unclear=near))
     return sorted(hits, key=lambda h: h.start_char)
 
 
@@ -150,6 +155,16 @@ def _fuzzy_purpose(word: str) -> str | None:
         if len(word) >= 6 and Levenshtein.distance(word, stem) <= (1 if len(stem) < 9 else 2):
             return purpose
     return None
+
+
+# the purposes' words, verbs too, that a misheard clause may hide (_near_purpose)
+_NEAR_STEMS = (*_FUZZY_STEMS, "opleiden", "trainen", "coachen", "kwaliteit", "klacht")
+
+
+def _near_purpose(word: str) -> bool:
+    """Whether ``word`` is within two letters of a purpose's word without being one."""
+    return len(word) >= 6 and any(0 < Levenshtein.distance(word, stem) <= 2
+                                  for stem in _NEAR_STEMS)
 
 
 def purpose_value(purposes: Iterable[str]) -> str:
