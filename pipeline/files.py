@@ -37,12 +37,14 @@ def output_path(out: Path, rel: str, suffix: str) -> Path:
         raise OutputPathError(str(e)) from e
 
 
-def atomic_write(path: Path, data: str) -> None:
-    """Write text so that readers see the old file or the whole new one, never a part."""
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write text (or bytes) so that readers see the old file or the whole new one, never a
+    part."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        with (os.fdopen(fd, "wb") if isinstance(data, bytes)
+              else os.fdopen(fd, "w", encoding="utf-8", newline="")) as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())

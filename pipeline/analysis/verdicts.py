@@ -415,9 +415,7 @@ def _in_callers_words(run: list[Utterance], text: str, cand, nlp) -> bool:
     op" reads the same, so the notice is looked at, not moved."""
     if any(u.channel is not None for u in run):  # a stereo channel tells the speaker
         return False
-    a = max((text.rfind(m, 0, cand.start_char) for m in ".?!"), default=-1) + 1
-    ends = [i for i in (text.find(m, cand.end_char) for m in ".?!") if i >= 0]
-    sentence = text[a:min(ends) + 1 if ends else len(text)]
+    sentence = dialogue.sentence_at(text, cand.start_char, cand.end_char)
     return dialogue.caller_notice_rules(sentence, nlp) is not None
 
 

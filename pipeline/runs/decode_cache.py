@@ -13,7 +13,6 @@ input is another key and nothing stale is ever read. Results are the same with o
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +24,7 @@ from pipeline.analysis.analyze import CallAnalyzer
 from pipeline.analysis.config import PipelineConfig
 from pipeline.analysis.diarize import Diarizer
 from pipeline.analysis.transcribe import Transcriber
+from pipeline.files import atomic_write
 from pipeline.models import SHA256SUMS
 
 
@@ -66,10 +66,7 @@ class DecodeCache:
                 return value
         self.misses += 1
         value = compute()
-        path.parent.mkdir(exist_ok=True)
-        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps(value))
-        tmp.replace(path)
+        atomic_write(path, pickle.dumps(value))
         return value
 
 
@@ -109,10 +106,9 @@ class CachedDiarizer:
         return getattr(self._inner, name)
 
 
-def cached_analyzer(config: PipelineConfig, root: str | Path, **kw: Any) -> CallAnalyzer:
-    """A ``CallAnalyzer`` whose recogniser and diarizer read and fill the cache at ``root``
-    (``kw``: CallAnalyzer's other seams)."""
+def cached_analyzer(config: PipelineConfig, root: str | Path) -> CallAnalyzer:
+    """A ``CallAnalyzer`` whose recogniser and diarizer read and fill the cache at ``root``."""
     cache = DecodeCache(root)
     return CallAnalyzer(config, transcriber=CachedTranscriber(Transcriber(config.transcribe),
                                                               cache),
-                        diarizer=CachedDiarizer(Diarizer(config.diarize), cache), **kw)
+                        diarizer=CachedDiarizer(Diarizer(config.diarize), cache))

@@ -31,6 +31,7 @@ from pipeline.analysis.dialogue.questions import (
     find_question,
     question_rules,
     recording_hint,
+    sentence_at,
     speaks_for_self,
 )
 from pipeline.analysis.dialogue.replies import (
@@ -47,4 +48,4 @@ __all__ = ["PASSIVE_AUXILIARIES", "PURPOSE_CONFIDENT", "Hit", "PurposeHit", "Pur
            "classify_objection",
            "find_caller_notice", "find_question", "notice_purposes", "objection_rules",
            "opens_with_reply", "purpose_scope", "purpose_value", "question_rules", "read_purposes",
-           "recording_hint", "speaks_for_self"]
+           "recording_hint", "sentence_at", "speaks_for_self"]

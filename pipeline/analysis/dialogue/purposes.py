@@ -158,7 +158,7 @@ def _fuzzy_purpose(word: str) -> str | None:
 
 
 # the purposes' words, verbs too, that a misheard clause may hide (_near_purpose)
-_NEAR_STEMS = (*_FUZZY_STEMS, "opleiden", "trainen", "coachen", "kwaliteit", "klacht")
+_NEAR_STEMS = (*_FUZZY_STEMS, "opleiden", "trainen", "coachen", "klacht")
 
 
 def _near_purpose(word: str) -> bool:

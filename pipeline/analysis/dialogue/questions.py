@@ -334,7 +334,7 @@ def question_rules(text: str, nlp: Language | None = None) -> Hit | None:
         for m in rx.finditer(low):
             # the sentence of the words must ask: "ik meld u dat dit gesprek wordt
             # opgenomen. wat kan ik voor u doen?" asks something else
-            if _asks(_sentence(text, m.start(), m.end())):
+            if _asks(sentence_at(text, m.start(), m.end())):
                 return Hit(m.start(), m.end(), text[m.start():m.end()], conf, cue)
     return None
 
@@ -352,7 +352,7 @@ def _between_marks(text: str, start: int, end: int, marks: str) -> tuple[int, in
     return a, min(ends, default=len(text))
 
 
-def _sentence(text: str, start: int, end: int) -> str:
+def sentence_at(text: str, start: int, end: int) -> str:
     """The sentence of ``text`` that holds ``text[start:end]``, with its closing mark."""
     a, b = _between_marks(text, start, end, ".?!")
     return text[a:b + 1]
