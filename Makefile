@@ -6,7 +6,7 @@
 #   make eval | bench | lint | fixtures
 #   make train-ner               the Dutch language stage: train, assemble, evaluate (training/ner-nl)
 #   make assemble-ner            models/ner-nl again from pipeline/analysis/vocabulary.py (no training)
-#   make corpus                  420 labelled calls nobody tuned to (MBROLA, real speech) -> corpus/
+#   make corpus                  480 labelled calls nobody tuned to (MBROLA, real speech) -> corpus/
 #   make corpus-sample           the committed espeak-ng sample of it (audio_fixtures/corpus_sample)
 #   make eval-corpus             callcheck eval on it, per shape, family and channel
 #                                (decodes cached in $(OUT)/decode-cache, as for cv-roles)
@@ -25,7 +25,7 @@ PIP := $(PY) -m pip
 DIR ?= audio_fixtures/calls
 OUT ?= out
 CORPUS ?= corpus
-CORPUS_CALLS ?= 420
+CORPUS_CALLS ?= 480
 ARGS ?=
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -80,7 +80,8 @@ eval-corpus: install
 	$(VENV)/bin/callcheck eval "$(CORPUS)" --labels "$(CORPUS)/labels.csv" \
 		--out "$(OUT)/eval-corpus" --decode-cache "$(OUT)/decode-cache" $(ARGS)
 
-# Never the held-back family: it measures what the tuning did not see. Folds are left out in
+# Never a held-back family (held-back, held-back-g: the trainers refuse any family named
+# held-back*): they measure what the tuning did not see. Folds are left out in
 # turn: one per phrasing set (set A is spoken by two families, left out together). Trained on
 # every tuning set since session 24: with four sets, each set left out scored as well or
 # better trained on all the others (docs/decisions/agent-start-model.md). Session 25 kept that

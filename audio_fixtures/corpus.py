@@ -19,8 +19,9 @@ could fit, family by family:
   trip; levels and noise drawn per call; mono, and stereo with the caller left or right (key
   presses on the caller's side);
 - **families** (:data:`FAMILIES`): a voice engine, a phrasing set and a shape mix each. Rules are
-  tuned on the ``tune`` families; the ``held-back`` family (its own phrasing set, voices and
-  mix) is never looked at while tuning and is reported on its own;
+  tuned on the ``tune`` families; the held-back families (``held-back`` and, since session 29,
+  ``held-back-g``; names starting with :data:`HELD_BACK_PREFIX`, each with a phrasing set of its
+  own, voices and mix) are never looked at while tuning and are reported on their own;
 - **recording talk** (:func:`_recording_talk`): the caller asks whether the call is recorded
   and the agent answers, or the caller announces recording and the agent responds; drawn from
   a generator of each call's own, so the rest of every call is as it was without it.
@@ -34,7 +35,7 @@ Audio made from MBROLA voices or fillets-ng recordings is never committed
 
 Usage::
 
-    python audio_fixtures/corpus.py --out corpus --calls 420
+    python audio_fixtures/corpus.py --out corpus --calls 480
 """
 
 from __future__ import annotations
@@ -128,7 +129,8 @@ def fillets_clips(root: Path = FILLETS_ROOT) -> list[Clip]:
 
 
 # --------------------------------------------------------------------------------------------
-# Phrasing sets: what each family says. Set C belongs to the held-back family only.
+# Phrasing sets: what each family says. Sets C and G belong to the held-back families only
+# (one each).
 # --------------------------------------------------------------------------------------------
 
 
@@ -476,6 +478,103 @@ PHRASING = {
         surnames=("Bakker", "van Dijk", "Smit", "de Vries", "Mulder", "Dekker", "Brouwer",
                   "van Leeuwen", "Jansen", "Hendriks", "de Boer", "Peters"),
     ),
+    # held back: used only by the second held-back family (session 29), written by another
+    # hand than sets A-F and never tuned on
+    "G": Phrasing(
+        welcome=("Hartelijk dank voor het bellen naar de gemeente {muni}.",
+                 "{Greet}, u heeft het Publiekscentrum van gemeente {muni} aan de lijn.",
+                 "Welkom bij team Publiekszaken van de gemeente {muni}.",
+                 "Welkom. U belt met het Gemeentelijk Informatiecentrum van {muni}."),
+        notice=("Voor kwaliteitsdoeleinden kunnen wij uw telefoongesprek opnemen.",
+                "Uw gesprek met ons wordt mogelijk opgenomen.",
+                "Telefoongesprekken met het contactcentrum worden opgenomen en drie maanden "
+                "bewaard, voor het verbeteren van onze dienstverlening en het behandelen van "
+                "klachten.",
+                "Wij kunnen dit gesprek opnemen. Dat doen wij om onze nieuwe collega's in te "
+                "werken.",
+                "Gesprekken met de gemeente worden opgenomen, zodat wij achteraf kunnen nagaan "
+                "welke afspraken er zijn gemaakt.",
+                "In het kader van kwaliteitsbewaking en opleiding worden alle gesprekken "
+                "opgenomen."),
+        lookalike=("Voor een afspraak kunt u ook via onze website contact met ons opnemen.",
+                   "Uw aanvraag wordt vastgelegd in ons systeem en u ontvangt binnen twee weken "
+                   "bericht.",
+                   "Informatie over de opname in het bevolkingsregister vindt u op onze website.",
+                   "Wilt u liever teruggebeld worden? Laat dan uw nummer achter, dan nemen wij "
+                   "later contact met u op.",
+                   "Wij leggen uw afspraak vast en sturen u een bevestiging per e-mail."),
+        menu=("Wilt u een afspraak maken of wijzigen, toets 1. Heeft u een vraag over zorg en "
+              "ondersteuning, toets 2.",
+              "Maak een keuze uit het volgende menu. Voor burgerzaken, druk 1. Voor de Wmo en "
+              "jeugdzorg, druk 2. Voor overige vragen, druk 3.",
+              "Bent u ondernemer, toets 1. Belt u als inwoner, toets 2."),
+        queue=("Wij zijn nog met andere bellers in gesprek. Wij waarderen uw geduld.",
+               "U bent nummer twee in de wachtrij.",
+               "De verwachte wachttijd is ongeveer vijf minuten.",
+               "Heeft u uw burgerservicenummer al bij de hand? Dan kunnen wij u straks sneller "
+               "helpen."),
+        connect=("Uw gesprek wordt doorgezet naar de eerstvolgende beschikbare medewerker.",
+                 "Wacht u even, wij zoeken een medewerker voor u."),
+        closed=("Het contactcentrum is op dit moment niet bemand. Onze openingstijden zijn "
+                "maandag tot en met vrijdag van acht tot half vijf.",
+                "Vanwege een feestdag zijn wij vandaag gesloten. Voor spoedeisende zaken belt u "
+                "het nummer op onze website.",
+                "De medewerker die u probeert te bereiken is niet aanwezig. Belt u later terug "
+                "of stuur ons een e-mail."),
+        opening=("{Intro}, gemeente {muni}.",
+                 "{Greet}, u belt met gemeente {muni}, {intro}.",
+                 "{Greet}, {intro}, zegt u het maar.",
+                 "{Name}, gemeente {muni}, {greet}.",
+                 "{Greet}, {intro}. Met wie heb ik het genoegen?"),
+        opening_no_name=("{Greet}, u spreekt met het contactcentrum van {muni}.",
+                         "Publiekszaken {muni}, {greet}, wat is uw vraag?",
+                         "{Greet}, gemeente {muni}, hoe kan ik u helpen?"),
+        intro=("je hebt {name} aan de lijn", "{name} aan de telefoon",
+               "met {name} van de afdeling burgerzaken", "u wordt te woord gestaan door {name}",
+               "dit is {name}"),
+        agent_notice=("Voordat we beginnen: dit gesprek wordt vastgelegd.",
+                      "Ik wil u er wel op wijzen dat ons gesprek wordt opgenomen voor "
+                      "trainingsdoeleinden.",
+                      "Dit gesprek wordt trouwens opgenomen, zodat we eventuele klachten goed "
+                      "kunnen nakijken.",
+                      "Ons gesprek wordt opgenomen, dat is voor de kwaliteitscontrole."),
+        transfer=("Ik leg u even in de wacht en breng u in contact met {colleague}.",
+                  "Hiervoor is {colleague} de aangewezen persoon, momentje, ik zet u over.",
+                  "Ik draag u over aan {colleague}, die weet daar alles van."),
+        caller_first=("Ja, {greet}?", "Hallo, ben ik verbonden?",
+                      "Hallo? Is er iemand aan de lijn?"),
+        caller_ask=("{Greet}, ik bel over de verlenging van mijn paspoort.",
+                    "Ja, dag, ik wil graag een verhuizing doorgeven.",
+                    "{Greet}, mijn vraag gaat over de bijzondere bijstand."),
+        rec_question=("Wordt wat ik nu zeg eigenlijk opgenomen?",
+                      "Mag ik weten of dit telefoontje wordt vastgelegd?",
+                      "Even tussendoor, loopt er een opname mee?",
+                      "Wordt ons gesprek ergens bewaard?"),
+        rec_answer={
+            "yes": ("Ja, alle gesprekken met ons contactcentrum worden opgenomen.",
+                    "Jawel, het gesprek wordt vastgelegd.",
+                    "Ja, er loopt een opname mee."),
+            "no": ("Nee, wij maken geen opnames van telefoongesprekken.",
+                   "Nee hoor, dit gesprek wordt niet vastgelegd."),
+            "unsure": ("Daar moet ik het antwoord op schuldig blijven.",
+                       "Dat kan ik u niet met zekerheid zeggen."),
+            "no_answer": ("Wat is uw geboortedatum?", "Ik pak er even uw gegevens bij."),
+        },
+        announce=("Ik wil even zeggen dat ik dit telefoongesprek vastleg.",
+                  "{Greet}, ik maak een geluidsopname van dit gesprek, voor de zekerheid.",
+                  "Ik neem ons gesprek op, zodat ik het later terug kan luisteren."),
+        announce_response={
+            "yes": ("Daar heb ik bezwaar tegen, wilt u de opname stoppen?",
+                    "Dat is niet de bedoeling, ik vraag u dat niet te doen."),
+            "no": ("Och, dat maakt mij niet uit.", "Van mij mag dat."),
+            "unclear": ("Ach zo. Nou, wat was uw vraag ook alweer?",
+                        "Hm, ja. Vertel, waarmee kan ik u verder helpen?"),
+        },
+        first_names=("Maarten", "Ilham", "Khadija", "Emre", "Merel", "Glenn", "Hamza",
+                     "Wendy", "Elif", "Roel", "Shanti", "Gijs", "Sevda", "Rutger"),
+        surnames=("van der Heijden", "Bouzid", "Kaya", "Ramdin", "van der Wal", "de Graaf",
+                  "Scholten", "Benali", "van der Linden", "ter Horst", "Kartosen", "Aydin"),
+    ),
 }
 
 # Hand labels, not a rule on the text: the purposes each notice of every set states (quality =
@@ -521,6 +620,24 @@ NOTICE_PURPOSES: dict[str, tuple[str, ...]] = {
     "Ik zeg het er even bij: wij nemen dit gesprek op.": (),
     "Wij nemen dit gesprek op voor de kwaliteit, ik hoop dat dat goed is.": ("quality",),
     "Ik neem dit gesprek op voor onze opleiding.": ("training",),
+    # G
+    "Voor kwaliteitsdoeleinden kunnen wij uw telefoongesprek opnemen.": ("quality",),
+    "Uw gesprek met ons wordt mogelijk opgenomen.": (),
+    "Telefoongesprekken met het contactcentrum worden opgenomen en drie maanden bewaard, voor "
+    "het verbeteren van onze dienstverlening en het behandelen van klachten.":
+        ("service", "complaints"),
+    "Wij kunnen dit gesprek opnemen. Dat doen wij om onze nieuwe collega's in te werken.":
+        ("training",),
+    "Gesprekken met de gemeente worden opgenomen, zodat wij achteraf kunnen nagaan welke "
+    "afspraken er zijn gemaakt.": ("other",),
+    "In het kader van kwaliteitsbewaking en opleiding worden alle gesprekken opgenomen.":
+        ("quality", "training"),
+    "Voordat we beginnen: dit gesprek wordt vastgelegd.": (),
+    "Ik wil u er wel op wijzen dat ons gesprek wordt opgenomen voor trainingsdoeleinden.":
+        ("training",),
+    "Dit gesprek wordt trouwens opgenomen, zodat we eventuele klachten goed kunnen nakijken.":
+        ("complaints",),
+    "Ons gesprek wordt opgenomen, dat is voor de kwaliteitscontrole.": ("quality",),
 }
 
 MUNICIPALITIES = (
@@ -555,6 +672,10 @@ class Family:
     held_back: bool = False
     slot: int = 0  # the family's place in the key of its calls' generators (call_generators)
     agent_notice_p: float = 0.15  # share of openings in which the agent says a notice too
+    # MBROLA speakers' pitch (0..99) and speed (words per minute), drawn per speaker within
+    # these bounds (inclusive); the espeak-ng family draws from its own
+    mbrola_pitch: tuple[int, int] = (30, 70)
+    mbrola_speed: tuple[int, int] = (135, 175)
 
 
 SHAPES = ("menu_hold", "notice_direct", "ringback", "direct", "long_queue", "lookalike",
@@ -576,8 +697,15 @@ FAMILIES = {
         Family("human-f", "mbrola+human", "F",
                {**_EVEN, "notice_direct": 1.5, "ringback": 1.5, "long_queue": 1.5}, slot=6,
                agent_notice_p=0.4),
+        # a second held-back family (session 29): set G, written by another hand, never tuned
+        # on; its MBROLA speakers a little lower and faster than the other families'
+        Family("held-back-g", "mbrola+human", "G",
+               {**_EVEN, "menu_hold": 1.5, "lookalike": 1.5}, held_back=True, slot=7,
+               agent_notice_p=0.25, mbrola_pitch=(25, 62), mbrola_speed=(145, 185)),
     )
 }
+# every held-back family's name starts with this (the trainers refuse such families)
+HELD_BACK_PREFIX = "held-back"
 # calls were first keyed by their place in a build of the first four families (call k of
 # family f at 4k + f); kept, so that those calls stay what they were and each family's calls
 # are the same whichever families are built with it
@@ -617,10 +745,11 @@ def _voices(engine: str, rng: random.Random) -> dict[str, g.Voice]:
             "caller": rng.choice(names)}
 
 
-def _voice(name: str, rng: random.Random, engine: str) -> g.Voice:
-    if engine == "espeak":
+def _voice(name: str, rng: random.Random, family: Family) -> g.Voice:
+    if family.engine == "espeak":
         return g.Voice(name, rng.randint(35, 60), rng.randint(128, 150), rng.choice([4, 5]))
-    return g.Voice(name, rng.randint(30, 70), rng.randint(135, 175), rng.choice([0, 1, 2]))
+    return g.Voice(name, rng.randint(*family.mbrola_pitch), rng.randint(*family.mbrola_speed),
+                   rng.choice([0, 1, 2]))
 
 
 # --------------------------------------------------------------------------------------------
@@ -750,7 +879,7 @@ def build_spec(idx: int, family: Family, rng: random.Random, human: list[Clip] |
         parts += [g.Agent(ctx.pick(ph.transfer, colleague=colleague)), g.Music(rng.uniform(3, 8))]
         parts.append(g.Agent(ctx.fill("{Greet}, met {name}.", name=colleague),
                              voice=_voice(_voices(family.engine, rng)["colleague"], rng,
-                                          family.engine)))
+                                          family)))
         parts += _conversation(ctx, 1)[1:]
     else:
         parts += _conversation(ctx, rng.randint(1, 2))
@@ -791,7 +920,7 @@ def _recording_talk(ctx: _Ctx, talk: random.Random, parts: list[g.Part],
 def _spec(idx: int, family: Family, parts: list[g.Part], rng: random.Random, channel: str,
           rate: int, codec: str, channels: int, caller_ch: int) -> g.CallSpec:
     v = _voices(family.engine, rng)
-    voice = {k: _voice(n, rng, family.engine) for k, n in v.items()}
+    voice = {k: _voice(n, rng, family) for k, n in v.items()}
     return g.CallSpec(
         stem=f"{family.name}_{idx:04d}", parts=tuple(parts), ivr_voice=voice["ivr"],
         agent_voice=voice["agent"], caller_voice=voice["caller"], channels=channels,
@@ -839,7 +968,7 @@ def build(out: Path, calls: int, families: list[str], seed: int = SEED,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("corpus"))
-    parser.add_argument("--calls", type=int, default=420, help="calls in all (default 420)")
+    parser.add_argument("--calls", type=int, default=480, help="calls in all (default 480)")
     parser.add_argument("--families", nargs="*", default=list(FAMILIES),
                         choices=list(FAMILIES), help="families to build (default all)")
     parser.add_argument("--channels", nargs="*", choices=[c[0] for c in CHANNELS],

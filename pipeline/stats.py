@@ -25,7 +25,9 @@ def wilson(k: float, n: float, z: float = Z95) -> tuple[float, float]:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # it holds p; at k = 0 or k = n rounding put an end a hair past it (0 of 11 gave a lower
+    # end of 1e-17, a negative error bar that matplotlib refuses)
+    return max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))
 
 
 @dataclass(frozen=True)

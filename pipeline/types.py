@@ -376,6 +376,10 @@ class ReviewReason(StrEnum):
     NAME_TOO_WEAK_TO_COUNT = "name_too_weak_to_count", Concern.NAME
     OPENING_POORLY_HEARD = "opening_poorly_heard", Concern.NAME
     POSSIBLE_NAME_MISSED = "possible_name_missed", Concern.NAME
+    # no name read, and the agent's opening starts in the middle of a sentence (Whisper writes
+    # a stretch heard as a sentence's go-on in lower case): its first words, where a name
+    # most often is, may be lost
+    OPENING_STARTS_MID_SENTENCE = "opening_starts_mid_sentence", Concern.NAME
     # the agent start
     NO_AGENT_FOUND = "no_agent_found", Concern.AGENT_START
     UNCLEAR_AGENT_START = "unclear_agent_start", Concern.AGENT_START

@@ -24,6 +24,7 @@ from training.roles_train import (
     cross_validate,
     decide,
     fit,
+    folds,
 )
 
 
@@ -121,13 +122,34 @@ def test_of_two_equally_right_and_safe_settings_the_one_deciding_more_is_chosen(
     assert choose(cv) == (0.3, 0.4, 0.86)
 
 
-def test_the_shipped_model_was_trained_without_the_held_back_family():
+def test_the_shipped_model_was_trained_without_the_held_back_families():
     if not DEFAULT_MODEL.exists():
         pytest.fail(f"{DEFAULT_MODEL} is missing: train it with python -m training.roles_train")
     model = agent_start_model("default")
     assert model.name == "learned" and model.sha256
-    assert "held-back" not in model.meta["families"] and len(model.meta["families"]) >= 2
+    trained = [f for fold in model.meta["families"] for f in fold.split("+")]
+    assert not any(f.startswith("held-back") for f in trained)
+    assert len(model.meta["families"]) >= 2
     assert 0.0 < model.threshold < 1.0
+
+
+def test_the_trainers_refuse_every_held_back_family(capsys):
+    """held-back and held-back-g (any family named held-back*) are measured on, never fitted."""
+    from training import roles_pipeline_cv, roles_train
+
+    assert folds(["espeak-a+human-a", "mbrola-b"]) == {
+        "espeak-a": "espeak-a+human-a", "human-a": "espeak-a+human-a", "mbrola-b": "mbrola-b"}
+    for fams in (["mbrola-b", "held-back"], ["held-back-g", "mbrola-b"],
+                 ["human-d+held-back-g", "mbrola-b"]):
+        with pytest.raises(ValueError, match="held-back"):
+            folds(fams)
+        base = ["--analysed", "x", "--corpus", "y", "--families", *fams]
+        for main, argv in ((roles_train.main, base),
+                           (roles_pipeline_cv.main, [*base, "--cache", "z", "--out", "w"])):
+            with pytest.raises(SystemExit) as e:  # refused while parsing, nothing read
+                main(argv)
+            assert e.value.code == 2
+            assert "never trained or cross-validated on" in capsys.readouterr().err
 
 
 def test_training_judges_a_candidate_by_the_start_the_pipeline_reports():

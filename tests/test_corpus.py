@@ -41,15 +41,23 @@ def test_only_the_first_half_of_the_fillets_levels_is_used(tmp_path):
     assert corpus.tuning_levels(root) == ["a", "b"]
 
 
-def test_every_shape_and_channel_is_reachable_and_phrasing_c_is_held_back_only():
+def _held_back_sets() -> list[str]:
+    return [f.phrasing for f in corpus.FAMILIES.values() if f.held_back]
+
+
+def test_every_shape_and_channel_is_reachable_and_each_held_back_set_is_its_familys_only():
     assert set(corpus.SHAPES) == {"menu_hold", "notice_direct", "ringback", "direct",
                                   "long_queue", "lookalike", "transfer", "no_agent",
                                   "caller_first"}
     for family in corpus.FAMILIES.values():
         assert set(family.shapes) == set(corpus.SHAPES)
-    held = [f for f in corpus.FAMILIES.values() if f.held_back]
-    assert [f.phrasing for f in held] == ["C"]
-    assert all(f.phrasing != "C" for f in corpus.FAMILIES.values() if not f.held_back)
+    # every held-back family has a phrasing set of its own, spoken by no other family, and a
+    # name the trainers refuse (training.roles_train.HELD_BACK_PREFIX); no tuning family has
+    held = _held_back_sets()
+    assert {"C", "G"} <= set(held) and len(set(held)) == len(held)
+    assert not set(held) & {f.phrasing for f in corpus.FAMILIES.values() if not f.held_back}
+    for f in corpus.FAMILIES.values():
+        assert f.name.startswith(corpus.HELD_BACK_PREFIX) == f.held_back, f.name
     # every set is spoken by some family, and the calls' generator keys never collide
     assert {f.phrasing for f in corpus.FAMILIES.values()} == set(corpus.PHRASING)
     assert len({f.slot for f in corpus.FAMILIES.values()}) == len(corpus.FAMILIES)
@@ -66,13 +74,17 @@ def _talk_phrases(ph) -> set[str]:
             for pool in pools for x in pool}
 
 
-def test_a_set_with_names_of_its_own_gives_its_agents_only_those():
-    ph = corpus.PHRASING["F"]
+@pytest.mark.parametrize("name", ["human-f", "held-back-g"])
+def test_a_set_with_names_of_its_own_gives_its_agents_only_those(name):
+    family = corpus.FAMILIES[name]
+    ph = corpus.PHRASING[family.phrasing]
     assert ph.first_names and ph.surnames
     assert not set(ph.first_names) & set(corpus.FIRST_NAMES)
     assert not set(ph.surnames) & set(corpus.SURNAMES)
-    family = corpus.FAMILIES["human-f"]
     own = {*ph.first_names, *ph.surnames}
+    for other, oph in corpus.PHRASING.items():  # and none of another set's own names
+        if other != family.phrasing:
+            assert not own & {*oph.first_names, *oph.surnames}, other
     named = notices = 0
     for spec, _shape, _ in _specs(family, 60, talk=False):
         for part in spec.parts:
@@ -82,11 +94,26 @@ def test_a_set_with_names_of_its_own_gives_its_agents_only_those():
                 assert {intro.first, intro.last} - {""} <= own, intro
         notices += any(isinstance(p, generate.Agent) and p.notice for p in spec.parts)
     assert named > 30
-    # the agent's own notice is drawn with the family's share (0.4 here, 0.15 elsewhere)
-    assert 12 <= notices <= 36, notices
+    # the agent's own notice is drawn with the family's share (human-f 0.4, held-back-g 0.25,
+    # 0.15 elsewhere)
+    expected = 60 * family.agent_notice_p
+    assert 0.5 * expected <= notices <= 1.5 * expected, notices
 
 
-def test_phrasing_sets_are_hand_labelled_and_the_held_back_talk_is_its_own():
+def test_a_familys_mbrola_speakers_are_drawn_within_its_own_pitch_and_speed():
+    for name in ("human-f", "held-back-g"):
+        family = corpus.FAMILIES[name]
+        seen = [v for spec, _, _ in _specs(family, 30, talk=False)
+                for v in (spec.ivr_voice, spec.agent_voice, spec.caller_voice)]
+        lo, hi = family.mbrola_pitch
+        assert all(lo <= v.pitch <= hi for v in seen)
+        lo, hi = family.mbrola_speed
+        assert all(lo <= v.speed <= hi for v in seen)
+    assert corpus.FAMILIES["human-f"].mbrola_pitch == (30, 70)  # the others' as before
+    assert corpus.FAMILIES["held-back-g"].mbrola_speed != corpus.FAMILIES["human-f"].mbrola_speed
+
+
+def test_phrasing_sets_are_hand_labelled_and_the_held_back_talk_is_their_own():
     for name, ph in corpus.PHRASING.items():
         for phrase in (*ph.notice, *ph.agent_notice):  # every notice has hand-labelled purposes
             assert set(corpus.NOTICE_PURPOSES[phrase]) <= set(generate.PURPOSES), phrase
@@ -102,24 +129,28 @@ def test_phrasing_sets_are_hand_labelled_and_the_held_back_talk_is_its_own():
     fixtures = {" ".join(x.lower().rstrip(".?").split()) for pool in (
         generate.RECORDING_QUESTIONS, generate.CALLER_ANNOUNCEMENTS,
         *generate.RECORDING_ANSWERS.values(), *generate.AGENT_RESPONSES.values()) for x in pool}
-    held = _talk_phrases(corpus.PHRASING["C"])
-    tuning = [_talk_phrases(corpus.PHRASING[k]) for k in corpus.PHRASING if k != "C"]
-    assert not held & (set().union(*tuning) | fixtures)
+    held_sets = _held_back_sets()
+    for k in held_sets:  # each held-back set's talk: in no other set and not in the fixtures
+        held = _talk_phrases(corpus.PHRASING[k])
+        others = [_talk_phrases(ph) for name, ph in corpus.PHRASING.items() if name != k]
+        assert not held & (set().union(*others) | fixtures), k
+    tuning = [_talk_phrases(corpus.PHRASING[k]) for k in corpus.PHRASING if k not in held_sets]
     for i, a in enumerate(tuning):  # no two tuning sets share a phrase either
         assert all(not a & b for b in tuning[i + 1:])
 
 
-def test_no_sentence_of_the_held_back_set_is_in_another_set():
+def test_no_sentence_of_a_held_back_set_is_in_another_set():
     def sentences(ph) -> set[str]:
         pools = [getattr(ph, f.name) for f in fields(ph)]
         flat = [x for pool in pools for x in (pool.values() if isinstance(pool, dict) else [pool])]
         return {" ".join(s.lower().split()) for pool in flat for x in pool
                 for s in re.split(r"(?<=[.?!])\s+", x) if len(s.split()) >= 3}
 
-    held = sentences(corpus.PHRASING["C"])
-    for name, ph in corpus.PHRASING.items():
-        if name != "C":
-            assert not held & sentences(ph), name
+    for k in _held_back_sets():
+        held = sentences(corpus.PHRASING[k])
+        for name, ph in corpus.PHRASING.items():
+            if name != k:
+                assert not held & sentences(ph), (k, name)
 
 
 def _specs(family: corpus.Family, n: int, human=None, talk=True):
@@ -225,7 +256,7 @@ def test_espeak_family_builds_labelled_calls_that_match_their_audio(tmp_path):
 @needs_tools
 def test_a_familys_calls_are_the_same_whichever_families_are_built_with_it(tmp_path,
                                                                           monkeypatch):
-    other = corpus.Family("espeak-x", "espeak", "B", corpus._EVEN, slot=7)
+    other = corpus.Family("espeak-x", "espeak", "B", corpus._EVEN, slot=8)
     monkeypatch.setitem(corpus.FAMILIES, other.name, other)
     alone = corpus.build(tmp_path / "alone", 2, ["espeak-a"])
     mixed = corpus.build(tmp_path / "mixed", 4, ["espeak-x", "espeak-a"])
@@ -302,8 +333,8 @@ def test_a_recordings_label_ends_where_its_speech_does_not_where_its_reverb_does
 @needs_mbrola
 @needs_fillets
 def test_mbrola_and_human_families_build(tmp_path):
-    rows = corpus.build(tmp_path, 6, ["mbrola-b", "human-a", "held-back"])
-    assert {r["family"] for r in rows} == {"mbrola-b", "human-a", "held-back"}
+    rows = corpus.build(tmp_path, 8, ["mbrola-b", "human-a", "held-back", "held-back-g"])
+    assert {r["family"] for r in rows} == {"mbrola-b", "human-a", "held-back", "held-back-g"}
     human = [r for r in rows if r["family"] != "mbrola-b"]
     texts = "".join((tmp_path / "transcripts" / f"{Path(r['file']).stem}.txt").read_text()
                     for r in human)

@@ -119,6 +119,39 @@ def test_a_purpose_clause_with_a_purpose_word_misheard_is_other_but_unclear():
     assert [(h.purpose, h.unclear) for h in plain] == [("other", False)]
 
 
+def test_a_word_joined_to_a_purpose_by_en_is_read_as_an_unread_purpose():
+    """"voor opleiding en kwaliteit" with the first purpose glued and misheard
+    ("worthopliding en kwaliteit"): the word joined to a purpose by "en" is a purpose the
+    rules may not have read (flagged, not counted); two purposes read, or the call, are not."""
+    heard = dialogue.notice_purposes("Dit telefongestrek kan morden opgenomen, "
+                                     "worthopliding en kwaliteit.")
+    assert [(h.word, h.unclear, h.counted) for h in heard] == [
+        ("worthopliding", True, False), ("kwaliteit", False, True)]
+    assert dialogue.read_purposes("worthopliding en kwaliteit.").purposes == {"quality"}
+    for text in ("Gesprekken worden opgenomen voor opleiding en kwaliteit.",
+                 "Wij nemen gesprekken en telefoontjes op voor de kwaliteit."):
+        assert not any(h.unclear for h in dialogue.notice_purposes(text)), text
+
+
+def test_a_recording_word_split_off_its_particle_and_misheard_is_a_hint(nlp):
+    """"opnames" written "op namens": a hint of recording talk, never a decision; "op" before
+    another word is not."""
+    hit = dialogue.recording_hint("Nee, op namens maken wij hier niet.", nlp)
+    assert hit is not None and hit.text == "op namens"
+    for text in ("Ik kom op maandag langs.", "Kijk op onze website.", "Neem contact op."):
+        assert dialogue.recording_hint(text, nlp) is None, text
+
+
+def test_the_agent_answering_of_recording_in_misheard_words_flags_a_lost_question(nlp):
+    """The caller's question lost ("dat is een gegemaakt van dit gesprek"), the agent's "nee,
+    opnames maken wij hier niet" misheard as "op namens": "not asked" is not decided."""
+    v = decide(call(NOTICE, OPENING, ["Dat is een gegemaakt van dit gesprek."],
+                    agent_after=["Nee, op namens maken wij hier niet."]), nlp=nlp)
+    assert v.agent_knows_recording == "not_asked"
+    assert "agent_talks_of_recording" in v.review_reasons
+    assert "agent_knows_recording" in decisions_in_doubt(v.review_reasons)
+
+
 def test_the_purpose_model_is_a_second_opinion():
     """Each purpose is also read by the learned model; where it disagrees with the rules'
     words, the disagreement is kept (the call goes to review) and it decides only if sure."""

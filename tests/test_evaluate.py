@@ -68,7 +68,7 @@ def test_a_miss_goes_to_the_first_replay_that_mends_it():
 
 
 def test_the_replays_are_scored_per_family_too():
-    """A target "with the reference text" is read on the held-back family alone."""
+    """A target "with the reference text" is read on each held-back family alone."""
     labels = [{**LABEL, "family": "tune"}, {**LABEL, "file": "b.wav", "family": "held"}]
     results = {"a.wav": _row(), "b.wav": _row(file="b.wav", notice_before_agent="no")}
     replays = {"a.wav": {"reference_text": _row(), "reference_text_and_roles": _row()},

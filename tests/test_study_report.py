@@ -26,6 +26,15 @@ def test_wilson_interval_matches_known_values(k, n, lo, hi):
     assert wilson(k, n) == pytest.approx((lo, hi), abs=5e-4)
 
 
+def test_wilson_interval_holds_the_proportion_at_both_ends():
+    """0 of 11 once gave a lower end of 1e-17 above 0: a negative error bar, which matplotlib
+    3.11 refuses, and the whole report of a 420-call batch was lost."""
+    for n in range(1, 200):
+        for k in (0, 1, n - 1, n):
+            lo, hi = wilson(k, n)
+            assert 0.0 <= lo <= k / n <= hi <= 1.0
+
+
 def test_wilson_interval_needs_calls():
     with pytest.raises(ValueError):
         wilson(0, 0)
@@ -178,6 +187,20 @@ def test_without_organisation_each_call_is_its_own_municipality(out):
     write_report(out)
     html = (out / "report.html").read_text()
     assert "<b>each call counts as its own municipality</b> (9)" in html
+
+
+def test_report_draws_bars_for_none_and_all_of_a_count(tmp_path):
+    """A purpose no call states and one every call states (0 and 11 of 11) are drawn."""
+    out = tmp_path / "out"
+    out.mkdir()
+    conn = store.connect(out / store.STORE_NAME)
+    for i in range(11):
+        _put(conn, f"c{i}.wav", notice="yes", purpose="quality")
+    conn.close()
+    write_report(out)
+    study = json.loads((out / "study.json").read_text())["overall"]["call"]["purposes"]
+    assert (study["quality"]["k"], study["training"]["k"], study["quality"]["n"]) == (11, 0, 11)
+    assert study["training"]["ci95_pct"][0] == 0.0
 
 
 def test_study_of_an_empty_batch_says_so(tmp_path):

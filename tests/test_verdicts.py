@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from builders import call
+from builders import call, transcript
 from builders import segment as seg
 from pipeline.analysis.roles import assign_roles
 from pipeline.analysis.verdicts import decide
@@ -268,6 +270,43 @@ def test_an_opening_with_far_fewer_words_than_its_speech_holds_is_no_evidence_of
     v = decide(call(ivr, ["Gemeente Ede, goedemorgen, waarmee kan ik u helpen?"], caller),
                nlp=nlp)
     assert v.agent_name == "none" and not v.needs_review, v.review_reasons
+
+
+def test_a_start_on_wording_alone_is_reviewed_however_sure(nlp):
+    """An agent start with no pick-up, new voice or reply behind it rests on wording, which a
+    phrasing nobody tuned to breaks: the role stage says so (``words_only_start``) and the
+    start is never decided without a look, whatever the model's probability."""
+    segs = [seg(1.0, 5.0, "Goedemorgen, gemeente Ede, u spreekt met Sanne Jansen, waarmee kan "
+                          "ik u helpen?"),
+            seg(6.0, 9.0, "Ik kijk het even voor u na in het systeem.")]
+    alone = assign_roles(10.0, [], transcript(*segs, duration_s=10.0),
+                         [SpeakerTurn(1.0, 5.0, "A"), SpeakerTurn(6.0, 9.0, "A")])
+    assert alone.agent_start_s == 1.0 and "words_only_start" in alone.reasons
+    sure = replace(alone, agent_start_confidence=0.99)
+    assert "unclear_agent_start" in decide(sure, nlp=nlp).review_reasons
+    picked_up = call(["Welkom bij de gemeente Ede."],
+                     ["Gemeente Ede, goedemorgen, u spreekt met Sanne Jansen."],
+                     ["Goedemorgen, ik heb een vraag over afval."])
+    assert picked_up.agent_start_confidence >= 0.95
+    assert "words_only_start" not in picked_up.reasons
+    assert "unclear_agent_start" not in decide(picked_up, nlp=nlp).review_reasons
+
+
+def test_an_opening_that_starts_mid_sentence_is_no_evidence_of_no_name(nlp):
+    """"Met Lotte. Waarmee kan ik u helpen?" written "daarmee kan ik weer helpen?": Whisper
+    writes the rest of a sentence in lower case, so the opening's first words, where the
+    name is, may be lost; "none" is flagged. The same opening in capitals is decided."""
+    ivr = ["Welkom bij de gemeente Ede."]
+    caller = ["Goedemorgen, ik heb een vraag over afval."]
+    v = decide(call(ivr, ["daarmee kan ik weer helpen?"], caller), nlp=nlp)
+    assert v.agent_name == "none" and "opening_starts_mid_sentence" in v.review_reasons
+    assert "agent_name" in decisions_in_doubt(v.review_reasons)
+    v = decide(call(ivr, ["Gemeente Ede, goedemorgen, waarmee kan ik u helpen?"], caller),
+               nlp=nlp)
+    assert "opening_starts_mid_sentence" not in v.review_reasons
+    named = decide(call(ivr, ["met Sanne Jansen, waarmee kan ik u helpen?"], caller), nlp=nlp)
+    assert named.agent_name == "full"
+    assert "opening_starts_mid_sentence" not in named.review_reasons
 
 
 def test_a_found_name_and_notice_are_not_flagged_as_poorly_heard(nlp):

@@ -13,8 +13,9 @@ call without an agent every candidate is a negative example.
 
 The regularisation and the threshold are chosen by leave-one-family-out cross-validation
 (train on all tuning families but one, measure the decision on the one left out), so they are
-chosen on calls of another generator than the ones they were fitted to. The held-back family
-is never read here.
+chosen on calls of another generator than the ones they were fitted to. No held-back family
+(``held-back``, ``held-back-g``: any whose name starts with :data:`HELD_BACK_PREFIX`) is ever
+read here: ``--families`` refuses them.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ NEVER_AGENT = PipelineConfig().roles.never_agent  # never the start, as the role
 THRESHOLDS = tuple(round(0.05 * k, 2) for k in range(4, 19))  # 0.20 .. 0.90
 C_VALUES = (0.1, 0.3, 1.0, 3.0)
 REVIEW_LEVELS = (0.8, 0.9, 0.93, 0.95, 0.97, 0.99)  # review thresholds the curve is read at
+# the corpus's held-back families are named so (audio_fixtures/corpus.py: HELD_BACK_PREFIX):
+# never trained or cross-validated on
+HELD_BACK_PREFIX = "held-back"
 
 
 @dataclass(frozen=True)
@@ -236,15 +240,32 @@ def corpus_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--analysed", type=Path, required=True,
                         help="output folder of `callcheck eval` on the corpus")
     parser.add_argument("--corpus", type=Path, required=True, help="the corpus folder")
-    parser.add_argument("--families", nargs="+", required=True,
+    parser.add_argument("--families", nargs="+", required=True, type=_tuning_fold,
                         help="tuning families; a+b: one fold, left out together (the families "
-                        "that speak one phrasing set)")
+                        "that speak one phrasing set); never a held-back family")
+
+
+def held_back(family: str) -> bool:
+    """Whether a corpus family is held back (measured on, never trained on)."""
+    return family.startswith(HELD_BACK_PREFIX)
+
+
+def _tuning_fold(group: str) -> str:
+    if held := [f for f in group.split("+") if held_back(f)]:
+        raise argparse.ArgumentTypeError(
+            f"{', '.join(held)}: a held-back family is never trained or cross-validated on")
+    return group
 
 
 def folds(families: list[str]) -> dict[str, str]:
     """Each tuning family's fold from ``--families``: "espeak-a+human-a" puts both in one
-    fold, so that a phrasing set spoken by two families is left out as a whole."""
-    return {fam: group for group in families for fam in group.split("+")}
+    fold, so that a phrasing set spoken by two families is left out as a whole. A held-back
+    family is refused (``ValueError``)."""
+    fold_of = {fam: group for group in families for fam in group.split("+")}
+    if held := sorted(f for f in fold_of if held_back(f)):
+        raise ValueError(f"{', '.join(held)}: a held-back family is never trained or "
+                         "cross-validated on")
+    return fold_of
 
 
 def fold_calls(analysed: Path, corpus: Path, families: list[str],

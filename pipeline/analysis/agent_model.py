@@ -56,6 +56,15 @@ AGENT_FEATURES: tuple[str, ...] = (
     "transfer_follows",  # its voice hands the call to a colleague before the next hold
 )
 
+# the features that rest on the audio and the call's course, not on what the recogniser wrote:
+# a start the model is sure of on wording alone is still reviewed (``words_only_start``), as
+# wording read on one generator's phrasing does not carry to another's
+AUDIO_CUES: frozenset[str] = frozenset({
+    "answered", "after_hold_or_ringback", "same_voice_as_ivr_picked_up", "new_voice_after_ivr",
+    "first_after_last_hold", "new_voice", "after_other_voice", "voice_returns",
+    "short_before_greeting", "opens_answered_turn", "opens_answered_turn_mono",
+})
+
 # the hand-set score of the first callcheck releases: a candidate scoring 1.5 or more was the
 # agent start; as a logistic model, probability = sigmoid(1.5 * (score - 1.0))
 RULE_WEIGHTS: dict[str, float] = {

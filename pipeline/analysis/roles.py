@@ -27,7 +27,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pipeline.analysis.agent_model import agent_start_model
+from pipeline.analysis.agent_model import AUDIO_CUES, agent_start_model
 from pipeline.analysis.events import subtract_spans
 from pipeline.analysis.transcribe import normalise_text, with_words
 from pipeline.analysis.vocabulary import (
@@ -995,6 +995,8 @@ def assign_roles(
         reasons = chosen.reasons
         if _speech_between_holds(chosen.utterance, line, events, options):
             reasons = (*reasons, "line_speech_between_holds")
+        if not any(chosen.features.get(f) for f in AUDIO_CUES):
+            reasons = (*reasons, "words_only_start")
         before_speakers = {u.speaker for u in line if u.start < agent_start}
         for u in line:
             if u.start < agent_start:

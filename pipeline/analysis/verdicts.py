@@ -155,6 +155,15 @@ def _mean_probability(utterances: list[Utterance]) -> float | None:
     return sum(probs) / len(probs) if probs else None
 
 
+def starts_mid_sentence(opening: list[Utterance]) -> bool:
+    """Whether the agent's opening begins in lower case: Whisper writes a stretch it hears as
+    the rest of a sentence so ("daarmee kan ik u helpen?" for "Met Lotte. Waarmee ..."), and
+    the words lost before it are where a name most often is."""
+    text = next((u.text for u in opening if u.text), "")
+    first = next((c for c in text if c.isalpha()), "")
+    return first.islower()
+
+
 def _sparse_words(timeline: RoleTimeline, opening: list[Utterance],
                   options: VerdictOptions) -> bool:
     """Whether the recogniser wrote fewer than ``min_opening_words_per_s`` words per second of
@@ -200,8 +209,10 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
     if agent_start is None:
         reasons.append(ReviewReason.NO_AGENT_FOUND)
     elif (timeline.agent_start_confidence < options.min_agent_start_confidence
-          or "line_speech_between_holds" in timeline.reasons):
-        # (an agent may have answered between two holds and handed the call on)
+          or "line_speech_between_holds" in timeline.reasons
+          or "words_only_start" in timeline.reasons):
+        # (an agent may have answered between two holds and handed the call on; a start on
+        # wording alone, no pick-up, voice or reply, rests on what another phrasing breaks)
         reasons.append(ReviewReason.UNCLEAR_AGENT_START)
 
     # --- what caller and agent say of recording past the opening -------------------------------
@@ -249,7 +260,9 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
             for h in reading.hits:
                 p0, p1, p_asr = text.times(a + h.start_char, a + h.end_char)
                 detail = h.purpose + (" (unclear)" if h.unclear else "")
-                if h.purpose not in reading.purposes:  # overruled by a sure model
+                if not h.counted:
+                    detail = "a purpose not read (unclear)"
+                elif h.purpose not in reading.purposes:  # overruled by a sure model
                     detail += f" (overruled: model {reading.doubts[h.purpose][1]:.2f})"
                 purpose_ev.append(Evidence(h.word, p0, p1, role, 0.5 if h.unclear else 0.85,
                                            p_asr, detail))
@@ -336,6 +349,8 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
             reasons.append(ReviewReason.OPENING_POORLY_HEARD)
         if not by_agent:  # an agent's notice may hide in the same garbled words
             reasons.append(ReviewReason.AGENT_SPEECH_POORLY_HEARD)
+    if category == "none" and starts_mid_sentence(opening):
+        reasons.append(ReviewReason.OPENING_STARTS_MID_SENTENCE)
     if not by_agent and _names_notice_purpose(text.text):
         # "wanneer m'n dit gestorek op voor de kwaliteit": what a notice is for, and no notice
         reasons.append(ReviewReason.PURPOSE_WITHOUT_NOTICE)
@@ -564,11 +579,12 @@ def _names_notice_purpose(text: str) -> bool:
 
 
 def _agent_talks_of_recording(timeline: RoleTimeline, nlp) -> bool:
-    """Nobody asked, yet an agent utterance after the first holds a recording trigger: most
-    often the answer to a question the recogniser lost (docs/decisions/recording-talk.md)."""
+    """Nobody asked, yet an agent utterance after the first holds a recording trigger, or
+    words the recogniser may have misheard from one ("nee, op namens maken wij hier niet"):
+    most often the answer to a question it lost (docs/decisions/recording-talk.md)."""
     agent = [u for u, role in timeline.utterances if role == Role.AGENT and u.text]
-    return any(not c.rejected
-               for u in agent[1:] for c in language.find_notices(u.text, nlp))
+    return any(any(not c.rejected for c in language.find_notices(u.text, nlp))
+               or dialogue.recording_hint(u.text, nlp) is not None for u in agent[1:])
 
 
 def _answer_to_a_lost_question(timeline: RoleTimeline, options: VerdictOptions, nlp

@@ -47,7 +47,8 @@ def predict(case: dict[str, Any], nlp, rules_only: bool = False) -> Any:
             a, b = dialogue.purpose_scope(text, notices[0].start_char, notices[0].end_char)
             text = text[a:b]
         if rules_only:
-            return dialogue.purpose_value(h.purpose for h in dialogue.notice_purposes(text))
+            return dialogue.purpose_value(h.purpose for h in dialogue.notice_purposes(text)
+                                          if h.counted)
         return dialogue.read_purposes(text).value
     raise ValueError(f"unknown task {task!r}")
 

@@ -452,8 +452,8 @@ def attribute_misses(labels: list[dict[str, str]], results: dict[str, dict[str, 
     for kind in REPLAY_KINDS:
         rows = {f: r[kind] for f, r in replays.items()}
         metrics[kind], _ = compute_metrics(replayed, rows)
-        # per family, shape and channel: a target "with the reference text" is read on the
-        # held-back family alone
+        # per family, shape and channel: a target "with the reference text" is read on each
+        # held-back family alone (every family named held-back*: held-back, held-back-g)
         if slices := slice_metrics(replayed, rows):
             metrics[kind]["slices"] = slices
     # the decisions about recording talk with the reference text: what the rules reach when

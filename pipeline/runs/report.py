@@ -378,8 +378,8 @@ def _ci_bars(ax, labels: list[str], rates: list[Rate], title: str, ylabel: str,
              color: str | list[str] = "#4c72b0") -> None:
     """Bars of percentages with Wilson 95 % whiskers and ``k/n`` above each."""
     pct = [r.pct or 0.0 for r in rates]
-    lo = [r.pct - r.ci[0] if r.n else 0.0 for r in rates]
-    hi = [r.ci[1] - r.pct if r.n else 0.0 for r in rates]
+    lo = [max(0.0, r.pct - r.ci[0]) if r.n else 0.0 for r in rates]
+    hi = [max(0.0, r.ci[1] - r.pct) if r.n else 0.0 for r in rates]
     x = range(len(rates))
     ax.bar(x, pct, yerr=[lo, hi], capsize=3, color=color, ecolor="#333")
     for i, r in enumerate(rates):

@@ -55,6 +55,9 @@ class PurposeHit:
     end_char: int
     word: str
     unclear: bool = False  # a "...doeleinden" whose first part is none of the known ones
+    # False: a word that may be a purpose the rules cannot read ("worthopliding en kwaliteit"),
+    # shown and flagged but no purpose of the notice's
+    counted: bool = True
 
 
 def _purpose_of(word: str) -> str | None:
@@ -94,6 +97,18 @@ def notice_purposes(text: str) -> list[PurposeHit]:
         for m in rx.finditer(low):
             hits.append(PurposeHit(purpose, m.start(), m.end(), text[m.start():m.end()]))
 
+    for h in list(hits):
+        # "voor opleiding en kwaliteit" with the first glued and misheard ("worthopliding en
+        # kwaliteit"): a word joined to a purpose by "en", "of" or a comma is one too, and a
+        # word the rules do not read there may be a purpose unread (flagged, not counted)
+        for m, offset in ((re.search(r"(\w+)(?:,| en| of) +$", low[:h.start_char]), 0),
+                          (re.match(r",? *(?:en|of) +(\w+)", low[h.end_char:]), h.end_char)):
+            if m is None:
+                continue
+            a, b = offset + m.start(1), offset + m.end(1)
+            if _unread_coordinate(m.group(1)) and not any(x.start_char < b and a < x.end_char
+                                                          for x in hits):
+                hits.append(PurposeHit("other", a, b, text[a:b], unclear=True, counted=False))
     for m in _PURPOSE_CLAUSE.finditer(low):
         end = re.search(r"[.?!;,]|$", low[m.start():]).start() + m.start()
         if not any(m.start() <= h.start_char < max(end, m.end()) for h in hits):
@@ -128,7 +143,7 @@ class PurposeReading:
 def read_purposes(text: str) -> PurposeReading:
     """The purposes ``text`` (a notice's sentences) states, by rules and model."""
     hits = tuple(notice_purposes(text))
-    found = {h.purpose for h in hits}
+    found = {h.purpose for h in hits if h.counted}
     decided, doubts = set(found), {}
     model = dialogue_model.load()
     for task in dialogue_model.PURPOSE_TASKS:
@@ -155,6 +170,16 @@ def _fuzzy_purpose(word: str) -> str | None:
         if len(word) >= 6 and Levenshtein.distance(word, stem) <= (1 if len(stem) < 9 else 2):
             return purpose
     return None
+
+
+# words joined to a purpose by "en" that state none: the call, its recording, fillers
+_NOT_A_PURPOSE = re.compile(r"gesprek|telefo|opgeno|opnem|opneem|opname|vastge|bewaard|worden"
+                            r"|kunnen|wordt|medewerker|onze|zodat|eventueel|natuurlijk")
+
+
+def _unread_coordinate(word: str) -> bool:
+    """Whether ``word``, joined to a purpose word, may be a purpose the rules did not read."""
+    return len(word) >= 5 and word.isalpha() and not _NOT_A_PURPOSE.search(word)
 
 
 # the purposes' words, verbs too, that a misheard clause may hide (_near_purpose)

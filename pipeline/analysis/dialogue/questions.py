@@ -477,6 +477,7 @@ _NEMEN = re.compile(r"\b(op ?)?(neem|neemt|nemen|neme|nomen|genomen)"
 _OTHER_ACTS = ("contact_opnemen", "answer_sense")
 # this call named by the caller: "dit gesprek", "dit telefoomtje"
 _THIS_CALL = re.compile(r"\b(dit|deze|het|dat) (telefoon\w*|tele\w*tje|gesprek\w*|gespre\w*)")
+_OP_SPLIT = re.compile(r"\bop (\w+)")
 _OWN_TAKE = re.compile(r"\bik (neem|nemen|neme)\b( \w+){0,1} (dit|het|deze|alles)\b")
 
 
@@ -500,6 +501,10 @@ def recording_hint(text: str, nlp: Language | None = None) -> Hit | None:
         return Hit(cand.start_char, cand.end_char, cand.text, 0.3, "recording words")
     for m in re.finditer(r"\w+", low):
         if _near(m.group(0), _RECORD_STEMS, 2):
+            return Hit(m.start(), m.end(), text[m.start():m.end()], 0.3, "recording word misheard")
+    # the particle split off and the rest misheard: "op namens" (opnames), "op genoemen"
+    for m in _OP_SPLIT.finditer(low):
+        if _near("op" + m.group(1), _RECORD_STEMS, 2):
             return Hit(m.start(), m.end(), text[m.start():m.end()], 0.3, "recording word misheard")
     if m := _OWN_TAKE.search(low):
         return Hit(m.start(), m.end(), text[m.start():m.end()], 0.3, "first person takes this")
