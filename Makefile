@@ -6,7 +6,7 @@
 #   make eval | bench | lint | fixtures
 #   make train-ner               the Dutch language stage: train, assemble, evaluate (training/ner-nl)
 #   make assemble-ner            models/ner-nl again from pipeline/analysis/vocabulary.py (no training)
-#   make corpus                  480 labelled calls nobody tuned to (MBROLA, real speech) -> corpus/
+#   make corpus                  540 labelled calls nobody tuned to (MBROLA, real speech) -> corpus/
 #   make corpus-sample           the committed espeak-ng sample of it (audio_fixtures/corpus_sample)
 #   make eval-corpus             callcheck eval on it, per shape, family and channel
 #                                (decodes cached in $(OUT)/decode-cache, as for cv-roles)
@@ -25,7 +25,7 @@ PIP := $(PY) -m pip
 DIR ?= audio_fixtures/calls
 OUT ?= out
 CORPUS ?= corpus
-CORPUS_CALLS ?= 480
+CORPUS_CALLS ?= 540
 ARGS ?=
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1

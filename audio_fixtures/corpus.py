@@ -35,7 +35,7 @@ Audio made from MBROLA voices or fillets-ng recordings is never committed
 
 Usage::
 
-    python audio_fixtures/corpus.py --out corpus --calls 480
+    python audio_fixtures/corpus.py --out corpus --calls 540
 """
 
 from __future__ import annotations
@@ -478,6 +478,100 @@ PHRASING = {
         surnames=("Bakker", "van Dijk", "Smit", "de Vries", "Mulder", "Dekker", "Brouwer",
                   "van Leeuwen", "Jansen", "Hendriks", "de Boer", "Peters"),
     ),
+    # a fifth tuning set (session 29), written by yet another hand: the wordings of municipal
+    # IVRs and call-centre agents, purposes first, last or in a sentence of their own
+    "H": Phrasing(
+        welcome=("U heeft gebeld met gemeente {muni}.",
+                 "{Greet}, hier is het telefonisch loket van gemeente {muni}.",
+                 "Welkom bij Publiekszaken van {muni}."),
+        notice=("Let op: er kan een opname worden gemaakt van dit gesprek. Met die opnames "
+                "verbeteren wij onze dienstverlening.",
+                "Dit gesprek kan ter controle worden opgenomen.",
+                "Gesprekken worden voor opleidingsdoeleinden vastgelegd.",
+                "Wij willen u erop attenderen dat gesprekken met onze medewerkers worden "
+                "opgenomen. Zo kunnen wij klachten zorgvuldig onderzoeken.",
+                "Met het oog op de kwaliteit van ons klantcontact nemen wij alle telefoontjes op.",
+                "Van dit gesprek wordt een geluidsopname gemaakt.",
+                "Voor trainingen en voor kwaliteitsonderzoek kan uw telefoontje worden "
+                "opgenomen."),
+        lookalike=("Wilt u contact opnemen met de wijkagent, belt u dan de politie op nul negen "
+                   "nul nul, achtentachtig vierenveertig.",
+                   "De opname van uw kind in de gemeentelijke registratie volgt na de "
+                   "geboorteaangifte.",
+                   "Bewaar uw ontvangstbevestiging goed, die heeft u nodig bij het ophalen van "
+                   "uw paspoort.",
+                   "Schade aan de stoep leggen wij na uw melding eerst vast met een foto."),
+        menu=("Toets 1 als u een afspraak wilt maken of verzetten. Toets 2 voor de Wmo en "
+              "jeugdhulp. Voor al het andere kunt u aan de lijn blijven.",
+              "Gaat het over een kapotte lantaarnpaal of losliggende tegels? Toets dan een 1. "
+              "Anders een 2."),
+        queue=("Voor u wachten nog vier andere bellers.",
+               "Onze medewerkers zijn nog bezig met andere bellers. Wilt u nog even wachten?",
+               "Dank voor uw geduld, de eerste vrije collega neemt zo op."),
+        connect=("U gaat nu naar een medewerker, een ogenblikje.",
+                 "Uw gesprek wordt nu doorgezet."),
+        closed=("Helaas, u belt na sluitingstijd. Onze telefoonlijnen zijn open van maandag "
+                "tot en met vrijdag, van half negen tot half vijf.",
+                "Vanwege een feestdag is het gemeentehuis vandaag dicht. Voor spoedeisende "
+                "zaken kijkt u op de website."),
+        opening=("{Greet}, welkom bij gemeente {muni}, u spreekt met {name}.",
+                 "{Name} hier, van Publiekszaken {muni}.",
+                 "Gemeente {muni}, {name} hier. {Greet}!",
+                 "Met {name}, gemeente {muni}.",
+                 "Ja, {greet}, {intro}.",
+                 "{Greet}, {intro}. Waar gaat uw telefoontje over?",
+                 "{Greet}, gemeente {muni}, {name} spreekt u."),
+        opening_no_name=("Gemeente {muni}, goed dat u belt, waar gaat het over?",
+                         "Ja, {greet}, Publiekszaken.",
+                         "{Greet}, u bent bij de gemeente {muni}, vertelt u maar."),
+        intro=("ik ben {name} van Publiekszaken", "u bent bij {name} terechtgekomen",
+               "{name} is mijn naam", "{name}, klantcontactcentrum"),
+        agent_notice=("Eerst even dit: ons gesprek wordt opgenomen, zodat we de kwaliteit in de "
+                      "gaten kunnen houden.",
+                      "De opname staat aan, hoor, dat gebruiken we om mij te coachen.",
+                      "Dit gesprek wordt bij ons opgenomen, mocht er later een klacht komen "
+                      "dan kunnen we het terugluisteren.",
+                      "Er loopt trouwens een opname mee van dit gesprek."),
+        transfer=("Dan kan ik u het beste doorzetten naar {colleague}, die weet daar alles van.",
+                  "Blijft u even hangen? Dan geef ik u over aan {colleague}.",
+                  "Daarvoor moet ik u doorverbinden, {colleague} van Belastingen helpt u verder."),
+        caller_first=("Hallo, heb ik nu een mens aan de lijn?",
+                      "Hallo? Spreek ik met iemand van de gemeente?"),
+        caller_ask=("{Greet}, ik bel even over de container die niet is geleegd.",
+                    "Ja, {greet}, mijn buurman heeft een schutting gebouwd en ik vroeg me af of "
+                    "dat zomaar mag.",
+                    "Hoi, ik moet mijn paspoort verlengen, maar ik kan online geen afspraak "
+                    "vinden."),
+        rec_question=("Gaat dit nou allemaal op de band?",
+                      "Loopt er eigenlijk een bandje mee?",
+                      "Neemt de gemeente deze telefoontjes op, of niet?"),
+        rec_answer={
+            "yes": ("Ja, alles wat we bespreken wordt opgenomen.",
+                    "Ja, dat gaat bij ons automatisch."),
+            "no": ("Nee hoor, van opnemen is hier geen sprake.",
+                   "Nee, wij hebben helemaal geen opnameapparatuur."),
+            "unsure": ("Oei, dat moet ik u schuldig blijven.",
+                       "Dat weet ik zo niet uit mijn hoofd."),
+            "no_answer": ("Eerst die container maar even, wat is uw adres?",
+                          "Mag ik uw geboortedatum van u?"),
+        },
+        announce=("Ik zeg het maar eerlijk: ik heb hier een recorder aanstaan.",
+                  "{Greet}, ik heb de opnamefunctie van mijn telefoon aan, voor de zekerheid.",
+                  "Vooraf even dit, ik leg dit gesprek zelf vast."),
+        announce_response={
+            "yes": ("Ho ho, daar heb ik niet mee ingestemd. Zet u het uit?",
+                    "Nee, daar voel ik me niet prettig bij, ik wil niet op band."),
+            "no": ("Ja, dat mag u natuurlijk doen.", "Mij best, hoor."),
+            "unclear": ("Hmm, oké. Waar belde u ook alweer over?",
+                        "Aha, nou. Zullen we dan maar beginnen?"),
+        },
+        first_names=("Sjoerd", "Wietske", "Jildou", "Hylke", "Baukje", "Youssef", "Nadia",
+                     "Hafsa", "Serkan", "Merve", "Roshni", "Ravi", "Jerrel", "Wulan", "Indra",
+                     "Hanneke", "Joris", "Maaike"),
+        surnames=("van 't Hof", "Zijlstra", "Wiersma", "Ouali", "Azzouzi", "Demir", "Yildiz",
+                  "Doelwijt", "Sewtahal", "Tehupeiory", "Soerjadi", "ten Cate", "van 't Zand",
+                  "de Ruiter", "van der Veen"),
+    ),
     # held back: used only by the second held-back family (session 29), written by another
     # hand than sets A-F and never tuned on
     "G": Phrasing(
@@ -638,6 +732,24 @@ NOTICE_PURPOSES: dict[str, tuple[str, ...]] = {
     "Dit gesprek wordt trouwens opgenomen, zodat we eventuele klachten goed kunnen nakijken.":
         ("complaints",),
     "Ons gesprek wordt opgenomen, dat is voor de kwaliteitscontrole.": ("quality",),
+    # H
+    "Let op: er kan een opname worden gemaakt van dit gesprek. Met die opnames verbeteren wij "
+    "onze dienstverlening.": ("service",),
+    "Dit gesprek kan ter controle worden opgenomen.": ("other",),
+    "Gesprekken worden voor opleidingsdoeleinden vastgelegd.": ("training",),
+    "Wij willen u erop attenderen dat gesprekken met onze medewerkers worden opgenomen. Zo "
+    "kunnen wij klachten zorgvuldig onderzoeken.": ("complaints",),
+    "Met het oog op de kwaliteit van ons klantcontact nemen wij alle telefoontjes op.":
+        ("quality",),
+    "Van dit gesprek wordt een geluidsopname gemaakt.": (),
+    "Voor trainingen en voor kwaliteitsonderzoek kan uw telefoontje worden opgenomen.":
+        ("training", "quality"),
+    "Eerst even dit: ons gesprek wordt opgenomen, zodat we de kwaliteit in de gaten kunnen "
+    "houden.": ("quality",),
+    "De opname staat aan, hoor, dat gebruiken we om mij te coachen.": ("training",),
+    "Dit gesprek wordt bij ons opgenomen, mocht er later een klacht komen dan kunnen we het "
+    "terugluisteren.": ("complaints",),
+    "Er loopt trouwens een opname mee van dit gesprek.": (),
 }
 
 MUNICIPALITIES = (
@@ -702,6 +814,11 @@ FAMILIES = {
         Family("held-back-g", "mbrola+human", "G",
                {**_EVEN, "menu_hold": 1.5, "lookalike": 1.5}, held_back=True, slot=7,
                agent_notice_p=0.25, mbrola_pitch=(25, 62), mbrola_speed=(145, 185)),
+        # a fifth tuning set's family (session 29): set H, written by yet another hand; its
+        # MBROLA speakers a little higher and slower than the other families'
+        Family("human-h", "mbrola+human", "H",
+               {**_EVEN, "direct": 1.5, "notice_direct": 1.5, "transfer": 1.5}, slot=9,
+               agent_notice_p=0.3, mbrola_pitch=(35, 75), mbrola_speed=(130, 170)),
     )
 }
 # every held-back family's name starts with this (the trainers refuse such families)
@@ -968,7 +1085,7 @@ def build(out: Path, calls: int, families: list[str], seed: int = SEED,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("corpus"))
-    parser.add_argument("--calls", type=int, default=480, help="calls in all (default 480)")
+    parser.add_argument("--calls", type=int, default=540, help="calls in all (default 540)")
     parser.add_argument("--families", nargs="*", default=list(FAMILIES),
                         choices=list(FAMILIES), help="families to build (default all)")
     parser.add_argument("--channels", nargs="*", choices=[c[0] for c in CHANNELS],

@@ -360,6 +360,9 @@ class ReviewReason(StrEnum):
     # the agent's opening names what notices are for ("voor de kwaliteit") and no agent's
     # notice was read: one the recogniser garbled ("wanneer m'n dit gestorek op")?
     PURPOSE_WITHOUT_NOTICE = "purpose_without_notice", Concern.NOTICE
+    # no notice read before the agent, yet the announcements have a recording word misheard
+    # ("kan worden opgenongen") or a notice's purpose ("voor trainingen"): a garbled notice?
+    POSSIBLE_NOTICE_MISSED = "possible_notice_missed", Concern.NOTICE
     # the agent's name and opening
     CALLER_LIKE_TURN = "caller_like_turn", Concern.NAME
     MULTIPLE_NAMES = "multiple_names", Concern.NAME

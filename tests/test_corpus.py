@@ -74,7 +74,7 @@ def _talk_phrases(ph) -> set[str]:
             for pool in pools for x in pool}
 
 
-@pytest.mark.parametrize("name", ["human-f", "held-back-g"])
+@pytest.mark.parametrize("name", ["human-f", "held-back-g", "human-h"])
 def test_a_set_with_names_of_its_own_gives_its_agents_only_those(name):
     family = corpus.FAMILIES[name]
     ph = corpus.PHRASING[family.phrasing]
@@ -95,13 +95,13 @@ def test_a_set_with_names_of_its_own_gives_its_agents_only_those(name):
         notices += any(isinstance(p, generate.Agent) and p.notice for p in spec.parts)
     assert named > 30
     # the agent's own notice is drawn with the family's share (human-f 0.4, held-back-g 0.25,
-    # 0.15 elsewhere)
+    # human-h 0.3, 0.15 elsewhere)
     expected = 60 * family.agent_notice_p
     assert 0.5 * expected <= notices <= 1.5 * expected, notices
 
 
 def test_a_familys_mbrola_speakers_are_drawn_within_its_own_pitch_and_speed():
-    for name in ("human-f", "held-back-g"):
+    for name in ("human-f", "held-back-g", "human-h"):
         family = corpus.FAMILIES[name]
         seen = [v for spec, _, _ in _specs(family, 30, talk=False)
                 for v in (spec.ivr_voice, spec.agent_voice, spec.caller_voice)]
@@ -111,6 +111,7 @@ def test_a_familys_mbrola_speakers_are_drawn_within_its_own_pitch_and_speed():
         assert all(lo <= v.speed <= hi for v in seen)
     assert corpus.FAMILIES["human-f"].mbrola_pitch == (30, 70)  # the others' as before
     assert corpus.FAMILIES["held-back-g"].mbrola_speed != corpus.FAMILIES["human-f"].mbrola_speed
+    assert corpus.FAMILIES["human-h"].mbrola_pitch != corpus.FAMILIES["human-f"].mbrola_pitch
 
 
 def test_phrasing_sets_are_hand_labelled_and_the_held_back_talk_is_their_own():

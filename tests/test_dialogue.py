@@ -142,6 +142,20 @@ def test_a_recording_word_split_off_its_particle_and_misheard_is_a_hint(nlp):
         assert dialogue.recording_hint(text, nlp) is None, text
 
 
+@pytest.mark.parametrize("text, cue", [
+    ("Ik zeg het maar eerlijk, ik heb hier een record door aanstaan.", "recording device"),
+    ("Loopt er eigenlijk een bandje mee?", "recording device"),
+    ("Lopt u er eigenlijk een brandtje mee?", "question whether something runs along"),
+])
+def test_a_recorder_or_something_running_along_is_a_hint_of_recording_talk(nlp, text, cue):
+    """The caller's own notice or question in words the rules do not read ("ik heb een
+    recorder aanstaan", "loopt er een bandje mee?"): a hint, so "not announced" and "not
+    asked" are not asserted; never a decision."""
+    hit = dialogue.recording_hint(text, nlp)
+    assert hit is not None and hit.detail == cue
+    assert dialogue.recording_hint("Hoe loopt dat af met mijn aanvraag?", nlp) is None
+
+
 def test_the_agent_answering_of_recording_in_misheard_words_flags_a_lost_question(nlp):
     """The caller's question lost ("dat is een gegemaakt van dit gesprek"), the agent's "nee,
     opnames maken wij hier niet" misheard as "op namens": "not asked" is not decided."""

@@ -60,6 +60,13 @@ def test_fuzzy_find_matches_a_long_phrase_in_words_the_recogniser_joined():
     assert not greeting_wording("ik kan het voor u doen")
 
 
+def test_the_line_asked_about_is_the_callers_check_not_a_greeting():
+    """"Hallo, heb ik nu een mens aan de lijn?": the caller asks who answers; the agent's
+    "u heeft Sanne aan de lijn" introduces."""
+    assert "aan de lijn" not in greeting_wording("Hallo, heb ik nu een mens aan de lijn?")
+    assert "aan de lijn" in greeting_wording("Goedemorgen, u heeft Sanne aan de lijn.")
+
+
 def test_ivr_and_greeting_wording():
     assert "menu_choice" in ivr_wording("voor afval kies een")
     assert ivr_wording("U wordt doorverbonden met een medewerker")

@@ -309,6 +309,29 @@ def test_an_opening_that_starts_mid_sentence_is_no_evidence_of_no_name(nlp):
     assert "opening_starts_mid_sentence" not in named.review_reasons
 
 
+def test_an_introduction_in_an_order_the_rules_do_not_know_is_no_evidence_of_no_name(nlp):
+    """"Sjoerd spreekt u" heard as "short spreekt u": an introduction's verb and no name read;
+    "none" is flagged, not asserted."""
+    ivr = ["Welkom bij de gemeente Ede."]
+    caller = ["Goedemorgen, ik heb een vraag over afval."]
+    v = decide(call(ivr, ["Goedemorgen, gemeente Ede, short spreekt u."], caller), nlp=nlp)
+    assert v.agent_name == "none" and "possible_name_missed" in v.review_reasons
+
+
+def test_a_garbled_notice_before_the_agent_keeps_no_notice_from_being_asserted(nlp):
+    """"Voor trainingen ... kan uw telefoontje worden opgenongen": no notice read, but the
+    announcements name a notice's purpose or a recording word misheard: "no" is flagged."""
+    caller = ["Goedemorgen, ik heb een vraag over afval."]
+    opening = ["Gemeente Ede, goedemorgen, u spreekt met Sanne Jansen."]
+    for ivr in (["Voor trainingen en kwaliteitszonderzoek kan duurteelen van het orden."],
+                ["Welkom bij de gemeente Ede, uw telefoontje kan worden opgenongen."]):
+        v = decide(call(ivr, opening, caller), nlp=nlp)
+        assert v.notice_before_agent == "no" and "possible_notice_missed" in v.review_reasons
+        assert "notice_before_agent" in decisions_in_doubt(v.review_reasons)
+    plain = decide(call(["Welkom bij de gemeente Ede."], opening, caller), nlp=nlp)
+    assert "possible_notice_missed" not in plain.review_reasons
+
+
 def test_a_found_name_and_notice_are_not_flagged_as_poorly_heard(nlp):
     tl = call(["Dit gesprek kan worden opgenomen voor trainingsdoeleinden."],
               ["Gemeente Ede, goedemorgen, u spreekt met Sanne Jansen."],

@@ -39,6 +39,7 @@ from pipeline.analysis.vocabulary import (
     GREETINGS_IN_FULL,
     INTRO_WORDS,
     IVR_PHRASES,
+    LINE_PHRASES,
     MET_NOT_INTRO,
     MET_OK_BEFORE,
     NAME_STOP_WORDS,
@@ -330,6 +331,11 @@ def _ivr_wording(text: str, min_ratio: float) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=4096)
 def _greeting_wording(text: str, min_ratio: float) -> tuple[str, ...]:
     hits = phrase_hits(text, GREETING_PHRASES, min_ratio, NOT_NAAM)
+    if LINE_PHRASES[0] in hits and not phrase_hits(_statements(text), LINE_PHRASES[:1],
+                                                   min_ratio):
+        # "heb ik nu een mens aan de lijn?": asked, it is the caller's check; the agent's
+        # introduction says it ("u heeft Sanne aan de lijn")
+        hits.remove(LINE_PHRASES[0])
     if _introduces_by_name(text):
         hits.append("met_name")
     first = _tokens(text)[:4]
@@ -337,6 +343,11 @@ def _greeting_wording(text: str, min_ratio: float) -> tuple[str, ...]:
         t == w or (len(w) > 4 and difflib.SequenceMatcher(None, t, w).ratio() >= min_ratio)
         for t in first)]
     return tuple(hits)
+
+
+def _statements(text: str) -> str:
+    """``text`` without its questions (sentences that end in "?")."""
+    return " ".join(s for s in re.split(r"(?<=[.?!])\s+", text) if not s.rstrip().endswith("?"))
 
 
 # "met" or "hier is" and a name early in an utterance: the usual Dutch openings ("Gemeente

@@ -155,6 +155,10 @@ def _mean_probability(utterances: list[Utterance]) -> float | None:
     return sum(probs) / len(probs) if probs else None
 
 
+# the words a speaker introduces themself with, in any order ("... spreekt u", "mijn naam")
+_SELF_INTRODUCING = re.compile(r"\b(spreekt u|spreek je|spreekt je|naam|heet)\b")
+
+
 def starts_mid_sentence(opening: list[Utterance]) -> bool:
     """Whether the agent's opening begins in lower case: Whisper writes a stretch it hears as
     the rest of a sentence so ("daarmee kan ik u helpen?" for "Met Lotte. Waarmee ..."), and
@@ -285,6 +289,10 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
                                    if role != Role.AGENT and u.start < agent_start])
         if heard is not None and heard < options.min_heard_for_none:
             reasons.append(ReviewReason.ANNOUNCEMENTS_POORLY_HEARD)
+        said = " ".join(u.text for u, role in timeline.utterances
+                        if role != Role.AGENT and u.start < agent_start and u.text)
+        if _names_notice_purpose(said) or dialogue.misheard_recording_word(said):
+            reasons.append(ReviewReason.POSSIBLE_NOTICE_MISSED)
     by_agent = any(e.role == Role.AGENT for e in counted)
     if talk.callers_in_agent_speech and not by_agent:  # unless the agent's it was after all
         reasons.append(ReviewReason.AGENT_NOTICE_MAY_BE_CALLERS)
@@ -351,6 +359,10 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
             reasons.append(ReviewReason.AGENT_SPEECH_POORLY_HEARD)
     if category == "none" and starts_mid_sentence(opening):
         reasons.append(ReviewReason.OPENING_STARTS_MID_SENTENCE)
+    if category == "none" and analysis is not None and _SELF_INTRODUCING.search(text.text.lower()):
+        # "short spreekt u" (Sjoerd spreekt u): an introduction's verb with no name read, in
+        # an order the rules do not know
+        reasons.append(ReviewReason.POSSIBLE_NAME_MISSED)
     if not by_agent and _names_notice_purpose(text.text):
         # "wanneer m'n dit gestorek op voor de kwaliteit": what a notice is for, and no notice
         reasons.append(ReviewReason.PURPOSE_WITHOUT_NOTICE)

@@ -29,6 +29,7 @@ from pipeline.analysis.dialogue.questions import (
     caller_notice_rules,
     find_caller_notice,
     find_question,
+    misheard_recording_word,
     question_rules,
     recording_hint,
     sentence_at,
@@ -48,4 +49,4 @@ __all__ = ["PASSIVE_AUXILIARIES", "PURPOSE_CONFIDENT", "Hit", "PurposeHit", "Pur
            "classify_objection",
            "find_caller_notice", "find_question", "notice_purposes", "objection_rules",
            "opens_with_reply", "purpose_scope", "purpose_value", "question_rules", "read_purposes",
-           "recording_hint", "sentence_at", "speaks_for_self"]
+           "misheard_recording_word", "recording_hint", "sentence_at", "speaks_for_self"]

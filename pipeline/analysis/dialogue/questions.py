@@ -478,6 +478,13 @@ _OTHER_ACTS = ("contact_opnemen", "answer_sense")
 # this call named by the caller: "dit gesprek", "dit telefoomtje"
 _THIS_CALL = re.compile(r"\b(dit|deze|het|dat) (telefoon\w*|tele\w*tje|gesprek\w*|gespre\w*)")
 _OP_SPLIT = re.compile(r"\bop (\w+)")
+# "loopt er (eigenlijk) een bandje mee?": something running along with the call
+_RUNS_ALONG = re.compile(r"\b(loopt|lopt|loop)\b[^.?!]{0,40}\bmee\b")
+# what records a call: a recorder, a tape, a dictaphone, a sound recording
+_RECORDER = re.compile(r"\b(record\w*|\w*recorder\w*|dictafoon\w*|bandje|bandopname\w*"
+                       r"|geluidsopname\w*|opnameapparaat\w*)\b")
+# the recording words as written: read by the notice rules, no mishearing
+_RECORD_WORDS = frozenset({*_RECORD_STEMS, "opnames", "opnamen", "opneem", "vastleggen"})
 _OWN_TAKE = re.compile(r"\bik (neem|nemen|neme)\b( \w+){0,1} (dit|het|deze|alles)\b")
 
 
@@ -486,6 +493,20 @@ def _near(word: str, stems: tuple[str, ...], most: int) -> bool:
     ("ongekomen"; never "nemen" or "openen", common words in their own right)."""
     return len(word) >= 7 and word[0] == "o" and any(Levenshtein.distance(word, s, score_cutoff=most) <= most
                                   for s in stems)
+
+
+def misheard_recording_word(text: str, exact: bool = False) -> Hit | None:
+    """A word within two letters of a recording word ("opgenongen"), or one split off its
+    particle and misheard ("op namens" for "opnames"); ``exact``: the recording word itself
+    too (else it is the notice rules' to read)."""
+    low = joined(text).lower()
+    words = [(m.start(), m.end(), m.group(0)) for m in re.finditer(r"\w+", low)]
+    # the particle split off and the rest misheard: "op namens" (opnames), "op genoemen"
+    words += [(m.start(), m.end(), "op" + m.group(1)) for m in _OP_SPLIT.finditer(low)]
+    for a, b, word in words:
+        if _near(word, _RECORD_STEMS, 2) and (exact or word not in _RECORD_WORDS):
+            return Hit(a, b, text[a:b], 0.3, "recording word misheard")
+    return None
 
 
 def recording_hint(text: str, nlp: Language | None = None) -> Hit | None:
@@ -499,19 +520,17 @@ def recording_hint(text: str, nlp: Language | None = None) -> Hit | None:
         if cand.rejected in _OTHER_ACTS:
             continue
         return Hit(cand.start_char, cand.end_char, cand.text, 0.3, "recording words")
-    for m in re.finditer(r"\w+", low):
-        if _near(m.group(0), _RECORD_STEMS, 2):
-            return Hit(m.start(), m.end(), text[m.start():m.end()], 0.3, "recording word misheard")
-    # the particle split off and the rest misheard: "op namens" (opnames), "op genoemen"
-    for m in _OP_SPLIT.finditer(low):
-        if _near("op" + m.group(1), _RECORD_STEMS, 2):
-            return Hit(m.start(), m.end(), text[m.start():m.end()], 0.3, "recording word misheard")
+    if hit := misheard_recording_word(text, exact=True):
+        return hit
+    if m := _RECORDER.search(low):  # "ik heb hier een recorder aanstaan", "loopt er een bandje"
+        return Hit(m.start(), m.end(), text[m.start():m.end()], 0.3, "recording device")
     if m := _OWN_TAKE.search(low):
         return Hit(m.start(), m.end(), text[m.start():m.end()], 0.3, "first person takes this")
     for s in _sentences(text):
         if not _asks(s):
             continue
-        for rx, cue in ((_THIS_CALL, "question naming this call"), (_NEMEN, "question of nemen")):
+        for rx, cue in ((_THIS_CALL, "question naming this call"), (_NEMEN, "question of nemen"),
+                        (_RUNS_ALONG, "question whether something runs along")):
             if m := rx.search(s.lower()):
                 a = text.find(s)
                 return Hit(a + m.start(), a + m.end(), s[m.start():m.end()], 0.3, cue)
