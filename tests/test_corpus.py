@@ -52,7 +52,7 @@ def test_every_shape_and_channel_is_reachable_and_each_held_back_set_is_its_fami
     for family in corpus.FAMILIES.values():
         assert set(family.shapes) == set(corpus.SHAPES)
     # every held-back family has a phrasing set of its own, spoken by no other family, and a
-    # name the trainers refuse (training.roles_train.HELD_BACK_PREFIX); no tuning family has
+    # name the trainers refuse (corpus.HELD_BACK_PREFIX, which training.roles_train imports); no tuning family has
     held = _held_back_sets()
     assert {"C", "G"} <= set(held) and len(set(held)) == len(held)
     assert not set(held) & {f.phrasing for f in corpus.FAMILIES.values() if not f.held_back}

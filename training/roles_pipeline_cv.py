@@ -13,7 +13,7 @@ with the model trained without its family. Whisper's decodes and the diarizer's 
 voice prints are cached by their exact inputs (``--cache``), so a second run decodes only
 the stretches a changed start moves: the first run costs a full evaluation of the tuning
 families, later ones a few minutes. No held-back family is ever read here (``--families``
-refuses them: ``training.roles_train.HELD_BACK_PREFIX``).
+refuses them: ``audio_fixtures.corpus.HELD_BACK_PREFIX``).
 """
 
 from __future__ import annotations

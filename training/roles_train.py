@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from audio_fixtures.corpus import HELD_BACK_PREFIX
 from pipeline.analysis.agent_model import AGENT_FEATURES, RULES, AgentStartModel
 from pipeline.analysis.analyze import SpeakerTurn, nonspeech_levels
 from pipeline.analysis.audio import AudioError, load_audio
@@ -43,9 +44,6 @@ NEVER_AGENT = PipelineConfig().roles.never_agent  # never the start, as the role
 THRESHOLDS = tuple(round(0.05 * k, 2) for k in range(4, 19))  # 0.20 .. 0.90
 C_VALUES = (0.1, 0.3, 1.0, 3.0)
 REVIEW_LEVELS = (0.8, 0.9, 0.93, 0.95, 0.97, 0.99)  # review thresholds the curve is read at
-# the corpus's held-back families are named so (audio_fixtures/corpus.py: HELD_BACK_PREFIX):
-# never trained or cross-validated on
-HELD_BACK_PREFIX = "held-back"
 
 
 @dataclass(frozen=True)
@@ -245,24 +243,20 @@ def corpus_arguments(parser: argparse.ArgumentParser) -> None:
                         "that speak one phrasing set); never a held-back family")
 
 
-def held_back(family: str) -> bool:
-    """Whether a corpus family is held back (measured on, never trained on)."""
-    return family.startswith(HELD_BACK_PREFIX)
-
-
 def _tuning_fold(group: str) -> str:
-    if held := [f for f in group.split("+") if held_back(f)]:
-        raise argparse.ArgumentTypeError(
-            f"{', '.join(held)}: a held-back family is never trained or cross-validated on")
+    try:
+        folds([group])
+    except ValueError as e:  # argparse reports only an ArgumentTypeError's own words
+        raise argparse.ArgumentTypeError(str(e)) from None
     return group
 
 
 def folds(families: list[str]) -> dict[str, str]:
     """Each tuning family's fold from ``--families``: "espeak-a+human-a" puts both in one
     fold, so that a phrasing set spoken by two families is left out as a whole. A held-back
-    family is refused (``ValueError``)."""
+    family (measured on, never trained on) is refused (``ValueError``)."""
     fold_of = {fam: group for group in families for fam in group.split("+")}
-    if held := sorted(f for f in fold_of if held_back(f)):
+    if held := sorted(f for f in fold_of if f.startswith(HELD_BACK_PREFIX)):
         raise ValueError(f"{', '.join(held)}: a held-back family is never trained or "
                          "cross-validated on")
     return fold_of

@@ -285,12 +285,12 @@ def decide(timeline: RoleTimeline, options: VerdictOptions | None = None, nlp=No
     if not before and agent_start is not None:
         # every voice before the agent, not only the IVR's: when diarization puts the IVR with
         # the caller, a notice the recogniser garbled sits in speech labelled CALLER
-        heard = _mean_probability([u for u, role in timeline.utterances
-                                   if role != Role.AGENT and u.start < agent_start])
+        before_agent = [u for u, role in timeline.utterances
+                        if role != Role.AGENT and u.start < agent_start]
+        heard = _mean_probability(before_agent)
         if heard is not None and heard < options.min_heard_for_none:
             reasons.append(ReviewReason.ANNOUNCEMENTS_POORLY_HEARD)
-        said = " ".join(u.text for u, role in timeline.utterances
-                        if role != Role.AGENT and u.start < agent_start and u.text)
+        said = " ".join(u.text for u in before_agent if u.text)
         if _names_notice_purpose(said) or dialogue.misheard_recording_word(said):
             reasons.append(ReviewReason.POSSIBLE_NOTICE_MISSED)
     by_agent = any(e.role == Role.AGENT for e in counted)

@@ -483,8 +483,9 @@ _RUNS_ALONG = re.compile(r"\b(loopt|lopt|loop)\b[^.?!]{0,40}\bmee\b")
 # what records a call: a recorder, a tape, a dictaphone, a sound recording
 _RECORDER = re.compile(r"\b(record\w*|\w*recorder\w*|dictafoon\w*|bandje|bandopname\w*"
                        r"|geluidsopname\w*|opnameapparaat\w*)\b")
-# the recording words as written: read by the notice rules, no mishearing
-_RECORD_WORDS = frozenset({*_RECORD_STEMS, "opnames", "opnamen", "opneem", "vastleggen"})
+# the recording words as written (those ``_near`` can match): read by the notice rules, no
+# mishearing
+_RECORD_WORDS = frozenset({*_RECORD_STEMS, "opnames", "opnamen", "opneem"})
 _OWN_TAKE = re.compile(r"\bik (neem|nemen|neme)\b( \w+){0,1} (dit|het|deze|alles)\b")
 
 
