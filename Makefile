@@ -13,6 +13,7 @@
 #   make train-roles             the agent-start model from eval-corpus (tuning families only)
 #   make cv-roles                that model left out in turn, judged by the whole pipeline
 #                                (decodes cached in $(OUT)/decode-cache: reruns take minutes)
+#   make train-doubt             the doubt model from eval-corpus (tuning families only)
 #   make eval-dialogue           the recording-talk rules on labelled text (dev sets, held-out set)
 #   make train-dialogue          the recording-talk model from the dev text sets (never heldout)
 #   make eval-asr                WER/CER on real human speech through telephone channels, beside
@@ -33,7 +34,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 
 .PHONY: install models test test-fast analyze review transcribe eval bench lint train-ner \
 	assemble-ner fixtures \
-	corpus corpus-sample eval-corpus train-roles cv-roles eval-asr eval-dialogue train-dialogue clean
+	corpus corpus-sample eval-corpus train-roles train-doubt cv-roles eval-asr eval-dialogue train-dialogue clean
 
 # The venv is rebuilt only when pyproject.toml changes; pip's cache makes a rebuild fast.
 $(VENV)/.installed: pyproject.toml
@@ -91,6 +92,13 @@ CV_FOLDS := espeak-a+human-a mbrola-b human-d human-e human-f
 train-roles: install
 	$(PY) -m training.roles_train --analysed "$(OUT)/eval-corpus" --corpus "$(CORPUS)" \
 		--families $(TRAIN_FOLDS) $(ARGS)
+
+# The doubt model (models/doubt/doubt.json): one fold per phrasing set, every tuning set;
+# thresholds chosen on the sets left out in turn (docs/decisions/doubt-model.md).
+DOUBT_FOLDS := espeak-a+human-a mbrola-b human-d human-e human-f human-h
+train-doubt: install
+	$(PY) -m training.doubt_train --analysed "$(OUT)/eval-corpus" --corpus "$(CORPUS)" \
+		--families $(DOUBT_FOLDS) --out models/doubt/doubt.json $(ARGS)
 
 cv-roles: install
 	$(PY) -m training.roles_pipeline_cv --analysed "$(OUT)/eval-corpus" --corpus "$(CORPUS)" \

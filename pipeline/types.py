@@ -412,6 +412,14 @@ class ReviewReason(StrEnum):
     POSSIBLE_CALLER_NOTICE_MISSED = "possible_caller_notice_missed", Concern.CALLER_NOTICE
     OBJECTION_UNCLEAR = "objection_unclear", Concern.CALLER_NOTICE
     RESPONSE_NOT_TRANSCRIBED = "response_not_transcribed", Concern.CALLER_NOTICE
+    # the doubt model (``pipeline.analysis.doubt``): generic signals of the call (how well the
+    # evidence and the opening were heard, the start's cues, the channel) make a wrong verdict
+    # of the concern likely, whatever the rules found
+    MODEL_DOUBTS_START = "model_doubts_start", Concern.AGENT_START
+    MODEL_DOUBTS_NAME = "model_doubts_name", Concern.NAME
+    MODEL_DOUBTS_NOTICE = "model_doubts_notice", Concern.NOTICE
+    MODEL_DOUBTS_ANSWER = "model_doubts_answer", Concern.QUESTION
+    MODEL_DOUBTS_CALLER_NOTICE = "model_doubts_caller_notice", Concern.CALLER_NOTICE
 
 
 # every review reason the verdict stage gives, by its code, with what it puts in doubt

@@ -422,3 +422,27 @@ def test_a_callers_wordless_hallo_at_the_pick_up_is_heard_and_listed(nlp):
     assert heard.timeline.agent_start_s == pytest.approx(8.0)
     assert "call_outs_heard" not in unheard.transcript.options
     assert unheard.timeline.agent_start_s == pytest.approx(7.0)
+
+
+def test_the_doubt_model_named_by_the_config_flags_what_it_doubts(nlp, tmp_path):
+    from pipeline.analysis.doubt import ConcernModel, DoubtModel
+    from pipeline.types import Concern, ReviewReason
+
+    always = ConcernModel({}, {}, {}, 5.0, 0.5)  # P(wrong) 0.99 whatever the call
+    path = tmp_path / "doubt.json"
+    path.write_text(DoubtModel("always-name", {Concern.NAME: always}).to_json())
+    results = {}
+    for name in ("off", str(path)):
+        config = replace(PipelineConfig(), verdicts=replace(PipelineConfig().verdicts,
+                                                            doubt_model=name),
+                         analysis=replace(PipelineConfig().analysis, question_search_s=0.0))
+        analyzer = CallAnalyzer(config, transcriber=ScriptedTranscriber(),
+                                diarizer=ScriptedDiarizer(), nlp=nlp)
+        results[name] = analyzer.analyze_audio(_audio(), "long.wav")
+    off, doubted = results["off"].verdicts, results[str(path)].verdicts
+    assert ReviewReason.MODEL_DOUBTS_NAME not in off.review_reasons
+    assert doubted.review_reasons == (*off.review_reasons, ReviewReason.MODEL_DOUBTS_NAME)
+    assert doubted.needs_review and doubted.agent_name == off.agent_name
+    assert results[str(path)].provenance["models"]["doubt"]["name"] == "always-name"
+    assert results["off"].provenance["models"]["doubt"] is None
+

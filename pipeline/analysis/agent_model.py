@@ -83,6 +83,16 @@ class ModelError(ValueError):
     """An agent-start model file that cannot be used."""
 
 
+def known_weights(path: Path, weights: dict, features: tuple[str, ...],
+                  error: type[ValueError]) -> dict[str, float]:
+    """A model file's weights as floats; one of a feature this callcheck does not compute
+    (a model of another version) is ``error``: never silently ignored."""
+    unknown = set(weights) - set(features)
+    if unknown:
+        raise error(f"{path}: features this callcheck does not compute: {sorted(unknown)}")
+    return {k: float(v) for k, v in weights.items()}
+
+
 @dataclass(frozen=True)
 class AgentStartModel:
     """A logistic model over ``AGENT_FEATURES``: P(candidate is the agent's first words)."""
@@ -109,11 +119,8 @@ class AgentStartModel:
         try:
             raw = path.read_bytes()
             data = json.loads(raw)
-            unknown = set(data["weights"]) - set(AGENT_FEATURES)
-            if unknown:
-                raise ModelError(f"{path}: features this callcheck does not compute: "
-                                 f"{sorted(unknown)}")
-            return cls(data["name"], {k: float(v) for k, v in data["weights"].items()},
+            return cls(data["name"], known_weights(path, data["weights"], AGENT_FEATURES,
+                                                   ModelError),
                        float(data["bias"]), float(data["threshold"]),
                        hashlib.sha256(raw).hexdigest(), data.get("meta", {}))
         except (OSError, ValueError, KeyError, TypeError) as e:

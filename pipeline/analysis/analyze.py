@@ -29,6 +29,7 @@ from pipeline.analysis.audio import Audio, AudioError, load_audio, rms_dbfs
 from pipeline.analysis.callouts import heard_call_outs
 from pipeline.analysis.config import AnalysisOptions, PipelineConfig  # noqa: F401  (AnalysisOptions: its home was here)
 from pipeline.analysis.diarize import Diarizer
+from pipeline.analysis.doubt import doubt_model, with_doubts
 from pipeline.analysis.events import detect_events, subtract_spans
 from pipeline.analysis.language import load_nlp
 from pipeline.analysis.names import decide_with_snaps
@@ -156,16 +157,20 @@ class CallAnalyzer:
         verdicts = decide_with_snaps(timeline, verdicts, mono, scorer, self.nlp,
                                      self.config.verdicts, self.config.names,
                                      transcribed_s=searched)
+        result = CallResult(file=name, audio=audio.info, events=tuple(events),
+                            speaker_turns=tuple(speaker_turns), transcript=transcript,
+                            timeline=timeline, verdicts=verdicts, timings=timings,
+                            provenance=self.provenance())
+        # generic signals that make a verdict the rules assert likely wrong: flagged
+        result = with_doubts(result, doubt_model(self.config.verdicts.doubt_model),
+                             self.config.verdicts.opening_s)
         timings["verdicts"] = time.perf_counter() - t
-        hook("verdicts", verdicts)
+        hook("verdicts", result.verdicts)
         # wall time: with parallel diarization its seconds are inside transcribe_and_roles
         # (the question search is part of transcribe_and_roles)
         timings["total"] = sum(v for k, v in timings.items() if k != "question_search" and (
             k != "diarize" or not self.config.analysis.parallel_diarization))
-        return CallResult(file=name, audio=audio.info, events=tuple(events),
-                          speaker_turns=tuple(speaker_turns), transcript=transcript,
-                          timeline=timeline, verdicts=verdicts, timings=timings,
-                          provenance=self.provenance())
+        return result
 
     def provenance(self) -> dict[str, Any]:
         """What produced a result: callcheck's version, each model with its checksum, and the
@@ -179,6 +184,9 @@ class CallAnalyzer:
             agent = agent_start_model(self.config.roles.agent_start_model)
             models["agent_start"] = {"name": agent.name, "sha256": agent.sha256,
                                      "threshold": agent.threshold}
+            doubts = doubt_model(self.config.verdicts.doubt_model)
+            models["doubt"] = ({"name": doubts.name, "sha256": doubts.sha256}
+                               if doubts is not None else None)
             talk = dialogue_model.load()  # None: the rules alone read the recording talk
             models["recording_talk"] = ({"name": talk.path, "sha256": talk.sha256}
                                         if talk is not None else None)

@@ -18,6 +18,7 @@ from typing import Any
 from pipeline.analysis.agent_model import agent_start_model
 from pipeline.analysis.audio import AudioOptions
 from pipeline.analysis.diarize import DiarizationOptions
+from pipeline.analysis.doubt import doubt_model
 from pipeline.analysis.events import EventOptions
 from pipeline.analysis.names import NameOptions
 from pipeline.analysis.roles import RoleOptions
@@ -86,9 +87,12 @@ class PipelineConfig:
 
     def fingerprint(self) -> str:
         """Short hash of the resolved config: results made with another config differ."""
-        # the agent-start model is named by the config but is a file: its content counts
+        # the agent-start and doubt models are named by the config but are files: their
+        # content counts
         model = agent_start_model(self.roles.agent_start_model)
-        data = {**self.to_dict(), "agent_start_model_sha256": model.sha256}
+        doubts = doubt_model(self.verdicts.doubt_model)
+        data = {**self.to_dict(), "agent_start_model_sha256": model.sha256,
+                "doubt_model_sha256": doubts.sha256 if doubts else None}
         blob = json.dumps(data, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 

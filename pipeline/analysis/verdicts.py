@@ -58,6 +58,9 @@ class VerdictOptions:
     # a name this weak by the rules (language.NAME_LOW_CONFIDENCE) that the recogniser also
     # heard poorly (below min_word_probability) is flagged, not counted
     min_name_confidence: float = 0.65
+    # the doubt model (pipeline.analysis.doubt): "default" (models/doubt/doubt.json), "off",
+    # or the path of a model file written by training.doubt_train
+    doubt_model: str = "default"
     # evidence whose words scored below this was copied from the prompt, not heard: flagged,
     # never counted (docs/decisions/options.md)
     min_heard_probability: float = 0.05
