@@ -33,6 +33,7 @@ import numpy as np
 from audio_fixtures.corpus import HELD_BACK_PREFIX
 from pipeline.analysis.doubt import DOUBT_FEATURES, ConcernModel, DoubtModel, features
 from pipeline.evaluation.evaluate import (
+    VERDICT_KEYS,
     _dialogue_label,
     _dialogue_prediction,
     _wrong,
@@ -52,7 +53,7 @@ CONCERN_DECISIONS: dict[Concern, tuple[str, ...]] = {
     Concern.QUESTION: ("agent_knows_recording", "notice_contradicted"),
     Concern.CALLER_NOTICE: ("caller_announced_recording", "agent_objected"),
 }
-C_VALUE = 0.3  # L2 strength of the logistic fits (inverse): a few hundred calls, 29 features
+C_VALUE = 0.3  # L2 strength of the logistic fits (inverse): a few hundred calls, 31 features
 GRID = tuple(round(0.01 * k, 2) for k in range(1, 100))
 # a confident wrong verdict is the worst outcome: one costs as much as this many reviews of
 # verdicts that were right (the threshold's trade-off, docs/decisions/doubt-model.md)
@@ -61,7 +62,7 @@ WRONG_COST = 10.0
 
 def wrong_of(decision: str, lab: dict[str, str], row: dict[str, str]) -> bool | None:
     """Whether the row's decision disagrees with the label; None: not labelled."""
-    if decision in ("agent_start_s", "agent_name", "notice_before_agent", "notice_by_agent"):
+    if decision in (*VERDICT_KEYS, "agent_start_s"):
         return _wrong(decision, lab, row)
     truth = _dialogue_label(decision, lab.get(decision))
     return None if truth is None else _dialogue_prediction(decision, row) != truth
@@ -107,22 +108,21 @@ def fit(x: np.ndarray, y: np.ndarray) -> ConcernModel:
                         round(float(clf.intercept_[0]), 5), 1.0)
 
 
-def out_of_fold(rows, concern: Concern) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """(fold, P(wrong) from a model fitted without that fold, label) per call; ``rows``
-    carry their fold in place of the family."""
-    data = [(fam, f, w[concern]) for fam, f, w, _ in rows if concern in w]
-    fams = [d[0] for d in data]
-    x = np.array([[d[1][k] for k in DOUBT_FEATURES] for d in data])
-    y = np.array([d[2] for d in data])
-    p = np.zeros(len(data))
+def _predict(model: ConcernModel, x: np.ndarray) -> np.ndarray:
+    return np.array([model.probability(dict(zip(DOUBT_FEATURES, r, strict=True))) for r in x])
+
+
+def out_of_fold(fams: list[str], x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """P(wrong) of each call (fold ``fams``, features ``x``, label ``y``) from a model fitted
+    without its fold."""
+    p = np.zeros(len(y))
     for fam in sorted(set(fams)):
         test = np.array([f == fam for f in fams])
         if y[~test].min() == y[~test].max():
             p[test] = float(y[~test][0])
             continue
-        m = fit(x[~test], y[~test])
-        p[test] = [m.probability(dict(zip(DOUBT_FEATURES, r, strict=True))) for r in x[test]]
-    return fams, p, y
+        p[test] = _predict(fit(x[~test], y[~test]), x[test])
+    return p
 
 
 def choose_threshold(p: np.ndarray, y: np.ndarray, wrong_cost: float) -> tuple[float, dict]:
@@ -172,8 +172,7 @@ def first_look_thresholds(rows, look_rows, look_fold: str, wrong_cost: float
         if not len(ly) or y.min() == y.max():
             out[concern] = (1.0, {"calls": int(len(ly))})
             continue
-        m = fit(x, y)
-        p = np.array([m.probability(dict(zip(DOUBT_FEATURES, r, strict=True))) for r in lx])
+        p = _predict(fit(x, y), lx)
         t, _ = choose_threshold(p[lruled], ly[lruled], wrong_cost)
         out[concern] = (t, _counts(p, ly, lruled, t))
     return out
@@ -204,8 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         looked = first_look_thresholds(rows, look_rows, fold_of[family], args.wrong_cost)
     concerns, report = {}, {}
     for concern in CONCERN_DECISIONS:
-        fams, p, y = out_of_fold(rows, concern)
-        x, _, ruled = _xy(rows, concern)
+        x, y, ruled = _xy(rows, concern)
+        p = out_of_fold([fold for fold, _, w, _ in rows if concern in w], x, y)
         t, alone = choose_threshold(p, y, args.wrong_cost)
         report[concern.value] = {"left_out": {"threshold": t, "alone": alone,
                                               **_counts(p, y, ruled, t)}}

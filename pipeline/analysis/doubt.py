@@ -27,7 +27,6 @@ from pathlib import Path
 
 from pipeline.analysis.agent_model import AUDIO_CUES, known_weights
 from pipeline.types import (
-    NONSPEECH_EVENTS,
     CallResult,
     Concern,
     EventKind,
@@ -112,8 +111,7 @@ def features(result: CallResult, opening_s: float = 20.0) -> dict[str, float]:
     if start is not None:
         f["start_s"] = math.log1p(max(start, 0.0))
         f["start_pickup"] = float(any(
-            e.kind in _PICKUP_EVENTS and e.kind in NONSPEECH_EVENTS
-            and 0.0 <= start - e.end <= _PICKUP_S for e in result.events))
+            e.kind in _PICKUP_EVENTS and 0.0 <= start - e.end <= _PICKUP_S for e in result.events))
     before = [w for w in words if start is None or w.start < start]
     f["before_words"] = math.log1p(len(before))
     f["before_probability"] = _mean([w.probability for w in before])
